@@ -1,0 +1,613 @@
+//! Spec-derived test vectors for Server-Sent Events, and the runner that feeds them
+//! through every layer of the stack.
+//!
+//! The vectors (`vectors/*.json`, format in `vectors/README.md`) were written from the
+//! WHATWG HTML Standard's "Parsing an event stream" and "Interpreting an event
+//! stream". A layer under test is any function that takes a parser configuration and
+//! the stream as a list of chunks and reports what came out ([`Run`]). Checking a
+//! layer is one line:
+//!
+//! ```
+//! conformance::assert_conformance("sse-proto Parser", conformance::proto_layer);
+//! ```
+//!
+//! Every vector is fed whole, one byte at a time, split at every single point (for
+//! inputs up to [`EVERY_SPLIT_MAX`] bytes; sampled above), and in seeded random
+//! chunkings. A failure names the vector and the chunking and shows expected and
+//! actual items side by side.
+
+use std::fmt::{self, Write as _};
+
+use serde_json::Value;
+use sse_proto::{Config, Item, Parser};
+
+pub mod reference;
+
+/// Inputs up to this many bytes are split at every point; longer ones at a sample.
+pub const EVERY_SPLIT_MAX: usize = 4096;
+
+/// The vector files, compiled in so that any crate can run them without paths.
+pub const FILES: &[(&str, &str)] = &[
+    (
+        "line-endings.json",
+        include_str!("../vectors/line-endings.json"),
+    ),
+    ("fields.json", include_str!("../vectors/fields.json")),
+    ("data.json", include_str!("../vectors/data.json")),
+    (
+        "event-type.json",
+        include_str!("../vectors/event-type.json"),
+    ),
+    ("id.json", include_str!("../vectors/id.json")),
+    ("retry.json", include_str!("../vectors/retry.json")),
+    ("dispatch.json", include_str!("../vectors/dispatch.json")),
+    ("comments.json", include_str!("../vectors/comments.json")),
+    ("bom-utf8.json", include_str!("../vectors/bom-utf8.json")),
+    ("eof.json", include_str!("../vectors/eof.json")),
+    (
+        "spec-examples.json",
+        include_str!("../vectors/spec-examples.json"),
+    ),
+    ("large.json", include_str!("../vectors/large.json")),
+    ("limits.json", include_str!("../vectors/limits.json")),
+];
+
+/// One test vector.
+#[derive(Debug, Clone)]
+pub struct Vector {
+    /// Unique name.
+    pub name: String,
+    /// The spec rule it tests.
+    pub spec: String,
+    /// The file it came from.
+    pub file: &'static str,
+    /// The whole stream.
+    pub input: Vec<u8>,
+    /// Settings for the layer.
+    pub config: VectorConfig,
+    /// The items expected, in order.
+    pub expect: Vec<Outcome>,
+    /// The last event ID expected at the end, if the vector says.
+    pub last_event_id: Option<String>,
+    /// The reconnection time expected at the end, if the vector says
+    /// (`Some(None)`: no valid `retry` seen).
+    pub retry: Option<Option<u64>>,
+}
+
+/// Settings a vector asks the layer for. Comments are always reported.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct VectorConfig {
+    /// `Config::max_event_size`, if not the default.
+    pub max_event_size: Option<usize>,
+    /// The last event ID the parser starts with.
+    pub last_event_id: Option<String>,
+}
+
+impl VectorConfig {
+    /// The parser configuration this asks for.
+    pub fn parser_config(&self) -> Config {
+        let mut config = Config::new().comments(true);
+        if let Some(max) = self.max_event_size {
+            config = config.max_event_size(max);
+        }
+        config
+    }
+
+    /// A parser set up as this asks.
+    pub fn parser(&self) -> Parser {
+        let mut parser = Parser::with_config(self.parser_config());
+        if let Some(id) = &self.last_event_id {
+            parser
+                .set_last_event_id(id.as_bytes())
+                .expect("seed id fits the limit");
+        }
+        parser
+    }
+}
+
+/// One item, as text (decoded with U+FFFD for invalid UTF-8).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// A dispatched event.
+    Event {
+        /// Its type (`"message"` by default).
+        event_type: String,
+        /// Its data.
+        data: String,
+        /// Its last event ID.
+        id: String,
+    },
+    /// A valid `retry` field.
+    Retry(u64),
+    /// A comment.
+    Comment(String),
+    /// A limit error: `"event_too_large"` or `"comment_too_large"`.
+    Error(String),
+}
+
+impl Outcome {
+    /// The outcome for a parser item; `None` for items vectors do not cover.
+    pub fn from_item(item: &Item<'_>) -> Option<Outcome> {
+        Some(match item {
+            Item::Event(event) => Outcome::Event {
+                event_type: event.event_type().to_string_lossy().into_owned(),
+                data: event.data().to_string_lossy().into_owned(),
+                id: event.last_event_id().to_string_lossy().into_owned(),
+            },
+            Item::Retry(ms) => Outcome::Retry(*ms),
+            Item::Comment(text) => Outcome::Comment(text.to_string_lossy().into_owned()),
+            _ => return None,
+        })
+    }
+
+    /// The outcome for a parser error.
+    pub fn from_error(error: &sse_proto::Error) -> Outcome {
+        Outcome::Error(
+            match error {
+                sse_proto::Error::EventTooLarge { .. } => "event_too_large",
+                sse_proto::Error::CommentTooLarge { .. } => "comment_too_large",
+                _ => "other",
+            }
+            .to_string(),
+        )
+    }
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Outcome::Event {
+                event_type,
+                data,
+                id,
+            } => {
+                write!(
+                    f,
+                    "event type={:?} data={} id={:?}",
+                    event_type,
+                    Short(data),
+                    id
+                )
+            }
+            Outcome::Retry(ms) => write!(f, "retry {ms}"),
+            Outcome::Comment(text) => write!(f, "comment {}", Short(text)),
+            Outcome::Error(kind) => write!(f, "error {kind}"),
+        }
+    }
+}
+
+/// Debug-formats a string, eliding the middle of long ones.
+struct Short<'a>(&'a str);
+
+impl fmt::Display for Short<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const KEEP: usize = 60;
+        let chars: Vec<char> = self.0.chars().collect();
+        if chars.len() <= 2 * KEEP {
+            return write!(f, "{:?}", self.0);
+        }
+        let head: String = chars[..KEEP].iter().collect();
+        let tail: String = chars[chars.len() - KEEP..].iter().collect();
+        write!(f, "{:?}…({} chars)…{:?}", head, chars.len(), tail)
+    }
+}
+
+/// What a layer produced for one stream.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Run {
+    /// Items in order.
+    pub items: Vec<Outcome>,
+    /// The last event ID at the end.
+    pub last_event_id: String,
+    /// The reconnection time at the end.
+    pub retry: Option<u64>,
+}
+
+/// Runs `chunks` through the sse-proto [`Parser`] directly: the reference layer.
+pub fn proto_layer(config: &VectorConfig, chunks: &[&[u8]]) -> Run {
+    let mut parser = config.parser();
+    let mut items = Vec::new();
+    for chunk in chunks {
+        let mut input: &[u8] = chunk;
+        loop {
+            match parser.parse(&mut input) {
+                Ok(Some(item)) => items.extend(Outcome::from_item(&item)),
+                Ok(None) => break,
+                Err(e) => items.push(Outcome::from_error(&e)),
+            }
+        }
+    }
+    parser.finish();
+    Run {
+        items,
+        last_event_id: parser.last_event_id().to_string_lossy().into_owned(),
+        retry: parser.retry(),
+    }
+}
+
+/// Runs `chunks` through the blocking [`sse_proto::EventReader`], one chunk per
+/// `read` call.
+pub fn reader_layer(config: &VectorConfig, chunks: &[&[u8]]) -> Run {
+    struct Chunked<'a> {
+        chunks: std::slice::Iter<'a, &'a [u8]>,
+        rest: &'a [u8],
+    }
+    impl std::io::Read for Chunked<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            // Empty chunks would read as end of stream; skip them.
+            while self.rest.is_empty() {
+                match self.chunks.next() {
+                    Some(chunk) => self.rest = chunk,
+                    None => return Ok(0),
+                }
+            }
+            let n = self.rest.len().min(buf.len());
+            buf[..n].copy_from_slice(&self.rest[..n]);
+            self.rest = &self.rest[n..];
+            Ok(n)
+        }
+    }
+    let mut reader = sse_proto::EventReader::with_parser(
+        Chunked {
+            chunks: chunks.iter(),
+            rest: &[],
+        },
+        config.parser(),
+    );
+    let mut items = Vec::new();
+    loop {
+        match reader.next_item() {
+            Ok(Some(item)) => items.extend(Outcome::from_item(&item)),
+            Ok(None) => break,
+            Err(sse_proto::ReadError::Limit(e)) => items.push(Outcome::from_error(&e)),
+            Err(e) => panic!("{e}"),
+        }
+    }
+    Run {
+        items,
+        last_event_id: reader
+            .parser()
+            .last_event_id()
+            .to_string_lossy()
+            .into_owned(),
+        retry: reader.parser().retry(),
+    }
+}
+
+/// Loads every vector.
+pub fn vectors() -> Vec<Vector> {
+    let mut all = Vec::new();
+    for (file, text) in FILES {
+        let list: Vec<Value> = serde_json::from_str(text)
+            .unwrap_or_else(|e| panic!("{file}: not a JSON array of vectors: {e}"));
+        for value in list {
+            all.push(parse_vector(file, &value).unwrap_or_else(|e| panic!("{file}: {e}")));
+        }
+    }
+    all
+}
+
+fn parse_vector(file: &'static str, v: &Value) -> Result<Vector, String> {
+    let name = v["name"]
+        .as_str()
+        .ok_or("vector without a name")?
+        .to_string();
+    let ctx = |e: String| format!("{name}: {e}");
+    let spec = v["spec"].as_str().unwrap_or_default().to_string();
+    let input = bytes(&v["input"]).map_err(ctx)?;
+    let config = match v.get("config") {
+        None => VectorConfig::default(),
+        Some(c) => VectorConfig {
+            max_event_size: c
+                .get("max_event_size")
+                .and_then(Value::as_u64)
+                .map(|n| n as usize),
+            last_event_id: c
+                .get("last_event_id")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+        },
+    };
+    let expect = v["expect"]
+        .as_array()
+        .ok_or_else(|| ctx("no expect array".into()))?
+        .iter()
+        .map(|item| outcome(item).map_err(ctx))
+        .collect::<Result<_, _>>()?;
+    let last_event_id = v
+        .get("last_event_id")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    let retry = v.get("retry").map(Value::as_u64);
+    Ok(Vector {
+        name,
+        spec,
+        file,
+        input,
+        config,
+        expect,
+        last_event_id,
+        retry,
+    })
+}
+
+/// Decodes the vectors' `<Bytes>` form.
+fn bytes(v: &Value) -> Result<Vec<u8>, String> {
+    match v {
+        Value::String(s) => Ok(s.as_bytes().to_vec()),
+        Value::Array(parts) => {
+            let mut out = Vec::new();
+            for part in parts {
+                out.extend(bytes(part)?);
+            }
+            Ok(out)
+        }
+        Value::Object(o) => {
+            if let Some(hex) = o.get("hex").and_then(Value::as_str) {
+                let hex: Vec<u8> = hex.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
+                if hex.len() % 2 != 0 {
+                    return Err(format!("odd hex length in {hex:?}"));
+                }
+                hex.chunks(2)
+                    .map(|pair| {
+                        let s = std::str::from_utf8(pair).map_err(|e| e.to_string())?;
+                        u8::from_str_radix(s, 16).map_err(|e| format!("bad hex {s:?}: {e}"))
+                    })
+                    .collect()
+            } else if let (Some(unit), Some(times)) = (o.get("repeat"), o.get("times")) {
+                let unit = bytes(unit)?;
+                let times = times.as_u64().ok_or("times is not a count")? as usize;
+                Ok(unit.repeat(times))
+            } else {
+                Err(format!("unknown bytes form {v}"))
+            }
+        }
+        _ => Err(format!("unknown bytes form {v}")),
+    }
+}
+
+fn outcome(v: &Value) -> Result<Outcome, String> {
+    let text = |v: &Value| -> Result<String, String> {
+        Ok(String::from_utf8_lossy(&bytes(v)?).into_owned())
+    };
+    if let Some(e) = v.get("event") {
+        Ok(Outcome::Event {
+            event_type: text(&e["type"])?,
+            data: text(&e["data"])?,
+            id: text(&e["id"])?,
+        })
+    } else if let Some(ms) = v.get("retry") {
+        Ok(Outcome::Retry(ms.as_u64().ok_or("retry is not a u64")?))
+    } else if let Some(c) = v.get("comment") {
+        Ok(Outcome::Comment(text(c)?))
+    } else if let Some(e) = v.get("error") {
+        Ok(Outcome::Error(
+            e.as_str().ok_or("error is not a string")?.to_string(),
+        ))
+    } else {
+        Err(format!("unknown item {v}"))
+    }
+}
+
+/// The input, escaped, with the middle of long inputs elided.
+fn escaped(input: &[u8]) -> String {
+    const KEEP: usize = 80;
+    if input.len() <= 2 * KEEP {
+        return input.escape_ascii().to_string();
+    }
+    let (head, tail) = (&input[..KEEP], &input[input.len() - KEEP..]);
+    format!(
+        "{}…({} bytes)…{}",
+        head.escape_ascii(),
+        input.len(),
+        tail.escape_ascii()
+    )
+}
+
+/// A way of cutting an input into chunks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Chunking {
+    /// One chunk.
+    Whole,
+    /// One byte per chunk.
+    Bytewise,
+    /// Two chunks, split at this offset.
+    SplitAt(usize),
+    /// Random chunk sizes from this seed.
+    Random(u64),
+}
+
+impl Chunking {
+    /// Cuts `input`.
+    pub fn apply<'a>(&self, input: &'a [u8]) -> Vec<&'a [u8]> {
+        match *self {
+            Chunking::Whole => vec![input],
+            Chunking::Bytewise => input.chunks(1).collect(),
+            Chunking::SplitAt(at) => vec![&input[..at], &input[at..]],
+            Chunking::Random(seed) => random_chunks(input, seed),
+        }
+    }
+
+    /// The chunkings every vector goes through.
+    pub fn all_for(input: &[u8]) -> Vec<Chunking> {
+        let mut all = vec![Chunking::Whole, Chunking::Bytewise];
+        let n = input.len();
+        if n <= EVERY_SPLIT_MAX {
+            all.extend((0..=n).map(Chunking::SplitAt));
+        } else {
+            let mut rng = XorShift(n as u64 | 1);
+            all.extend((0..64).map(|_| Chunking::SplitAt(rng.below(n + 1))));
+        }
+        all.extend((1..=16).map(Chunking::Random));
+        all
+    }
+}
+
+impl fmt::Display for Chunking {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Chunking::Whole => f.write_str("whole"),
+            Chunking::Bytewise => f.write_str("one byte per chunk"),
+            Chunking::SplitAt(at) => write!(f, "split at byte {at}"),
+            Chunking::Random(seed) => write!(f, "random chunks, seed {seed}"),
+        }
+    }
+}
+
+/// Chunks of random sizes: mostly tiny (to hit every boundary), sometimes large.
+pub fn random_chunks(input: &[u8], seed: u64) -> Vec<&[u8]> {
+    let mut rng = XorShift(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+    let mut chunks = Vec::new();
+    let mut rest = input;
+    while !rest.is_empty() {
+        let max = match rng.below(4) {
+            0 => 2,
+            1 => 8,
+            2 => 64,
+            _ => 4096,
+        };
+        let len = 1 + rng.below(max).min(rest.len() - 1);
+        let (chunk, tail) = rest.split_at(len);
+        chunks.push(chunk);
+        rest = tail;
+    }
+    chunks
+}
+
+/// A small deterministic generator, so runs are reproducible without a dependency.
+struct XorShift(u64);
+
+impl XorShift {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+/// A vector that failed under one chunking.
+#[derive(Debug, Clone)]
+pub struct Failure {
+    /// The vector's name.
+    pub vector: String,
+    /// Its file.
+    pub file: &'static str,
+    /// The chunking that failed.
+    pub chunking: Chunking,
+    /// A readable report.
+    pub report: String,
+}
+
+/// Checks one run against a vector; `None` if it matches.
+pub fn compare(vector: &Vector, run: &Run) -> Option<String> {
+    let items_ok = run.items == vector.expect;
+    let id_ok = vector
+        .last_event_id
+        .as_ref()
+        .is_none_or(|id| *id == run.last_event_id);
+    let retry_ok = vector.retry.is_none_or(|retry| retry == run.retry);
+    if items_ok && id_ok && retry_ok {
+        return None;
+    }
+    let mut report = String::new();
+    let _ = writeln!(report, "  spec: {}", vector.spec);
+    let _ = writeln!(report, "  input: \"{}\"", escaped(&vector.input));
+    if !items_ok {
+        let _ = writeln!(report, "  items (expected | actual):");
+        let n = vector.expect.len().max(run.items.len());
+        for i in 0..n {
+            let expected = vector.expect.get(i);
+            let actual = run.items.get(i);
+            let mark = if expected == actual { ' ' } else { '!' };
+            let show = |o: Option<&Outcome>| o.map_or("(none)".to_string(), |o| o.to_string());
+            if mark == '!' || n <= 12 {
+                let _ = writeln!(
+                    report,
+                    "   {mark}{i:>4} {} | {}",
+                    show(expected),
+                    show(actual)
+                );
+            }
+        }
+    }
+    if !id_ok {
+        let _ = writeln!(
+            report,
+            "  last event ID: expected {:?}, got {:?}",
+            vector.last_event_id.as_deref().unwrap_or_default(),
+            run.last_event_id
+        );
+    }
+    if !retry_ok {
+        let _ = writeln!(
+            report,
+            "  retry: expected {:?}, got {:?}",
+            vector.retry.flatten(),
+            run.retry
+        );
+    }
+    Some(report)
+}
+
+/// Runs every vector through `layer` under every chunking; returns the failures
+/// (at most one per vector: the first chunking that failed).
+pub fn check_all<L>(layer: L) -> Vec<Failure>
+where
+    L: Fn(&VectorConfig, &[&[u8]]) -> Run,
+{
+    check_vectors(&vectors(), layer)
+}
+
+/// [`check_all`] over a chosen list of vectors.
+pub fn check_vectors<L>(vectors: &[Vector], layer: L) -> Vec<Failure>
+where
+    L: Fn(&VectorConfig, &[&[u8]]) -> Run,
+{
+    let mut failures = Vec::new();
+    for vector in vectors {
+        for chunking in Chunking::all_for(&vector.input) {
+            let chunks = chunking.apply(&vector.input);
+            let run = layer(&vector.config, &chunks);
+            if let Some(report) = compare(vector, &run) {
+                failures.push(Failure {
+                    vector: vector.name.clone(),
+                    file: vector.file,
+                    chunking,
+                    report,
+                });
+                break;
+            }
+        }
+    }
+    failures
+}
+
+/// Panics with a readable report unless every vector passes through `layer` under
+/// every chunking.
+pub fn assert_conformance<L>(layer_name: &str, layer: L)
+where
+    L: Fn(&VectorConfig, &[&[u8]]) -> Run,
+{
+    let total = vectors().len();
+    let failures = check_all(layer);
+    if failures.is_empty() {
+        return;
+    }
+    let mut report = format!(
+        "{layer_name}: {} of {total} vectors failed\n",
+        failures.len()
+    );
+    for failure in failures.iter().take(20) {
+        let _ = writeln!(
+            report,
+            "\n{} ({}), {}:\n{}",
+            failure.vector, failure.file, failure.chunking, failure.report
+        );
+    }
+    panic!("{report}");
+}

@@ -1,0 +1,86 @@
+//! Every vector through every layer of sse-proto, under every chunking.
+
+use conformance::{Chunking, VectorConfig, assert_conformance, check_vectors, compare, vectors};
+
+#[test]
+fn vector_names_are_unique_and_numerous() {
+    let all = vectors();
+    let mut names: Vec<&str> = all.iter().map(|v| v.name.as_str()).collect();
+    names.sort_unstable();
+    let before = names.len();
+    names.dedup();
+    assert_eq!(before, names.len(), "duplicate vector names");
+    assert!(all.len() >= 120, "only {} vectors", all.len());
+}
+
+#[test]
+fn every_vector_file_is_listed() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/vectors");
+    let mut on_disk: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.ends_with(".json"))
+        .collect();
+    on_disk.sort();
+    let mut listed: Vec<String> = conformance::FILES
+        .iter()
+        .map(|(n, _)| n.to_string())
+        .collect();
+    listed.sort();
+    assert_eq!(
+        on_disk, listed,
+        "conformance::FILES must list every vector file"
+    );
+}
+
+#[test]
+fn parser() {
+    assert_conformance("sse-proto Parser", conformance::proto_layer);
+}
+
+#[test]
+fn blocking_reader() {
+    assert_conformance("sse-proto EventReader", conformance::reader_layer);
+}
+
+/// The naive reference agrees with the vectors (those without limits), so the
+/// property tests that compare the parser with it compare against the spec.
+#[test]
+fn reference_agrees_with_vectors() {
+    let unlimited: Vec<_> = vectors()
+        .into_iter()
+        .filter(|v| v.config.max_event_size.is_none())
+        .collect();
+    let failures = check_vectors(&unlimited, |config: &VectorConfig, chunks: &[&[u8]]| {
+        conformance::reference::parse(
+            &chunks.concat(),
+            config.last_event_id.as_deref().unwrap_or(""),
+        )
+    });
+    let names: Vec<_> = failures
+        .iter()
+        .map(|f| format!("{}\n{}", f.vector, f.report))
+        .collect();
+    assert!(failures.is_empty(), "{}", names.join("\n"));
+}
+
+/// A wrong layer must fail: the runner is not vacuous.
+#[test]
+fn runner_reports_a_wrong_layer() {
+    let all = vectors();
+    let failures = check_vectors(&all, |config: &VectorConfig, chunks: &[&[u8]]| {
+        let mut run = conformance::proto_layer(config, chunks);
+        // Drop the last item when the input was split: a typical chunk-boundary bug.
+        if chunks.len() > 1 {
+            run.items.pop();
+        }
+        run
+    });
+    assert!(!failures.is_empty());
+    let f = &failures[0];
+    assert_ne!(f.chunking, Chunking::Whole);
+    let vector = all.iter().find(|v| v.name == f.vector).unwrap();
+    let report =
+        compare(vector, &conformance::proto_layer(&vector.config, &[&[]])).unwrap_or_default();
+    assert!(f.report.contains("expected | actual") || !report.is_empty());
+}

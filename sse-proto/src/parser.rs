@@ -1,0 +1,1153 @@
+//! The event-stream parser: push bytes in, pull [`Item`]s out.
+//!
+//! This is the WHATWG "Parsing an event stream" and "Interpreting an event stream"
+//! processing model, done on bytes (see [`Text`](crate::Text) for why that is exact),
+//! in the sans-IO style: the parser never reads, never blocks and never allocates per
+//! event. Chunk boundaries may fall anywhere, even inside a CRLF or a UTF-8 sequence;
+//! the items that come out do not depend on them.
+//!
+//! Speed comes from three things: lines are found with `memchr2`; an event whose data
+//! is one line of the chunk is handed out as a slice of that chunk; and every byte is
+//! looked at a bounded number of times however the input is split, so the work is
+//! linear in the input.
+
+use core::mem;
+
+use memchr::{memchr, memchr2};
+
+use crate::item::{Diagnostic, Event, Item};
+use crate::storage::{SliceStorage, Storage};
+use crate::{Error, Text};
+
+/// The default for [`Config::max_event_size`]: 8 MiB.
+///
+/// Generous enough for the multi-megabyte base64 images that LLM APIs send as one
+/// event (Go's 64 KiB default is a common complaint), small enough that a hostile
+/// server cannot make a client hold much more than this per connection. Larger events
+/// can still be read in bounded memory with [`Config::stream_data`].
+pub const DEFAULT_MAX_EVENT_SIZE: usize = 8 * 1024 * 1024;
+
+/// The UTF-8 byte order mark, which the spec's UTF-8 decode strips once at the start
+/// of the stream.
+const BOM: &[u8; 3] = b"\xEF\xBB\xBF";
+
+/// Parser settings. Build with the chained methods:
+///
+/// ```
+/// use sse_proto::{Config, Parser};
+///
+/// let parser = Parser::with_config(Config::new().max_event_size(1 << 20).comments(true));
+/// assert_eq!(parser.config().max_event_size, 1 << 20);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct Config {
+    /// The most bytes an event may need: its data (values joined with LF), and any
+    /// single `event`, `id`, `retry` or comment value. Past it the parser returns
+    /// [`Error::EventTooLarge`] (or [`Error::CommentTooLarge`]) and carries on.
+    /// Default: [`DEFAULT_MAX_EVENT_SIZE`]. With [`stream_data`](Config::stream_data)
+    /// the data is not held, so it is not limited.
+    pub max_event_size: usize,
+    /// Hand out comment lines as [`Item::Comment`] (keep-alive detection needs them).
+    /// Default: off.
+    pub comments: bool,
+    /// Hand out [`Item::Diagnostic`]s for unknown fields, invalid `retry` values and
+    /// `id` values containing NUL. Default: off.
+    pub diagnostics: bool,
+    /// Hand out data as it arrives, in [`Item::Data`] pieces, and the event as
+    /// [`Item::EventEnd`], instead of buffering whole events. Memory stays bounded
+    /// however large an event is. Default: off.
+    pub stream_data: bool,
+}
+
+impl Config {
+    /// The defaults: an 8 MiB limit, events only.
+    pub const fn new() -> Self {
+        Config {
+            max_event_size: DEFAULT_MAX_EVENT_SIZE,
+            comments: false,
+            diagnostics: false,
+            stream_data: false,
+        }
+    }
+
+    /// Sets [`max_event_size`](Config::max_event_size).
+    pub const fn max_event_size(mut self, bytes: usize) -> Self {
+        self.max_event_size = bytes;
+        self
+    }
+
+    /// Sets [`comments`](Config::comments).
+    pub const fn comments(mut self, on: bool) -> Self {
+        self.comments = on;
+        self
+    }
+
+    /// Sets [`diagnostics`](Config::diagnostics).
+    pub const fn diagnostics(mut self, on: bool) -> Self {
+        self.diagnostics = on;
+        self
+    }
+
+    /// Sets [`stream_data`](Config::stream_data).
+    pub const fn stream_data(mut self, on: bool) -> Self {
+        self.stream_data = on;
+        self
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config::new()
+    }
+}
+
+/// The five buffers a [`Parser`] keeps between chunks.
+///
+/// With `alloc`, [`Parser::new`] uses `Vec<u8>`s. Without it, pass regions of your own
+/// memory as [`SliceStorage`]s, or let [`Parser::from_slice`] carve them out of one
+/// buffer.
+#[derive(Debug, Default)]
+pub struct Buffers<S> {
+    /// Data joined from several lines, or from a line split across chunks.
+    pub data: S,
+    /// A line split across chunks (other than a `data` line, which goes to `data`).
+    pub line: S,
+    /// The event type, when it could not be borrowed from the chunk.
+    pub event_type: S,
+    /// The `id` of the block being read, until the block is dispatched.
+    pub id: S,
+    /// The event source's last event ID string.
+    pub last_event_id: S,
+}
+
+/// Where some pending bytes are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Held {
+    /// Nothing (the buffer is empty).
+    Empty,
+    /// `chunk[start..end]` of the chunk being parsed; only ever set within one call,
+    /// and copied out before the call returns.
+    Chunk(usize, usize),
+    /// In the parser's storage.
+    Stored,
+    /// Handed out already ([`Config::stream_data`]); nothing held.
+    Streamed,
+}
+
+/// Which field a line being read belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Field {
+    Data,
+    Event,
+    Id,
+    Retry,
+    Comment,
+    /// An unknown field, an unreported comment, or a line of a block being skipped.
+    Ignore,
+}
+
+/// How far into the current line the parser is, when the line started in an earlier
+/// chunk than the one that will end it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LineState {
+    /// At the start of a line.
+    Start,
+    /// Reading a field name (bytes in `line`), no colon yet.
+    Name,
+    /// Reading the value of `field`; `strip` while a leading space may still be
+    /// removed.
+    Value { field: Field, strip: bool },
+}
+
+/// Where an item's bytes are, without borrowing them: resolved into an [`Item`] once
+/// the parser's own mutation is over.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Loc {
+    Chunk(usize, usize),
+    Data,
+    Line,
+    EventType,
+    Newline,
+    Empty,
+}
+
+/// An item, by location.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Out {
+    Event { event_type: Loc, data: Loc },
+    EventEnd { event_type: Loc },
+    Retry(u64),
+    Comment(Loc),
+    Data(Loc),
+    UnknownField(Loc),
+    InvalidRetry(Loc),
+    IdContainsNul(Loc),
+}
+
+macro_rules! parser_struct {
+    ($($default:tt)*) => {
+        /// A push parser for `text/event-stream` bodies.
+        ///
+        /// Feed it chunks with [`parse`](Parser::parse) (or [`feed`](Parser::feed)), in
+        /// any sizes; call [`finish`](Parser::finish) at the end of the stream. The
+        /// parser can then read the next response of a reconnecting client: it keeps
+        /// the last event ID and the reconnection time.
+        ///
+        /// ```
+        /// use sse_proto::{Item, Parser};
+        ///
+        /// let mut parser = Parser::new();
+        /// let mut events = Vec::new();
+        /// for chunk in [&b"data: hel"[..], b"lo\r", b"\n\r\ndata: 2\n\n"] {
+        ///     let mut feed = parser.feed(chunk);
+        ///     while let Some(item) = feed.next() {
+        ///         if let Item::Event(event) = item.unwrap() {
+        ///             events.push(event.data().to_string());
+        ///         }
+        ///     }
+        /// }
+        /// assert_eq!(events, ["hello", "2"]);
+        /// ```
+        #[derive(Debug)]
+        pub struct Parser<S: Storage $($default)*> {
+            config: Config,
+            data_limit: usize,
+            value_limit: usize,
+            bufs: Buffers<S>,
+            /// How many bytes of a leading BOM have been seen; `BOM.len()` once the
+            /// start of the stream is behind us.
+            bom: usize,
+            /// The previous chunk ended in CR: an LF first in this one belongs to it.
+            pending_cr: bool,
+            line_state: LineState,
+            data: Held,
+            /// Length of the data so far (values joined with LF).
+            data_len: usize,
+            event_type: Held,
+            /// An `id` field in this block set `bufs.id`.
+            id_pending: bool,
+            /// An event was too large: ignore lines up to the next blank line.
+            skipping: bool,
+            /// Streaming mode: the LF before this data line was handed out already.
+            lf_emitted: bool,
+            /// The last item borrowed `data`/`event_type` storage: clear them on the
+            /// next call.
+            release_event: bool,
+            /// The last item borrowed `line` storage.
+            release_line: bool,
+            retry: Option<u64>,
+        }
+    };
+}
+
+#[cfg(feature = "alloc")]
+parser_struct!(= alloc::vec::Vec<u8>);
+#[cfg(not(feature = "alloc"))]
+parser_struct!();
+
+#[cfg(feature = "alloc")]
+impl Parser<alloc::vec::Vec<u8>> {
+    /// A parser with the default [`Config`] and growable buffers.
+    pub fn new() -> Self {
+        Self::with_config(Config::new())
+    }
+
+    /// A parser with `config` and growable buffers.
+    pub fn with_config(config: Config) -> Self {
+        Self::with_buffers(config, Buffers::default())
+    }
+}
+
+#[cfg(feature = "alloc")]
+impl Default for Parser<alloc::vec::Vec<u8>> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<'b> Parser<SliceStorage<'b>> {
+    /// A parser that works entirely inside `buf`: no allocation at all.
+    ///
+    /// The buffer is divided once: four regions of `buf.len() / 8` bytes (at most
+    /// 4 KiB each) hold a split line, the event type and two event IDs, and the rest
+    /// holds event data. Those sizes become limits, like
+    /// [`Config::max_event_size`]: a longer value or data gives
+    /// [`Error::EventTooLarge`].
+    ///
+    /// ```
+    /// use sse_proto::{Config, Item, Parser};
+    ///
+    /// let mut memory = [0u8; 1024];
+    /// let mut parser = Parser::from_slice(Config::new(), &mut memory);
+    /// let mut input: &[u8] = b"id: 1\ndata: no heap\n\n";
+    /// let Ok(Some(Item::Event(event))) = parser.parse(&mut input) else { panic!() };
+    /// assert_eq!(event.data(), "no heap");
+    /// ```
+    pub fn from_slice(config: Config, buf: &'b mut [u8]) -> Self {
+        let small = (buf.len() / 8).min(4096);
+        let (line, rest) = buf.split_at_mut(small);
+        let (event_type, rest) = rest.split_at_mut(small);
+        let (id, rest) = rest.split_at_mut(small);
+        let (last_event_id, data) = rest.split_at_mut(small);
+        Self::with_buffers(
+            config,
+            Buffers {
+                data: SliceStorage::new(data),
+                line: SliceStorage::new(line),
+                event_type: SliceStorage::new(event_type),
+                id: SliceStorage::new(id),
+                last_event_id: SliceStorage::new(last_event_id),
+            },
+        )
+    }
+}
+
+impl<S: Storage> Parser<S> {
+    /// A parser over buffers you supply. The buffers should be empty; their capacity
+    /// limits bound what the parser accepts, as [`Config::max_event_size`] does.
+    pub fn with_buffers(config: Config, mut bufs: Buffers<S>) -> Self {
+        bufs.data.clear();
+        bufs.line.clear();
+        bufs.event_type.clear();
+        bufs.id.clear();
+        bufs.last_event_id.clear();
+        let data_limit = config.max_event_size.min(bufs.data.capacity_limit());
+        let value_limit = config
+            .max_event_size
+            .min(bufs.line.capacity_limit())
+            .min(bufs.event_type.capacity_limit())
+            .min(bufs.id.capacity_limit())
+            .min(bufs.last_event_id.capacity_limit());
+        Parser {
+            config,
+            data_limit,
+            value_limit,
+            bufs,
+            bom: 0,
+            pending_cr: false,
+            line_state: LineState::Start,
+            data: Held::Empty,
+            data_len: 0,
+            event_type: Held::Empty,
+            id_pending: false,
+            skipping: false,
+            lf_emitted: false,
+            release_event: false,
+            release_line: false,
+            retry: None,
+        }
+    }
+
+    /// The settings in force.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The event source's last event ID string: what a reconnecting client sends as
+    /// `Last-Event-ID`. Set when a block with an `id` field is dispatched (even one
+    /// without data), kept across events and across [`finish`](Parser::finish).
+    pub fn last_event_id(&self) -> Text<'_> {
+        Text::new(self.bufs.last_event_id.as_bytes())
+    }
+
+    /// Sets the last event ID, as a client does when it resumes a stream it read
+    /// before. Fails if `id` does not fit the parser's limits.
+    pub fn set_last_event_id(&mut self, id: &[u8]) -> Result<(), Error> {
+        let limit = self.value_limit;
+        if id.len() > limit {
+            return Err(Error::EventTooLarge { limit });
+        }
+        self.bufs.last_event_id.clear();
+        self.bufs
+            .last_event_id
+            .try_extend(id)
+            .map_err(|_| Error::EventTooLarge { limit })
+    }
+
+    /// The reconnection time, in milliseconds, from the last valid `retry` field;
+    /// `None` if there has been none. Kept across [`finish`](Parser::finish).
+    pub fn retry(&self) -> Option<u64> {
+        self.retry
+    }
+
+    /// Parses from the front of `input`, advancing it past what was consumed, until
+    /// one item is ready (`Ok(Some(item))`) or `input` is used up (`Ok(None)`: feed the
+    /// next chunk). Bytes that end mid-line are kept inside the parser, so no byte of
+    /// `input` ever needs to be passed twice.
+    ///
+    /// An [`Error`] reports a limit that was hit; the parser has already recovered, so
+    /// call again with the same `input` to carry on.
+    pub fn parse<'a, 'c: 'a>(
+        &'a mut self,
+        input: &mut &'c [u8],
+    ) -> Result<Option<Item<'a>>, Error> {
+        let chunk: &'c [u8] = input;
+        let mut pos = 0;
+        let result = self.step(chunk, &mut pos);
+        *input = &chunk[pos..];
+        match result {
+            Ok(Some(out)) => Ok(Some(self.resolve(out, chunk))),
+            Ok(None) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Borrows `chunk` for a loop of [`Feed::next`] calls.
+    pub fn feed<'p, 'c>(&'p mut self, chunk: &'c [u8]) -> Feed<'p, 'c, S> {
+        Feed {
+            parser: self,
+            input: chunk,
+        }
+    }
+
+    /// Ends the stream. Per the spec, a pending event that no blank line ended is
+    /// discarded (and an `id` it set is not committed); returns `true` if there was
+    /// one. The parser is then ready for a new stream (a leading BOM is stripped
+    /// again), keeping [`last_event_id`](Parser::last_event_id) and
+    /// [`retry`](Parser::retry).
+    pub fn finish(&mut self) -> bool {
+        let discarded = self.line_state != LineState::Start
+            || self.data != Held::Empty
+            || self.event_type != Held::Empty
+            || self.id_pending
+            || (self.bom > 0 && self.bom < BOM.len());
+        self.reset_block();
+        self.bufs.line.clear();
+        self.line_state = LineState::Start;
+        self.bom = 0;
+        self.pending_cr = false;
+        self.skipping = false;
+        self.release_event = false;
+        self.release_line = false;
+        discarded
+    }
+
+    /// Runs the processing model over `chunk[*pos..]` until an item is ready or the
+    /// chunk is used up. Items come out as locations, so that this can mutate freely.
+    pub(crate) fn step(&mut self, chunk: &[u8], pos: &mut usize) -> Result<Option<Out>, Error> {
+        if self.release_event {
+            self.release_event = false;
+            self.bufs.data.clear();
+            self.bufs.event_type.clear();
+        }
+        if self.release_line {
+            self.release_line = false;
+            self.bufs.line.clear();
+        }
+        let result = self.step_inner(chunk, pos);
+        // The caller's chunk will be gone by the next call: copy out what the
+        // pending event still borrows from it.
+        self.spill(chunk);
+        result
+    }
+
+    fn step_inner(&mut self, chunk: &[u8], pos: &mut usize) -> Result<Option<Out>, Error> {
+        loop {
+            let rest = &chunk[*pos..];
+            let Some(&first) = rest.first() else {
+                return Ok(None);
+            };
+            // "A single U+000D CARRIAGE RETURN U+000A LINE FEED (CRLF) character pair"
+            // is one line end, even when the chunk boundary falls between the two.
+            if self.pending_cr {
+                self.pending_cr = false;
+                if first == b'\n' {
+                    *pos += 1;
+                    continue;
+                }
+            }
+            // UTF-8 decode: "one leading BOM" is stripped, at the start of the stream
+            // only, and possibly split across chunks.
+            if self.bom < BOM.len() {
+                if first == BOM[self.bom] {
+                    self.bom += 1;
+                    *pos += 1;
+                } else {
+                    let held = mem::replace(&mut self.bom, BOM.len());
+                    if held > 0 {
+                        // Not a BOM after all: those bytes start the first line.
+                        self.line_state = LineState::Name;
+                        self.push_name(&BOM[..held]);
+                    }
+                }
+                continue;
+            }
+            if self.line_state == LineState::Start {
+                // Fast path: a blank line, or a whole line inside this chunk.
+                let found = if first == b'\n' || first == b'\r' {
+                    Some(0)
+                } else {
+                    memchr2(b'\n', b'\r', rest)
+                };
+                let Some(len) = found else {
+                    // The line goes on in the next chunk. What the pending event
+                    // borrows from this chunk is copied out first, so the slow path
+                    // only ever appends to storage.
+                    self.spill(chunk);
+                    if let Some(out) = self.feed_partial(chunk, pos, chunk.len())? {
+                        return Ok(Some(out));
+                    }
+                    continue;
+                };
+                let (start, end) = (*pos, *pos + len);
+                if self.config.stream_data
+                    && self.data == Held::Streamed
+                    && !self.lf_emitted
+                    && !self.skipping
+                    && is_data_line(&rest[..len])
+                {
+                    // The LF joining this data line to the previous one goes out as
+                    // its own piece; the line itself is read on the next call.
+                    self.lf_emitted = true;
+                    return Ok(Some(Out::Data(Loc::Newline)));
+                }
+                *pos = self.consume_line_end(chunk, end);
+                if let Some(out) = self.complete_line(chunk, start, end)? {
+                    return Ok(Some(out));
+                }
+            } else {
+                // Slow path: the rest of a line that started in an earlier chunk.
+                let end = match memchr2(b'\n', b'\r', rest) {
+                    Some(len) => *pos + len,
+                    None => chunk.len(),
+                };
+                if let Some(out) = self.feed_partial(chunk, pos, end)? {
+                    return Ok(Some(out));
+                }
+                if *pos == end && end < chunk.len() {
+                    *pos = self.consume_line_end(chunk, end);
+                    if let Some(out) = self.end_partial()? {
+                        return Ok(Some(out));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Consumes the line end at `chunk[end]` (CR, LF or CRLF) and returns the position
+    /// after it. A CR that ends the chunk ends the line at once (the spec's lone CR is
+    /// a line end), and an LF at the start of the next chunk is then skipped.
+    fn consume_line_end(&mut self, chunk: &[u8], end: usize) -> usize {
+        let mut next = end + 1;
+        if chunk[end] == b'\r' {
+            match chunk.get(next) {
+                Some(b'\n') => next += 1,
+                Some(_) => {}
+                None => self.pending_cr = true,
+            }
+        }
+        next
+    }
+
+    /// Processes a whole line `chunk[start..end]` (without its line end).
+    fn complete_line(
+        &mut self,
+        chunk: &[u8],
+        start: usize,
+        end: usize,
+    ) -> Result<Option<Out>, Error> {
+        if start == end {
+            // "If the line is empty (a blank line): Dispatch the event."
+            return Ok(self.dispatch());
+        }
+        if self.skipping {
+            return Ok(None);
+        }
+        let line = &chunk[start..end];
+        let (field, name_end, value_start) = classify_line(line);
+        let (vs, ve) = (start + value_start, end);
+        let value = &chunk[vs..ve];
+        match field {
+            Some(Field::Comment) => {
+                if !self.config.comments {
+                    return Ok(None);
+                }
+                if value.len() > self.value_limit {
+                    return Err(Error::CommentTooLarge {
+                        limit: self.value_limit,
+                    });
+                }
+                Ok(Some(Out::Comment(Loc::Chunk(vs, ve))))
+            }
+            Some(Field::Data) => self.data_line(chunk, vs, ve),
+            Some(Field::Event) => {
+                if value.len() > self.value_limit {
+                    return Err(self.overflow(self.value_limit));
+                }
+                // "Set the event type buffer to the field value."
+                self.event_type = if value.is_empty() {
+                    Held::Empty
+                } else {
+                    Held::Chunk(vs, ve)
+                };
+                Ok(None)
+            }
+            Some(Field::Id) => {
+                if value.len() > self.value_limit {
+                    return Err(self.overflow(self.value_limit));
+                }
+                // "If the field value does not contain U+0000 NULL, then set the last
+                // event ID buffer to the field value. Otherwise, ignore the field."
+                if memchr(0, value).is_some() {
+                    return Ok(self.diagnostic(Out::IdContainsNul(Loc::Chunk(vs, ve))));
+                }
+                self.bufs.id.clear();
+                // Cannot fail: value_limit is within the storage's capacity.
+                let _ = self.bufs.id.try_extend(value);
+                self.id_pending = true;
+                Ok(None)
+            }
+            Some(Field::Retry) => {
+                if value.len() > self.value_limit {
+                    return Err(self.overflow(self.value_limit));
+                }
+                Ok(self.retry_field(value, Loc::Chunk(vs, ve)))
+            }
+            Some(Field::Ignore) => Ok(None),
+            None => {
+                // "Otherwise: The field is ignored."
+                if name_end <= self.value_limit {
+                    Ok(self.diagnostic(Out::UnknownField(Loc::Chunk(start, start + name_end))))
+                } else {
+                    Ok(None)
+                }
+            }
+        }
+    }
+
+    /// A whole `data` line whose value is `chunk[vs..ve]`.
+    fn data_line(&mut self, chunk: &[u8], vs: usize, ve: usize) -> Result<Option<Out>, Error> {
+        if self.config.stream_data {
+            self.data = Held::Streamed;
+            self.lf_emitted = false;
+            return Ok((vs < ve).then_some(Out::Data(Loc::Chunk(vs, ve))));
+        }
+        let len = ve - vs;
+        // "Append the field value to the data buffer, then append a single U+000A LINE
+        // FEED (LF) character to the data buffer." We join with LF instead, which is
+        // the same once dispatch removes the last LF.
+        let new_len = match self.data {
+            Held::Empty => len,
+            _ => self.data_len.saturating_add(1).saturating_add(len),
+        };
+        if new_len > self.data_limit {
+            return Err(self.overflow(self.data_limit));
+        }
+        match self.data {
+            Held::Empty => self.data = Held::Chunk(vs, ve),
+            Held::Chunk(a, b) => {
+                self.bufs.data.clear();
+                let _ = self.bufs.data.try_extend(&chunk[a..b]);
+                let _ = self.bufs.data.try_extend(b"\n");
+                let _ = self.bufs.data.try_extend(&chunk[vs..ve]);
+                self.data = Held::Stored;
+            }
+            Held::Stored | Held::Streamed => {
+                let _ = self.bufs.data.try_extend(b"\n");
+                let _ = self.bufs.data.try_extend(&chunk[vs..ve]);
+            }
+        }
+        self.data_len = new_len;
+        Ok(None)
+    }
+
+    /// Reads `chunk[*pos..end]`, a piece of a line with no line end in it, into the
+    /// state for lines that span chunks.
+    fn feed_partial(
+        &mut self,
+        chunk: &[u8],
+        pos: &mut usize,
+        end: usize,
+    ) -> Result<Option<Out>, Error> {
+        loop {
+            match self.line_state {
+                LineState::Start => {
+                    if *pos == end {
+                        return Ok(None);
+                    }
+                    if self.skipping {
+                        self.line_state = LineState::Value {
+                            field: Field::Ignore,
+                            strip: false,
+                        };
+                    } else if chunk[*pos] == b':' {
+                        *pos += 1;
+                        let field = if self.config.comments {
+                            Field::Comment
+                        } else {
+                            Field::Ignore
+                        };
+                        self.line_state = LineState::Value { field, strip: true };
+                    } else {
+                        self.line_state = LineState::Name;
+                    }
+                }
+                LineState::Name => {
+                    let piece = &chunk[*pos..end];
+                    match memchr(b':', piece) {
+                        Some(colon) => {
+                            *pos += colon + 1;
+                            if self.push_name(&piece[..colon]) {
+                                if let Some(out) = self.begin_value()? {
+                                    return Ok(Some(out));
+                                }
+                            }
+                        }
+                        None => {
+                            *pos = end;
+                            self.push_name(piece);
+                            return Ok(None);
+                        }
+                    }
+                }
+                LineState::Value { field, strip } => {
+                    if *pos == end {
+                        return Ok(None);
+                    }
+                    if strip {
+                        if chunk[*pos] == b' ' {
+                            *pos += 1;
+                        }
+                        self.line_state = LineState::Value {
+                            field,
+                            strip: false,
+                        };
+                        continue;
+                    }
+                    let (start, piece) = (*pos, &chunk[*pos..end]);
+                    *pos = end;
+                    return self.push_value(field, piece, Loc::Chunk(start, end));
+                }
+            }
+        }
+    }
+
+    /// Appends to a field name being read. Returns `false` (and switches to ignoring
+    /// the line) once the name is too long to be worth keeping: longer than any field
+    /// the spec defines, or, with diagnostics, longer than the value limit.
+    fn push_name(&mut self, piece: &[u8]) -> bool {
+        let keep = if self.config.diagnostics {
+            self.value_limit
+        } else {
+            "retry".len()
+        };
+        if self.bufs.line.len().saturating_add(piece.len()) > keep
+            || self.bufs.line.try_extend(piece).is_err()
+        {
+            self.bufs.line.clear();
+            self.line_state = LineState::Value {
+                field: Field::Ignore,
+                strip: false,
+            };
+            return false;
+        }
+        true
+    }
+
+    /// The field name in `line` is complete (a colon followed it).
+    fn begin_value(&mut self) -> Result<Option<Out>, Error> {
+        let field = classify_name(self.bufs.line.as_bytes());
+        let Some(field) = field else {
+            self.line_state = LineState::Value {
+                field: Field::Ignore,
+                strip: false,
+            };
+            let out = self.diagnostic(Out::UnknownField(Loc::Line));
+            if out.is_none() {
+                self.bufs.line.clear();
+            }
+            return Ok(out);
+        };
+        self.bufs.line.clear();
+        self.line_state = LineState::Value { field, strip: true };
+        if field == Field::Data {
+            return self.begin_data();
+        }
+        Ok(None)
+    }
+
+    /// A `data` line starts in the slow path: its value will stream straight into the
+    /// data buffer (or out, in streaming mode).
+    fn begin_data(&mut self) -> Result<Option<Out>, Error> {
+        if self.config.stream_data {
+            let joined = self.data == Held::Streamed;
+            self.data = Held::Streamed;
+            return Ok(joined.then_some(Out::Data(Loc::Newline)));
+        }
+        match self.data {
+            Held::Empty => {
+                self.bufs.data.clear();
+                self.data = Held::Stored;
+            }
+            _ => {
+                debug_assert_eq!(self.data, Held::Stored, "spilled before the slow path");
+                if self.data_len >= self.data_limit {
+                    self.line_state = LineState::Value {
+                        field: Field::Ignore,
+                        strip: false,
+                    };
+                    return Err(self.overflow(self.data_limit));
+                }
+                let _ = self.bufs.data.try_extend(b"\n");
+                self.data_len += 1;
+            }
+        }
+        Ok(None)
+    }
+
+    /// Appends a piece of the value of `field` (in the slow path).
+    fn push_value(&mut self, field: Field, piece: &[u8], loc: Loc) -> Result<Option<Out>, Error> {
+        match field {
+            Field::Data => {
+                if self.config.stream_data {
+                    return Ok((!piece.is_empty()).then_some(Out::Data(loc)));
+                }
+                if self.data_len.saturating_add(piece.len()) > self.data_limit {
+                    self.line_state = LineState::Value {
+                        field: Field::Ignore,
+                        strip: false,
+                    };
+                    return Err(self.overflow(self.data_limit));
+                }
+                let _ = self.bufs.data.try_extend(piece);
+                self.data_len += piece.len();
+            }
+            Field::Event | Field::Id | Field::Retry | Field::Comment => {
+                if self.bufs.line.len().saturating_add(piece.len()) > self.value_limit {
+                    self.bufs.line.clear();
+                    self.line_state = LineState::Value {
+                        field: Field::Ignore,
+                        strip: false,
+                    };
+                    if field == Field::Comment {
+                        return Err(Error::CommentTooLarge {
+                            limit: self.value_limit,
+                        });
+                    }
+                    return Err(self.overflow(self.value_limit));
+                }
+                let _ = self.bufs.line.try_extend(piece);
+            }
+            Field::Ignore => {}
+        }
+        Ok(None)
+    }
+
+    /// The line that spanned chunks has ended.
+    fn end_partial(&mut self) -> Result<Option<Out>, Error> {
+        let state = mem::replace(&mut self.line_state, LineState::Start);
+        let field = match state {
+            LineState::Start => return Ok(None),
+            LineState::Name => {
+                // "If the line is not empty but does not contain a U+003A COLON
+                // character (:)": the whole line is the field name, the value empty.
+                match classify_name(self.bufs.line.as_bytes()) {
+                    None => {
+                        let out = self.diagnostic(Out::UnknownField(Loc::Line));
+                        if out.is_none() {
+                            self.bufs.line.clear();
+                        }
+                        return Ok(out);
+                    }
+                    Some(Field::Data) => {
+                        self.bufs.line.clear();
+                        let joined = self.begin_data();
+                        self.line_state = LineState::Start;
+                        return joined;
+                    }
+                    Some(field) => {
+                        self.bufs.line.clear();
+                        field
+                    }
+                }
+            }
+            LineState::Value { field, .. } => field,
+        };
+        match field {
+            Field::Data | Field::Ignore => Ok(None),
+            Field::Event => {
+                mem::swap(&mut self.bufs.line, &mut self.bufs.event_type);
+                self.bufs.line.clear();
+                self.event_type = if self.bufs.event_type.is_empty() {
+                    Held::Empty
+                } else {
+                    Held::Stored
+                };
+                Ok(None)
+            }
+            Field::Id => {
+                if memchr(0, self.bufs.line.as_bytes()).is_some() {
+                    let out = self.diagnostic(Out::IdContainsNul(Loc::Line));
+                    if out.is_none() {
+                        self.bufs.line.clear();
+                    }
+                    return Ok(out);
+                }
+                mem::swap(&mut self.bufs.line, &mut self.bufs.id);
+                self.bufs.line.clear();
+                self.id_pending = true;
+                Ok(None)
+            }
+            Field::Retry => {
+                let retry = parse_retry(self.bufs.line.as_bytes());
+                let out = self.retry_field_parsed(retry, Loc::Line);
+                if !matches!(out, Some(Out::InvalidRetry(_))) {
+                    self.bufs.line.clear();
+                }
+                Ok(out)
+            }
+            Field::Comment => {
+                self.release_line = true;
+                Ok(Some(Out::Comment(Loc::Line)))
+            }
+        }
+    }
+
+    /// A complete `retry` value.
+    fn retry_field(&mut self, value: &[u8], loc: Loc) -> Option<Out> {
+        self.retry_field_parsed(parse_retry(value), loc)
+    }
+
+    fn retry_field_parsed(&mut self, retry: Option<u64>, loc: Loc) -> Option<Out> {
+        match retry {
+            // "If the field value consists of only ASCII digits, then interpret the
+            // field value as an integer in base ten, and set the event stream's
+            // reconnection time to that integer. Otherwise, ignore the field."
+            Some(ms) => {
+                self.retry = Some(ms);
+                Some(Out::Retry(ms))
+            }
+            None => self.diagnostic(Out::InvalidRetry(loc)),
+        }
+    }
+
+    /// `out` if diagnostics are on.
+    fn diagnostic(&mut self, out: Out) -> Option<Out> {
+        if !self.config.diagnostics {
+            return None;
+        }
+        if matches!(
+            out,
+            Out::UnknownField(Loc::Line)
+                | Out::InvalidRetry(Loc::Line)
+                | Out::IdContainsNul(Loc::Line)
+        ) {
+            self.release_line = true;
+        }
+        Some(out)
+    }
+
+    /// "Dispatch the event", for a blank line.
+    fn dispatch(&mut self) -> Option<Out> {
+        if mem::take(&mut self.skipping) {
+            // The blank line that ends a block too large to keep.
+            self.reset_block();
+            return None;
+        }
+        // Step 1: "Set the last event ID string of the event source to the value of
+        // the last event ID buffer." This happens even when no event is dispatched.
+        // The buffer itself is not reset: `bufs.id` is only read when an `id` field
+        // set it in this block, and otherwise equals the last event ID string.
+        if mem::take(&mut self.id_pending) {
+            mem::swap(&mut self.bufs.id, &mut self.bufs.last_event_id);
+        }
+        let data = mem::replace(&mut self.data, Held::Empty);
+        let event_type = mem::replace(&mut self.event_type, Held::Empty);
+        self.data_len = 0;
+        self.lf_emitted = false;
+        // Step 6: "If the event type buffer has a value other than the empty string,
+        // change the type of the newly created event to equal the value of the event
+        // type buffer." (`Event::event_type` supplies "message" otherwise.)
+        let event_type = match event_type {
+            Held::Chunk(a, b) => Loc::Chunk(a, b),
+            Held::Stored => Loc::EventType,
+            Held::Empty | Held::Streamed => Loc::Empty,
+        };
+        // Step 7, clearing the data and event type buffers, is done when the next call
+        // begins, so that the event can borrow them until then.
+        let out = match data {
+            // Step 2: "If the data buffer is an empty string, set the data buffer and
+            // the event type buffer to the empty string and return."
+            Held::Empty => {
+                self.bufs.data.clear();
+                self.bufs.event_type.clear();
+                return None;
+            }
+            // Step 3, removing the trailing LF, is implicit: lines were joined with LF.
+            Held::Chunk(a, b) => Out::Event {
+                event_type,
+                data: Loc::Chunk(a, b),
+            },
+            Held::Stored => Out::Event {
+                event_type,
+                data: Loc::Data,
+            },
+            Held::Streamed => Out::EventEnd { event_type },
+        };
+        self.release_event = true;
+        Some(out)
+    }
+
+    /// Drops the event being assembled because it is too large, and skips to the next
+    /// blank line.
+    fn overflow(&mut self, limit: usize) -> Error {
+        self.skipping = true;
+        self.reset_block();
+        Error::EventTooLarge { limit }
+    }
+
+    /// Forgets the event being assembled; the last event ID buffer goes back to the
+    /// last event ID string.
+    fn reset_block(&mut self) {
+        self.data = Held::Empty;
+        self.data_len = 0;
+        self.bufs.data.clear();
+        self.event_type = Held::Empty;
+        self.bufs.event_type.clear();
+        self.id_pending = false;
+        self.lf_emitted = false;
+    }
+
+    /// Copies whatever the pending event borrows from `chunk` into storage.
+    fn spill(&mut self, chunk: &[u8]) {
+        if let Held::Chunk(a, b) = self.data {
+            self.bufs.data.clear();
+            let _ = self.bufs.data.try_extend(&chunk[a..b]);
+            self.data = Held::Stored;
+        }
+        if let Held::Chunk(a, b) = self.event_type {
+            self.bufs.event_type.clear();
+            let _ = self.bufs.event_type.try_extend(&chunk[a..b]);
+            self.event_type = Held::Stored;
+        }
+    }
+
+    /// Turns a location into borrowed bytes.
+    pub(crate) fn bytes<'a>(&'a self, loc: Loc, chunk: &'a [u8]) -> &'a [u8] {
+        match loc {
+            Loc::Chunk(a, b) => chunk.get(a..b).unwrap_or_default(),
+            Loc::Data => self.bufs.data.as_bytes(),
+            Loc::Line => self.bufs.line.as_bytes(),
+            Loc::EventType => self.bufs.event_type.as_bytes(),
+            Loc::Newline => b"\n",
+            Loc::Empty => b"",
+        }
+    }
+
+    /// Builds the item that `step` described.
+    pub(crate) fn resolve<'a>(&'a self, out: Out, chunk: &'a [u8]) -> Item<'a> {
+        let text = |loc| Text::new(self.bytes(loc, chunk));
+        let id = self.bufs.last_event_id.as_bytes();
+        match out {
+            Out::Event { event_type, data } => Item::Event(Event::new(
+                self.bytes(event_type, chunk),
+                self.bytes(data, chunk),
+                id,
+            )),
+            Out::EventEnd { event_type } => {
+                Item::EventEnd(Event::new(self.bytes(event_type, chunk), b"", id))
+            }
+            Out::Retry(ms) => Item::Retry(ms),
+            Out::Comment(loc) => Item::Comment(text(loc)),
+            Out::Data(loc) => Item::Data(text(loc)),
+            Out::UnknownField(loc) => {
+                Item::Diagnostic(Diagnostic::UnknownField { name: text(loc) })
+            }
+            Out::InvalidRetry(loc) => {
+                Item::Diagnostic(Diagnostic::InvalidRetry { value: text(loc) })
+            }
+            Out::IdContainsNul(loc) => {
+                Item::Diagnostic(Diagnostic::IdContainsNul { value: text(loc) })
+            }
+        }
+    }
+}
+
+/// A chunk lent to a parser: call [`next`](Feed::next) until it returns `None`, then
+/// feed the next chunk.
+#[derive(Debug)]
+pub struct Feed<'p, 'c, S: Storage> {
+    parser: &'p mut Parser<S>,
+    input: &'c [u8],
+}
+
+impl<S: Storage> Feed<'_, '_, S> {
+    /// The next item, or `None` once the chunk is used up. Not an `Iterator`: each
+    /// item borrows the parser until the next call.
+    #[allow(clippy::should_implement_trait)]
+    pub fn next(&mut self) -> Option<Result<Item<'_>, Error>> {
+        self.parser.parse(&mut self.input).transpose()
+    }
+
+    /// The part of the chunk not parsed yet.
+    pub fn remaining(&self) -> &[u8] {
+        self.input
+    }
+}
+
+/// Whether a line is a `data` field.
+fn is_data_line(line: &[u8]) -> bool {
+    !line.is_empty() && matches!(classify_line(line), (Some(Field::Data), _, _))
+}
+
+/// Splits a non-empty line into (field, end of name, start of value). The field is
+/// `None` for an unknown name.
+#[inline]
+fn classify_line(line: &[u8]) -> (Option<Field>, usize, usize) {
+    // "If the line starts with a U+003A COLON character (:): Ignore the line."
+    if line[0] == b':' {
+        return (Some(Field::Comment), 0, strip_space(line, 1));
+    }
+    // The common case first.
+    if line.starts_with(b"data:") {
+        return (Some(Field::Data), 4, strip_space(line, 5));
+    }
+    // "Collect the characters on the line before the first U+003A COLON character
+    // (:), and let field be that string. Collect the characters on the line after
+    // the first U+003A COLON character (:), and let value be that string. If value
+    // starts with a U+0020 SPACE character, remove it from value." Without a colon,
+    // the whole line is the name and the value is empty.
+    let (name_end, value_start) = match memchr(b':', line) {
+        Some(colon) => (colon, strip_space(line, colon + 1)),
+        None => (line.len(), line.len()),
+    };
+    (classify_name(&line[..name_end]), name_end, value_start)
+}
+
+/// Skips one space at `at`, if there is one.
+#[inline]
+fn strip_space(line: &[u8], at: usize) -> usize {
+    if line.get(at) == Some(&b' ') {
+        at + 1
+    } else {
+        at
+    }
+}
+
+/// The field a name stands for. Names are case-sensitive.
+fn classify_name(name: &[u8]) -> Option<Field> {
+    match name {
+        b"data" => Some(Field::Data),
+        b"event" => Some(Field::Event),
+        b"id" => Some(Field::Id),
+        b"retry" => Some(Field::Retry),
+        _ => None,
+    }
+}
+
+/// A `retry` value: ASCII digits only (at least one), base ten; saturates at
+/// `u64::MAX`, which is as good as "never" for a reconnection time.
+fn parse_retry(value: &[u8]) -> Option<u64> {
+    if value.is_empty() {
+        return None;
+    }
+    let mut ms: u64 = 0;
+    for &b in value {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        ms = ms.saturating_mul(10).saturating_add(u64::from(b - b'0'));
+    }
+    Some(ms)
+}

@@ -1,0 +1,166 @@
+//! A blocking reader of events from any `std::io::Read`: the parser plus a read
+//! buffer, for programs that do not need async.
+
+use std::io::{self, Read};
+use std::vec::Vec;
+
+use crate::{Config, Error, Item, OwnedEvent, Parser};
+
+/// The read buffer's size: large enough for few system calls, small enough to stay in
+/// cache.
+const READ_BUFFER: usize = 64 * 1024;
+
+/// Reads an event stream from a [`Read`]er.
+///
+/// As an [`Iterator`] it yields owned events. [`next_item`](EventReader::next_item)
+/// instead yields every [`Item`] (retry updates, comments, ...) borrowed, without
+/// copying.
+///
+/// ```
+/// use sse_proto::EventReader;
+///
+/// let body: &[u8] = b"id: 1\ndata: first\n\ndata: second\n\n";
+/// let events: Vec<_> = EventReader::new(body).map(|e| e.unwrap().data).collect();
+/// assert_eq!(events, ["first", "second"]);
+/// ```
+#[derive(Debug)]
+pub struct EventReader<R> {
+    reader: R,
+    parser: Parser,
+    buf: Vec<u8>,
+    start: usize,
+    end: usize,
+    eof: bool,
+}
+
+impl<R: Read> EventReader<R> {
+    /// A reader with the default [`Config`].
+    pub fn new(reader: R) -> Self {
+        Self::with_parser(reader, Parser::new())
+    }
+
+    /// A reader with `config`.
+    pub fn with_config(reader: R, config: Config) -> Self {
+        Self::with_parser(reader, Parser::with_config(config))
+    }
+
+    /// A reader around a parser you set up (for example with a last event ID).
+    pub fn with_parser(reader: R, parser: Parser) -> Self {
+        EventReader {
+            reader,
+            parser,
+            buf: Vec::new(),
+            start: 0,
+            end: 0,
+            eof: false,
+        }
+    }
+
+    /// The parser, for its [`last_event_id`](Parser::last_event_id) and
+    /// [`retry`](Parser::retry).
+    pub fn parser(&self) -> &Parser {
+        &self.parser
+    }
+
+    /// The underlying reader.
+    pub fn into_inner(self) -> R {
+        self.reader
+    }
+
+    /// The next item, or `Ok(None)` at the end of the stream (where a pending,
+    /// unterminated event is discarded, as the spec says). After a
+    /// [`ReadError::Limit`], call again to carry on.
+    pub fn next_item(&mut self) -> Result<Option<Item<'_>>, ReadError> {
+        loop {
+            if self.start == self.end {
+                if self.eof {
+                    return Ok(None);
+                }
+                if self.buf.is_empty() {
+                    self.buf.resize(READ_BUFFER, 0);
+                }
+                let n = match self.reader.read(&mut self.buf) {
+                    Ok(n) => n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) => return Err(ReadError::Io(e)),
+                };
+                if n == 0 {
+                    self.eof = true;
+                    self.parser.finish();
+                    return Ok(None);
+                }
+                self.start = 0;
+                self.end = n;
+            }
+            let chunk = &self.buf[self.start..self.end];
+            let mut pos = 0;
+            match self.parser.step(chunk, &mut pos) {
+                Ok(Some(out)) => {
+                    let base = self.start;
+                    self.start += pos;
+                    return Ok(Some(self.parser.resolve(out, &self.buf[base..self.end])));
+                }
+                Ok(None) => self.start = self.end,
+                Err(e) => {
+                    self.start += pos;
+                    return Err(ReadError::Limit(e));
+                }
+            }
+        }
+    }
+}
+
+impl<R: Read> Iterator for EventReader<R> {
+    type Item = Result<OwnedEvent, ReadError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            match self.next_item() {
+                Ok(Some(Item::Event(event))) => return Some(Ok(event.into_owned())),
+                Ok(Some(_)) => {}
+                Ok(None) => return None,
+                Err(e) => return Some(Err(e)),
+            }
+        }
+    }
+}
+
+/// Why an [`EventReader`] could not produce an item.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum ReadError {
+    /// Reading failed.
+    Io(io::Error),
+    /// A limit was hit; the reader has recovered, call it again to carry on.
+    Limit(Error),
+}
+
+impl core::fmt::Display for ReadError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            ReadError::Io(e) => write!(f, "reading the event stream failed: {e}"),
+            ReadError::Limit(e) => e.fmt(f),
+        }
+    }
+}
+
+impl core::error::Error for ReadError {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        match self {
+            ReadError::Io(e) => Some(e),
+            ReadError::Limit(e) => Some(e),
+        }
+    }
+}
+
+impl From<io::Error> for ReadError {
+    fn from(e: io::Error) -> Self {
+        ReadError::Io(e)
+    }
+}
+
+impl From<Error> for ReadError {
+    fn from(e: Error) -> Self {
+        ReadError::Limit(e)
+    }
+}

@@ -1,0 +1,105 @@
+//! Where the parser keeps the bytes it must hold between chunks.
+//!
+//! Most events are parsed straight out of the caller's chunk. What cannot be (a line
+//! split across two chunks, data joined from several lines, the last event ID that
+//! outlives every chunk) goes into a [`Storage`]: a growable `Vec<u8>` with the `alloc`
+//! feature, or a fixed region of a caller's buffer ([`SliceStorage`]) without it.
+
+/// A byte buffer the parser appends to and clears. Clearing keeps the allocation, so a
+/// parser in steady state allocates nothing.
+///
+/// # Implementer notes
+/// `capacity_limit` must not change while the storage is in a parser: the parser
+/// derives its size limits from it once, so that limit errors do not depend on how the
+/// input was split into chunks.
+pub trait Storage {
+    /// The bytes held.
+    fn as_bytes(&self) -> &[u8];
+    /// Removes every byte, keeping any allocation.
+    fn clear(&mut self);
+    /// Appends `bytes`. Fails, leaving the storage unchanged, if that would pass
+    /// [`capacity_limit`](Storage::capacity_limit).
+    fn try_extend(&mut self, bytes: &[u8]) -> Result<(), CapacityError>;
+    /// The most bytes this storage can ever hold (`usize::MAX` for a growable one).
+    fn capacity_limit(&self) -> usize;
+    /// The number of bytes held.
+    fn len(&self) -> usize {
+        self.as_bytes().len()
+    }
+    /// Whether no bytes are held.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// A fixed-capacity [`Storage`] was asked to hold more than it can.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CapacityError;
+
+impl core::fmt::Display for CapacityError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("storage capacity exceeded")
+    }
+}
+
+impl core::error::Error for CapacityError {}
+
+#[cfg(feature = "alloc")]
+impl Storage for alloc::vec::Vec<u8> {
+    fn as_bytes(&self) -> &[u8] {
+        self
+    }
+    fn clear(&mut self) {
+        alloc::vec::Vec::clear(self);
+    }
+    fn try_extend(&mut self, bytes: &[u8]) -> Result<(), CapacityError> {
+        self.extend_from_slice(bytes);
+        Ok(())
+    }
+    fn capacity_limit(&self) -> usize {
+        usize::MAX
+    }
+}
+
+/// A [`Storage`] over a region of a caller's buffer: no allocation, fixed capacity.
+///
+/// ```
+/// use sse_proto::{SliceStorage, Storage};
+///
+/// let mut region = [0u8; 4];
+/// let mut storage = SliceStorage::new(&mut region);
+/// storage.try_extend(b"abc").unwrap();
+/// assert!(storage.try_extend(b"de").is_err());
+/// assert_eq!(storage.as_bytes(), b"abc");
+/// ```
+#[derive(Debug)]
+pub struct SliceStorage<'b> {
+    buf: &'b mut [u8],
+    len: usize,
+}
+
+impl<'b> SliceStorage<'b> {
+    /// An empty storage that can hold `buf.len()` bytes.
+    pub fn new(buf: &'b mut [u8]) -> Self {
+        SliceStorage { buf, len: 0 }
+    }
+}
+
+impl Storage for SliceStorage<'_> {
+    fn as_bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+    fn clear(&mut self) {
+        self.len = 0;
+    }
+    fn try_extend(&mut self, bytes: &[u8]) -> Result<(), CapacityError> {
+        let end = self.len.checked_add(bytes.len()).ok_or(CapacityError)?;
+        let dest = self.buf.get_mut(self.len..end).ok_or(CapacityError)?;
+        dest.copy_from_slice(bytes);
+        self.len = end;
+        Ok(())
+    }
+    fn capacity_limit(&self) -> usize {
+        self.buf.len()
+    }
+}
