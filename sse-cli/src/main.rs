@@ -1,1 +1,41 @@
-fn main() {}
+//! `sse`: Server-Sent Events from the shell, the way `websocat` is for WebSockets.
+//!
+//! - `sse decode`: a raw event stream on stdin, NDJSON events on stdout.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod decode;
+mod ndjson;
+
+/// Server-Sent Events from the shell.
+#[derive(Debug, Parser)]
+#[command(name = "sse", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Read a raw `text/event-stream` on stdin; write one JSON object per event.
+    Decode(decode::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Decode(args) => {
+            decode::run(&args, std::io::stdin().lock(), std::io::stdout().lock())
+        }
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("sse: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -27,6 +27,9 @@ use crate::{Error, Text};
 /// can still be read in bounded memory with [`Config::stream_data`].
 pub const DEFAULT_MAX_EVENT_SIZE: usize = 8 * 1024 * 1024;
 
+/// The longest field name the spec defines (`retry`).
+const NAME_MAX: usize = 5;
+
 /// The UTF-8 byte order mark, which the spec's UTF-8 decode strips once at the start
 /// of the stream.
 const BOM: &[u8; 3] = b"\xEF\xBB\xBF";
@@ -221,6 +224,13 @@ macro_rules! parser_struct {
             /// The previous chunk ended in CR: an LF first in this one belongs to it.
             pending_cr: bool,
             line_state: LineState,
+            /// The first bytes of a field name read across chunks: enough to
+            /// recognise every field the spec defines, whatever the limits.
+            name: [u8; NAME_MAX],
+            /// The length of that name so far (may pass `NAME_MAX`).
+            name_len: usize,
+            /// With diagnostics: the name is not kept in `line` for a report (too long).
+            name_dropped: bool,
             data: Held,
             /// Length of the data so far (values joined with LF).
             data_len: usize,
@@ -327,6 +337,9 @@ impl<S: Storage> Parser<S> {
             bom: 0,
             pending_cr: false,
             line_state: LineState::Start,
+            name: [0; NAME_MAX],
+            name_len: 0,
+            name_dropped: false,
             data: Held::Empty,
             data_len: 0,
             event_type: Held::Empty,
@@ -467,7 +480,7 @@ impl<S: Storage> Parser<S> {
                     let held = mem::replace(&mut self.bom, BOM.len());
                     if held > 0 {
                         // Not a BOM after all: those bytes start the first line.
-                        self.line_state = LineState::Name;
+                        self.begin_name();
                         self.push_name(&BOM[..held]);
                     }
                 }
@@ -680,7 +693,7 @@ impl<S: Storage> Parser<S> {
                         };
                         self.line_state = LineState::Value { field, strip: true };
                     } else {
-                        self.line_state = LineState::Name;
+                        self.begin_name();
                     }
                 }
                 LineState::Name => {
@@ -688,10 +701,9 @@ impl<S: Storage> Parser<S> {
                     match memchr(b':', piece) {
                         Some(colon) => {
                             *pos += colon + 1;
-                            if self.push_name(&piece[..colon]) {
-                                if let Some(out) = self.begin_value()? {
-                                    return Ok(Some(out));
-                                }
+                            self.push_name(&piece[..colon]);
+                            if let Some(out) = self.begin_value()? {
+                                return Ok(Some(out));
                             }
                         }
                         None => {
@@ -723,41 +735,63 @@ impl<S: Storage> Parser<S> {
         }
     }
 
-    /// Appends to a field name being read. Returns `false` (and switches to ignoring
-    /// the line) once the name is too long to be worth keeping: longer than any field
-    /// the spec defines, or, with diagnostics, longer than the value limit.
-    fn push_name(&mut self, piece: &[u8]) -> bool {
-        let keep = if self.config.diagnostics {
-            self.value_limit
-        } else {
-            "retry".len()
-        };
-        if self.bufs.line.len().saturating_add(piece.len()) > keep
-            || self.bufs.line.try_extend(piece).is_err()
-        {
-            self.bufs.line.clear();
-            self.line_state = LineState::Value {
-                field: Field::Ignore,
-                strip: false,
-            };
-            return false;
-        }
-        true
+    /// Starts reading a field name.
+    fn begin_name(&mut self) {
+        self.line_state = LineState::Name;
+        self.name_len = 0;
+        self.name_dropped = !self.config.diagnostics;
+        self.bufs.line.clear();
     }
 
-    /// The field name in `line` is complete (a colon followed it).
-    fn begin_value(&mut self) -> Result<Option<Out>, Error> {
-        let field = classify_name(self.bufs.line.as_bytes());
-        let Some(field) = field else {
+    /// Appends to a field name being read. Once the name is longer than any field
+    /// the spec defines, and not wanted for a diagnostic, the rest of the line is
+    /// ignored.
+    fn push_name(&mut self, piece: &[u8]) {
+        let end = self.name_len.saturating_add(piece.len());
+        if end <= NAME_MAX {
+            self.name[self.name_len..end].copy_from_slice(piece);
+        }
+        self.name_len = end;
+        if !self.name_dropped
+            && (end > self.value_limit || self.bufs.line.try_extend(piece).is_err())
+        {
+            // Too long to report, as in the fast path.
+            self.name_dropped = true;
+            self.bufs.line.clear();
+        }
+        if end > NAME_MAX && self.name_dropped {
             self.line_state = LineState::Value {
                 field: Field::Ignore,
                 strip: false,
             };
-            let out = self.diagnostic(Out::UnknownField(Loc::Line));
-            if out.is_none() {
-                self.bufs.line.clear();
-            }
-            return Ok(out);
+        }
+    }
+
+    /// The field the name read so far stands for.
+    fn known_name(&self) -> Option<Field> {
+        self.name.get(..self.name_len).and_then(classify_name)
+    }
+
+    /// An unknown field name is complete: report it if wanted, and ignore the rest.
+    fn unknown_name(&mut self) -> Option<Out> {
+        if self.name_dropped {
+            return None;
+        }
+        let out = self.diagnostic(Out::UnknownField(Loc::Line));
+        if out.is_none() {
+            self.bufs.line.clear();
+        }
+        out
+    }
+
+    /// The field name is complete (a colon followed it).
+    fn begin_value(&mut self) -> Result<Option<Out>, Error> {
+        let Some(field) = self.known_name() else {
+            self.line_state = LineState::Value {
+                field: Field::Ignore,
+                strip: false,
+            };
+            return Ok(self.unknown_name());
         };
         self.bufs.line.clear();
         self.line_state = LineState::Value { field, strip: true };
@@ -842,14 +876,8 @@ impl<S: Storage> Parser<S> {
             LineState::Name => {
                 // "If the line is not empty but does not contain a U+003A COLON
                 // character (:)": the whole line is the field name, the value empty.
-                match classify_name(self.bufs.line.as_bytes()) {
-                    None => {
-                        let out = self.diagnostic(Out::UnknownField(Loc::Line));
-                        if out.is_none() {
-                            self.bufs.line.clear();
-                        }
-                        return Ok(out);
-                    }
+                match self.known_name() {
+                    None => return Ok(self.unknown_name()),
                     Some(Field::Data) => {
                         self.bufs.line.clear();
                         let joined = self.begin_data();

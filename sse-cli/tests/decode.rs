@@ -1,0 +1,190 @@
+//! `sse decode` as a user runs it: a process, stdin, stdout, an exit status.
+
+use std::io::{Read, Write};
+use std::process::{Command, Stdio};
+
+use conformance::{Outcome, vectors};
+use serde_json::Value;
+
+/// Runs `sse decode ARGS` on `input`; returns (stdout lines as JSON, stderr, success).
+fn decode(args: &[&str], input: &[u8]) -> (Vec<Value>, String, bool) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sse"))
+        .arg("decode")
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let input = input.to_vec();
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(&input);
+    });
+    let output = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let lines = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    (
+        lines,
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+        output.status.success(),
+    )
+}
+
+#[test]
+fn writes_the_documented_format() {
+    let (lines, _, ok) = decode(
+        &[],
+        b"retry: 10\nid: 7\nevent: e\ndata: a\ndata: b\n\ndata\n\n",
+    );
+    assert!(ok);
+    let raw: Vec<String> = lines.iter().map(Value::to_string).collect();
+    assert_eq!(
+        raw,
+        [
+            r#"{"data":"a\nb","id":"7","retry":10,"type":"e"}"#,
+            r#"{"data":"","id":"7","retry":10,"type":"message"}"#,
+            r#"{"final":true,"last_event_id":"7","retry":10}"#,
+        ]
+    );
+    // Key order and spacing, exactly as documented.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sse"))
+        .arg("decode")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"data: x\n\n")
+        .unwrap();
+    let mut text = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut text)
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+    assert_eq!(
+        text,
+        "{\"type\": \"message\", \"data\": \"x\", \"id\": \"\", \"retry\": null}\n\
+         {\"final\": true, \"last_event_id\": \"\", \"retry\": null}\n"
+    );
+}
+
+#[test]
+fn comments_come_in_stream_order() {
+    let (lines, _, ok) = decode(&["--comments"], b": one\ndata: a\n:two\n\n");
+    assert!(ok);
+    assert_eq!(lines[0]["comment"], "one");
+    assert_eq!(lines[1]["comment"], "two");
+    assert_eq!(lines[2]["data"], "a");
+}
+
+#[test]
+fn a_too_large_event_is_reported_skipped_and_fails_the_run() {
+    let (lines, stderr, ok) = decode(&["--max-event-size", "4"], b"data: 12345\n\ndata: ok\n\n");
+    assert!(!ok);
+    assert!(
+        stderr.contains("larger than the limit of 4 bytes"),
+        "{stderr}"
+    );
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["data"], "ok");
+}
+
+#[test]
+fn every_conformance_vector_decodes_as_expected() {
+    for vector in vectors() {
+        let mut args = vec!["--comments".to_string()];
+        if let Some(max) = vector.config.max_event_size {
+            args.push(format!("--max-event-size={max}"));
+        }
+        if vector.config.last_event_id.is_some() {
+            continue; // the CLI starts fresh, like a first connection
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (lines, _, ok) = decode(&args, &vector.input);
+        let expect_errors = vector.expect.iter().any(|o| matches!(o, Outcome::Error(_)));
+        assert_eq!(ok, !expect_errors, "{}: exit status", vector.name);
+        let mut retry = None;
+        let mut expected = Vec::new();
+        for outcome in &vector.expect {
+            match outcome {
+                Outcome::Event {
+                    event_type,
+                    data,
+                    id,
+                } => expected.push(
+                    serde_json::json!({"type": event_type, "data": data, "id": id, "retry": retry}),
+                ),
+                Outcome::Retry(ms) => retry = Some(*ms),
+                Outcome::Comment(text) => expected.push(serde_json::json!({ "comment": text })),
+                Outcome::Error(_) => {}
+            }
+        }
+        let (last, events) = lines.split_last().unwrap();
+        assert_eq!(events, expected, "{}", vector.name);
+        assert_eq!(last["final"], true);
+        if let Some(id) = &vector.last_event_id {
+            assert_eq!(last["last_event_id"], id.as_str(), "{}", vector.name);
+        }
+        if let Some(retry) = vector.retry {
+            assert_eq!(last["retry"], serde_json::json!(retry), "{}", vector.name);
+        }
+    }
+}
+
+/// Peak resident memory of a running process, in bytes (Linux).
+fn peak_rss(pid: u32) -> Option<usize> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: usize = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}
+
+#[test]
+fn memory_does_not_grow_with_input_size() {
+    // 64 MiB of small events stream through a process whose peak memory stays a
+    // small fraction of that.
+    let event = b"data: {\"token\":\"hello\"}\n\n";
+    let events = (64 << 20) / event.len();
+    let input = event.repeat(events);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sse"))
+        .arg("decode")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    // Write everything but keep stdin open, so the process is still alive (and its
+    // peak memory readable) once every event has come out.
+    let writer = std::thread::spawn(move || {
+        stdin.write_all(&input).unwrap();
+        stdin
+    });
+    let mut lines = 0usize;
+    let mut buf = vec![0u8; 1 << 16];
+    let mut stdout = child.stdout.take().unwrap();
+    while lines < events {
+        let n = stdout.read(&mut buf).unwrap();
+        assert_ne!(n, 0, "output ended early");
+        lines += buf[..n].iter().filter(|&&b| b == b'\n').count();
+    }
+    let peak = peak_rss(child.id());
+    drop(writer.join().unwrap());
+    let mut rest = String::new();
+    stdout.read_to_string(&mut rest).unwrap();
+    assert!(child.wait().unwrap().success());
+    assert!(rest.contains("\"final\": true"), "{rest}");
+    if let Some(peak) = peak {
+        assert!(peak < 16 << 20, "peak RSS {peak} bytes for 64 MiB of input");
+    }
+}

@@ -1,0 +1,327 @@
+//! Parser behaviour beyond the conformance vectors: exact limits, end of stream,
+//! zero-copy, fixed buffers, diagnostics and streamed data.
+
+use sse_proto::{Config, Diagnostic, Error, Item, Parser, Storage};
+
+/// Everything that comes out, as strings, feeding `chunks` in order.
+fn items<S: Storage>(parser: &mut Parser<S>, chunks: &[&[u8]]) -> Vec<String> {
+    let mut out = Vec::new();
+    for chunk in chunks {
+        let mut feed = parser.feed(chunk);
+        while let Some(item) = feed.next() {
+            out.push(match item {
+                Ok(Item::Event(e)) => format!(
+                    "event {}:{}:{}",
+                    e.event_type(),
+                    e.data(),
+                    e.last_event_id()
+                ),
+                Ok(Item::Data(piece)) => format!("piece {piece}"),
+                Ok(Item::EventEnd(e)) => format!("end {}:{}", e.event_type(), e.last_event_id()),
+                Ok(other) => format!("{other:?}"),
+                Err(e) => format!("error {e}"),
+            });
+        }
+    }
+    out
+}
+
+fn bytewise(input: &[u8]) -> Vec<&[u8]> {
+    input.chunks(1).collect()
+}
+
+#[test]
+fn data_limit_is_exact_and_chunking_independent() {
+    // "a\nbc" is 4 bytes of data: the joining LF counts.
+    let input = b"data: a\ndata: bc\n\n";
+    for max in [3, 4] {
+        let config = Config::new().max_event_size(max);
+        let whole = items(&mut Parser::with_config(config), &[input]);
+        let split = items(&mut Parser::with_config(config), &bytewise(input));
+        assert_eq!(whole, split, "max {max}");
+        if max == 4 {
+            assert_eq!(whole, ["event message:a\nbc:"]);
+        } else {
+            assert_eq!(
+                whole,
+                ["error event larger than the limit of 3 bytes; skipped to the next event"]
+            );
+        }
+    }
+}
+
+#[test]
+fn value_limits_apply_to_event_id_and_retry() {
+    let config = Config::new().max_event_size(3);
+    for (input, ok) in [
+        (&b"event: abc\ndata\n\n"[..], true),
+        (b"event: abcd\ndata\n\n", false),
+        (b"id: abc\ndata\n\n", true),
+        (b"id: abcd\ndata\n\n", false),
+        (b"retry: 123\ndata\n\n", true),
+        (b"retry: 1234\ndata\n\n", false),
+    ] {
+        let whole = items(&mut Parser::with_config(config), &[input]);
+        assert_eq!(
+            whole,
+            items(&mut Parser::with_config(config), &bytewise(input))
+        );
+        assert_eq!(
+            whole.iter().any(|i| i.starts_with("error")),
+            !ok,
+            "{:?}: {whole:?}",
+            input.escape_ascii().to_string()
+        );
+    }
+}
+
+#[test]
+fn oversized_event_is_skipped_to_the_next_blank_line() {
+    let mut parser = Parser::with_config(Config::new().max_event_size(8));
+    let input =
+        b"id: 1\ndata: ok\n\nid: 2\ndata: far too long\nevent: x\nretry: 5\n\ndata: next\n\n";
+    let out = items(&mut parser, &[input]);
+    assert_eq!(
+        out,
+        [
+            "event message:ok:1",
+            "error event larger than the limit of 8 bytes; skipped to the next event",
+            "event message:next:1",
+        ]
+    );
+    // The skipped block's id was never committed, and its retry line was ignored.
+    assert_eq!(parser.last_event_id(), "1");
+    assert_eq!(parser.retry(), None);
+}
+
+#[test]
+fn an_oversized_comment_leaves_the_event_alone() {
+    let config = Config::new().max_event_size(4).comments(true);
+    let input = b"data: a\n: a long comment\ndata: b\n\n";
+    let whole = items(&mut Parser::with_config(config), &[input]);
+    assert_eq!(
+        whole,
+        items(&mut Parser::with_config(config), &bytewise(input))
+    );
+    assert_eq!(
+        whole,
+        [
+            "error comment larger than the limit of 4 bytes; dropped",
+            "event message:a\nb:"
+        ]
+    );
+}
+
+#[test]
+fn endless_line_stays_within_the_limit() {
+    // A line with no end: the parser holds at most the limit, then skips.
+    let mut parser = Parser::with_config(Config::new().max_event_size(1024));
+    let chunk = [b'x'; 4096];
+    let mut errors = 0;
+    let mut input: &[u8] = b"data: ";
+    assert!(parser.parse(&mut input).unwrap().is_none());
+    for _ in 0..256 {
+        let mut input: &[u8] = &chunk;
+        loop {
+            match parser.parse(&mut input) {
+                Ok(None) => break,
+                Ok(Some(item)) => panic!("{item:?}"),
+                Err(Error::EventTooLarge { limit: 1024 }) => errors += 1,
+                Err(e) => panic!("{e}"),
+            }
+        }
+    }
+    assert_eq!(errors, 1);
+    // Then a blank line ends the skipped block and the stream carries on.
+    let out = items(&mut parser, &[b"\n\ndata: fine\n\n"]);
+    assert_eq!(out, ["event message:fine:"]);
+}
+
+#[test]
+fn finish_discards_the_pending_event_and_keeps_id_and_retry() {
+    let mut parser = Parser::new();
+    assert_eq!(
+        items(
+            &mut parser,
+            &[b"id: 1\nretry: 10\ndata: a\n\nid: 2\ndata: b\n"]
+        ),
+        ["Retry(10)", "event message:a:1"]
+    );
+    assert!(parser.finish(), "the event with id 2 was pending");
+    assert_eq!(parser.last_event_id(), "1");
+    assert_eq!(parser.retry(), Some(10));
+    // A new stream: a BOM is stripped again, and the id carries over.
+    assert_eq!(
+        items(&mut parser, &[b"\xEF\xBB\xBFdata: c\n\n"]),
+        ["event message:c:1"]
+    );
+    assert!(!parser.finish());
+    // Mid-line and mid-BOM also count as pending.
+    items(&mut parser, &[b"data: x"]);
+    assert!(parser.finish());
+    items(&mut parser, &[b"\xEF\xBB"]);
+    assert!(parser.finish());
+}
+
+#[test]
+fn lone_cr_dispatches_without_waiting_for_more_bytes() {
+    let mut parser = Parser::new();
+    assert_eq!(items(&mut parser, &[b"data: a\r\r"]), ["event message:a:"]);
+    // The LF that may follow belongs to the CR before it.
+    assert_eq!(
+        items(&mut parser, &[b"\ndata: b\n\n"]),
+        ["event message:b:"]
+    );
+}
+
+#[test]
+fn invalid_utf8_never_stalls_the_stream() {
+    let mut parser = Parser::new();
+    assert_eq!(
+        items(&mut parser, &[b"data: \xff\xfe\n\n"]),
+        ["event message:\u{FFFD}\u{FFFD}:"]
+    );
+}
+
+#[test]
+fn single_line_events_borrow_from_the_chunk() {
+    let mut parser = Parser::new();
+    let chunk = b"event: e\ndata: zero copy\n\n".to_vec();
+    let mut input: &[u8] = &chunk;
+    let Some(Item::Event(event)) = parser.parse(&mut input).unwrap() else {
+        panic!()
+    };
+    let range = chunk.as_ptr_range();
+    assert!(range.contains(&event.data().as_bytes().as_ptr()));
+    assert!(range.contains(&event.event_type().as_bytes().as_ptr()));
+}
+
+#[test]
+fn split_events_are_joined_in_the_parser() {
+    let mut parser = Parser::new();
+    assert_eq!(
+        items(&mut parser, &[b"data: a", b"b\ndata: c", b"d\n", b"\n"]),
+        ["event message:ab\ncd:"]
+    );
+}
+
+#[test]
+fn fixed_buffer_parser_needs_no_allocator() {
+    let mut memory = [0u8; 256];
+    // 256 bytes: four 32-byte regions, 128 bytes for data.
+    let mut parser = Parser::from_slice(Config::new(), &mut memory);
+    let input = b"id: 42\nevent: tick\ndata: one\ndata: two\n\n";
+    let whole = items(&mut parser, &[input]);
+    assert_eq!(whole, ["event tick:one\ntwo:42"]);
+    let mut memory = [0u8; 256];
+    let mut parser = Parser::from_slice(Config::new(), &mut memory);
+    assert_eq!(whole, items(&mut parser, &bytewise(input)));
+    // Data beyond the data region is an error, not a panic.
+    let long = [b"data: ".as_slice(), &[b'x'; 200], b"\n\ndata: ok\n\n"].concat();
+    let out = items(&mut parser, &bytewise(&long));
+    assert_eq!(
+        out,
+        [
+            "error event larger than the limit of 128 bytes; skipped to the next event",
+            "event message:ok:42"
+        ]
+    );
+    // An id longer than its region is an error too.
+    let long_id = [b"id: ".as_slice(), &[b'7'; 40], b"\ndata: x\n\n"].concat();
+    assert!(items(&mut parser, &[&long_id])[0].starts_with("error"));
+    assert_eq!(parser.last_event_id(), "42");
+}
+
+#[test]
+fn tiny_fixed_buffers_still_recognise_split_field_names() {
+    for size in [0usize, 8, 16, 24, 40] {
+        let mut a = vec![0u8; size];
+        let mut b = vec![0u8; size];
+        let input = b"retry: 1\nid\ndata\n\n";
+        let whole = items(&mut Parser::from_slice(Config::new(), &mut a), &[input]);
+        let split = items(
+            &mut Parser::from_slice(Config::new(), &mut b),
+            &bytewise(input),
+        );
+        assert_eq!(whole, split, "buffer of {size} bytes");
+    }
+}
+
+#[test]
+fn diagnostics_report_what_the_spec_ignores() {
+    let mut parser = Parser::with_config(Config::new().diagnostics(true));
+    let input = b"Data: x\nretry: 1.5\nid: a\0b\nfoo\ndata: y\n\n";
+    let mut found = Vec::new();
+    let mut rest: &[u8] = input;
+    while let Some(item) = parser.parse(&mut rest).unwrap() {
+        match item {
+            Item::Diagnostic(Diagnostic::UnknownField { name }) => {
+                found.push(format!("unknown {name}"))
+            }
+            Item::Diagnostic(Diagnostic::InvalidRetry { value }) => {
+                found.push(format!("retry {value}"))
+            }
+            Item::Diagnostic(Diagnostic::IdContainsNul { value }) => {
+                found.push(format!("nul {value:?}"))
+            }
+            Item::Event(e) => found.push(format!("event {}", e.data())),
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(
+        found,
+        [
+            "unknown Data",
+            "retry 1.5",
+            "nul \"a\\0b\"",
+            "unknown foo",
+            "event y"
+        ]
+    );
+}
+
+#[test]
+fn streamed_data_is_bounded_by_nothing_but_the_chunk() {
+    // A 1 MiB event with a 16-byte limit: streaming mode never holds the data.
+    let mut parser = Parser::with_config(Config::new().stream_data(true).max_event_size(16));
+    let mut total = 0;
+    let mut ended = 0;
+    let body = vec![b'z'; 1 << 20];
+    for chunk in [&b"event: big\ndata: "[..], &body, b"\ndata: tail\n\n"] {
+        let mut rest = chunk;
+        while let Some(item) = parser.parse(&mut rest).unwrap() {
+            match item {
+                Item::Data(piece) => total += piece.len(),
+                Item::EventEnd(e) => {
+                    assert_eq!(e.event_type(), "big");
+                    ended += 1;
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+    assert_eq!((total, ended), ((1 << 20) + "\ntail".len(), 1));
+}
+
+#[test]
+fn streamed_event_cut_off_by_end_of_stream_is_reported_by_finish() {
+    let mut parser = Parser::with_config(Config::new().stream_data(true));
+    assert_eq!(
+        items(&mut parser, &[b"data: a\ndata: b\n"]),
+        ["piece a", "piece \n", "piece b"]
+    );
+    assert!(
+        parser.finish(),
+        "pieces were handed out but the event never ended"
+    );
+}
+
+#[test]
+fn seeded_last_event_id_is_used_until_the_stream_sets_one() {
+    let mut parser = Parser::new();
+    parser.set_last_event_id(b"41").unwrap();
+    assert_eq!(
+        items(&mut parser, &[b"data: a\n\nid: 42\ndata: b\n\n"]),
+        ["event message:a:41", "event message:b:42"]
+    );
+}
