@@ -1,1 +1,301 @@
-//! Benchmarks live in `benches/`.
+//! Corpora and contenders for the benchmarks, shared by the criterion benches, the
+//! allocation report and the instruction-count runner, so that all three measure
+//! exactly the same code.
+//!
+//! Every contender returns what it parsed (event count and total data bytes), and
+//! [`check`] compares that with what the corpus generator wrote before anything is
+//! timed: a fast number can never come from a wrong parse.
+
+use std::convert::Infallible;
+use std::io::Read;
+
+use bytes::Bytes;
+use futures::StreamExt;
+use sse_proto::{EventReader, Item, Parser};
+
+/// A generated event stream and what a correct parser finds in it.
+#[derive(Debug, Clone)]
+pub struct Corpus {
+    /// Short name.
+    pub name: &'static str,
+    /// The stream.
+    pub bytes: Vec<u8>,
+    /// Dispatched events in it.
+    pub events: usize,
+    /// Total data bytes over those events.
+    pub data_bytes: usize,
+}
+
+/// What a parser found: (events, data bytes).
+pub type Tally = (usize, usize);
+
+/// A deterministic generator: the same corpora on every machine and run.
+struct XorShift(u64);
+
+impl XorShift {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+const WORDS: &[&str] = &[
+    "the", " quick", " brown", " fox", " jumps", " over", " lazy", " dog", ",", ".", " Server", "-Sent",
+    " Events", " stream", " tokens", " as", " they", " are", " generated", "\\n", " 42", " café",
+];
+
+/// Builds a corpus of about `size` bytes by repeating `event` until it is reached.
+fn build(name: &'static str, size: usize, mut event: impl FnMut(&mut XorShift, &mut Vec<u8>) -> usize) -> Corpus {
+    let mut rng = XorShift(0x5EED_u64.wrapping_mul(name.len() as u64 + 1) | 1);
+    let mut bytes = Vec::with_capacity(size + 4096);
+    let (mut events, mut data_bytes) = (0, 0);
+    while bytes.len() < size {
+        data_bytes += event(&mut rng, &mut bytes);
+        events += 1;
+    }
+    Corpus { name, bytes, events, data_bytes }
+}
+
+/// Appends one LLM-style token delta event with line end `eol`; returns its data length.
+fn token_event(rng: &mut XorShift, out: &mut Vec<u8>, eol: &[u8]) -> usize {
+    let word = WORDS[rng.below(WORDS.len())];
+    let data = format!(
+        r#"{{"id":"chatcmpl-9f2","object":"chat.completion.chunk","choices":[{{"index":0,"delta":{{"content":"{word}"}}}}]}}"#
+    );
+    out.extend_from_slice(b"data: ");
+    out.extend_from_slice(data.as_bytes());
+    out.extend_from_slice(eol);
+    out.extend_from_slice(eol);
+    data.len()
+}
+
+/// About 1 KiB of JSON.
+fn json_kib(rng: &mut XorShift) -> String {
+    let mut s = String::from("{\"items\":[");
+    while s.len() < 1000 {
+        let n = rng.next() % 100_000;
+        s.push_str(&format!("{{\"id\":{n},\"name\":\"item-{n}\",\"ok\":true}},"));
+    }
+    s.pop();
+    s.push_str("]}");
+    s
+}
+
+/// The corpora, each about `size` bytes.
+pub fn corpora(size: usize) -> Vec<Corpus> {
+    vec![
+        build("tokens", size, |rng, out| token_event(rng, out, b"\n")),
+        build("json-1k", size, |rng, out| {
+            let data = json_kib(rng);
+            let id = rng.next() % 1_000_000;
+            out.extend_from_slice(format!("id: {id}\nevent: update\ndata: {data}\n\n").as_bytes());
+            data.len()
+        }),
+        build("multiline", size, |rng, out| {
+            let lines = 5 + rng.below(16);
+            let mut len = 0;
+            for i in 0..lines {
+                let line = format!("line {i}: {}", "lorem ipsum dolor sit amet ".repeat(1 + rng.below(3)));
+                out.extend_from_slice(b"data: ");
+                out.extend_from_slice(line.as_bytes());
+                out.push(b'\n');
+                len += line.len() + usize::from(i > 0);
+            }
+            out.push(b'\n');
+            len
+        }),
+        build("large-256k", size.max(1 << 20), |rng, out| {
+            const LEN: usize = 256 * 1024;
+            const B64: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+            out.extend_from_slice(b"data: ");
+            out.extend((0..LEN).map(|_| B64[rng.below(64)]));
+            out.extend_from_slice(b"\n\n");
+            LEN
+        }),
+        build("tokens-crlf", size, |rng, out| token_event(rng, out, b"\r\n")),
+        build("keepalive", size, |rng, out| {
+            out.extend_from_slice(b": keep-alive\n\n");
+            token_event(rng, out, b"\n")
+        }),
+    ]
+}
+
+/// Cuts a corpus into chunks of `size` bytes, as `Bytes` (cheap to clone per run).
+pub fn chunks(corpus: &Corpus, size: usize) -> Vec<Bytes> {
+    corpus.bytes.chunks(size).map(Bytes::copy_from_slice).collect()
+}
+
+/// A parser under test.
+#[derive(Debug, Clone, Copy)]
+pub struct Contender {
+    /// Its name in reports.
+    pub name: &'static str,
+    /// Whether it is a baseline rather than an SSE parser (its tally is not events).
+    pub baseline: bool,
+    /// Parses the chunks.
+    pub run: fn(&[Bytes]) -> Tally,
+}
+
+/// Every contender, ours first, then peers, then baselines.
+pub fn contenders() -> Vec<Contender> {
+    vec![
+        Contender { name: "sse-proto", baseline: false, run: ours_borrowed },
+        Contender { name: "sse-proto EventReader", baseline: false, run: ours_reader },
+        Contender { name: "sse-parse", baseline: false, run: sse_parse },
+        Contender { name: "sse-core", baseline: false, run: sse_core },
+        Contender { name: "sseer", baseline: false, run: sseer },
+        Contender { name: "sse-stream", baseline: false, run: sse_stream },
+        Contender { name: "eventsource-stream", baseline: false, run: eventsource_stream },
+        Contender { name: "memchr2 line ends", baseline: true, run: memchr2_baseline },
+        Contender { name: "memcpy", baseline: true, run: memcpy_baseline },
+    ]
+}
+
+/// Checks a contender's tally against the corpus; `Err` says what is wrong.
+pub fn check(contender: &Contender, corpus: &Corpus, tally: Tally) -> Result<(), String> {
+    if contender.baseline {
+        return Ok(());
+    }
+    if tally == (corpus.events, corpus.data_bytes) {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} on {}: found {} events / {} data bytes, expected {} / {}",
+            contender.name, corpus.name, tally.0, tally.1, corpus.events, corpus.data_bytes
+        ))
+    }
+}
+
+/// Our parser, borrowed API: events are slices of the chunk or of the parser.
+pub fn ours_borrowed(chunks: &[Bytes]) -> Tally {
+    let mut parser = Parser::new();
+    let (mut events, mut bytes) = (0, 0);
+    for chunk in chunks {
+        let mut input: &[u8] = chunk;
+        while let Some(item) = parser.parse(&mut input).unwrap() {
+            if let Item::Event(event) = item {
+                events += 1;
+                bytes += event.data().len();
+            }
+        }
+    }
+    parser.finish();
+    (events, bytes)
+}
+
+/// A reader that hands out one chunk per `read`, as a socket would.
+struct ChunkReader<'a> {
+    chunks: std::slice::Iter<'a, Bytes>,
+    rest: &'a [u8],
+}
+
+impl Read for ChunkReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.rest.is_empty() {
+            match self.chunks.next() {
+                Some(chunk) => self.rest = chunk,
+                None => return Ok(0),
+            }
+        }
+        let n = self.rest.len().min(buf.len());
+        buf[..n].copy_from_slice(&self.rest[..n]);
+        self.rest = &self.rest[n..];
+        Ok(n)
+    }
+}
+
+/// Our blocking reader, owned events (a `String` per field, as most peers give).
+pub fn ours_reader(chunks: &[Bytes]) -> Tally {
+    let reader = EventReader::new(ChunkReader { chunks: chunks.iter(), rest: &[] });
+    reader.fold((0, 0), |(n, b), event| {
+        let event = event.unwrap();
+        (n + 1, b + event.data.len())
+    })
+}
+
+/// sse-parse: `feed` then `next_event`.
+pub fn sse_parse(chunks: &[Bytes]) -> Tally {
+    let mut parser = sse_parse::SseParser::new();
+    let (mut events, mut bytes) = (0, 0);
+    for chunk in chunks {
+        parser.feed(chunk);
+        while let Some(event) = parser.next_event() {
+            events += 1;
+            bytes += event.data.len();
+        }
+    }
+    parser.finish();
+    (events, bytes)
+}
+
+/// sse-core: a decoder over `bytes::Buf`, with its limit raised to fit the corpora.
+pub fn sse_core(chunks: &[Bytes]) -> Tally {
+    let limit = std::num::NonZeroUsize::new(1 << 24).unwrap();
+    let mut decoder = sse_core::SseDecoder::with_limit(limit);
+    let (mut events, mut bytes) = (0, 0);
+    for chunk in chunks {
+        let mut buf = chunk.clone();
+        while let Some(event) = decoder.next(&mut buf) {
+            if let sse_core::SseEvent::Message(message) = event.unwrap() {
+                events += 1;
+                bytes += message.data.len();
+            }
+        }
+    }
+    (events, bytes)
+}
+
+fn byte_stream(chunks: &[Bytes]) -> impl futures::Stream<Item = Result<Bytes, Infallible>> + '_ {
+    futures::stream::iter(chunks.iter().cloned().map(Ok))
+}
+
+/// sseer: a `Stream` of events over a `Stream` of `Bytes`.
+pub fn sseer(chunks: &[Bytes]) -> Tally {
+    let stream = sseer::EventStream::new(byte_stream(chunks));
+    futures::executor::block_on(stream.fold((0, 0), |(n, b), event| async move {
+        let event = event.unwrap();
+        (n + 1, b + event.data.len())
+    }))
+}
+
+/// sse-stream: a `Stream` of raw blocks (data-less blocks included) over `Buf`s.
+pub fn sse_stream(chunks: &[Bytes]) -> Tally {
+    let stream = sse_stream::SseByteStream::new(byte_stream(chunks));
+    futures::executor::block_on(stream.fold((0, 0), |(n, b), block| async move {
+        match block.unwrap().data {
+            Some(data) => (n + 1, b + data.len()),
+            None => (n, b),
+        }
+    }))
+}
+
+/// eventsource-stream: the incumbent, a `Stream` of events.
+pub fn eventsource_stream(chunks: &[Bytes]) -> Tally {
+    let stream = eventsource_stream::EventStream::new(byte_stream(chunks));
+    futures::executor::block_on(stream.fold((0, 0), |(n, b), event| async move {
+        let event = event.unwrap();
+        (n + 1, b + event.data.len())
+    }))
+}
+
+/// Baseline: finding every line end, the least work any SSE parser must do.
+pub fn memchr2_baseline(chunks: &[Bytes]) -> Tally {
+    let ends = chunks.iter().map(|c| memchr::memchr2_iter(b'\r', b'\n', c).count()).sum();
+    (ends, 0)
+}
+
+/// Baseline: copying every byte once.
+pub fn memcpy_baseline(chunks: &[Bytes]) -> Tally {
+    let mut buf = vec![0u8; chunks.iter().map(Bytes::len).max().unwrap_or(0)];
+    let mut total = 0;
+    for chunk in chunks {
+        buf[..chunk.len()].copy_from_slice(chunk);
+        total += std::hint::black_box(&buf)[chunk.len() / 2] as usize;
+    }
+    (total, 0)
+}

@@ -397,6 +397,12 @@ impl<S: Storage> Parser<S> {
     ) -> Result<Option<Item<'a>>, Error> {
         let chunk: &'c [u8] = input;
         let mut pos = 0;
+        self.release();
+        if let Some((start, end)) = self.fast_event(chunk, &mut pos) {
+            *input = &chunk[pos..];
+            let id = self.bufs.last_event_id.as_bytes();
+            return Ok(Some(Item::Event(Event::new(b"", &chunk[start..end], id))));
+        }
         let result = self.step(chunk, &mut pos);
         *input = &chunk[pos..];
         match result {
@@ -436,9 +442,9 @@ impl<S: Storage> Parser<S> {
         discarded
     }
 
-    /// Runs the processing model over `chunk[*pos..]` until an item is ready or the
-    /// chunk is used up. Items come out as locations, so that this can mutate freely.
-    pub(crate) fn step(&mut self, chunk: &[u8], pos: &mut usize) -> Result<Option<Out>, Error> {
+    /// Frees the storage the previous item borrowed. Called before each parse.
+    #[inline]
+    pub(crate) fn release(&mut self) {
         if self.release_event {
             self.release_event = false;
             self.bufs.data.clear();
@@ -448,6 +454,56 @@ impl<S: Storage> Parser<S> {
             self.release_line = false;
             self.bufs.line.clear();
         }
+    }
+
+    /// The most common event by far, `data: VALUE` then a blank line (LF or CRLF),
+    /// at a point where nothing else is pending: recognised here without the general
+    /// machinery, and returned as `(value start, value end)` in `chunk`, the same
+    /// event the general path would dispatch. When `chunk` starts with a whole `data`
+    /// line not followed by a blank line, that line is processed and `None` returned
+    /// with `*pos` past it, so the general path carries on where this left off.
+    #[inline]
+    pub(crate) fn fast_event(&mut self, chunk: &[u8], pos: &mut usize) -> Option<(usize, usize)> {
+        let clean = self.line_state == LineState::Start
+            && !self.pending_cr
+            && self.bom == BOM.len()
+            && !self.skipping
+            && !self.config.stream_data
+            && self.data == Held::Empty
+            && self.event_type == Held::Empty
+            && !self.id_pending;
+        if !clean || !chunk.starts_with(b"data:") {
+            return None;
+        }
+        let end = memchr2(b'\n', b'\r', chunk)?;
+        let start = strip_space(chunk, 5).min(end);
+        if end - start > self.data_limit {
+            return None; // the general path reports it
+        }
+        let rest = &chunk[end..];
+        let blank = if rest.starts_with(b"\n\n") {
+            2
+        } else if rest.starts_with(b"\r\n\r\n") {
+            4
+        } else {
+            0
+        };
+        if blank > 0 {
+            // Dispatch: nothing pending means no id to commit and no event type.
+            *pos = end + blank;
+            return Some((start, end));
+        }
+        // A data line that more lines follow: hand it to the general path.
+        *pos = self.consume_line_end(chunk, end);
+        self.data = Held::Chunk(start, end);
+        self.data_len = end - start;
+        None
+    }
+
+    /// Runs the processing model over `chunk[*pos..]` until an item is ready or the
+    /// chunk is used up. Items come out as locations, so that this can mutate freely.
+    /// Call [`release`](Parser::release) first.
+    pub(crate) fn step(&mut self, chunk: &[u8], pos: &mut usize) -> Result<Option<Out>, Error> {
         let result = self.step_inner(chunk, pos);
         // The caller's chunk will be gone by the next call: copy out what the
         // pending event still borrows from it.
@@ -541,6 +597,7 @@ impl<S: Storage> Parser<S> {
     /// Consumes the line end at `chunk[end]` (CR, LF or CRLF) and returns the position
     /// after it. A CR that ends the chunk ends the line at once (the spec's lone CR is
     /// a line end), and an LF at the start of the next chunk is then skipped.
+    #[inline]
     fn consume_line_end(&mut self, chunk: &[u8], end: usize) -> usize {
         let mut next = end + 1;
         if chunk[end] == b'\r' {
@@ -554,6 +611,7 @@ impl<S: Storage> Parser<S> {
     }
 
     /// Processes a whole line `chunk[start..end]` (without its line end).
+    #[inline]
     fn complete_line(
         &mut self,
         chunk: &[u8],
@@ -630,6 +688,7 @@ impl<S: Storage> Parser<S> {
     }
 
     /// A whole `data` line whose value is `chunk[vs..ve]`.
+    #[inline]
     fn data_line(&mut self, chunk: &[u8], vs: usize, ve: usize) -> Result<Option<Out>, Error> {
         if self.config.stream_data {
             self.data = Held::Streamed;
@@ -967,6 +1026,7 @@ impl<S: Storage> Parser<S> {
     }
 
     /// "Dispatch the event", for a blank line.
+    #[inline]
     fn dispatch(&mut self) -> Option<Out> {
         if mem::take(&mut self.skipping) {
             // The blank line that ends a block too large to keep.
@@ -1038,6 +1098,7 @@ impl<S: Storage> Parser<S> {
     }
 
     /// Copies whatever the pending event borrows from `chunk` into storage.
+    #[inline]
     fn spill(&mut self, chunk: &[u8]) {
         if let Held::Chunk(a, b) = self.data {
             self.bufs.data.clear();
@@ -1052,6 +1113,7 @@ impl<S: Storage> Parser<S> {
     }
 
     /// Turns a location into borrowed bytes.
+    #[inline]
     pub(crate) fn bytes<'a>(&'a self, loc: Loc, chunk: &'a [u8]) -> &'a [u8] {
         match loc {
             Loc::Chunk(a, b) => chunk.get(a..b).unwrap_or_default(),
@@ -1064,6 +1126,7 @@ impl<S: Storage> Parser<S> {
     }
 
     /// Builds the item that `step` described.
+    #[inline]
     pub(crate) fn resolve<'a>(&'a self, out: Out, chunk: &'a [u8]) -> Item<'a> {
         let text = |loc| Text::new(self.bytes(loc, chunk));
         let id = self.bufs.last_event_id.as_bytes();

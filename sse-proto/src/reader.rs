@@ -94,6 +94,14 @@ impl<R: Read> EventReader<R> {
             }
             let chunk = &self.buf[self.start..self.end];
             let mut pos = 0;
+            self.parser.release();
+            if let Some((start, end)) = self.parser.fast_event(chunk, &mut pos) {
+                let base = self.start;
+                self.start += pos;
+                let data = &self.buf[base + start..base + end];
+                let id = self.parser.last_event_id().as_bytes();
+                return Ok(Some(Item::Event(crate::Event::new(b"", data, id))));
+            }
             match self.parser.step(chunk, &mut pos) {
                 Ok(Some(out)) => {
                     let base = self.start;

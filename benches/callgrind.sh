@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Instruction counts (valgrind callgrind) of each contender on each corpus: stable
+# where wall-clock time on a shared machine is not. Counts only the contender's own
+# function (corpus generation is excluded with --toggle-collect).
+#
+#   benches/callgrind.sh [MiB] [corpus...]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mib=${1:-4}; shift || true
+corpora=("$@"); [ ${#corpora[@]} -gt 0 ] || corpora=(tokens json-1k multiline large-256k tokens-crlf keepalive)
+cargo build -q --profile bench -p sse-benches --bin bench-report
+bin=target/release/bench-report
+declare -A fn=(
+  ["sse-proto"]=ours_borrowed ["sse-proto EventReader"]=ours_reader ["sse-parse"]=sse_parse
+  ["sse-core"]=sse_core ["sseer"]=sseer ["sse-stream"]=sse_stream
+  ["memchr2 line ends"]=memchr2_baseline ["memcpy"]=memcpy_baseline
+)
+count() { # contender corpus chunk
+  valgrind --tool=callgrind --callgrind-out-file=/dev/null --toggle-collect="sse_benches::${fn[$1]}" \
+    "$bin" run "$1" "$2" "$3" "$mib" 2>&1 | sed -n 's/.*Collected : \([0-9]*\).*/\1/p'
+}
+printf '| corpus | chunk | contender | instructions | / memchr2 |\n|---|---|---|---|---|\n'
+for corpus in "${corpora[@]}"; do
+  for chunk in 65536 1460; do
+    base=$(count "memchr2 line ends" "$corpus" "$chunk")
+    for c in "sse-proto" "sse-proto EventReader" "sse-parse" "sse-core" "sseer" "sse-stream" "memchr2 line ends" "memcpy"; do
+      n=$(count "$c" "$corpus" "$chunk")
+      printf '| %s | %s | %s | %s | %s |\n' "$corpus" "$chunk" "$c" "$n" "$(python3 -c "print(f'{$n/$base:.2f}x')")"
+    done
+  done
+done
