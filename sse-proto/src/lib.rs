@@ -84,6 +84,8 @@
 //! - `bytes` (implies `alloc`): `Encode::encode_buf` into any `bytes::BufMut`, and
 //!   `Encode::to_bytes`.
 //! - `serde` (implies `alloc`): `Message::json`, data serialized with `serde_json`.
+//! - `proptest` (implies `std`): the `strategies` module, proptest strategies for
+//!   messages, event streams and chunkings, to property-test any SSE code.
 #![no_std]
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
@@ -100,6 +102,8 @@ mod parser;
 #[cfg(feature = "std")]
 mod reader;
 mod storage;
+#[cfg(any(feature = "proptest", all(test, feature = "std")))]
+pub mod strategies;
 mod text;
 
 pub use encoder::{Comment, Encode, EncodeError, KEEP_ALIVE, Message, Retry};

@@ -1,5 +1,8 @@
-//! The encoder's rules, one unit test each, checked on the wire and through the
-//! parser.
+//! The encoder's rules, one unit test each, and the properties that tie it to the
+//! parser: lossless round trips in any chunking, and no injection from any input.
+//!
+//! Expectations are computed by small oracles written here from the spec's wording,
+//! not by calling back into the encoder.
 
 use core::time::Duration;
 use std::borrow::ToOwned;
@@ -7,8 +10,11 @@ use std::string::{String, ToString};
 use std::vec::Vec;
 use std::{format, vec};
 
-use crate::SliceStorage;
+use proptest::collection::vec as prop_vec;
+use proptest::prelude::*;
+
 use crate::{Comment, Config, Encode, EncodeError, Item, KEEP_ALIVE, Message, Parser, Retry};
+use crate::{SliceStorage, strategies};
 
 /// What a client sees, owned, for comparison.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,6 +72,100 @@ fn parse_chunks<'a>(chunks: impl IntoIterator<Item = &'a [u8]>) -> Parsed {
 
 fn parse(bytes: &[u8]) -> Parsed {
     parse_chunks([bytes])
+}
+
+/// The spec's line splitting of a value: CR, LF and CRLF each end a line.
+fn normalise(s: &str) -> String {
+    let mut out = String::new();
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\r' {
+            out.push('\n');
+            if chars.peek() == Some(&'\n') {
+                chars.next();
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Whole milliseconds of `d`, saturating.
+fn ms(d: Duration) -> u64 {
+    d.as_secs()
+        .checked_mul(1000)
+        .and_then(|ms| ms.checked_add(u64::from(d.subsec_millis())))
+        .unwrap_or(u64::MAX)
+}
+
+/// Anything the encoder writes, for mixed streams.
+#[derive(Debug, Clone)]
+enum Block {
+    Message(Message<String>),
+    Comment(String),
+    Retry(Duration),
+    KeepAlive,
+}
+
+impl Block {
+    fn encode(&self) -> Vec<u8> {
+        match self {
+            Block::Message(m) => m.to_vec().unwrap(),
+            Block::Comment(c) => Comment::new(c).to_vec().unwrap(),
+            Block::Retry(d) => Retry::new(*d).to_vec().unwrap(),
+            Block::KeepAlive => KEEP_ALIVE.to_vec(),
+        }
+    }
+}
+
+/// What a client must see for `blocks`, from the spec's processing model.
+fn expected(blocks: &[Block]) -> Parsed {
+    let mut items = Vec::new();
+    let mut last_event_id = String::new();
+    let mut retry = None;
+    let comments = |items: &mut Vec<Got>, c: &str| {
+        for line in normalise(c).split('\n') {
+            items.push(Got::Comment(line.to_owned()));
+        }
+    };
+    for block in blocks {
+        match block {
+            Block::Message(m) => {
+                if let Some(c) = &m.comment {
+                    comments(&mut items, c);
+                }
+                if let Some(r) = m.retry {
+                    retry = Some(ms(r));
+                    items.push(Got::Retry(ms(r)));
+                }
+                if let Some(id) = &m.id {
+                    last_event_id = id.clone();
+                }
+                let event_type = match &m.event {
+                    Some(e) if !e.is_empty() => e.clone(),
+                    _ => "message".to_owned(),
+                };
+                items.push(Got::Event {
+                    event_type,
+                    data: normalise(&m.data),
+                    last_event_id: last_event_id.clone(),
+                });
+            }
+            Block::Comment(c) => comments(&mut items, c),
+            Block::Retry(r) => {
+                retry = Some(ms(*r));
+                items.push(Got::Retry(ms(*r)));
+            }
+            Block::KeepAlive => items.push(Got::Comment(String::new())),
+        }
+    }
+    Parsed {
+        items,
+        last_event_id,
+        retry,
+        pending: false,
+    }
 }
 
 fn event(event_type: &str, data: &str, last_event_id: &str) -> Got {
@@ -499,4 +599,120 @@ fn json_data() {
     let mut map = std::collections::BTreeMap::new();
     map.insert((1, 2), 3);
     assert!(Message::json(&map).is_err(), "non-string keys");
+}
+
+// ---------------------------------------------------------------------------------
+// Properties.
+
+fn block() -> impl Strategy<Value = Block> {
+    prop_oneof![
+        6 => strategies::message().prop_map(Block::Message),
+        1 => strategies::text().prop_map(Block::Comment),
+        1 => any::<u64>().prop_map(|ms| Block::Retry(Duration::from_millis(ms))),
+        1 => Just(Block::KeepAlive),
+    ]
+}
+
+/// Blocks, their encoding, and a chunking of it.
+fn encoded_blocks() -> impl Strategy<Value = (Vec<Block>, Vec<Vec<u8>>)> {
+    prop_vec(block(), 0..8).prop_flat_map(|blocks| {
+        let bytes: Vec<u8> = blocks.iter().flat_map(Block::encode).collect();
+        (Just(blocks), strategies::chunks(bytes))
+    })
+}
+
+/// A well-formed stream and a chunking of it.
+fn chunked_stream() -> impl Strategy<Value = (Vec<u8>, Vec<Vec<u8>>)> {
+    strategies::event_stream().prop_flat_map(|body| (Just(body.clone()), strategies::chunks(body)))
+}
+
+proptest! {
+    /// Encoding then parsing gives back the same events (data with line ends
+    /// normalised to LF), comments, retry values and last event ID, however the bytes
+    /// are chunked.
+    #[test]
+    fn round_trip((blocks, chunks) in encoded_blocks()) {
+        let parsed = parse_chunks(chunks.iter().map(Vec::as_slice));
+        prop_assert_eq!(parsed, expected(&blocks));
+    }
+
+    /// Any values at all: either the encoder refuses them, naming the first byte that
+    /// is not allowed, or the bytes parse into exactly one event with those values.
+    #[test]
+    fn no_injection(message in strategies::hostile_message()) {
+        let forbidden_at = |value: &Option<String>, bytes: &[u8]| {
+            value.as_deref().and_then(|v| v.bytes().position(|b| bytes.contains(&b)))
+        };
+        let event_bad = forbidden_at(&message.event, b"\r\n");
+        let id_bad = forbidden_at(&message.id, b"\r\n\0");
+        match message.to_vec() {
+            Ok(bytes) => {
+                prop_assert_eq!(event_bad, None);
+                prop_assert_eq!(id_bad, None);
+                let parsed = parse(&bytes);
+                let events = parsed.items.iter().filter(|i| matches!(i, Got::Event { .. }));
+                prop_assert_eq!(events.count(), 1);
+                prop_assert_eq!(parsed, expected(&[Block::Message(message)]));
+            }
+            Err(EncodeError::LineBreakInEvent { index }) => {
+                prop_assert_eq!(event_bad, Some(index));
+            }
+            Err(EncodeError::LineBreakInId { index }) => {
+                prop_assert_eq!(event_bad, None);
+                prop_assert_eq!(id_bad, Some(index));
+                prop_assert!(message.id.unwrap().as_bytes()[index] != 0);
+            }
+            Err(EncodeError::NulInId { index }) => {
+                prop_assert_eq!(event_bad, None);
+                prop_assert_eq!(id_bad, Some(index));
+                prop_assert_eq!(message.id.unwrap().as_bytes()[index], 0);
+            }
+            Err(e) => prop_assert!(false, "unexpected {:?}", e),
+        }
+    }
+
+    /// `encoded_len` is what every API writes, and one byte less is refused with that
+    /// size, untouched.
+    #[test]
+    fn encoded_len_is_exact(message in strategies::message()) {
+        let bytes = encode_all_ways(&message);
+        prop_assert_eq!(message.encoded_len(), bytes.len());
+        let mut short = vec![0xAAu8; bytes.len() - 1];
+        prop_assert_eq!(
+            message.encode(&mut short),
+            Err(EncodeError::InsufficientSize { required_size: bytes.len() })
+        );
+        prop_assert!(short.iter().all(|&b| b == 0xAA));
+    }
+
+    /// Whatever a well-formed stream delivers, the encoder can send again: every
+    /// event, comment and retry the parser produces re-encodes without error and
+    /// parses back to the same thing.
+    #[test]
+    fn parsed_streams_reencode(body in strategies::event_stream()) {
+        let parsed = parse(&body);
+        let mut again = Vec::new();
+        for item in &parsed.items {
+            match item {
+                Got::Event { event_type, data, last_event_id } => {
+                    let message = Message::new(data.as_str())
+                        .event(event_type.as_str())
+                        .id(last_event_id.as_str());
+                    again.extend(message.to_vec().expect("parser output is encodable"));
+                }
+                Got::Retry(ms) => again.extend(Retry::from_millis(*ms).to_vec().unwrap()),
+                Got::Comment(c) => again.extend(Comment::new(c).to_vec().unwrap()),
+            }
+        }
+        prop_assert_eq!(parse(&again).items, parsed.items);
+    }
+
+    /// The parser gives the same items and state however a well-formed stream is
+    /// chunked, and has nothing pending at its end.
+    #[test]
+    fn streams_parse_the_same_in_any_chunking((body, chunks) in chunked_stream()) {
+        let whole = parse(&body);
+        prop_assert!(!whole.pending);
+        prop_assert_eq!(parse_chunks(chunks.iter().map(Vec::as_slice)), whole);
+    }
 }
