@@ -30,13 +30,62 @@
 //! event discarded at the end of the stream. Events borrow from the input where they
 //! can; steady-state parsing allocates nothing.
 //!
+//! # Encoding
+//!
+//! ```
+//! use std::time::Duration;
+//! use sse_proto::{Comment, Encode, EncodeError, KEEP_ALIVE, Message, Retry};
+//!
+//! let mut buf = [0u8; 256];
+//! let mut len = Retry::new(Duration::from_secs(5)).encode(&mut buf)?;
+//! let message = Message::new("line 1\r\nline 2").event("update").id("1");
+//! len += message.encode(&mut buf[len..])?;
+//! len += Comment::new("still here").encode(&mut buf[len..])?;
+//! buf[len..len + KEEP_ALIVE.len()].copy_from_slice(KEEP_ALIVE);
+//! len += KEEP_ALIVE.len();
+//! assert_eq!(
+//!     &buf[..len],
+//!     b"retry: 5000\n\nevent: update\nid: 1\ndata: line 1\ndata: line 2\n\n: still here\n\n:\n\n"
+//! );
+//!
+//! // No input can inject a field or an event: it is refused, and nothing is written.
+//! let hostile = Message::new("ok").id("1\n\ndata: forged");
+//! assert_eq!(hostile.encode(&mut buf), Err(EncodeError::LineBreakInId { index: 1 }));
+//! # Ok::<(), EncodeError>(())
+//! ```
+//!
+//! Everything the encoder writes parses back with [`Parser`] to what went in:
+//!
+//! - Each [`Message`], [`Comment`] and [`Retry`] is one whole block ending in a blank
+//!   line, so encoded items can be sent in any order and never merge.
+//! - Fields are always written `name: value`. The parser removes exactly one space
+//!   after the colon, so a value that begins with a space keeps it.
+//! - Data is split into one `data:` line per line, at CR, LF and CRLF; the client
+//!   joins the lines with LF. So data arrives with every line end normalised to LF: SSE
+//!   has no way to carry a CR, and a CRLF becomes one LF, not two. Comments are split
+//!   the same way.
+//! - Empty data is written as `data: `, so the client still dispatches the event.
+//! - A CR or LF in `event` or `id`, or a NUL in `id` (which makes clients ignore the
+//!   field), is refused with an [`EncodeError`] rather than rewritten or panicked on.
+//!   An `id` of `""` is allowed: it resets the client's last event ID, unlike no `id`.
+//! - `retry` is written in milliseconds, from a `Duration`.
+//!
+//! Encoding into a `&mut [u8]` (or, with the `bytes` feature, any `BufMut`) allocates
+//! nothing and, when the buffer is too small, fails with the exact size needed and
+//! writes nothing; [`Encode::encoded_len`] gives that size beforehand.
+//!
 //! # Crate features
 //!
-//! - `alloc`: growable buffers ([`Parser::new`]) and owned events
-//!   ([`OwnedEvent`]). Without it, [`Parser::from_slice`] works in a buffer you
-//!   provide.
+//! - `alloc`: growable buffers ([`Parser::new`]), owned events
+//!   ([`OwnedEvent`]) and [`Encode::to_vec`]. Without it, [`Parser::from_slice`]
+//!   works in a buffer you provide, and the encoder writes into one.
 //! - `std` (default, implies `alloc`): [`EventReader`], a blocking reader over any
 //!   `std::io::Read`.
+//! - `bytes` (implies `alloc`): `Encode::encode_buf` into any `bytes::BufMut`, and
+//!   `Encode::to_bytes`.
+//! - `serde` (implies `alloc`): `Message::json`, data serialized with `serde_json`.
+//! - `proptest` (implies `std`): the `strategies` module, proptest strategies for
+//!   messages, event streams and chunkings, to property-test any SSE code.
 #![no_std]
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
@@ -46,14 +95,18 @@ extern crate alloc;
 #[cfg(any(test, feature = "std"))]
 extern crate std;
 
+mod encoder;
 mod error;
 mod item;
 mod parser;
 #[cfg(feature = "std")]
 mod reader;
 mod storage;
+#[cfg(any(feature = "proptest", all(test, feature = "std")))]
+pub mod strategies;
 mod text;
 
+pub use encoder::{Comment, Encode, EncodeError, KEEP_ALIVE, Message, Retry};
 pub use error::Error;
 #[cfg(feature = "alloc")]
 pub use item::OwnedEvent;

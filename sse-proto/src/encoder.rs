@@ -1,0 +1,833 @@
+//! The event-stream serializer: [`Message`]s, [`Comment`]s and [`Retry`] times in,
+//! `text/event-stream` bytes out.
+//!
+//! Every server adapter has to turn values into bytes that a client's parser reads
+//! back exactly, and that is where SSE servers go wrong: one panics on a newline in an
+//! `id` and turns a CRLF in data into two line ends, two drop the leading space of a
+//! value, one writes `retry` in seconds, several let a newline in an `event` or `id`
+//! inject fields or whole events. This module does it once, without allocating, and
+//! is tested against this crate's [`Parser`](crate::Parser) for a lossless round trip.
+//!
+//! # The rules
+//!
+//! - **Every item is one whole block.** A message, a comment or a retry time ends with
+//!   a blank line, so encoded items can be concatenated in any order and never merge
+//!   into, or split, each other.
+//! - **Always `field: value`.** The parser removes exactly one space after the colon
+//!   ("If value starts with a U+0020 SPACE character, remove it from value"), so the
+//!   encoder always writes one; a value that itself begins with a space survives.
+//! - **Data is split into lines.** The spec joins the values of a block's `data`
+//!   lines with LF, and treats CR, LF and CRLF alike as line ends. So data is written
+//!   as one `data:` line per line of text, split at CR, LF and CRLF, and the client
+//!   gets the same text with every line end normalised to LF. A CRLF is one line end
+//!   and becomes one LF, not two. SSE cannot carry a CR in data: no encoding can
+//!   deliver one.
+//! - **Empty data is still sent.** A client dispatches only a block that had a `data`
+//!   line, so empty data is written as `data: ` and arrives as an event with empty
+//!   data. (A [`Message`] therefore always dispatches exactly one event.)
+//! - **`event` and `id` are checked, not rewritten.** A CR or LF in either would end
+//!   the line and let the rest inject fields, so encoding fails with an
+//!   [`EncodeError`]; so does a NUL in an `id`, because a client ignores the whole
+//!   field ("If the field value does not contain U+0000 NULL, then set the last event
+//!   ID buffer to the field value. Otherwise, ignore the field."). Nothing panics,
+//!   and no value is silently altered.
+//! - **Comments are split like data**, one `:` line per line of text.
+//! - **`retry` is in milliseconds**, the unit the spec gives the field; the API takes
+//!   a [`Duration`] so the unit cannot be mixed up.
+//!
+//! # Buffers
+//!
+//! [`Encode::encoded_len`] gives the exact size beforehand; [`Encode::encode`] writes
+//! into a `&mut [u8]` and, if it is too short, writes nothing and reports the size it
+//! needs. With the `bytes` feature, [`Encode::encode_buf`] writes into any
+//! [`bytes::BufMut`]. The `alloc` feature adds [`Encode::to_vec`]. Nothing is
+//! allocated on the `&mut [u8]` and `BufMut` paths.
+//!
+//! # Speed
+//!
+//! Measuring scans the data once with `memchr2` and, only if that finds a line end,
+//! counts CRs and LFs with `memchr`'s vectorised counting. Data without line ends (the
+//! common case) is then written with one copy, so encoding it costs one scan and one
+//! copy, close to the speed of a memory copy. Data with line ends is written line by
+//! line, one `memchr2` search per line. Short values are scanned with a plain loop, which beats
+//! `memchr`'s setup below [`SHORT`] bytes.
+
+use core::fmt;
+use core::time::Duration;
+
+use memchr::{memchr_iter, memchr2, memchr3};
+
+/// A keep-alive: an empty comment followed by a blank line (`:\n\n`).
+///
+/// Clients ignore it, but the bytes keep proxies and load balancers from closing an
+/// idle connection, and let a client notice a dead one. It is a whole block, like
+/// everything this module writes, so it can be sent between any two messages. (A
+/// bare `:` line without the blank line has broken clients that wait for one.)
+/// `Comment::new("")` encodes to the same bytes.
+///
+/// ```
+/// use sse_proto::{Comment, Encode, KEEP_ALIVE, Parser};
+///
+/// assert_eq!(Comment::new("").to_vec().unwrap(), KEEP_ALIVE);
+/// // A client sees no event.
+/// let mut parser = Parser::new();
+/// let mut input = KEEP_ALIVE;
+/// assert!(parser.parse(&mut input).unwrap().is_none());
+/// ```
+pub const KEEP_ALIVE: &[u8] = b":\n\n";
+
+/// An event to send: data, and optionally an event type, an ID, a reconnection time
+/// and a comment.
+///
+/// `T` is any string type: `Message<&str>` borrows, `Message<String>` owns, and
+/// `Message<Arc<str>>` is cheap to clone for every subscriber of a broadcast. The
+/// builder methods take anything that converts into `T`, so string literals work
+/// with all of them.
+///
+/// A message always encodes to one block with at least one `data` line, so a client
+/// dispatches exactly one event for it: event type [`event`](Message::event) (or
+/// `"message"`), data [`data`](Message::data) with line ends normalised to LF, and
+/// last event ID the latest [`id`](Message::id) sent. The checks (no line break in
+/// `event` or `id`, no NUL in `id`) happen when it is encoded, see [`EncodeError`].
+///
+/// ```
+/// use std::time::Duration;
+/// use sse_proto::{Encode, Message};
+///
+/// let message = Message::new("line 1\r\nline 2")
+///     .event("update")
+///     .id("42")
+///     .retry(Duration::from_secs(3));
+/// assert_eq!(
+///     message.to_vec().unwrap(),
+///     b"event: update\nid: 42\nretry: 3000\ndata: line 1\ndata: line 2\n\n"
+/// );
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct Message<T> {
+    /// The data. Split into one `data` line per line of text; a client receives it
+    /// with CR, LF and CRLF each turned into one LF.
+    pub data: T,
+    /// The event type (`event` field). `None`, or an empty string, gives the default
+    /// type `"message"` at the client. Must not contain CR or LF.
+    pub event: Option<T>,
+    /// The event ID (`id` field), which becomes the client's last event ID, sent back
+    /// as `Last-Event-ID` when it reconnects. `None` writes no `id` field, so the
+    /// client keeps its last event ID; `Some("")` resets it to empty. Must not contain
+    /// CR, LF or NUL.
+    pub id: Option<T>,
+    /// The reconnection time (`retry` field, written in whole milliseconds).
+    pub retry: Option<Duration>,
+    /// A comment written before the fields; clients ignore it. Split into one comment
+    /// line per line of text.
+    pub comment: Option<T>,
+}
+
+impl<T> Message<T> {
+    /// A message with this data and no other field.
+    ///
+    /// ```
+    /// use sse_proto::{Encode, Message};
+    ///
+    /// assert_eq!(Message::new("hi").to_vec().unwrap(), b"data: hi\n\n");
+    /// // Empty data is still an event.
+    /// assert_eq!(Message::new("").to_vec().unwrap(), b"data: \n\n");
+    /// ```
+    pub const fn new(data: T) -> Self {
+        Message {
+            data,
+            event: None,
+            id: None,
+            retry: None,
+            comment: None,
+        }
+    }
+
+    /// Sets the event type.
+    ///
+    /// ```
+    /// use sse_proto::{Encode, EncodeError, Message};
+    ///
+    /// let message = Message::new("{}").event("user-joined");
+    /// assert_eq!(message.to_vec().unwrap(), b"event: user-joined\ndata: {}\n\n");
+    /// // A line break would inject a field: refused.
+    /// let message = Message::new("x").event("a\nid: 666");
+    /// assert_eq!(message.to_vec(), Err(EncodeError::LineBreakInEvent { index: 1 }));
+    /// ```
+    #[must_use]
+    pub fn event(mut self, event: impl Into<T>) -> Self {
+        self.event = Some(event.into());
+        self
+    }
+
+    /// Sets the event ID. An empty ID is sent as `id: `, which resets the client's
+    /// last event ID.
+    ///
+    /// ```
+    /// use sse_proto::{Encode, Message};
+    ///
+    /// assert_eq!(Message::new("x").id("7").to_vec().unwrap(), b"id: 7\ndata: x\n\n");
+    /// assert_eq!(Message::new("x").id("").to_vec().unwrap(), b"id: \ndata: x\n\n");
+    /// ```
+    #[must_use]
+    pub fn id(mut self, id: impl Into<T>) -> Self {
+        self.id = Some(id.into());
+        self
+    }
+
+    /// Sets the reconnection time, written in whole milliseconds (rounded down, and
+    /// capped at `u64::MAX` ms).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sse_proto::{Encode, Message};
+    ///
+    /// let message = Message::new("x").retry(Duration::from_millis(2500));
+    /// assert_eq!(message.to_vec().unwrap(), b"retry: 2500\ndata: x\n\n");
+    /// ```
+    #[must_use]
+    pub fn retry(mut self, retry: Duration) -> Self {
+        self.retry = Some(retry);
+        self
+    }
+
+    /// Sets a comment, written before the fields.
+    ///
+    /// ```
+    /// use sse_proto::{Encode, Message};
+    ///
+    /// let message = Message::new("x").comment("two\nlines");
+    /// assert_eq!(message.to_vec().unwrap(), b": two\n: lines\ndata: x\n\n");
+    /// ```
+    #[must_use]
+    pub fn comment(mut self, comment: impl Into<T>) -> Self {
+        self.comment = Some(comment.into());
+        self
+    }
+
+    /// A message borrowing this one's strings, for encoding or passing around without
+    /// cloning.
+    ///
+    /// ```
+    /// use sse_proto::Message;
+    ///
+    /// let owned: Message<String> = Message::new("x".to_string()).id("1");
+    /// assert_eq!(owned.as_deref(), Message::new("x").id("1"));
+    /// ```
+    pub fn as_deref(&self) -> Message<&str>
+    where
+        T: AsRef<str>,
+    {
+        Message {
+            data: self.data.as_ref(),
+            event: self.event.as_ref().map(AsRef::as_ref),
+            id: self.id.as_ref().map(AsRef::as_ref),
+            retry: self.retry,
+            comment: self.comment.as_ref().map(AsRef::as_ref),
+        }
+    }
+}
+
+#[cfg(feature = "serde")]
+impl Message<alloc::string::String> {
+    /// A message whose data is `value` as compact JSON (which has no line breaks, so
+    /// it is one `data` line).
+    ///
+    /// ```
+    /// use sse_proto::{Encode, Message};
+    ///
+    /// let message = Message::json(&serde_json::json!({"n": 1, "s": "a\nb"}))?
+    ///     .event("count");
+    /// assert_eq!(
+    ///     message.to_vec().unwrap(),
+    ///     b"event: count\ndata: {\"n\":1,\"s\":\"a\\nb\"}\n\n"
+    /// );
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
+    pub fn json<V: serde::Serialize + ?Sized>(value: &V) -> Result<Self, serde_json::Error> {
+        serde_json::to_string(value).map(Message::new)
+    }
+}
+
+/// A comment block: one `:` line per line of text, then a blank line. Clients ignore
+/// it; servers send comments as keep-alives (see [`KEEP_ALIVE`]) or to pad a stream.
+///
+/// ```
+/// use sse_proto::{Comment, Encode};
+///
+/// assert_eq!(Comment::new("ping").to_vec().unwrap(), b": ping\n\n");
+/// assert_eq!(Comment::new("a\r\nb").to_vec().unwrap(), b": a\n: b\n\n");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Comment<T>(pub T);
+
+impl<T> Comment<T> {
+    /// A comment with this text.
+    ///
+    /// ```
+    /// use sse_proto::{Comment, Encode};
+    ///
+    /// assert_eq!(Comment::new(" indented").to_vec().unwrap(), b":  indented\n\n");
+    /// ```
+    pub const fn new(text: T) -> Self {
+        Comment(text)
+    }
+}
+
+/// A block that only sets the client's reconnection time: `retry: <ms>`, then a blank
+/// line. Servers send it first, to set how long clients wait before reconnecting.
+///
+/// ```
+/// use std::time::Duration;
+/// use sse_proto::{Encode, Retry};
+///
+/// assert_eq!(Retry::new(Duration::from_secs(10)).to_vec().unwrap(), b"retry: 10000\n\n");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct Retry(pub Duration);
+
+impl Retry {
+    /// A retry block for `time`, written in whole milliseconds (rounded down, and
+    /// capped at `u64::MAX` ms).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sse_proto::{Encode, Retry};
+    ///
+    /// assert_eq!(Retry::new(Duration::from_micros(1999)).to_vec().unwrap(), b"retry: 1\n\n");
+    /// ```
+    pub const fn new(time: Duration) -> Self {
+        Retry(time)
+    }
+
+    /// A retry block for `ms` milliseconds.
+    ///
+    /// ```
+    /// use sse_proto::{Encode, Retry};
+    ///
+    /// assert_eq!(Retry::from_millis(1500).to_vec().unwrap(), b"retry: 1500\n\n");
+    /// ```
+    pub const fn from_millis(ms: u64) -> Self {
+        Retry(Duration::from_millis(ms))
+    }
+
+    /// The value written: whole milliseconds, capped at `u64::MAX`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sse_proto::Retry;
+    ///
+    /// assert_eq!(Retry::new(Duration::from_secs(2)).millis(), 2000);
+    /// assert_eq!(Retry::new(Duration::MAX).millis(), u64::MAX);
+    /// ```
+    pub const fn millis(&self) -> u64 {
+        millis(self.0)
+    }
+}
+
+impl From<Duration> for Retry {
+    fn from(time: Duration) -> Self {
+        Retry(time)
+    }
+}
+
+/// Why an item could not be encoded. Nothing was written.
+///
+/// ```
+/// use sse_proto::{Encode, EncodeError, Message};
+///
+/// let mut buf = [0u8; 8];
+/// let err = Message::new("hello").encode(&mut buf).unwrap_err();
+/// assert_eq!(err, EncodeError::InsufficientSize { required_size: 13 });
+/// assert_eq!(Message::new("x").id("a\0b").encode(&mut buf), Err(EncodeError::NulInId { index: 1 }));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum EncodeError {
+    /// The event type has a CR or LF at byte `index`. Written as is, it would end the
+    /// `event` line early and the rest would be read as more fields, or as the blank
+    /// line that dispatches an event.
+    LineBreakInEvent {
+        /// The byte offset of the first CR or LF.
+        index: usize,
+    },
+    /// The ID has a CR or LF at byte `index` (see
+    /// [`LineBreakInEvent`](EncodeError::LineBreakInEvent)).
+    LineBreakInId {
+        /// The byte offset of the first CR or LF.
+        index: usize,
+    },
+    /// The ID has a NUL at byte `index`. A client ignores an `id` field containing
+    /// NUL, so the ID would silently not be set.
+    NulInId {
+        /// The byte offset of the first NUL.
+        index: usize,
+    },
+    /// The buffer is too small: the encoding needs `required_size` bytes. Nothing was
+    /// written.
+    InsufficientSize {
+        /// The exact size needed, as [`Encode::encoded_len`] reports it.
+        required_size: usize,
+    },
+}
+
+impl fmt::Display for EncodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EncodeError::LineBreakInEvent { index } => write!(
+                f,
+                "event type contains a line break at byte {index}, which would inject fields"
+            ),
+            EncodeError::LineBreakInId { index } => write!(
+                f,
+                "event ID contains a line break at byte {index}, which would inject fields"
+            ),
+            EncodeError::NulInId { index } => write!(
+                f,
+                "event ID contains NUL at byte {index}, which makes clients ignore it"
+            ),
+            EncodeError::InsufficientSize { required_size } => write!(
+                f,
+                "buffer too small: encoding needs {required_size} bytes; nothing was written"
+            ),
+        }
+    }
+}
+
+impl core::error::Error for EncodeError {}
+
+/// Something that encodes to one `text/event-stream` block: a [`Message`], a
+/// [`Comment`] or a [`Retry`] (or a reference to one).
+///
+/// Every method checks the item first, then writes all of it or nothing. For any item,
+/// [`encoded_len`](Encode::encoded_len) is exactly the number of bytes the others
+/// write when they succeed. The trait is sealed: the guarantee that every encoding is
+/// one whole block, which no input can break out of, rests on this module.
+pub trait Encode: private::Sealed {
+    /// The exact number of bytes the encoding takes (saturating at `usize::MAX`,
+    /// which only a 16- or 32-bit target can reach). For an item that fails
+    /// [`validate`](Encode::validate) it is the size the encoding would have.
+    ///
+    /// ```
+    /// use sse_proto::{Encode, Message};
+    ///
+    /// let message = Message::new("a\nb").event("e");
+    /// assert_eq!(message.encoded_len(), message.to_vec().unwrap().len());
+    /// ```
+    fn encoded_len(&self) -> usize {
+        self.parts().measure()
+    }
+
+    /// Checks that the item can be encoded, without encoding it: no CR or LF in the
+    /// event type or ID, and no NUL in the ID.
+    ///
+    /// ```
+    /// use sse_proto::{Encode, EncodeError, Message};
+    ///
+    /// assert_eq!(Message::new("a\nb").validate(), Ok(()));
+    /// assert_eq!(
+    ///     Message::new("").id("1\r2").validate(),
+    ///     Err(EncodeError::LineBreakInId { index: 1 })
+    /// );
+    /// ```
+    fn validate(&self) -> Result<(), EncodeError> {
+        self.parts().validate()
+    }
+
+    /// Writes the item at the start of `buf` and returns the number of bytes written.
+    ///
+    /// If `buf` is shorter than [`encoded_len`](Encode::encoded_len), fails with
+    /// [`EncodeError::InsufficientSize`] and leaves `buf` untouched.
+    ///
+    /// ```
+    /// use sse_proto::{Encode, EncodeError, Message};
+    ///
+    /// let message = Message::new("hello").id("1");
+    /// let mut buf = [0u8; 64];
+    /// let n = message.encode(&mut buf)?;
+    /// assert_eq!(&buf[..n], b"id: 1\ndata: hello\n\n");
+    ///
+    /// let mut small = [0u8; 4];
+    /// assert_eq!(
+    ///     message.encode(&mut small),
+    ///     Err(EncodeError::InsufficientSize { required_size: n })
+    /// );
+    /// assert_eq!(small, [0; 4]);
+    /// # Ok::<(), EncodeError>(())
+    /// ```
+    fn encode(&self, buf: &mut [u8]) -> Result<usize, EncodeError> {
+        let mut parts = self.parts();
+        parts.validate()?;
+        let len = parts.measure();
+        let Some(buf) = buf.get_mut(..len) else {
+            return Err(EncodeError::InsufficientSize { required_size: len });
+        };
+        let mut sink = SliceSink { buf, pos: 0 };
+        parts.write(&mut sink);
+        debug_assert_eq!(sink.pos, len);
+        Ok(len)
+    }
+
+    /// Appends the item to `buf` and returns the number of bytes written.
+    ///
+    /// If `buf` has less than [`encoded_len`](Encode::encoded_len) bytes of
+    /// [`remaining_mut`](bytes::BufMut::remaining_mut), fails with
+    /// [`EncodeError::InsufficientSize`] and writes nothing. (Growable buffers such as
+    /// `BytesMut` and `Vec<u8>` grow as needed; reserve `encoded_len()` first to grow
+    /// them once.)
+    ///
+    /// ```
+    /// use bytes::BytesMut;
+    /// use sse_proto::{Encode, KEEP_ALIVE, Message};
+    ///
+    /// let mut out = BytesMut::new();
+    /// Message::new("one").encode_buf(&mut out)?;
+    /// out.extend_from_slice(KEEP_ALIVE);
+    /// Message::new("two").encode_buf(&mut out)?;
+    /// assert_eq!(&out[..], b"data: one\n\n:\n\ndata: two\n\n");
+    /// # Ok::<(), sse_proto::EncodeError>(())
+    /// ```
+    #[cfg(feature = "bytes")]
+    fn encode_buf<B: bytes::BufMut + ?Sized>(&self, buf: &mut B) -> Result<usize, EncodeError> {
+        let mut parts = self.parts();
+        parts.validate()?;
+        let len = parts.measure();
+        if buf.remaining_mut() < len {
+            return Err(EncodeError::InsufficientSize { required_size: len });
+        }
+        parts.write(&mut BufSink(buf));
+        Ok(len)
+    }
+
+    /// The encoding in a new `Vec` of exactly the right size. Fails only when
+    /// [`validate`](Encode::validate) does, or if the memory cannot be had
+    /// ([`EncodeError::InsufficientSize`]).
+    ///
+    /// ```
+    /// use sse_proto::{Encode, Message};
+    ///
+    /// assert_eq!(Message::new(" spaced").to_vec().unwrap(), b"data:  spaced\n\n");
+    /// ```
+    #[cfg(feature = "alloc")]
+    fn to_vec(&self) -> Result<alloc::vec::Vec<u8>, EncodeError> {
+        let mut parts = self.parts();
+        parts.validate()?;
+        let len = parts.measure();
+        let mut out = alloc::vec::Vec::new();
+        out.try_reserve_exact(len)
+            .map_err(|_| EncodeError::InsufficientSize { required_size: len })?;
+        parts.write(&mut out);
+        Ok(out)
+    }
+
+    /// The encoding as [`Bytes`](bytes::Bytes), ready to hand to an HTTP body.
+    ///
+    /// ```
+    /// use sse_proto::{Encode, Message};
+    ///
+    /// let frame = Message::new("x").event("tick").to_bytes().unwrap();
+    /// assert_eq!(frame, &b"event: tick\ndata: x\n\n"[..]);
+    /// ```
+    #[cfg(feature = "bytes")]
+    fn to_bytes(&self) -> Result<bytes::Bytes, EncodeError> {
+        self.to_vec().map(bytes::Bytes::from)
+    }
+}
+
+impl<T: AsRef<str>> Encode for Message<T> {}
+impl<T: AsRef<str>> Encode for Comment<T> {}
+impl Encode for Retry {}
+impl<E: Encode + ?Sized> Encode for &E {}
+
+mod private {
+    use super::Parts;
+
+    /// Seals [`Encode`](super::Encode) and gives each item's strings, taken once so
+    /// that checking, measuring and writing all see the same bytes.
+    pub trait Sealed {
+        fn parts(&self) -> Parts<'_>;
+    }
+
+    impl<T: AsRef<str>> Sealed for super::Message<T> {
+        fn parts(&self) -> Parts<'_> {
+            Parts {
+                comment: self.comment.as_ref().map(|c| c.as_ref().as_bytes()),
+                event: self.event.as_ref().map(|e| e.as_ref().as_bytes()),
+                id: self.id.as_ref().map(|i| i.as_ref().as_bytes()),
+                retry: self.retry.map(super::millis),
+                data: Some(self.data.as_ref().as_bytes()),
+                data_is_one_line: false,
+            }
+        }
+    }
+
+    impl<T: AsRef<str>> Sealed for super::Comment<T> {
+        fn parts(&self) -> Parts<'_> {
+            Parts {
+                comment: Some(self.0.as_ref().as_bytes()),
+                ..Parts::default()
+            }
+        }
+    }
+
+    impl Sealed for super::Retry {
+        fn parts(&self) -> Parts<'_> {
+            Parts {
+                retry: Some(self.millis()),
+                ..Parts::default()
+            }
+        }
+    }
+
+    impl<E: Sealed + ?Sized> Sealed for &E {
+        fn parts(&self) -> Parts<'_> {
+            (**self).parts()
+        }
+    }
+}
+
+/// The lines of one block, in the order they are written. The byte slices come from
+/// `str`s, so they are valid UTF-8 and the encoding is too.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Parts<'a> {
+    comment: Option<&'a [u8]>,
+    event: Option<&'a [u8]>,
+    id: Option<&'a [u8]>,
+    retry: Option<u64>,
+    data: Option<&'a [u8]>,
+    /// [`measure`](Parts::measure) found no line end in the data, so
+    /// [`write`](Parts::write) need not look again.
+    data_is_one_line: bool,
+}
+
+impl Parts<'_> {
+    fn validate(&self) -> Result<(), EncodeError> {
+        if let Some(event) = self.event {
+            if let Some(index) = find_line_end(event) {
+                return Err(EncodeError::LineBreakInEvent { index });
+            }
+        }
+        if let Some(id) = self.id {
+            let found = if id.len() < SHORT {
+                id.iter().position(|&b| matches!(b, b'\r' | b'\n' | 0))
+            } else {
+                memchr3(b'\r', b'\n', 0, id)
+            };
+            if let Some(index) = found {
+                return Err(if id[index] == 0 {
+                    EncodeError::NulInId { index }
+                } else {
+                    EncodeError::LineBreakInId { index }
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// The length [`write`](Parts::write) will write, worked out without writing.
+    fn measure(&mut self) -> usize {
+        // The blank line.
+        let mut count = Count(1);
+        if let Some(comment) = self.comment {
+            comment_lines(&mut count, comment);
+        }
+        for (prefix, value) in [(EVENT, self.event), (ID, self.id)] {
+            if let Some(value) = value {
+                count.add(prefix.len() + 1);
+                count.add(value.len());
+            }
+        }
+        if let Some(ms) = self.retry {
+            count.add(RETRY.len() + decimal(ms, &mut [0; 20]).len() + 1);
+        }
+        if let Some(data) = self.data {
+            // One `data: ` and LF per line, in place of the line ends.
+            let (lines, ends) = line_stats(data);
+            self.data_is_one_line = lines == 1;
+            count.add(lines.saturating_mul(DATA.len() + 1));
+            count.add(data.len() - ends);
+        }
+        count.0
+    }
+
+    /// Writes the block, [`measure`](Parts::measure) bytes (the tests check that the
+    /// two agree for every rule and for arbitrary input).
+    fn write<S: Sink>(&self, sink: &mut S) {
+        if let Some(comment) = self.comment {
+            comment_lines(sink, comment);
+        }
+        if let Some(event) = self.event {
+            field(sink, EVENT, event);
+        }
+        if let Some(id) = self.id {
+            field(sink, ID, id);
+        }
+        if let Some(ms) = self.retry {
+            field(sink, RETRY, decimal(ms, &mut [0; 20]));
+        }
+        if let Some(data) = self.data {
+            if self.data_is_one_line {
+                field(sink, DATA, data);
+            } else {
+                for_each_line(data, |line| field(sink, DATA, line));
+            }
+        }
+        // "If the line is empty (a blank line): Dispatch the event."
+        sink.put(b"\n");
+    }
+}
+
+const EVENT: &[u8] = b"event: ";
+const ID: &[u8] = b"id: ";
+const RETRY: &[u8] = b"retry: ";
+const DATA: &[u8] = b"data: ";
+
+/// Writes (or counts) a comment's lines.
+fn comment_lines<S: Sink>(sink: &mut S, comment: &[u8]) {
+    for_each_line(comment, |line| {
+        // An empty line is a bare `:`, so that `Comment::new("")` is the conventional
+        // keep-alive; otherwise one space, as for fields.
+        sink.put(if line.is_empty() { b":" } else { b": " });
+        sink.put(line);
+        sink.put(b"\n");
+    });
+}
+
+/// Writes one `name: value` line (`prefix` includes the colon and space).
+#[inline]
+fn field<S: Sink>(sink: &mut S, prefix: &[u8], value: &[u8]) {
+    sink.put(prefix);
+    sink.put(value);
+    sink.put(b"\n");
+}
+
+/// Below this length a plain loop finds a byte faster than `memchr`'s setup.
+const SHORT: usize = 16;
+
+/// The first CR or LF in `bytes`.
+#[inline]
+fn find_line_end(bytes: &[u8]) -> Option<usize> {
+    if bytes.len() < SHORT {
+        bytes.iter().position(|&b| b == b'\r' || b == b'\n')
+    } else {
+        memchr2(b'\r', b'\n', bytes)
+    }
+}
+
+/// Calls `f` with each line of `text`, split at CR, LF and CRLF: the spec's three
+/// line ends, with a CRLF as one. Text with `n` line ends has `n + 1` lines, so empty
+/// text is one empty line and a trailing line end gives a trailing empty line.
+#[inline]
+fn for_each_line(text: &[u8], mut f: impl FnMut(&[u8])) {
+    let mut rest = text;
+    while let Some(end) = find_line_end(rest) {
+        f(&rest[..end]);
+        let crlf = rest[end] == b'\r' && rest.get(end + 1) == Some(&b'\n');
+        rest = &rest[end + 1 + usize::from(crlf)..];
+    }
+    f(rest);
+}
+
+/// The number of lines [`for_each_line`] finds in `text`, and the number of bytes
+/// their line ends take. Counts over the whole text with `memchr`'s vectorised
+/// counting, instead of one search call per line.
+fn line_stats(text: &[u8]) -> (usize, usize) {
+    if find_line_end(text).is_none() {
+        return (1, 0);
+    }
+    let lf = memchr_iter(b'\n', text).count();
+    let (mut cr, mut crlf) = (0, 0);
+    for at in memchr_iter(b'\r', text) {
+        cr += 1;
+        crlf += usize::from(text.get(at + 1) == Some(&b'\n'));
+    }
+    // Every CR and LF ends a line, except the LF of a CRLF.
+    (1 + lf + cr - crlf, lf + cr)
+}
+
+/// `n` in base ten, in `buf`.
+fn decimal(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
+    let mut start = buf.len();
+    loop {
+        start -= 1;
+        buf[start] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            return &buf[start..];
+        }
+    }
+}
+
+/// Whole milliseconds, capped at `u64::MAX`.
+const fn millis(time: Duration) -> u64 {
+    let ms = time.as_millis();
+    if ms > u64::MAX as u128 {
+        u64::MAX
+    } else {
+        ms as u64
+    }
+}
+
+/// Where [`Parts::write`] puts bytes.
+trait Sink {
+    fn put(&mut self, bytes: &[u8]);
+}
+
+/// Counts instead of writing, saturating.
+struct Count(usize);
+
+impl Count {
+    #[inline]
+    fn add(&mut self, n: usize) {
+        self.0 = self.0.saturating_add(n);
+    }
+}
+
+impl Sink for Count {
+    #[inline]
+    fn put(&mut self, bytes: &[u8]) {
+        self.0 = self.0.saturating_add(bytes.len());
+    }
+}
+
+/// A slice exactly [`Parts::measure`] long.
+struct SliceSink<'b> {
+    buf: &'b mut [u8],
+    pos: usize,
+}
+
+impl Sink for SliceSink<'_> {
+    #[inline]
+    fn put(&mut self, bytes: &[u8]) {
+        // In bounds: the slice was cut to `Parts::measure`, which is what `write` writes
+        // (a broken invariant would panic here rather than write out of place).
+        let end = self.pos + bytes.len();
+        self.buf[self.pos..end].copy_from_slice(bytes);
+        self.pos = end;
+    }
+}
+
+#[cfg(feature = "alloc")]
+impl Sink for alloc::vec::Vec<u8> {
+    #[inline]
+    fn put(&mut self, bytes: &[u8]) {
+        self.extend_from_slice(bytes);
+    }
+}
+
+/// A `BufMut` with at least [`Parts::measure`] bytes remaining.
+#[cfg(feature = "bytes")]
+struct BufSink<'b, B: ?Sized>(&'b mut B);
+
+#[cfg(feature = "bytes")]
+impl<B: bytes::BufMut + ?Sized> Sink for BufSink<'_, B> {
+    #[inline]
+    fn put(&mut self, bytes: &[u8]) {
+        self.0.put_slice(bytes);
+    }
+}
+
+// The tests compare with the parser's growable buffers and owned strings.
+#[cfg(all(test, feature = "std"))]
+mod tests;
