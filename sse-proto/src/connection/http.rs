@@ -13,7 +13,9 @@ use super::url;
 pub(crate) struct Head {
     /// The extracted MIME type's essence is `text/event-stream`.
     pub event_stream: bool,
-    /// The single `Location` value, cleaned; `None` if absent, repeated or unusable.
+    /// The single `Location` value, cleaned; `None` if absent, repeated, empty or
+    /// unusable. (An empty value would resolve to the current URL: a redirect to
+    /// itself, which is no use.)
     pub location: Option<String>,
     /// The `Retry-After` value.
     pub retry_after: Option<RetryAfter>,
@@ -56,7 +58,7 @@ impl Head {
                 // Fetch "extract header list values": Location allows one value, so
                 // more than one is a failure.
                 locations += 1;
-                head.location = url::clean(value);
+                head.location = url::clean(value).filter(|l| !l.is_empty());
             } else if name.eq_ignore_ascii_case(b"retry-after") {
                 head.retry_after = parse_retry_after(value);
             } else if name.eq_ignore_ascii_case(b"date") {
