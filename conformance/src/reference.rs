@@ -81,20 +81,14 @@ pub fn parse(input: &[u8], last_event_id: &str) -> Run {
                 data.push_str(value);
                 data.push('\n');
             }
-            "id" => {
-                if !value.contains('\0') {
-                    id_buffer = value.to_string();
-                }
-            }
-            "retry" => {
-                if !value.is_empty() && value.chars().all(|c| c.is_ascii_digit()) {
-                    let ms = value.chars().fold(0u64, |ms, c| {
-                        ms.saturating_mul(10)
-                            .saturating_add(u64::from(c as u8 - b'0'))
-                    });
-                    run.retry = Some(ms);
-                    run.items.push(Outcome::Retry(ms));
-                }
+            "id" if !value.contains('\0') => id_buffer = value.to_string(),
+            "retry" if !value.is_empty() && value.chars().all(|c| c.is_ascii_digit()) => {
+                let ms = value.chars().fold(0u64, |ms, c| {
+                    ms.saturating_mul(10)
+                        .saturating_add(u64::from(c as u8 - b'0'))
+                });
+                run.retry = Some(ms);
+                run.items.push(Outcome::Retry(ms));
             }
             _ => {}
         }
