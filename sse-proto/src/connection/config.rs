@@ -629,7 +629,7 @@ impl RetryPolicy {
     ///     RetryPolicy::DEFAULT_MAX_RETRY_AFTER,
     /// );
     /// ```
-    pub fn max_retry_after_delay(&self) -> core::time::Duration {
+    pub fn max_retry_after_delay(&self) -> Duration {
         self.max_retry_after
     }
 }
