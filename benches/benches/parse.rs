@@ -24,7 +24,11 @@ fn corpus_size() -> usize {
     if test_mode() {
         return 256 * 1024;
     }
-    std::env::var("SSE_BENCH_MIB").ok().and_then(|v| v.parse().ok()).unwrap_or(16) * MIB
+    std::env::var("SSE_BENCH_MIB")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(16)
+        * MIB
 }
 
 /// Contenders that are quadratic on some inputs, left out there so a run ends.
@@ -51,7 +55,9 @@ fn parse(c: &mut Criterion) {
                 if let Err(e) = check(contender, &corpus, (contender.run)(&pieces)) {
                     panic!("{e}");
                 }
-                group.bench_function(contender.name, |b| b.iter(|| (contender.run)(black_box(&pieces))));
+                group.bench_function(contender.name, |b| {
+                    b.iter(|| (contender.run)(black_box(&pieces)))
+                });
             }
             group.finish();
         }

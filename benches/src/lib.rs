@@ -45,12 +45,36 @@ impl XorShift {
 }
 
 const WORDS: &[&str] = &[
-    "the", " quick", " brown", " fox", " jumps", " over", " lazy", " dog", ",", ".", " Server", "-Sent",
-    " Events", " stream", " tokens", " as", " they", " are", " generated", "\\n", " 42", " café",
+    "the",
+    " quick",
+    " brown",
+    " fox",
+    " jumps",
+    " over",
+    " lazy",
+    " dog",
+    ",",
+    ".",
+    " Server",
+    "-Sent",
+    " Events",
+    " stream",
+    " tokens",
+    " as",
+    " they",
+    " are",
+    " generated",
+    "\\n",
+    " 42",
+    " café",
 ];
 
 /// Builds a corpus of about `size` bytes by repeating `event` until it is reached.
-fn build(name: &'static str, size: usize, mut event: impl FnMut(&mut XorShift, &mut Vec<u8>) -> usize) -> Corpus {
+fn build(
+    name: &'static str,
+    size: usize,
+    mut event: impl FnMut(&mut XorShift, &mut Vec<u8>) -> usize,
+) -> Corpus {
     let mut rng = XorShift(0x5EED_u64.wrapping_mul(name.len() as u64 + 1) | 1);
     let mut bytes = Vec::with_capacity(size + 4096);
     let (mut events, mut data_bytes) = (0, 0);
@@ -58,7 +82,12 @@ fn build(name: &'static str, size: usize, mut event: impl FnMut(&mut XorShift, &
         data_bytes += event(&mut rng, &mut bytes);
         events += 1;
     }
-    Corpus { name, bytes, events, data_bytes }
+    Corpus {
+        name,
+        bytes,
+        events,
+        data_bytes,
+    }
 }
 
 /// Appends one LLM-style token delta event with line end `eol`; returns its data length.
@@ -79,7 +108,9 @@ fn json_kib(rng: &mut XorShift) -> String {
     let mut s = String::from("{\"items\":[");
     while s.len() < 1000 {
         let n = rng.next() % 100_000;
-        s.push_str(&format!("{{\"id\":{n},\"name\":\"item-{n}\",\"ok\":true}},"));
+        s.push_str(&format!(
+            "{{\"id\":{n},\"name\":\"item-{n}\",\"ok\":true}},"
+        ));
     }
     s.pop();
     s.push_str("]}");
@@ -100,7 +131,10 @@ pub fn corpora(size: usize) -> Vec<Corpus> {
             let lines = 5 + rng.below(16);
             let mut len = 0;
             for i in 0..lines {
-                let line = format!("line {i}: {}", "lorem ipsum dolor sit amet ".repeat(1 + rng.below(3)));
+                let line = format!(
+                    "line {i}: {}",
+                    "lorem ipsum dolor sit amet ".repeat(1 + rng.below(3))
+                );
                 out.extend_from_slice(b"data: ");
                 out.extend_from_slice(line.as_bytes());
                 out.push(b'\n');
@@ -117,7 +151,9 @@ pub fn corpora(size: usize) -> Vec<Corpus> {
             out.extend_from_slice(b"\n\n");
             LEN
         }),
-        build("tokens-crlf", size, |rng, out| token_event(rng, out, b"\r\n")),
+        build("tokens-crlf", size, |rng, out| {
+            token_event(rng, out, b"\r\n")
+        }),
         build("keepalive", size, |rng, out| {
             out.extend_from_slice(b": keep-alive\n\n");
             token_event(rng, out, b"\n")
@@ -127,7 +163,11 @@ pub fn corpora(size: usize) -> Vec<Corpus> {
 
 /// Cuts a corpus into chunks of `size` bytes, as `Bytes` (cheap to clone per run).
 pub fn chunks(corpus: &Corpus, size: usize) -> Vec<Bytes> {
-    corpus.bytes.chunks(size).map(Bytes::copy_from_slice).collect()
+    corpus
+        .bytes
+        .chunks(size)
+        .map(Bytes::copy_from_slice)
+        .collect()
 }
 
 /// A parser under test.
@@ -144,15 +184,51 @@ pub struct Contender {
 /// Every contender, ours first, then peers, then baselines.
 pub fn contenders() -> Vec<Contender> {
     vec![
-        Contender { name: "sse-proto", baseline: false, run: ours_borrowed },
-        Contender { name: "sse-proto EventReader", baseline: false, run: ours_reader },
-        Contender { name: "sse-parse", baseline: false, run: sse_parse },
-        Contender { name: "sse-core", baseline: false, run: sse_core },
-        Contender { name: "sseer", baseline: false, run: sseer },
-        Contender { name: "sse-stream", baseline: false, run: sse_stream },
-        Contender { name: "eventsource-stream", baseline: false, run: eventsource_stream },
-        Contender { name: "memchr2 line ends", baseline: true, run: memchr2_baseline },
-        Contender { name: "memcpy", baseline: true, run: memcpy_baseline },
+        Contender {
+            name: "sse-proto",
+            baseline: false,
+            run: ours_borrowed,
+        },
+        Contender {
+            name: "sse-proto EventReader",
+            baseline: false,
+            run: ours_reader,
+        },
+        Contender {
+            name: "sse-parse",
+            baseline: false,
+            run: sse_parse,
+        },
+        Contender {
+            name: "sse-core",
+            baseline: false,
+            run: sse_core,
+        },
+        Contender {
+            name: "sseer",
+            baseline: false,
+            run: sseer,
+        },
+        Contender {
+            name: "sse-stream",
+            baseline: false,
+            run: sse_stream,
+        },
+        Contender {
+            name: "eventsource-stream",
+            baseline: false,
+            run: eventsource_stream,
+        },
+        Contender {
+            name: "memchr2 line ends",
+            baseline: true,
+            run: memchr2_baseline,
+        },
+        Contender {
+            name: "memcpy",
+            baseline: true,
+            run: memcpy_baseline,
+        },
     ]
 }
 
@@ -211,7 +287,10 @@ impl Read for ChunkReader<'_> {
 
 /// Our blocking reader, owned events (a `String` per field, as most peers give).
 pub fn ours_reader(chunks: &[Bytes]) -> Tally {
-    let reader = EventReader::new(ChunkReader { chunks: chunks.iter(), rest: &[] });
+    let reader = EventReader::new(ChunkReader {
+        chunks: chunks.iter(),
+        rest: &[],
+    });
     reader.fold((0, 0), |(n, b), event| {
         let event = event.unwrap();
         (n + 1, b + event.data.len())
@@ -285,7 +364,10 @@ pub fn eventsource_stream(chunks: &[Bytes]) -> Tally {
 
 /// Baseline: finding every line end, the least work any SSE parser must do.
 pub fn memchr2_baseline(chunks: &[Bytes]) -> Tally {
-    let ends = chunks.iter().map(|c| memchr::memchr2_iter(b'\r', b'\n', c).count()).sum();
+    let ends = chunks
+        .iter()
+        .map(|c| memchr::memchr2_iter(b'\r', b'\n', c).count())
+        .sum();
     (ends, 0)
 }
 

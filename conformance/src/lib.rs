@@ -15,12 +15,17 @@
 //! inputs up to [`EVERY_SPLIT_MAX`] bytes; sampled above), and in seeded random
 //! chunkings. A failure names the vector and the chunking and shows expected and
 //! actual items side by side.
+//!
+//! [`connection`] does the same for the client's processing model: scripted
+//! scenarios (`vectors/connection/*.json`) of responses, body bytes, errors and timer
+//! firings, with the requests, events and deadlines expected after each.
 
 use std::fmt::{self, Write as _};
 
 use serde_json::Value;
 use sse_proto::{Config, Item, Parser};
 
+pub mod connection;
 pub mod reference;
 
 /// Inputs up to this many bytes are split at every point; longer ones at a sample.

@@ -74,11 +74,35 @@
 //! nothing and, when the buffer is too small, fails with the exact size needed and
 //! writes nothing; [`Encode::encoded_len`] gives that size beforehand.
 //!
+//! # Connecting
+//!
+//! [`Connection`] is the other half of a client: the EventSource processing model
+//! (request, announce, reconnect with `Last-Event-ID`, fail) as a state machine that
+//! is handed what the network did and the time, and says what to do next.
+//!
+//! ```
+//! use sse_proto::{Connection, ConnectionConfig, ConnectionEvent, Item, Time};
+//!
+//! let mut conn = Connection::new(Time::ZERO, "https://example.com/events", ConnectionConfig::new())?;
+//! let request = conn.poll_request().unwrap();
+//! assert_eq!(request.header("Accept"), Some("text/event-stream"));
+//!
+//! conn.handle_response(Time::from_millis(30), 200, [("Content-Type", "text/event-stream")]);
+//! assert_eq!(conn.poll_event(), Some(ConnectionEvent::Open));
+//! let mut body: &[u8] = b"data: hi\n\n";
+//! let Some(Item::Event(event)) = conn.handle_body(Time::from_millis(31), &mut body)? else {
+//!     panic!()
+//! };
+//! assert_eq!(event.data(), "hi");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! # Crate features
 //!
-//! - `alloc`: growable buffers ([`Parser::new`]), owned events
-//!   ([`OwnedEvent`]) and [`Encode::to_vec`]. Without it, [`Parser::from_slice`]
-//!   works in a buffer you provide, and the encoder writes into one.
+//! - `alloc`: growable buffers ([`Parser::new`]), owned events ([`OwnedEvent`]),
+//!   [`Encode::to_vec`], and the [`Connection`] state machine (URLs, headers, request
+//!   bodies). Without it, [`Parser::from_slice`] works in a buffer you provide, and the
+//!   encoder writes into one.
 //! - `std` (default, implies `alloc`): [`EventReader`], a blocking reader over any
 //!   `std::io::Read`.
 //! - `bytes` (implies `alloc`): `Encode::encode_buf` into any `bytes::BufMut`, and
@@ -95,6 +119,8 @@ extern crate alloc;
 #[cfg(any(test, feature = "std"))]
 extern crate std;
 
+#[cfg(feature = "alloc")]
+mod connection;
 mod encoder;
 mod error;
 mod item;
@@ -105,7 +131,13 @@ mod storage;
 #[cfg(any(feature = "proptest", all(test, feature = "std")))]
 pub mod strategies;
 mod text;
+mod time;
 
+#[cfg(feature = "alloc")]
+pub use connection::{
+    Backoff, ConnectError, Connection, ConnectionConfig, ConnectionError, ConnectionEvent, Headers,
+    ReadyState, Request, RetryPolicy,
+};
 pub use encoder::{Comment, Encode, EncodeError, KEEP_ALIVE, Message, Retry};
 pub use error::Error;
 #[cfg(feature = "alloc")]
@@ -116,3 +148,4 @@ pub use parser::{Buffers, Config, DEFAULT_MAX_EVENT_SIZE, Feed, Parser};
 pub use reader::{EventReader, ReadError};
 pub use storage::{CapacityError, SliceStorage, Storage};
 pub use text::Text;
+pub use time::Time;

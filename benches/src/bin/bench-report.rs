@@ -45,15 +45,23 @@ fn main() {
     match args.first().map(String::as_str) {
         Some("allocs") => allocs(mib(1)),
         Some("run") if args.len() >= 4 => {
-            let corpus = corpora(mib(4)).into_iter().find(|c| c.name == args[2]).expect("no such corpus");
-            let contender = contenders().into_iter().find(|c| c.name == args[1]).expect("no such contender");
+            let corpus = corpora(mib(4))
+                .into_iter()
+                .find(|c| c.name == args[2])
+                .expect("no such corpus");
+            let contender = contenders()
+                .into_iter()
+                .find(|c| c.name == args[1])
+                .expect("no such contender");
             let chunk: usize = args[3].parse().expect("chunk size");
             let pieces = chunks(&corpus, chunk);
             let tally = (contender.run)(&pieces);
             check(&contender, &corpus, tally).unwrap();
             println!("{} {} {chunk}: {tally:?}", contender.name, corpus.name);
         }
-        _ => eprintln!("usage: bench-report allocs [MiB] | bench-report run CONTENDER CORPUS CHUNK [MiB]"),
+        _ => eprintln!(
+            "usage: bench-report allocs [MiB] | bench-report run CONTENDER CORPUS CHUNK [MiB]"
+        ),
     }
 }
 
@@ -64,7 +72,10 @@ fn allocs(size: usize) {
         print!(" {} |", c.name);
     }
     println!();
-    println!("|---|---|{}", "---|".repeat(all.iter().filter(|c| !c.baseline).count()));
+    println!(
+        "|---|---|{}",
+        "---|".repeat(all.iter().filter(|c| !c.baseline).count())
+    );
     let doubled = corpora(2 * size);
     for (corpus, twice) in corpora(size).into_iter().zip(doubled) {
         // The generator is deterministic: the doubled corpus starts with the corpus.
@@ -73,7 +84,10 @@ fn allocs(size: usize) {
             let (pieces, twice_pieces) = (chunks(&corpus, chunk), chunks(&twice, chunk));
             print!("| {} | {chunk} |", corpus.name);
             for contender in all.iter().filter(|c| !c.baseline) {
-                if contender.name == "eventsource-stream" && corpus.name == "large-256k" && chunk < 65536 {
+                if contender.name == "eventsource-stream"
+                    && corpus.name == "large-256k"
+                    && chunk < 65536
+                {
                     print!(" skipped |");
                     continue;
                 }
@@ -86,7 +100,10 @@ fn allocs(size: usize) {
                 };
                 let (once, double) = (count(&pieces, &corpus), count(&twice_pieces, &twice));
                 let extra_events = twice.events - corpus.events;
-                print!(" {:.3} |", double.saturating_sub(once) as f64 / extra_events as f64);
+                print!(
+                    " {:.3} |",
+                    double.saturating_sub(once) as f64 / extra_events as f64
+                );
             }
             println!();
         }

@@ -1,0 +1,698 @@
+//! What a [`Connection`](crate::Connection) can be told: the request it sends, and
+//! the reconnection policy. Everything that goes beyond the spec is an option, off by
+//! default wherever it would change what the spec says must happen.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::time::Duration;
+
+use crate::Config;
+
+/// Settings for a [`Connection`](crate::Connection). Build with the chained methods.
+///
+/// The defaults are the spec's behaviour (a `GET`, a 3 s reconnection time, up to 20
+/// redirects, reconnect forever, fail on any non-200 response), plus a 100 ms floor
+/// under the reconnection time so that `retry: 0` cannot make a tight reconnect loop
+/// (the spec allows waiting longer than the reconnection time: "Optionally, wait some
+/// more").
+///
+/// ```
+/// use core::time::Duration;
+/// use sse_proto::{Backoff, ConnectionConfig, RetryPolicy};
+///
+/// // An LLM-style streaming POST that backs off and gives up after 5 failures.
+/// let config = ConnectionConfig::new()
+///     .method("POST")
+///     .header("Authorization", "Bearer secret")
+///     .header("Content-Type", "application/json")
+///     .body(br#"{"stream":true}"#.to_vec())
+///     .backoff(Backoff::new().max_delay(Duration::from_secs(30)).seed(42))
+///     .max_retries(5)
+///     .idle_timeout(Duration::from_secs(45))
+///     .retry_policy(RetryPolicy::transient());
+/// assert_eq!(config.method, "POST");
+/// assert_eq!(config.reconnection_time, ConnectionConfig::DEFAULT_RECONNECTION_TIME);
+/// ```
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ConnectionConfig {
+    /// The request method. Default `GET`. The names Fetch normalises (`get`, `post`,
+    /// ...) are upper-cased. A 303 redirect, or a 301/302 after a `POST`, switches to
+    /// `GET` as Fetch does.
+    pub method: String,
+    /// Extra request headers, sent after the ones the connection sets. One named
+    /// `Accept` or `Cache-Control` replaces the connection's default; one named
+    /// `Last-Event-ID` is ignored (the connection owns it: use
+    /// [`last_event_id`](ConnectionConfig::last_event_id) to resume).
+    pub headers: Vec<(String, String)>,
+    /// A request body (for `POST` streaming). Default none. Dropped, together with
+    /// the `Content-*` request headers, when a redirect switches to `GET`.
+    pub body: Option<Vec<u8>>,
+    /// The last event ID to start from, as when resuming a stream read before.
+    /// Default empty (no `Last-Event-ID` header on the first request).
+    pub last_event_id: String,
+    /// The reconnection time until the stream sets one with a `retry` field. Default
+    /// [`DEFAULT_RECONNECTION_TIME`](ConnectionConfig::DEFAULT_RECONNECTION_TIME).
+    pub reconnection_time: Duration,
+    /// The shortest wait before reconnecting, whatever the reconnection time says.
+    /// Default [`DEFAULT_MIN_RECONNECTION_TIME`](ConnectionConfig::DEFAULT_MIN_RECONNECTION_TIME);
+    /// zero gives the spec's exact timing.
+    pub min_reconnection_time: Duration,
+    /// How many redirects one fetch follows; the next one fails the connection.
+    /// Default [`DEFAULT_MAX_REDIRECTS`](ConnectionConfig::DEFAULT_MAX_REDIRECTS), as
+    /// in Fetch.
+    pub max_redirects: u32,
+    /// Exponential backoff with jitter between consecutive failures. Default none:
+    /// every wait is the reconnection time.
+    pub backoff: Option<Backoff>,
+    /// A connection that stayed open at least this long counts as healthy when it
+    /// ends: the count of consecutive failures (which drives the backoff and
+    /// [`max_retries`](ConnectionConfig::max_retries)) starts again from zero. A
+    /// connection that opens and drops at once does not reset it, so a server that
+    /// accepts and hangs up still reaches the limit. Default
+    /// [`DEFAULT_RESET_AFTER`](ConnectionConfig::DEFAULT_RESET_AFTER).
+    pub reset_after: Duration,
+    /// How many consecutive failures are retried; the one after fails the connection
+    /// (`Some(0)`: never reconnect). Default none: reconnect forever, as the spec does.
+    pub max_retries: Option<u32>,
+    /// A connection that receives no bytes at all (comments count) for this long,
+    /// counted from the request, is dead: it is reestablished. Default none.
+    pub idle_timeout: Option<Duration>,
+    /// Which failed responses are retried instead of failing the connection. Default
+    /// [`RetryPolicy::never`], the spec's behaviour.
+    pub retry_policy: RetryPolicy,
+    /// The settings of the parser that reads each response body.
+    pub parser: Config,
+}
+
+impl ConnectionConfig {
+    /// The reconnection time before the stream sets one: 3 seconds, the usual choice
+    /// for the spec's "implementation-defined value, probably in the region of a few
+    /// seconds".
+    pub const DEFAULT_RECONNECTION_TIME: Duration = Duration::from_millis(3000);
+    /// The floor under the reconnection time: 100 ms.
+    pub const DEFAULT_MIN_RECONNECTION_TIME: Duration = Duration::from_millis(100);
+    /// Fetch's redirect limit: 20.
+    pub const DEFAULT_MAX_REDIRECTS: u32 = 20;
+    /// How long a connection must stay open to count as healthy: 60 seconds.
+    pub const DEFAULT_RESET_AFTER: Duration = Duration::from_secs(60);
+
+    /// The defaults.
+    ///
+    /// ```
+    /// use sse_proto::ConnectionConfig;
+    ///
+    /// let config = ConnectionConfig::new();
+    /// assert_eq!(config.method, "GET");
+    /// assert_eq!(config.max_redirects, 20);
+    /// assert!(config.backoff.is_none() && config.max_retries.is_none());
+    /// ```
+    pub fn new() -> Self {
+        ConnectionConfig {
+            method: String::from("GET"),
+            headers: Vec::new(),
+            body: None,
+            last_event_id: String::new(),
+            reconnection_time: Self::DEFAULT_RECONNECTION_TIME,
+            min_reconnection_time: Self::DEFAULT_MIN_RECONNECTION_TIME,
+            max_redirects: Self::DEFAULT_MAX_REDIRECTS,
+            backoff: None,
+            reset_after: Self::DEFAULT_RESET_AFTER,
+            max_retries: None,
+            idle_timeout: None,
+            retry_policy: RetryPolicy::never(),
+            parser: Config::new(),
+        }
+    }
+
+    /// Sets [`method`](ConnectionConfig::method).
+    ///
+    /// ```
+    /// use sse_proto::ConnectionConfig;
+    ///
+    /// assert_eq!(ConnectionConfig::new().method("POST").method, "POST");
+    /// ```
+    pub fn method(mut self, method: impl Into<String>) -> Self {
+        self.method = method.into();
+        self
+    }
+
+    /// Adds one of the extra [`headers`](ConnectionConfig::headers).
+    ///
+    /// ```
+    /// use sse_proto::ConnectionConfig;
+    ///
+    /// let config = ConnectionConfig::new().header("Authorization", "Bearer t");
+    /// assert_eq!(config.headers, [("Authorization".to_string(), "Bearer t".to_string())]);
+    /// ```
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// Sets the [`body`](ConnectionConfig::body).
+    ///
+    /// ```
+    /// use sse_proto::ConnectionConfig;
+    ///
+    /// let config = ConnectionConfig::new().body(b"{}".to_vec());
+    /// assert_eq!(config.body.as_deref(), Some(&b"{}"[..]));
+    /// ```
+    pub fn body(mut self, body: impl Into<Vec<u8>>) -> Self {
+        self.body = Some(body.into());
+        self
+    }
+
+    /// Sets [`last_event_id`](ConnectionConfig::last_event_id).
+    ///
+    /// ```
+    /// use sse_proto::ConnectionConfig;
+    ///
+    /// assert_eq!(ConnectionConfig::new().last_event_id("42").last_event_id, "42");
+    /// ```
+    pub fn last_event_id(mut self, id: impl Into<String>) -> Self {
+        self.last_event_id = id.into();
+        self
+    }
+
+    /// Sets [`reconnection_time`](ConnectionConfig::reconnection_time).
+    ///
+    /// ```
+    /// use core::time::Duration;
+    /// use sse_proto::ConnectionConfig;
+    ///
+    /// let config = ConnectionConfig::new().reconnection_time(Duration::from_secs(1));
+    /// assert_eq!(config.reconnection_time, Duration::from_secs(1));
+    /// ```
+    pub fn reconnection_time(mut self, time: Duration) -> Self {
+        self.reconnection_time = time;
+        self
+    }
+
+    /// Sets [`min_reconnection_time`](ConnectionConfig::min_reconnection_time).
+    ///
+    /// ```
+    /// use core::time::Duration;
+    /// use sse_proto::ConnectionConfig;
+    ///
+    /// let exact = ConnectionConfig::new().min_reconnection_time(Duration::ZERO);
+    /// assert_eq!(exact.min_reconnection_time, Duration::ZERO);
+    /// ```
+    pub fn min_reconnection_time(mut self, time: Duration) -> Self {
+        self.min_reconnection_time = time;
+        self
+    }
+
+    /// Sets [`max_redirects`](ConnectionConfig::max_redirects).
+    ///
+    /// ```
+    /// use sse_proto::ConnectionConfig;
+    ///
+    /// assert_eq!(ConnectionConfig::new().max_redirects(0).max_redirects, 0);
+    /// ```
+    pub fn max_redirects(mut self, max: u32) -> Self {
+        self.max_redirects = max;
+        self
+    }
+
+    /// Turns on [`backoff`](ConnectionConfig::backoff).
+    ///
+    /// ```
+    /// use sse_proto::{Backoff, ConnectionConfig};
+    ///
+    /// assert!(ConnectionConfig::new().backoff(Backoff::new()).backoff.is_some());
+    /// ```
+    pub fn backoff(mut self, backoff: Backoff) -> Self {
+        self.backoff = Some(backoff);
+        self
+    }
+
+    /// Sets [`reset_after`](ConnectionConfig::reset_after).
+    ///
+    /// ```
+    /// use core::time::Duration;
+    /// use sse_proto::ConnectionConfig;
+    ///
+    /// let config = ConnectionConfig::new().reset_after(Duration::from_secs(10));
+    /// assert_eq!(config.reset_after, Duration::from_secs(10));
+    /// ```
+    pub fn reset_after(mut self, time: Duration) -> Self {
+        self.reset_after = time;
+        self
+    }
+
+    /// Sets [`max_retries`](ConnectionConfig::max_retries).
+    ///
+    /// ```
+    /// use sse_proto::ConnectionConfig;
+    ///
+    /// assert_eq!(ConnectionConfig::new().max_retries(3).max_retries, Some(3));
+    /// ```
+    pub fn max_retries(mut self, max: u32) -> Self {
+        self.max_retries = Some(max);
+        self
+    }
+
+    /// Sets [`idle_timeout`](ConnectionConfig::idle_timeout).
+    ///
+    /// ```
+    /// use core::time::Duration;
+    /// use sse_proto::ConnectionConfig;
+    ///
+    /// let config = ConnectionConfig::new().idle_timeout(Duration::from_secs(45));
+    /// assert_eq!(config.idle_timeout, Some(Duration::from_secs(45)));
+    /// ```
+    pub fn idle_timeout(mut self, timeout: Duration) -> Self {
+        self.idle_timeout = Some(timeout);
+        self
+    }
+
+    /// Sets [`retry_policy`](ConnectionConfig::retry_policy).
+    ///
+    /// ```
+    /// use sse_proto::{ConnectionConfig, RetryPolicy};
+    ///
+    /// let config = ConnectionConfig::new().retry_policy(RetryPolicy::statuses(&[503]));
+    /// assert!(config.retry_policy.retries(503));
+    /// ```
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry_policy = policy;
+        self
+    }
+
+    /// Sets the [`parser`](ConnectionConfig::parser) settings.
+    ///
+    /// ```
+    /// use sse_proto::{Config, ConnectionConfig};
+    ///
+    /// let config = ConnectionConfig::new().parser(Config::new().comments(true));
+    /// assert!(config.parser.comments);
+    /// ```
+    pub fn parser(mut self, parser: Config) -> Self {
+        self.parser = parser;
+        self
+    }
+}
+
+impl Default for ConnectionConfig {
+    fn default() -> Self {
+        ConnectionConfig::new()
+    }
+}
+
+/// Exponential backoff with jitter, for [`ConnectionConfig::backoff`].
+///
+/// After the `n`th consecutive failure the connection waits
+///
+/// 1. `base` = the reconnection time (the stream's `retry`, or the configured one),
+///    at least [`ConnectionConfig::min_reconnection_time`];
+/// 2. `delay` = `base` × (`multiplier_percent` / 100)<sup>`n`−1</sup>, computed in
+///    whole milliseconds, at most `cap` = the larger of `max_delay` and `base`;
+/// 3. plus a jitter drawn uniformly from 0 to `delay` × `jitter_percent` / 100
+///    (whole milliseconds), the total again at most `cap`.
+///
+/// So the wait is never shorter than the spec's reconnection time, and never longer
+/// than `max_delay` unless the server asked for more. The random numbers are
+/// SplitMix64 from [`seed`](Backoff::seed): seed it from an entropy source in
+/// production, or every client of a fleet jitters alike; tests fix it, and the
+/// sequence of waits is then exactly reproducible.
+///
+/// ```
+/// use core::time::Duration;
+/// use sse_proto::Backoff;
+///
+/// let backoff = Backoff::new()
+///     .multiplier_percent(150)
+///     .max_delay(Duration::from_secs(10))
+///     .jitter_percent(0);
+/// let waits: Vec<_> = (1..=6).map(|n| backoff.delay(Duration::from_secs(1), n, &mut 0)).collect();
+/// let ms: Vec<_> = waits.iter().map(|d| d.as_millis()).collect();
+/// assert_eq!(ms, [1000, 1500, 2250, 3375, 5062, 7593]);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct Backoff {
+    /// How much each consecutive failure multiplies the wait, in percent; values
+    /// under 100 count as 100. Default 200 (doubling).
+    pub multiplier_percent: u32,
+    /// The longest wait the backoff grows to. Default 60 s.
+    pub max_delay: Duration,
+    /// The most jitter added, as a percentage of the wait (0 to 100; more counts as
+    /// 100). Default 50.
+    pub jitter_percent: u32,
+    /// The seed of the jitter's random numbers. Default 0.
+    pub seed: u64,
+}
+
+impl Backoff {
+    /// The defaults: doubling, up to 60 s, with up to 50 % jitter, seed 0.
+    ///
+    /// ```
+    /// use sse_proto::Backoff;
+    ///
+    /// assert_eq!(Backoff::new().multiplier_percent, 200);
+    /// ```
+    pub const fn new() -> Self {
+        Backoff {
+            multiplier_percent: 200,
+            max_delay: Duration::from_secs(60),
+            jitter_percent: 50,
+            seed: 0,
+        }
+    }
+
+    /// Sets [`multiplier_percent`](Backoff::multiplier_percent).
+    ///
+    /// ```
+    /// use sse_proto::Backoff;
+    ///
+    /// assert_eq!(Backoff::new().multiplier_percent(150).multiplier_percent, 150);
+    /// ```
+    pub const fn multiplier_percent(mut self, percent: u32) -> Self {
+        self.multiplier_percent = percent;
+        self
+    }
+
+    /// Sets [`max_delay`](Backoff::max_delay).
+    ///
+    /// ```
+    /// use core::time::Duration;
+    /// use sse_proto::Backoff;
+    ///
+    /// let backoff = Backoff::new().max_delay(Duration::from_secs(5));
+    /// assert_eq!(backoff.max_delay, Duration::from_secs(5));
+    /// ```
+    pub const fn max_delay(mut self, max: Duration) -> Self {
+        self.max_delay = max;
+        self
+    }
+
+    /// Sets [`jitter_percent`](Backoff::jitter_percent).
+    ///
+    /// ```
+    /// use sse_proto::Backoff;
+    ///
+    /// assert_eq!(Backoff::new().jitter_percent(0).jitter_percent, 0);
+    /// ```
+    pub const fn jitter_percent(mut self, percent: u32) -> Self {
+        self.jitter_percent = percent;
+        self
+    }
+
+    /// Sets the [`seed`](Backoff::seed).
+    ///
+    /// ```
+    /// use sse_proto::Backoff;
+    ///
+    /// assert_eq!(Backoff::new().seed(7).seed, 7);
+    /// ```
+    pub const fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// The wait after the `failures`th consecutive failure (counting from 1) when the
+    /// reconnection time is `base`, drawing jitter from the SplitMix64 state `rng`
+    /// (which it advances once if there is jitter to draw). This is the computation
+    /// a [`Connection`](crate::Connection) does, exposed so that it can be checked
+    /// and tabulated.
+    ///
+    /// ```
+    /// use core::time::Duration;
+    /// use sse_proto::Backoff;
+    ///
+    /// let backoff = Backoff::new().max_delay(Duration::from_secs(4)).jitter_percent(0);
+    /// let base = Duration::from_secs(1);
+    /// let ms: Vec<_> = (1..=5).map(|n| backoff.delay(base, n, &mut 0).as_millis()).collect();
+    /// assert_eq!(ms, [1000, 2000, 4000, 4000, 4000]);
+    /// ```
+    pub fn delay(&self, base: Duration, failures: u32, rng: &mut u64) -> Duration {
+        let base = millis(base);
+        let cap = millis(self.max_delay).max(base);
+        let multiplier = u128::from(self.multiplier_percent.max(100));
+        let mut delay = base;
+        for _ in 1..failures {
+            if delay >= cap {
+                break;
+            }
+            let next = u128::from(delay) * multiplier / 100;
+            delay = u64::try_from(next).unwrap_or(u64::MAX);
+        }
+        delay = delay.min(cap);
+        let span = u128::from(delay) * u128::from(self.jitter_percent.min(100)) / 100;
+        let span = u64::try_from(span).unwrap_or(u64::MAX);
+        if span > 0 {
+            let draw = splitmix64(rng) % span.saturating_add(1);
+            delay = delay.saturating_add(draw).min(cap);
+        }
+        Duration::from_millis(delay)
+    }
+}
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Backoff::new()
+    }
+}
+
+/// Whole milliseconds, saturating.
+pub(crate) fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// SplitMix64 (Steele, Lea and Flood): one step of the generator.
+pub(crate) fn splitmix64(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// Which failed responses a [`Connection`](crate::Connection) retries, for
+/// [`ConnectionConfig::retry_policy`].
+///
+/// The spec fails the connection on any response that is not a 200 with a
+/// `text/event-stream` body: no retry. Behind load balancers a 502, 503 or 429 is
+/// often transient, so a policy can name statuses that instead reestablish the
+/// connection, counting as failures (backoff, `max_retries`), and waiting at least
+/// what the response's `Retry-After` asks (delay-seconds, or an HTTP-date measured
+/// against the response's `Date`), at most
+/// [`max_retry_after`](RetryPolicy::max_retry_after). A 200 with the wrong content
+/// type is never retried.
+///
+/// ```
+/// use sse_proto::RetryPolicy;
+///
+/// let policy = RetryPolicy::transient();
+/// assert!(policy.retries(503) && policy.retries(429));
+/// assert!(!policy.retries(500) && !policy.retries(204));
+///
+/// let custom = RetryPolicy::predicate(|status| status >= 500);
+/// assert!(custom.retries(500));
+/// ```
+#[derive(Debug, Clone)]
+pub struct RetryPolicy {
+    statuses: Statuses,
+    honour_retry_after: bool,
+    max_retry_after: Duration,
+}
+
+#[derive(Debug, Clone)]
+enum Statuses {
+    List(Vec<u16>),
+    Predicate(fn(u16) -> bool),
+}
+
+impl RetryPolicy {
+    /// The longest `Retry-After` honoured by default: one hour.
+    pub const DEFAULT_MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
+
+    /// Retry nothing: the spec's behaviour.
+    ///
+    /// ```
+    /// use sse_proto::RetryPolicy;
+    ///
+    /// assert!(!RetryPolicy::never().retries(503));
+    /// ```
+    pub const fn never() -> Self {
+        RetryPolicy {
+            statuses: Statuses::List(Vec::new()),
+            honour_retry_after: true,
+            max_retry_after: Self::DEFAULT_MAX_RETRY_AFTER,
+        }
+    }
+
+    /// Retry 429 Too Many Requests, 502 Bad Gateway, 503 Service Unavailable and 504
+    /// Gateway Timeout, honouring `Retry-After`.
+    ///
+    /// ```
+    /// use sse_proto::RetryPolicy;
+    ///
+    /// assert!(RetryPolicy::transient().retries(504));
+    /// ```
+    pub fn transient() -> Self {
+        Self::statuses(&[429, 502, 503, 504])
+    }
+
+    /// Retry exactly these statuses, honouring `Retry-After`.
+    ///
+    /// ```
+    /// use sse_proto::RetryPolicy;
+    ///
+    /// assert!(RetryPolicy::statuses(&[500]).retries(500));
+    /// ```
+    pub fn statuses(statuses: &[u16]) -> Self {
+        RetryPolicy {
+            statuses: Statuses::List(statuses.to_vec()),
+            ..Self::never()
+        }
+    }
+
+    /// Retry the statuses for which `retries` returns `true`, honouring
+    /// `Retry-After`.
+    ///
+    /// ```
+    /// use sse_proto::RetryPolicy;
+    ///
+    /// let policy = RetryPolicy::predicate(|s| matches!(s, 502..=504));
+    /// assert!(policy.retries(502) && !policy.retries(501));
+    /// ```
+    pub const fn predicate(retries: fn(u16) -> bool) -> Self {
+        RetryPolicy {
+            statuses: Statuses::Predicate(retries),
+            honour_retry_after: true,
+            max_retry_after: Self::DEFAULT_MAX_RETRY_AFTER,
+        }
+    }
+
+    /// Whether to wait for a retried response's `Retry-After` (default `true`).
+    ///
+    /// ```
+    /// use sse_proto::RetryPolicy;
+    ///
+    /// let policy = RetryPolicy::transient().honour_retry_after(false);
+    /// assert!(!policy.honours_retry_after());
+    /// ```
+    pub fn honour_retry_after(mut self, on: bool) -> Self {
+        self.honour_retry_after = on;
+        self
+    }
+
+    /// Caps the wait a `Retry-After` can ask for (default
+    /// [`DEFAULT_MAX_RETRY_AFTER`](RetryPolicy::DEFAULT_MAX_RETRY_AFTER)).
+    ///
+    /// ```
+    /// use core::time::Duration;
+    /// use sse_proto::RetryPolicy;
+    ///
+    /// let policy = RetryPolicy::transient().max_retry_after(Duration::from_secs(60));
+    /// assert_eq!(policy.max_retry_after_delay(), Duration::from_secs(60));
+    /// ```
+    pub fn max_retry_after(mut self, max: Duration) -> Self {
+        self.max_retry_after = max;
+        self
+    }
+
+    /// Whether a response with this status (not 200) is retried.
+    ///
+    /// ```
+    /// use sse_proto::RetryPolicy;
+    ///
+    /// assert!(!RetryPolicy::transient().retries(404));
+    /// ```
+    pub fn retries(&self, status: u16) -> bool {
+        match &self.statuses {
+            Statuses::List(list) => list.contains(&status),
+            Statuses::Predicate(retries) => retries(status),
+        }
+    }
+
+    /// Whether `Retry-After` is honoured.
+    ///
+    /// ```
+    /// use sse_proto::RetryPolicy;
+    ///
+    /// assert!(RetryPolicy::transient().honours_retry_after());
+    /// ```
+    pub fn honours_retry_after(&self) -> bool {
+        self.honour_retry_after
+    }
+
+    /// The longest `Retry-After` wait honoured.
+    ///
+    /// ```
+    /// use sse_proto::RetryPolicy;
+    ///
+    /// assert_eq!(
+    ///     RetryPolicy::never().max_retry_after_delay(),
+    ///     RetryPolicy::DEFAULT_MAX_RETRY_AFTER,
+    /// );
+    /// ```
+    pub fn max_retry_after_delay(&self) -> Duration {
+        self.max_retry_after
+    }
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy::never()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The first outputs of SplitMix64 seeded with 0, from the reference
+    /// implementation (Vigna's splitmix64.c).
+    #[test]
+    fn splitmix64_reference_values() {
+        let mut state = 0;
+        assert_eq!(splitmix64(&mut state), 0xE220_A839_7B1D_CDAF);
+        assert_eq!(splitmix64(&mut state), 0x6E78_9E6A_A1B9_65F4);
+        assert_eq!(splitmix64(&mut state), 0x06C4_5D18_8009_454F);
+    }
+
+    #[test]
+    fn jitter_stays_within_bounds() {
+        let backoff = Backoff::new()
+            .jitter_percent(50)
+            .max_delay(Duration::from_secs(60));
+        let mut rng = 1;
+        for n in 1..=10 {
+            let d = backoff.delay(Duration::from_secs(1), n, &mut rng);
+            let plain = Backoff {
+                jitter_percent: 0,
+                ..backoff
+            }
+            .delay(Duration::from_secs(1), n, &mut 0);
+            assert!(d >= plain && d <= plain * 3 / 2 && d <= Duration::from_secs(60));
+        }
+    }
+
+    #[test]
+    fn server_retry_above_the_cap_wins() {
+        let backoff = Backoff::new()
+            .max_delay(Duration::from_secs(1))
+            .jitter_percent(0);
+        assert_eq!(
+            backoff.delay(Duration::from_secs(5), 3, &mut 0),
+            Duration::from_secs(5)
+        );
+    }
+
+    #[test]
+    fn huge_values_saturate() {
+        let backoff = Backoff::new().max_delay(Duration::MAX);
+        let d = backoff.delay(Duration::from_millis(u64::MAX / 2), 100, &mut 0);
+        assert_eq!(d, Duration::from_millis(u64::MAX));
+        assert_eq!(
+            Backoff::new()
+                .multiplier_percent(0)
+                .jitter_percent(0)
+                .delay(Duration::from_secs(1), 5, &mut 0),
+            Duration::from_secs(1)
+        );
+    }
+}

@@ -1,0 +1,98 @@
+//! Why a connection was lost or refused, and why one could not be created.
+
+use core::fmt;
+
+/// Why a connection is being reestablished or has failed; carried by
+/// [`ConnectionEvent`](crate::ConnectionEvent). The spec fires a plain `error` event
+/// in all these cases; the reason is for logs and for retry decisions.
+///
+/// ```
+/// use sse_proto::ConnectionError;
+///
+/// assert_eq!(ConnectionError::Status(204).to_string(), "the server answered with status 204");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ConnectionError {
+    /// The response status was not 200 (and not a redirect that could be followed):
+    /// 204 No Content, a server error, or a redirect without a usable `Location`.
+    /// Fails the connection unless the [`RetryPolicy`](crate::RetryPolicy) retries
+    /// the status.
+    Status(u16),
+    /// A 200 response whose `Content-Type` is not `text/event-stream`. Fails the
+    /// connection.
+    ContentType,
+    /// More redirects than [`max_redirects`](crate::ConnectionConfig::max_redirects).
+    /// Fails the connection (Fetch returns a network error; retrying a redirect loop
+    /// is futile, which the spec allows to fail).
+    TooManyRedirects,
+    /// The response body ended. Reestablishes the connection.
+    EndOfStream,
+    /// The transport failed (connection refused or reset, TLS error, ...), as the
+    /// driver reported with [`handle_error`](crate::Connection::handle_error).
+    /// Reestablishes the connection.
+    Network,
+    /// No bytes arrived within [`idle_timeout`](crate::ConnectionConfig::idle_timeout).
+    /// Reestablishes the connection.
+    IdleTimeout,
+}
+
+impl fmt::Display for ConnectionError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConnectionError::Status(status) => {
+                write!(f, "the server answered with status {status}")
+            }
+            ConnectionError::ContentType => {
+                f.write_str("the response's content type is not text/event-stream")
+            }
+            ConnectionError::TooManyRedirects => f.write_str("too many redirects"),
+            ConnectionError::EndOfStream => f.write_str("the event stream ended"),
+            ConnectionError::Network => f.write_str("network error"),
+            ConnectionError::IdleTimeout => f.write_str("no data received within the idle timeout"),
+        }
+    }
+}
+
+impl core::error::Error for ConnectionError {}
+
+/// Why [`Connection::new`](crate::Connection::new) refused to start. The spec's
+/// constructor throws a `SyntaxError` for a URL it cannot parse; the rest guards the
+/// request against header injection.
+///
+/// ```
+/// use sse_proto::{ConnectError, Connection, ConnectionConfig, Time};
+///
+/// let err = Connection::new(Time::ZERO, "/relative", ConnectionConfig::new()).unwrap_err();
+/// assert_eq!(err, ConnectError::InvalidUrl);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ConnectError {
+    /// The URL is not an absolute URL with a host.
+    InvalidUrl,
+    /// The URL's scheme is not `http` or `https`.
+    UnsupportedScheme,
+    /// The method is not an HTTP token.
+    InvalidMethod,
+    /// An extra header's name is not a token, or its value contains CR, LF or NUL.
+    InvalidHeader,
+    /// The initial last event ID contains CR, LF or NUL (no stream can set such an
+    /// ID, and it would break the `Last-Event-ID` header), or is longer than the
+    /// parser's limit.
+    InvalidLastEventId,
+}
+
+impl fmt::Display for ConnectError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ConnectError::InvalidUrl => "not an absolute URL with a host",
+            ConnectError::UnsupportedScheme => "the URL's scheme is not http or https",
+            ConnectError::InvalidMethod => "the method is not an HTTP token",
+            ConnectError::InvalidHeader => "invalid header name or value",
+            ConnectError::InvalidLastEventId => "invalid initial last event ID",
+        })
+    }
+}
+
+impl core::error::Error for ConnectError {}
