@@ -152,7 +152,7 @@ impl<'a> From<&'a str> for Text<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use alloc::format;
+    use std::format;
 
     #[test]
     fn display_replaces_invalid_sequences() {
