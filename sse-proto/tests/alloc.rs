@@ -1,6 +1,8 @@
 #![allow(unsafe_code)] // a global allocator cannot be written without it
 //! Steady-state parsing allocates nothing: a counting global allocator proves it.
 
+#![cfg(feature = "std")]
+
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 

@@ -3,6 +3,8 @@
 //! `Peer::run` plays a whole script of server replies and records every request,
 //! so that loops (204, `retry: 0`, `max_retries`) can be checked over many rounds.
 
+#![cfg(feature = "std")]
+
 use core::time::Duration;
 
 use proptest::prelude::*;

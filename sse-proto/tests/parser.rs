@@ -1,6 +1,8 @@
 //! Parser behaviour beyond the conformance vectors: exact limits, end of stream,
 //! zero-copy, fixed buffers, diagnostics and streamed data.
 
+#![cfg(feature = "std")]
+
 use sse_proto::{Config, Diagnostic, Error, Item, Parser, Storage};
 
 /// Everything that comes out, as strings, feeding `chunks` in order.
