@@ -11,7 +11,7 @@ corpora=("$@"); [ ${#corpora[@]} -gt 0 ] || corpora=(tokens json-1k multiline la
 cargo build -q --profile bench -p sse-benches --bin bench-report
 bin=target/release/bench-report
 declare -A fn=(
-  ["sse-proto"]=ours_borrowed ["sse-proto EventReader"]=ours_reader ["sse-parse"]=sse_parse
+  ["sse-proto"]=ours_borrowed ["sse-proto stream_data"]=ours_streamed ["sse-proto EventReader"]=ours_reader ["sse-parse"]=sse_parse
   ["sse-core"]=sse_core ["sseer"]=sseer ["sse-stream"]=sse_stream
   ["memchr2 line ends"]=memchr2_baseline ["memcpy"]=memcpy_baseline
 )
@@ -23,7 +23,7 @@ printf '| corpus | chunk | contender | instructions | / memchr2 |\n|---|---|---|
 for corpus in "${corpora[@]}"; do
   for chunk in 65536 1460; do
     base=$(count "memchr2 line ends" "$corpus" "$chunk")
-    for c in "sse-proto" "sse-proto EventReader" "sse-parse" "sse-core" "sseer" "sse-stream" "memchr2 line ends" "memcpy"; do
+    for c in "sse-proto" "sse-proto stream_data" "sse-proto EventReader" "sse-parse" "sse-core" "sseer" "sse-stream" "memchr2 line ends" "memcpy"; do
       n=$(count "$c" "$corpus" "$chunk")
       printf '| %s | %s | %s | %s | %s |\n' "$corpus" "$chunk" "$c" "$n" "$(python3 -c "print(f'{$n/$base:.2f}x')")"
     done

@@ -264,6 +264,25 @@ pub fn ours_borrowed(chunks: &[Bytes]) -> Tally {
     (events, bytes)
 }
 
+/// Our parser with `Config::stream_data`: data handed out in pieces as it arrives,
+/// never assembled (how a client reads events larger than it wants to hold).
+pub fn ours_streamed(chunks: &[Bytes]) -> Tally {
+    let mut parser = Parser::with_config(sse_proto::Config::new().stream_data(true));
+    let (mut events, mut bytes) = (0, 0);
+    for chunk in chunks {
+        let mut input: &[u8] = chunk;
+        while let Some(item) = parser.parse(&mut input).unwrap() {
+            match item {
+                Item::Data(piece) => bytes += piece.len(),
+                Item::EventEnd(_) => events += 1,
+                _ => {}
+            }
+        }
+    }
+    parser.finish();
+    (events, bytes)
+}
+
 /// A reader that hands out one chunk per `read`, as a socket would.
 struct ChunkReader<'a> {
     chunks: std::slice::Iter<'a, Bytes>,

@@ -90,11 +90,11 @@ impl<'a> Event<'a> {
     /// UTF-8).
     #[cfg(feature = "alloc")]
     pub fn into_owned(self) -> OwnedEvent {
-        use alloc::string::ToString;
+        let owned = |text: Text<'_>| text.to_string_lossy().into_owned();
         OwnedEvent {
-            event_type: self.event_type().to_string_lossy().to_string(),
-            data: self.data().to_string_lossy().to_string(),
-            last_event_id: self.last_event_id().to_string_lossy().to_string(),
+            event_type: owned(self.event_type()),
+            data: owned(self.data()),
+            last_event_id: owned(self.last_event_id()),
         }
     }
 }

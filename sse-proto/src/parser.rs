@@ -459,9 +459,10 @@ impl<S: Storage> Parser<S> {
     /// The most common event by far, `data: VALUE` then a blank line (LF or CRLF),
     /// at a point where nothing else is pending: recognised here without the general
     /// machinery, and returned as `(value start, value end)` in `chunk`, the same
-    /// event the general path would dispatch. When `chunk` starts with a whole `data`
-    /// line not followed by a blank line, that line is processed and `None` returned
-    /// with `*pos` past it, so the general path carries on where this left off.
+    /// event the general path would dispatch. When `chunk[*pos..]` starts with a whole
+    /// `data` line not followed by a blank line, that line is processed and `None`
+    /// returned with `*pos` past it, so the general path carries on where this left
+    /// off.
     #[inline]
     pub(crate) fn fast_event(&mut self, chunk: &[u8], pos: &mut usize) -> Option<(usize, usize)> {
         let clean = self.line_state == LineState::Start
@@ -472,11 +473,12 @@ impl<S: Storage> Parser<S> {
             && self.data == Held::Empty
             && self.event_type == Held::Empty
             && !self.id_pending;
-        if !clean || !chunk.starts_with(b"data:") {
+        let at = *pos;
+        if !clean || !chunk[at..].starts_with(b"data:") {
             return None;
         }
-        let end = memchr2(b'\n', b'\r', chunk)?;
-        let start = strip_space(chunk, 5).min(end);
+        let end = at + memchr2(b'\n', b'\r', &chunk[at..])?;
+        let start = strip_space(chunk, at + 5).min(end);
         if end - start > self.data_limit {
             return None; // the general path reports it
         }
@@ -1190,15 +1192,18 @@ fn classify_line(line: &[u8]) -> (Option<Field>, usize, usize) {
     if line[0] == b':' {
         return (Some(Field::Comment), 0, strip_space(line, 1));
     }
-    // The common case first.
-    if line.starts_with(b"data:") {
-        return (Some(Field::Data), 4, strip_space(line, 5));
+    // The fields the spec defines, followed by their colon: recognised by prefix,
+    // without searching for the colon (a short search costs more than the compare).
+    let known = match line[0] {
+        b'd' if line.starts_with(b"data:") => Some((Field::Data, 4)),
+        b'e' if line.starts_with(b"event:") => Some((Field::Event, 5)),
+        b'i' if line.starts_with(b"id:") => Some((Field::Id, 2)),
+        b'r' if line.starts_with(b"retry:") => Some((Field::Retry, 5)),
+        _ => None,
+    };
+    if let Some((field, colon)) = known {
+        return (Some(field), colon, strip_space(line, colon + 1));
     }
-    // "Collect the characters on the line before the first U+003A COLON character
-    // (:), and let field be that string. Collect the characters on the line after
-    // the first U+003A COLON character (:), and let value be that string. If value
-    // starts with a U+0020 SPACE character, remove it from value." Without a colon,
-    // the whole line is the name and the value is empty.
     let (name_end, value_start) = match memchr(b':', line) {
         Some(colon) => (colon, strip_space(line, colon + 1)),
         None => (line.len(), line.len()),

@@ -46,16 +46,20 @@ impl core::error::Error for CapacityError {}
 
 #[cfg(feature = "alloc")]
 impl Storage for alloc::vec::Vec<u8> {
+    #[inline]
     fn as_bytes(&self) -> &[u8] {
         self
     }
+    #[inline]
     fn clear(&mut self) {
         alloc::vec::Vec::clear(self);
     }
+    #[inline]
     fn try_extend(&mut self, bytes: &[u8]) -> Result<(), CapacityError> {
         self.extend_from_slice(bytes);
         Ok(())
     }
+    #[inline]
     fn capacity_limit(&self) -> usize {
         usize::MAX
     }
@@ -86,12 +90,15 @@ impl<'b> SliceStorage<'b> {
 }
 
 impl Storage for SliceStorage<'_> {
+    #[inline]
     fn as_bytes(&self) -> &[u8] {
         &self.buf[..self.len]
     }
+    #[inline]
     fn clear(&mut self) {
         self.len = 0;
     }
+    #[inline]
     fn try_extend(&mut self, bytes: &[u8]) -> Result<(), CapacityError> {
         let end = self.len.checked_add(bytes.len()).ok_or(CapacityError)?;
         let dest = self.buf.get_mut(self.len..end).ok_or(CapacityError)?;
@@ -99,6 +106,7 @@ impl Storage for SliceStorage<'_> {
         self.len = end;
         Ok(())
     }
+    #[inline]
     fn capacity_limit(&self) -> usize {
         self.buf.len()
     }

@@ -83,7 +83,12 @@ impl<'a> Text<'a> {
     /// ```
     #[cfg(feature = "alloc")]
     pub fn to_string_lossy(&self) -> alloc::borrow::Cow<'a, str> {
-        alloc::string::String::from_utf8_lossy(self.0)
+        // `from_utf8` has a fast path for ASCII that `from_utf8_lossy`'s chunk walk
+        // lacks, and valid text is by far the common case.
+        match core::str::from_utf8(self.0) {
+            Ok(text) => alloc::borrow::Cow::Borrowed(text),
+            Err(_) => alloc::string::String::from_utf8_lossy(self.0),
+        }
     }
 }
 
