@@ -190,6 +190,11 @@ pub fn contenders() -> Vec<Contender> {
             run: ours_borrowed,
         },
         Contender {
+            name: "sse-proto stream_data",
+            baseline: false,
+            run: ours_streamed,
+        },
+        Contender {
             name: "sse-proto EventReader",
             baseline: false,
             run: ours_reader,

@@ -391,6 +391,7 @@ impl<S: Storage> Parser<S> {
     ///
     /// An [`Error`] reports a limit that was hit; the parser has already recovered, so
     /// call again with the same `input` to carry on.
+    #[inline(always)]
     pub fn parse<'a, 'c: 'a>(
         &'a mut self,
         input: &mut &'c [u8],
@@ -398,11 +399,22 @@ impl<S: Storage> Parser<S> {
         let chunk: &'c [u8] = input;
         let mut pos = 0;
         self.release();
+        // Small enough to inline into the caller's loop; the general path is not.
         if let Some((start, end)) = self.fast_event(chunk, &mut pos) {
             *input = &chunk[pos..];
             let id = self.bufs.last_event_id.as_bytes();
             return Ok(Some(Item::Event(Event::new(b"", &chunk[start..end], id))));
         }
+        self.parse_general(input, pos)
+    }
+
+    /// [`parse`](Parser::parse) once the fast path has passed, from `input[pos..]`.
+    fn parse_general<'a, 'c: 'a>(
+        &'a mut self,
+        input: &mut &'c [u8],
+        mut pos: usize,
+    ) -> Result<Option<Item<'a>>, Error> {
+        let chunk: &'c [u8] = input;
         let result = self.step(chunk, &mut pos);
         *input = &chunk[pos..];
         match result {
@@ -443,7 +455,7 @@ impl<S: Storage> Parser<S> {
     }
 
     /// Frees the storage the previous item borrowed. Called before each parse.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn release(&mut self) {
         if self.release_event {
             self.release_event = false;
@@ -463,7 +475,7 @@ impl<S: Storage> Parser<S> {
     /// `data` line not followed by a blank line, that line is processed and `None`
     /// returned with `*pos` past it, so the general path carries on where this left
     /// off.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn fast_event(&mut self, chunk: &[u8], pos: &mut usize) -> Option<(usize, usize)> {
         let clean = self.line_state == LineState::Start
             && !self.pending_cr
@@ -662,7 +674,7 @@ impl<S: Storage> Parser<S> {
                 }
                 // "If the field value does not contain U+0000 NULL, then set the last
                 // event ID buffer to the field value. Otherwise, ignore the field."
-                if memchr(0, value).is_some() {
+                if contains_nul(value) {
                     return Ok(self.diagnostic(Out::IdContainsNul(Loc::Chunk(vs, ve))));
                 }
                 self.bufs.id.clear();
@@ -966,7 +978,7 @@ impl<S: Storage> Parser<S> {
                 Ok(None)
             }
             Field::Id => {
-                if memchr(0, self.bufs.line.as_bytes()).is_some() {
+                if contains_nul(self.bufs.line.as_bytes()) {
                     let out = self.diagnostic(Out::IdContainsNul(Loc::Line));
                     if out.is_none() {
                         self.bufs.line.clear();
@@ -1211,6 +1223,17 @@ fn classify_line(line: &[u8]) -> (Option<Field>, usize, usize) {
     (classify_name(&line[..name_end]), name_end, value_start)
 }
 
+/// Whether an `id` value contains NUL. IDs are short, and for short values a plain
+/// loop beats `memchr`'s setup.
+#[inline]
+fn contains_nul(value: &[u8]) -> bool {
+    if value.len() < 64 {
+        value.contains(&0)
+    } else {
+        memchr(0, value).is_some()
+    }
+}
+
 /// Skips one space at `at`, if there is one.
 #[inline]
 fn strip_space(line: &[u8], at: usize) -> usize {
@@ -1246,4 +1269,60 @@ fn parse_retry(value: &[u8]) -> Option<u64> {
         ms = ms.saturating_mul(10).saturating_add(u64::from(b - b'0'));
     }
     Some(ms)
+}
+
+#[cfg(test)]
+mod tests {
+    //! Runs without `alloc`: the fixed-buffer parser on its own.
+
+    use super::*;
+
+    /// Parses `chunks` with a 512-byte buffer; returns (type, data, id) of each event,
+    /// as fixed arrays so that no allocation is needed.
+    fn parse_all(chunks: &[&[u8]], out: &mut [([u8; 16], [u8; 64], [u8; 16]); 4]) -> usize {
+        let mut memory = [0u8; 512];
+        let mut parser = Parser::from_slice(Config::new(), &mut memory);
+        let mut n = 0;
+        for chunk in chunks {
+            let mut input = *chunk;
+            while let Some(item) = parser.parse(&mut input).unwrap() {
+                if let Item::Event(e) = item {
+                    let (t, d, i) = &mut out[n];
+                    t[..e.event_type().len()].copy_from_slice(e.event_type().as_bytes());
+                    d[..e.data().len()].copy_from_slice(e.data().as_bytes());
+                    i[..e.last_event_id().len()].copy_from_slice(e.last_event_id().as_bytes());
+                    n += 1;
+                }
+            }
+        }
+        n
+    }
+
+    #[test]
+    fn fixed_buffer_parser_is_chunking_independent() {
+        let input: &[u8] = b"\xEF\xBB\xBFid: 7\r\nevent: tick\r\ndata: a\r\ndata: b\r\n\r\ndata: c\r\r: x\ndata\n\n";
+        let mut whole = [([0u8; 16], [0u8; 64], [0u8; 16]); 4];
+        assert_eq!(parse_all(&[input], &mut whole), 3);
+        assert_eq!(&whole[0].0[..4], b"tick");
+        assert_eq!(&whole[0].1[..3], b"a\nb");
+        assert_eq!(&whole[0].2[..1], b"7");
+        assert_eq!(&whole[1].0[..7], b"message");
+        assert_eq!(&whole[1].1[..1], b"c");
+        for split in 0..=input.len() {
+            let mut parts = [([0u8; 16], [0u8; 64], [0u8; 16]); 4];
+            let (a, b) = input.split_at(split);
+            assert_eq!(parse_all(&[a, b], &mut parts), 3, "split at {split}");
+            assert_eq!(parts, whole, "split at {split}");
+        }
+    }
+
+    #[test]
+    fn retry_saturates_and_rejects_non_digits() {
+        assert_eq!(parse_retry(b"0"), Some(0));
+        assert_eq!(parse_retry(b"0001000"), Some(1000));
+        assert_eq!(parse_retry(b"99999999999999999999999"), Some(u64::MAX));
+        for bad in [&b""[..], b" 1", b"+1", b"-1", b"1.5", b"1a", b"\xd9\xa1"] {
+            assert_eq!(parse_retry(bad), None, "{bad:?}");
+        }
+    }
 }
