@@ -117,48 +117,103 @@ fn json_kib(rng: &mut XorShift) -> String {
     s
 }
 
+/// The names of the corpora, in report order.
+pub const CORPORA: &[&str] = &[
+    "tokens",
+    "json-1k",
+    "multiline",
+    "large-256k",
+    "tokens-crlf",
+    "keepalive",
+];
+
+/// One corpus of about `size` bytes, by name.
+pub fn corpus(name: &str, size: usize) -> Option<Corpus> {
+    corpora_matching(size, |n| n == name).pop()
+}
+
 /// The corpora, each about `size` bytes.
 pub fn corpora(size: usize) -> Vec<Corpus> {
-    vec![
-        build("tokens", size, |rng, out| token_event(rng, out, b"\n")),
-        build("json-1k", size, |rng, out| {
-            let data = json_kib(rng);
-            let id = rng.next() % 1_000_000;
-            out.extend_from_slice(format!("id: {id}\nevent: update\ndata: {data}\n\n").as_bytes());
-            data.len()
-        }),
-        build("multiline", size, |rng, out| {
-            let lines = 5 + rng.below(16);
-            let mut len = 0;
-            for i in 0..lines {
-                let line = format!(
-                    "line {i}: {}",
-                    "lorem ipsum dolor sit amet ".repeat(1 + rng.below(3))
-                );
-                out.extend_from_slice(b"data: ");
-                out.extend_from_slice(line.as_bytes());
-                out.push(b'\n');
-                len += line.len() + usize::from(i > 0);
-            }
-            out.push(b'\n');
-            len
-        }),
-        build("large-256k", size.max(1 << 20), |rng, out| {
-            const LEN: usize = 256 * 1024;
-            const B64: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-            out.extend_from_slice(b"data: ");
-            out.extend((0..LEN).map(|_| B64[rng.below(64)]));
-            out.extend_from_slice(b"\n\n");
-            LEN
-        }),
-        build("tokens-crlf", size, |rng, out| {
-            token_event(rng, out, b"\r\n")
-        }),
-        build("keepalive", size, |rng, out| {
-            out.extend_from_slice(b": keep-alive\n\n");
-            token_event(rng, out, b"\n")
-        }),
-    ]
+    corpora_matching(size, |_| true)
+}
+
+fn corpora_matching(size: usize, wanted: impl Fn(&str) -> bool) -> Vec<Corpus> {
+    type Builder = Box<dyn Fn(usize) -> Corpus>;
+    let all: Vec<(&str, Builder)> = vec![
+        (
+            "tokens",
+            Box::new(|size| build("tokens", size, |rng, out| token_event(rng, out, b"\n"))),
+        ),
+        (
+            "json-1k",
+            Box::new(|size| {
+                build("json-1k", size, |rng, out| {
+                    let data = json_kib(rng);
+                    let id = rng.next() % 1_000_000;
+                    out.extend_from_slice(
+                        format!("id: {id}\nevent: update\ndata: {data}\n\n").as_bytes(),
+                    );
+                    data.len()
+                })
+            }),
+        ),
+        (
+            "multiline",
+            Box::new(|size| {
+                build("multiline", size, |rng, out| {
+                    let lines = 5 + rng.below(16);
+                    let mut len = 0;
+                    for i in 0..lines {
+                        let line = format!(
+                            "line {i}: {}",
+                            "lorem ipsum dolor sit amet ".repeat(1 + rng.below(3))
+                        );
+                        out.extend_from_slice(b"data: ");
+                        out.extend_from_slice(line.as_bytes());
+                        out.push(b'\n');
+                        len += line.len() + usize::from(i > 0);
+                    }
+                    out.push(b'\n');
+                    len
+                })
+            }),
+        ),
+        (
+            "large-256k",
+            Box::new(|size| {
+                build("large-256k", size.max(1 << 20), |rng, out| {
+                    const LEN: usize = 256 * 1024;
+                    const B64: &[u8] =
+                        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+                    out.extend_from_slice(b"data: ");
+                    out.extend((0..LEN).map(|_| B64[rng.below(64)]));
+                    out.extend_from_slice(b"\n\n");
+                    LEN
+                })
+            }),
+        ),
+        (
+            "tokens-crlf",
+            Box::new(|size| {
+                build("tokens-crlf", size, |rng, out| {
+                    token_event(rng, out, b"\r\n")
+                })
+            }),
+        ),
+        (
+            "keepalive",
+            Box::new(|size| {
+                build("keepalive", size, |rng, out| {
+                    out.extend_from_slice(b": keep-alive\n\n");
+                    token_event(rng, out, b"\n")
+                })
+            }),
+        ),
+    ];
+    all.into_iter()
+        .filter(|(name, _)| wanted(name))
+        .map(|(_, build)| build(size))
+        .collect()
 }
 
 /// Cuts a corpus into chunks of `size` bytes, as `Bytes` (cheap to clone per run).

@@ -489,7 +489,7 @@ impl<S: Storage> Parser<S> {
         if !clean || !chunk[at..].starts_with(b"data:") {
             return None;
         }
-        let end = at + memchr2(b'\n', b'\r', &chunk[at..])?;
+        let end = at + find_line_end(&chunk[at..])?;
         let start = strip_space(chunk, at + 5).min(end);
         if end - start > self.data_limit {
             return None; // the general path reports it
@@ -561,7 +561,7 @@ impl<S: Storage> Parser<S> {
                 let found = if first == b'\n' || first == b'\r' {
                     Some(0)
                 } else {
-                    memchr2(b'\n', b'\r', rest)
+                    find_line_end(rest)
                 };
                 let Some(len) = found else {
                     // The line goes on in the next chunk. What the pending event
@@ -591,7 +591,7 @@ impl<S: Storage> Parser<S> {
                 }
             } else {
                 // Slow path: the rest of a line that started in an earlier chunk.
-                let end = match memchr2(b'\n', b'\r', rest) {
+                let end = match find_line_end(rest) {
                     Some(len) => *pos + len,
                     None => chunk.len(),
                 };
@@ -1221,6 +1221,17 @@ fn classify_line(line: &[u8]) -> (Option<Field>, usize, usize) {
         None => (line.len(), line.len()),
     };
     (classify_name(&line[..name_end]), name_end, value_start)
+}
+
+/// The position of the first CR or LF. For the few bytes left at the end of a
+/// chunk, or fed one at a time, a plain loop beats `memchr2`'s setup.
+#[inline]
+fn find_line_end(haystack: &[u8]) -> Option<usize> {
+    if haystack.len() < 16 {
+        haystack.iter().position(|&b| b == b'\n' || b == b'\r')
+    } else {
+        memchr2(b'\n', b'\r', haystack)
+    }
 }
 
 /// Whether an `id` value contains NUL. IDs are short, and for short values a plain

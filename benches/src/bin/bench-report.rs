@@ -45,10 +45,7 @@ fn main() {
     match args.first().map(String::as_str) {
         Some("allocs") => allocs(mib(1)),
         Some("run") if args.len() >= 4 => {
-            let corpus = corpora(mib(4))
-                .into_iter()
-                .find(|c| c.name == args[2])
-                .expect("no such corpus");
+            let corpus = sse_benches::corpus(&args[2], mib(4)).expect("no such corpus");
             let contender = contenders()
                 .into_iter()
                 .find(|c| c.name == args[1])
@@ -59,10 +56,36 @@ fn main() {
             check(&contender, &corpus, tally).unwrap();
             println!("{} {} {chunk}: {tally:?}", contender.name, corpus.name);
         }
+        Some("linear") if args.len() >= 3 => {
+            let kib: usize = args[1].parse().expect("line length in KiB");
+            let chunk: usize = args[2].parse().expect("chunk size");
+            let mut input = b"data: ".to_vec();
+            input.extend(std::iter::repeat_n(b'x', kib << 10));
+            input.extend_from_slice(b"\n\n");
+            let data = linear(&input, chunk);
+            println!("{kib} KiB line in {chunk}-byte chunks: {data} data bytes");
+        }
         _ => eprintln!(
-            "usage: bench-report allocs [MiB] | bench-report run CONTENDER CORPUS CHUNK [MiB]"
+            "usage: bench-report allocs [MiB] | run CONTENDER CORPUS CHUNK [MiB] | linear KIB CHUNK"
         ),
     }
+}
+
+/// Parses one long line in `chunk`-byte pieces (counted under callgrind with
+/// `--toggle-collect=bench_report::linear`).
+#[inline(never)]
+fn linear(input: &[u8], chunk: usize) -> usize {
+    let mut parser = sse_proto::Parser::new();
+    let mut data = 0;
+    for piece in input.chunks(chunk) {
+        let mut piece = piece;
+        while let Some(item) = parser.parse(&mut piece).unwrap() {
+            if let sse_proto::Item::Event(e) = item {
+                data += e.data().len();
+            }
+        }
+    }
+    data
 }
 
 fn allocs(size: usize) {
