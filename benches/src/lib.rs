@@ -6,6 +6,8 @@
 //! [`check`] compares that with what the corpus generator wrote before anything is
 //! timed: a fast number can never come from a wrong parse.
 
+pub mod counting;
+
 use std::convert::Infallible;
 use std::io::Read;
 

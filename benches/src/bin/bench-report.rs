@@ -7,34 +7,8 @@
 //! - `bench-report run CONTENDER CORPUS CHUNK [MiB]`: one run, to be counted under
 //!   `valgrind --tool=callgrind` (see `benches/callgrind.sh`).
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
-
+use sse_benches::counting::{Counting, allocations};
 use sse_benches::{check, chunks, contenders, corpora};
-
-struct Counting;
-
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: every call is forwarded unchanged to the system allocator; only a counter
-// is added.
-#[allow(unsafe_code)]
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: the caller upholds `alloc`'s contract, which we pass on.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: as above.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: as above.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
@@ -92,9 +66,9 @@ fn allocs(size: usize) {
                     continue;
                 }
                 let count = |pieces: &[bytes::Bytes], expect: &sse_benches::Corpus| {
-                    let before = ALLOCATIONS.load(Ordering::Relaxed);
+                    let before = allocations();
                     let tally = (contender.run)(pieces);
-                    let after = ALLOCATIONS.load(Ordering::Relaxed);
+                    let after = allocations();
                     check(contender, expect, tally).unwrap();
                     after - before
                 };
