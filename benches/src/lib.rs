@@ -1,10 +1,13 @@
 //! Corpora and contenders for the benchmarks, shared by the criterion benches, the
 //! allocation report and the instruction-count runner, so that all three measure
-//! exactly the same code.
+//! exactly the same code. This module has the parsers'; [`encode`] the encoders'.
 //!
 //! Every contender returns what it parsed (event count and total data bytes), and
 //! [`check`] compares that with what the corpus generator wrote before anything is
 //! timed: a fast number can never come from a wrong parse.
+
+pub mod counting;
+pub mod encode;
 
 use std::convert::Infallible;
 use std::io::Read;

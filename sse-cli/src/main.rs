@@ -1,12 +1,14 @@
 //! `sse`: Server-Sent Events from the shell, the way `websocat` is for WebSockets.
 //!
 //! - `sse decode`: a raw event stream on stdin, NDJSON events on stdout.
+//! - `sse encode`: the inverse, NDJSON on stdin, an event stream on stdout.
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
 mod decode;
+mod encode;
 mod ndjson;
 
 /// Server-Sent Events from the shell.
@@ -21,6 +23,9 @@ struct Cli {
 enum Command {
     /// Read a raw `text/event-stream` on stdin; write one JSON object per event.
     Decode(decode::Args),
+    /// Read NDJSON on stdin (as `sse decode` writes it); write a `text/event-stream`.
+    #[command(long_about = encode::LONG_ABOUT)]
+    Encode(encode::Args),
 }
 
 fn main() -> ExitCode {
@@ -28,6 +33,9 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Decode(args) => {
             decode::run(&args, std::io::stdin().lock(), std::io::stdout().lock())
+        }
+        Command::Encode(args) => {
+            encode::run(&args, std::io::stdin().lock(), std::io::stdout().lock())
         }
     };
     match result {

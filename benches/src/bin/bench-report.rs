@@ -4,37 +4,16 @@
 //!   contender on every corpus: the allocations of a run over twice the corpus minus
 //!   those of a run over the corpus, per extra event (a counting global allocator).
 //!   One-time setup (buffers growing to the largest event) cancels out.
+//! - `bench-report encode-allocs [KiB]`: allocations per encoded event for every
+//!   encoder on every encoding corpus, over one run after a warm-up run (ours must
+//!   be 0; `tests/encode_allocs.rs` asserts it).
+//! - `bench-report encode-run CONTENDER CORPUS [RUNS]`: encodes a 256 KiB corpus
+//!   RUNS times (default 1), for `perf` or callgrind.
 //! - `bench-report run CONTENDER CORPUS CHUNK [MiB]`: one run, to be counted under
 //!   `valgrind --tool=callgrind` (see `benches/callgrind.sh`).
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
-
-use sse_benches::{check, chunks, contenders, corpora};
-
-struct Counting;
-
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: every call is forwarded unchanged to the system allocator; only a counter
-// is added.
-#[allow(unsafe_code)]
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: the caller upholds `alloc`'s contract, which we pass on.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: as above.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: as above.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
+use sse_benches::counting::{Counting, allocations};
+use sse_benches::{check, chunks, contenders, corpora, encode};
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
@@ -44,6 +23,28 @@ fn main() {
     let mib = |i: usize| args.get(i).and_then(|s| s.parse().ok()).unwrap_or(4usize) << 20;
     match args.first().map(String::as_str) {
         Some("allocs") => allocs(mib(1)),
+        Some("encode-allocs") => {
+            let kib = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(256usize);
+            encode_allocs(kib << 10);
+        }
+        Some("encode-run") if args.len() >= 3 => {
+            let corpus = encode::corpora(256 << 10)
+                .into_iter()
+                .find(|c| c.name == args[2])
+                .expect("no such corpus");
+            let contender = encode::contenders()
+                .into_iter()
+                .find(|c| c.name == args[1])
+                .expect("no such contender");
+            let runs: usize = args.get(3).map_or(1, |s| s.parse().expect("runs"));
+            let mut out = encode::Output::new(&corpus);
+            let mut len = 0;
+            for _ in 0..runs {
+                len = (contender.run)(std::hint::black_box(&corpus), &mut out);
+            }
+            encode::check(&contender, &corpus, &out, len).unwrap();
+            println!("{} {}: {len} bytes x {runs}", contender.name, corpus.name);
+        }
         Some("run") if args.len() >= 4 => {
             let corpus = sse_benches::corpus(&args[2], mib(4)).expect("no such corpus");
             let contender = contenders()
@@ -66,7 +67,9 @@ fn main() {
             println!("{kib} KiB line in {chunk}-byte chunks: {data} data bytes");
         }
         _ => eprintln!(
-            "usage: bench-report allocs [MiB] | run CONTENDER CORPUS CHUNK [MiB] | linear KIB CHUNK"
+            "usage: bench-report allocs [MiB] | encode-allocs [KiB] | \
+             encode-run CONTENDER CORPUS [RUNS] | run CONTENDER CORPUS CHUNK [MiB] | \
+             linear KIB CHUNK"
         ),
     }
 }
@@ -115,9 +118,9 @@ fn allocs(size: usize) {
                     continue;
                 }
                 let count = |pieces: &[bytes::Bytes], expect: &sse_benches::Corpus| {
-                    let before = ALLOCATIONS.load(Ordering::Relaxed);
+                    let before = allocations();
                     let tally = (contender.run)(pieces);
-                    let after = ALLOCATIONS.load(Ordering::Relaxed);
+                    let after = allocations();
                     check(contender, expect, tally).unwrap();
                     after - before
                 };
@@ -129,6 +132,30 @@ fn allocs(size: usize) {
                 );
             }
             println!();
+        }
+    }
+}
+
+fn encode_allocs(size: usize) {
+    println!("| corpus | events | contender | allocations per event |");
+    println!("|---|---|---|---|");
+    for corpus in encode::corpora(size) {
+        for contender in encode::contenders() {
+            let mut out = encode::Output::new(&corpus);
+            // A warm-up run, checked; then one counted run.
+            let len = (contender.run)(&corpus, &mut out);
+            encode::check(&contender, &corpus, &out, len).unwrap();
+            let before = allocations();
+            let len = (contender.run)(&corpus, &mut out);
+            let count = allocations() - before;
+            encode::check(&contender, &corpus, &out, len).unwrap();
+            println!(
+                "| {} | {} | {} | {:.3} |",
+                corpus.name,
+                corpus.events.len(),
+                contender.name,
+                count as f64 / corpus.events.len() as f64
+            );
         }
     }
 }
