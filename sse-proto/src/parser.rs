@@ -485,10 +485,10 @@ impl<S: Storage> Parser<S> {
             && self.data == Held::Empty
             && self.event_type == Held::Empty
             && !self.id_pending;
-        let at = *pos;
-        if !clean || !chunk[at..].starts_with(b"data:") {
+        if !clean || (!chunk[*pos..].starts_with(b"data:") && !self.skip_no_ops(chunk, pos)) {
             return None;
         }
+        let at = *pos;
         let end = at + find_line_end(&chunk[at..])?;
         let start = strip_space(chunk, at + 5).min(end);
         if end - start > self.data_limit {
@@ -512,6 +512,35 @@ impl<S: Storage> Parser<S> {
         self.data = Held::Chunk(start, end);
         self.data_len = end - start;
         None
+    }
+
+    /// In the clean state [`fast_event`](Parser::fast_event) needs, skips what does
+    /// nothing there: blank lines (no data to dispatch, no id to commit, an event
+    /// type already empty) and unreported comments, as keep-alives often precede
+    /// events. Returns whether a `data` line follows.
+    #[inline]
+    fn skip_no_ops(&mut self, chunk: &[u8], pos: &mut usize) -> bool {
+        loop {
+            match chunk.get(*pos) {
+                Some(b'\n') => *pos += 1,
+                Some(b'\r') => {
+                    *pos = self.consume_line_end(chunk, *pos);
+                    if self.pending_cr {
+                        return false;
+                    }
+                }
+                Some(b':') if !self.config.comments => {
+                    let Some(len) = find_line_end(&chunk[*pos..]) else {
+                        return false;
+                    };
+                    *pos = self.consume_line_end(chunk, *pos + len);
+                    if self.pending_cr {
+                        return false;
+                    }
+                }
+                _ => return chunk[*pos..].starts_with(b"data:"),
+            }
+        }
     }
 
     /// Runs the processing model over `chunk[*pos..]` until an item is ready or the
