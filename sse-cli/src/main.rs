@@ -1,12 +1,14 @@
 //! `sse`: Server-Sent Events from the shell, the way `websocat` is for WebSockets.
 //!
 //! - `sse decode`: a raw event stream on stdin, NDJSON events on stdout.
+//! - `sse listen URL`: a reconnecting client, NDJSON events on stdout.
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
 mod decode;
+mod listen;
 mod ndjson;
 
 /// Server-Sent Events from the shell.
@@ -21,6 +23,10 @@ struct Cli {
 enum Command {
     /// Read a raw `text/event-stream` on stdin; write one JSON object per event.
     Decode(decode::Args),
+    /// Connect to an event stream and write one JSON object per event, reconnecting
+    /// as the spec says, until the server says stop (204, exit 0) or the connection
+    /// fails (exit 1).
+    Listen(listen::Args),
 }
 
 fn main() -> ExitCode {
@@ -29,6 +35,7 @@ fn main() -> ExitCode {
         Command::Decode(args) => {
             decode::run(&args, std::io::stdin().lock(), std::io::stdout().lock())
         }
+        Command::Listen(args) => listen::run(&args, std::io::stdout().lock()),
     };
     match result {
         Ok(code) => code,
