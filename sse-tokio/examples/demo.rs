@@ -91,14 +91,18 @@ async fn countdown(headers: HeaderMap) -> Response {
         }
         // Dropping the sender ends the response.
     });
-    body.retry(Duration::from_secs(2)).response().into_response()
+    body.retry(Duration::from_secs(2))
+        .response()
+        .into_response()
 }
 
 /// `/events/{user}`: a welcome, then what is posted for `user`.
 async fn user_stream(State(users): State<Users>, Path(user): Path<String>) -> Response {
     let (sender, body) = sse_tokio::channel(16);
     let welcome = json!({"to": user, "text": format!("welcome, {user}"), "time": unix_time()});
-    let welcome = Message::json(&welcome).expect("serializes").event("welcome");
+    let welcome = Message::json(&welcome)
+        .expect("serializes")
+        .event("welcome");
     sender.try_send(welcome).expect("an empty queue has room");
     users
         .0
@@ -127,7 +131,13 @@ async fn user_stream(State(users): State<Users>, Path(user): Path<String>) -> Re
 
 /// `POST /send/{user}`: the body becomes a `message` event on `user`'s streams.
 async fn send(State(users): State<Users>, Path(user): Path<String>, text: String) -> Response {
-    let streams = users.0.lock().unwrap().get(&user).cloned().unwrap_or_default();
+    let streams = users
+        .0
+        .lock()
+        .unwrap()
+        .get(&user)
+        .cloned()
+        .unwrap_or_default();
     let data = json!({"to": user, "text": text, "time": unix_time()});
     let mut delivered = 0;
     for stream in streams {
