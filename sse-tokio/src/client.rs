@@ -373,21 +373,56 @@ enum Transfer {
 /// fast as you take events, and the reconnection timer runs inside `poll_next`).
 /// Dropping it closes the connection.
 ///
-/// ```no_run
+/// ```
 /// use futures_util::StreamExt;
 /// use sse_tokio::{Error, Event, EventSource};
 ///
-/// # async fn run() -> Result<(), sse_tokio::BuildError> {
-/// let mut source = EventSource::new("http://127.0.0.1:8080/events")?;
+/// # #[cfg(feature = "server")]
+/// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+/// # // A server on loopback: two events, then 204 on the reconnection.
+/// # let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+/// # let addr = listener.local_addr().unwrap();
+/// # tokio::spawn(async move {
+/// #     loop {
+/// #         let (tcp, _) = listener.accept().await.unwrap();
+/// #         let service = hyper::service::service_fn(|req: http::Request<hyper::body::Incoming>| async move {
+/// #             let (sender, body) = sse_tokio::channel(4);
+/// #             let mut response = body.retry(std::time::Duration::from_millis(100)).response();
+/// #             if sse_tokio::last_event_id(req.headers()).is_some() {
+/// #                 *response.status_mut() = http::StatusCode::NO_CONTENT;
+/// #             } else {
+/// #                 sender.try_send(sse_proto::Message::new("hello").id("1")).unwrap();
+/// #                 sender.try_send(sse_proto::Message::new("world").event("greeting")).unwrap();
+/// #             }
+/// #             Ok::<_, std::convert::Infallible>(response)
+/// #         });
+/// #         tokio::spawn(hyper::server::conn::http1::Builder::new()
+/// #             .serve_connection(hyper_util::rt::TokioIo::new(tcp), service));
+/// #     }
+/// # });
+/// let mut source = EventSource::new(&format!("http://{addr}/events"))?;
+/// let mut seen = Vec::new();
 /// while let Some(next) = source.next().await {
 ///     match next {
-///         Ok(Event::Message(event)) => println!("{}: {}", event.event_type, event.data),
+///         Ok(Event::Message(event)) => seen.push(format!("{}: {}", event.event_type, event.data)),
 ///         Ok(_) => {}
-///         Err(error) => eprintln!("{error}"),
+///         // The stream ended, and the server then said 204: not reconnecting.
+///         Err(error) => seen.push(error.to_string()),
 ///     }
 /// }
-/// # Ok(())
-/// # }
+/// assert_eq!(
+///     seen,
+///     [
+///         "message: hello",
+///         "greeting: world",
+///         "the event stream ended; reconnecting in 100 ms",
+///         "the server answered with status 204; not reconnecting",
+///     ]
+/// );
+/// assert_eq!(source.last_event_id(), "1");
+/// assert_eq!(source.ready_state(), sse_tokio::ReadyState::Closed);
+/// # Ok::<(), sse_tokio::BuildError>(())
+/// # }).unwrap();
 /// ```
 pub struct EventSource {
     conn: Connection,
