@@ -133,6 +133,9 @@ impl<W: Write> Listener<W> {
     /// Prints items until the stream ends; returns the exit status.
     async fn listen(&mut self, source: &mut EventSource) -> io::Result<u8> {
         let mut code = 0;
+        if self.max_events == Some(0) {
+            source.close();
+        }
         while let Some(item) = source.next().await {
             match item {
                 Ok(Event::Message(event)) => {
