@@ -2,6 +2,7 @@
 //!
 //! - `sse decode`: a raw event stream on stdin, NDJSON events on stdout.
 //! - `sse encode`: the inverse, NDJSON on stdin, an event stream on stdout.
+//! - `sse listen URL`: a reconnecting client, NDJSON events on stdout.
 
 use std::process::ExitCode;
 
@@ -9,6 +10,7 @@ use clap::{Parser, Subcommand};
 
 mod decode;
 mod encode;
+mod listen;
 mod ndjson;
 
 /// Server-Sent Events from the shell.
@@ -26,6 +28,10 @@ enum Command {
     /// Read NDJSON on stdin (as `sse decode` writes it); write a `text/event-stream`.
     #[command(long_about = encode::LONG_ABOUT)]
     Encode(encode::Args),
+    /// Connect to an event stream and write one JSON object per event, reconnecting
+    /// as the spec says, until the server says stop (204, exit 0) or the connection
+    /// fails (exit 1).
+    Listen(listen::Args),
 }
 
 fn main() -> ExitCode {
@@ -37,6 +43,7 @@ fn main() -> ExitCode {
         Command::Encode(args) => {
             encode::run(&args, std::io::stdin().lock(), std::io::stdout().lock())
         }
+        Command::Listen(args) => listen::run(&args, std::io::stdout().lock()),
     };
     match result {
         Ok(code) => code,

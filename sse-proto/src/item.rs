@@ -133,3 +133,144 @@ pub struct OwnedEvent {
     /// The last event ID at dispatch.
     pub last_event_id: alloc::string::String,
 }
+
+impl Item<'_> {
+    /// A copy that owns its text, for handing items across tasks or out of a stream
+    /// adapter. Text is decoded as the spec decodes it (U+FFFD for invalid UTF-8),
+    /// except [`Item::Data`] pieces, which stay bytes: a piece can end inside a UTF-8
+    /// sequence that the next piece completes.
+    ///
+    /// ```
+    /// use sse_proto::{Config, Item, OwnedItem, Parser};
+    ///
+    /// let mut parser = Parser::with_config(Config::new().comments(true));
+    /// let mut input: &[u8] = b": hi\nretry: 10\ndata: x\n\n";
+    /// let mut items = Vec::new();
+    /// while let Some(item) = parser.parse(&mut input).unwrap() {
+    ///     items.push(item.into_owned());
+    /// }
+    /// assert_eq!(items[0], OwnedItem::Comment("hi".into()));
+    /// assert_eq!(items[1], OwnedItem::Retry(10));
+    /// let OwnedItem::Event(event) = &items[2] else { panic!() };
+    /// assert_eq!(event.data, "x");
+    /// ```
+    #[cfg(feature = "alloc")]
+    pub fn into_owned(self) -> OwnedItem {
+        use alloc::string::ToString;
+        let text = |t: Text<'_>| t.to_string_lossy().to_string();
+        match self {
+            Item::Event(event) => OwnedItem::Event(event.into_owned()),
+            Item::Retry(ms) => OwnedItem::Retry(ms),
+            Item::Comment(comment) => OwnedItem::Comment(text(comment)),
+            Item::Data(piece) => OwnedItem::Data(piece.as_bytes().to_vec()),
+            Item::EventEnd(event) => OwnedItem::EventEnd(event.into_owned()),
+            Item::Diagnostic(Diagnostic::UnknownField { name }) => {
+                OwnedItem::Diagnostic(OwnedDiagnostic::UnknownField { name: text(name) })
+            }
+            Item::Diagnostic(Diagnostic::InvalidRetry { value }) => {
+                OwnedItem::Diagnostic(OwnedDiagnostic::InvalidRetry { value: text(value) })
+            }
+            Item::Diagnostic(Diagnostic::IdContainsNul { value }) => {
+                OwnedItem::Diagnostic(OwnedDiagnostic::IdContainsNul { value: text(value) })
+            }
+        }
+    }
+}
+
+/// An [`Item`] that owns its contents, from [`Item::into_owned`]: what stream
+/// adapters hand out when they cannot lend from their read buffer.
+#[cfg(feature = "alloc")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum OwnedItem {
+    /// A dispatched event ([`Item::Event`]).
+    Event(OwnedEvent),
+    /// A valid `retry` field, in milliseconds ([`Item::Retry`]).
+    Retry(u64),
+    /// A comment ([`Item::Comment`]).
+    Comment(alloc::string::String),
+    /// A piece of a streamed event's data, as raw bytes ([`Item::Data`]).
+    Data(alloc::vec::Vec<u8>),
+    /// The end of a streamed event ([`Item::EventEnd`]).
+    EventEnd(OwnedEvent),
+    /// Something the spec ignores ([`Item::Diagnostic`]).
+    Diagnostic(OwnedDiagnostic),
+}
+
+/// A [`Diagnostic`] that owns its text.
+#[cfg(feature = "alloc")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum OwnedDiagnostic {
+    /// See [`Diagnostic::UnknownField`].
+    UnknownField {
+        /// The field name.
+        name: alloc::string::String,
+    },
+    /// See [`Diagnostic::InvalidRetry`].
+    InvalidRetry {
+        /// The value.
+        value: alloc::string::String,
+    },
+    /// See [`Diagnostic::IdContainsNul`].
+    IdContainsNul {
+        /// The value.
+        value: alloc::string::String,
+    },
+}
+
+#[cfg(all(test, feature = "alloc"))]
+mod tests {
+    use super::*;
+    use crate::{Config, Parser};
+    use alloc::vec::Vec;
+
+    fn owned(config: Config, chunks: &[&[u8]]) -> Vec<OwnedItem> {
+        let mut parser = Parser::with_config(config);
+        let mut out = Vec::new();
+        for chunk in chunks {
+            let mut input = *chunk;
+            while let Some(item) = parser.parse(&mut input).unwrap() {
+                out.push(item.into_owned());
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn streamed_data_pieces_stay_bytes() {
+        // "é" is split across two chunks: each piece alone is invalid UTF-8.
+        let items = owned(
+            Config::new().stream_data(true),
+            &[b"data: caf\xc3", b"\xa9\n\n"],
+        );
+        let data: Vec<u8> = items
+            .iter()
+            .filter_map(|i| match i {
+                OwnedItem::Data(piece) => Some(piece.clone()),
+                _ => None,
+            })
+            .flatten()
+            .collect();
+        assert_eq!(data, "café".as_bytes());
+        assert!(matches!(items.last(), Some(OwnedItem::EventEnd(e)) if e.data.is_empty()));
+    }
+
+    #[test]
+    fn diagnostics_are_owned() {
+        let items = owned(
+            Config::new().diagnostics(true),
+            &[b"foo: 1\nretry: x\nid: a\0b\n"],
+        );
+        assert_eq!(
+            items,
+            [
+                OwnedItem::Diagnostic(OwnedDiagnostic::UnknownField { name: "foo".into() }),
+                OwnedItem::Diagnostic(OwnedDiagnostic::InvalidRetry { value: "x".into() }),
+                OwnedItem::Diagnostic(OwnedDiagnostic::IdContainsNul {
+                    value: "a\0b".into()
+                }),
+            ]
+        );
+    }
+}

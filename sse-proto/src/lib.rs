@@ -74,6 +74,10 @@
 //! nothing and, when the buffer is too small, fails with the exact size needed and
 //! writes nothing; [`Encode::encoded_len`] gives that size beforehand.
 //!
+//! A server keeps a quiet stream alive with [`KEEP_ALIVE`] comments; [`Heartbeat`] is
+//! the schedule (when one is due), so that every runtime adapter follows the same
+//! rule.
+//!
 //! # Connecting
 //!
 //! [`Connection`] is the other half of a client: the EventSource processing model
@@ -99,7 +103,8 @@
 //!
 //! # Crate features
 //!
-//! - `alloc`: growable buffers ([`Parser::new`]), owned events ([`OwnedEvent`]),
+//! - `alloc`: growable buffers ([`Parser::new`]), owned events and items
+//!   ([`OwnedEvent`], [`OwnedItem`]),
 //!   [`Encode::to_vec`], and the [`Connection`] state machine (URLs, headers, request
 //!   bodies). Without it, [`Parser::from_slice`] works in a buffer you provide, and the
 //!   encoder writes into one.
@@ -123,6 +128,7 @@ extern crate std;
 mod connection;
 mod encoder;
 mod error;
+mod heartbeat;
 mod item;
 mod parser;
 #[cfg(feature = "std")]
@@ -140,9 +146,10 @@ pub use connection::{
 };
 pub use encoder::{Comment, Encode, EncodeError, KEEP_ALIVE, Message, Retry};
 pub use error::Error;
-#[cfg(feature = "alloc")]
-pub use item::OwnedEvent;
+pub use heartbeat::Heartbeat;
 pub use item::{DEFAULT_EVENT_TYPE, Diagnostic, Event, Item};
+#[cfg(feature = "alloc")]
+pub use item::{OwnedDiagnostic, OwnedEvent, OwnedItem};
 pub use parser::{Buffers, Config, DEFAULT_MAX_EVENT_SIZE, Feed, Parser};
 #[cfg(feature = "std")]
 pub use reader::{EventReader, ReadError};

@@ -1,0 +1,191 @@
+//! `sse listen URL`: a reconnecting client, printing what it receives as NDJSON.
+
+use std::io::{self, Write};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use sse_proto::ConnectionError;
+use sse_tokio::{Error, Event, EventSource};
+
+use crate::ndjson::Line;
+
+/// Exit status when `--timeout` ran out (as GNU `timeout` does).
+const TIMED_OUT: u8 = 124;
+
+/// Options of `sse listen`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The event stream's URL (http://; https:// with the `rustls` feature).
+    url: String,
+    /// Add a request header, "Name: value" (repeatable). Sent on every request,
+    /// reconnections included.
+    #[arg(short = 'H', long = "header", value_name = "HEADER")]
+    headers: Vec<String>,
+    /// The request method [default: GET, or POST with -d].
+    #[arg(short = 'X', long = "request", value_name = "METHOD")]
+    method: Option<String>,
+    /// A request body, sent on every request.
+    #[arg(short = 'd', long = "data", value_name = "DATA")]
+    data: Option<String>,
+    /// The Last-Event-ID to send with the first request (to resume a stream).
+    #[arg(long, value_name = "ID")]
+    last_event_id: Option<String>,
+    /// The reconnection time until the server sets one with `retry` (never less
+    /// than 100 ms).
+    #[arg(long, value_name = "MS", default_value_t = 3000)]
+    reconnect_delay: u64,
+    /// Reconnect when no bytes at all (keep-alives count) arrive for this long.
+    #[arg(long, value_name = "MS")]
+    idle_timeout: Option<u64>,
+    /// Also write comment lines, as {"comment": "..."}, in stream order.
+    #[arg(long)]
+    comments: bool,
+    /// Stop (with status 0) after this many events.
+    #[arg(long, value_name = "N")]
+    max_events: Option<u64>,
+    /// Give up (with status 124) after this many seconds in all.
+    #[arg(long, value_name = "SECONDS")]
+    timeout: Option<f64>,
+}
+
+/// Listens until the connection fails, `--max-events` or `--timeout`.
+pub fn run(args: &Args, output: impl Write) -> io::Result<ExitCode> {
+    let mut builder = EventSource::builder(args.url.as_str())
+        .reconnection_time(Duration::from_millis(args.reconnect_delay))
+        .comments(args.comments);
+    for header in &args.headers {
+        let Some((name, value)) = header.split_once(':') else {
+            eprintln!("sse listen: a header is \"Name: value\", not {header:?}");
+            return Ok(ExitCode::from(2));
+        };
+        builder = builder.header(name.trim(), value.trim());
+    }
+    match (&args.method, &args.data) {
+        (Some(method), _) => builder = builder.method(method.as_str()),
+        (None, Some(_)) => builder = builder.method("POST"),
+        (None, None) => {}
+    }
+    if let Some(data) = &args.data {
+        builder = builder.body(data.as_bytes());
+    }
+    if let Some(id) = &args.last_event_id {
+        builder = builder.last_event_id(id.as_str());
+    }
+    if let Some(ms) = args.idle_timeout {
+        builder = builder.idle_timeout(Duration::from_millis(ms));
+    }
+    let timeout = match args.timeout.map(Duration::try_from_secs_f64).transpose() {
+        Ok(timeout) => timeout,
+        Err(e) => {
+            eprintln!("sse listen: --timeout: {e}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        // Built inside the runtime: the client's clock is tokio's.
+        let mut source = match builder.connect() {
+            Ok(source) => source,
+            Err(e) => {
+                eprintln!("sse listen: {e}");
+                return Ok(ExitCode::from(2));
+            }
+        };
+        let mut listener = Listener {
+            out: output,
+            retry: None,
+            events: 0,
+            max_events: args.max_events,
+        };
+        let code = match timeout {
+            Some(limit) => match tokio::time::timeout(limit, listener.listen(&mut source)).await {
+                Ok(code) => code?,
+                Err(_) => {
+                    listener.error(&format!("timed out after {} s", limit.as_secs_f64()))?;
+                    TIMED_OUT
+                }
+            },
+            None => listener.listen(&mut source).await?,
+        };
+        // What a client resuming this stream would start from, as `sse decode` ends.
+        listener.write(
+            Line::new()
+                .bool("final", true)
+                .string("last_event_id", &source.last_event_id())
+                .number_or_null("retry", listener.retry),
+        )?;
+        Ok(ExitCode::from(code))
+    })
+}
+
+struct Listener<W> {
+    out: W,
+    /// The last `retry` value the stream set, as `sse decode` reports it.
+    retry: Option<u64>,
+    events: u64,
+    max_events: Option<u64>,
+}
+
+impl<W: Write> Listener<W> {
+    /// Prints items until the stream ends; returns the exit status.
+    async fn listen(&mut self, source: &mut EventSource) -> io::Result<u8> {
+        let mut code = 0;
+        if self.max_events == Some(0) {
+            source.close();
+        }
+        while let Some(item) = source.next().await {
+            match item {
+                Ok(Event::Message(event)) => {
+                    let line = Line::new()
+                        .string("type", &event.event_type)
+                        .string("data", &event.data)
+                        .string("id", &event.last_event_id)
+                        .number_or_null("retry", self.retry);
+                    self.write(line)?;
+                    self.events += 1;
+                    if self.max_events.is_some_and(|max| self.events >= max) {
+                        source.close();
+                    }
+                }
+                Ok(Event::Comment(text)) => self.write(Line::new().string("comment", &text))?,
+                Ok(Event::Retry(time)) => {
+                    self.retry = Some(u64::try_from(time.as_millis()).unwrap_or(u64::MAX));
+                }
+                Ok(_) => {}
+                Err(Error::Limit(e)) => eprintln!("sse listen: {e}"),
+                Err(error) => {
+                    let mut message = error.to_string();
+                    let mut cause = core::error::Error::source(&error);
+                    while let Some(e) = cause {
+                        message.push_str(": ");
+                        message.push_str(&e.to_string());
+                        cause = e.source();
+                    }
+                    self.error(&message)?;
+                    if let Error::Failed { reason, .. } = error {
+                        // 204 No Content is the server's way of saying "stop".
+                        code = if reason == ConnectionError::Status(204) {
+                            0
+                        } else {
+                            1
+                        };
+                    }
+                }
+            }
+        }
+        Ok(code)
+    }
+
+    fn error(&mut self, message: &str) -> io::Result<()> {
+        self.write(Line::new().string("error", message))
+    }
+
+    fn write(&mut self, line: Line) -> io::Result<()> {
+        self.out.write_all(line.finish().as_bytes())?;
+        // Each line as it happens: a live stream shows up live.
+        self.out.flush()
+    }
+}

@@ -1,0 +1,691 @@
+//! A reconnecting client, EventSource-like, on hyper: a driver for
+//! [`sse_proto::Connection`].
+//!
+//! Every decision (which response opens the stream, when and how to reconnect, what
+//! `Last-Event-ID` to send, when a silent connection is dead) is the core's. This
+//! module sends the requests the connection asks for, hands it the responses, the
+//! body bytes and the time, and sleeps until [`Connection::poll_timeout`].
+
+use core::fmt;
+use core::future::Future;
+use core::pin::Pin;
+use core::task::{Context, Poll};
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use bytes::{Buf, Bytes};
+use futures_core::Stream;
+use http_body::Body as _;
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::Connect;
+use hyper_util::rt::TokioExecutor;
+use sse_proto::{
+    ConnectError, Connection, ConnectionConfig, ConnectionError, ConnectionEvent, Item, OwnedEvent,
+    ReadyState, Time,
+};
+use tokio::time::{Instant, Sleep};
+
+/// A boxed transport error (from hyper, the connector, TLS, ...).
+pub type BoxError = Box<dyn core::error::Error + Send + Sync>;
+
+type ResponseFuture =
+    Pin<Box<dyn Future<Output = Result<http::Response<Incoming>, BoxError>> + Send>>;
+
+/// What sends a request: a hyper client, type-erased.
+trait Transport: Send + Sync {
+    fn send(&self, request: http::Request<Full<Bytes>>) -> ResponseFuture;
+}
+
+impl<C> Transport for Client<C, Full<Bytes>>
+where
+    C: Connect + Clone + Send + Sync + 'static,
+{
+    fn send(&self, request: http::Request<Full<Bytes>>) -> ResponseFuture {
+        let response = self.request(request);
+        Box::pin(async move { response.await.map_err(|e| Box::new(e) as BoxError) })
+    }
+}
+
+/// Sets up an [`EventSource`]: the request and the reconnection policy (a
+/// [`ConnectionConfig`]), and the HTTP client.
+///
+/// ```
+/// use std::time::Duration;
+/// use sse_tokio::EventSource;
+///
+/// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+/// let source = EventSource::builder("http://127.0.0.1:9/chat")
+///     .method("POST")
+///     .header("Authorization", "Bearer token")
+///     .header("Content-Type", "application/json")
+///     .body(r#"{"stream": true}"#)
+///     .last_event_id("41")
+///     .reconnection_time(Duration::from_secs(1))
+///     .idle_timeout(Duration::from_secs(60))
+///     .connect()?;
+/// assert_eq!(source.ready_state(), sse_tokio::ReadyState::Connecting);
+/// # Ok::<(), sse_tokio::BuildError>(())
+/// # }).unwrap();
+/// ```
+#[derive(Debug, Clone)]
+#[must_use = "a builder does nothing until connect() is called"]
+pub struct Builder {
+    url: String,
+    config: ConnectionConfig,
+    http2_prior_knowledge: bool,
+    #[cfg(feature = "rustls")]
+    tls: Option<rustls::ClientConfig>,
+}
+
+impl Builder {
+    /// Replaces the whole configuration (the setters below change parts of it).
+    pub fn config(mut self, config: ConnectionConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// The request method (default `GET`).
+    pub fn method(mut self, method: impl Into<String>) -> Self {
+        self.config.method = method.into();
+        self
+    }
+
+    /// Adds a request header (sent on every request, reconnections included).
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.config.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// The request body (sent on every request, reconnections included).
+    pub fn body(mut self, body: impl Into<Vec<u8>>) -> Self {
+        self.config.body = Some(body.into());
+        self
+    }
+
+    /// The last event ID to start from: the first request sends it as
+    /// `Last-Event-ID`.
+    pub fn last_event_id(mut self, id: impl Into<String>) -> Self {
+        self.config.last_event_id = id.into();
+        self
+    }
+
+    /// The reconnection time until the server sets one with `retry` (default 3 s).
+    pub fn reconnection_time(mut self, time: Duration) -> Self {
+        self.config.reconnection_time = time;
+        self
+    }
+
+    /// Reconnects when no bytes at all arrive for `timeout` (default: never).
+    pub fn idle_timeout(mut self, timeout: Duration) -> Self {
+        self.config.idle_timeout = Some(timeout);
+        self
+    }
+
+    /// Also yields comments ([`Event::Comment`]).
+    pub fn comments(mut self, on: bool) -> Self {
+        self.config.parser.comments = on;
+        self
+    }
+
+    /// Speaks HTTP/2 from the start on `http://` URLs (h2c "prior knowledge"). Over
+    /// TLS, HTTP/2 is negotiated by ALPN without this.
+    pub fn http2_prior_knowledge(mut self) -> Self {
+        self.http2_prior_knowledge = true;
+        self
+    }
+
+    /// The TLS settings for `https://` URLs (default: the webpki root certificates,
+    /// HTTP/2 and HTTP/1.1 by ALPN).
+    #[cfg(feature = "rustls")]
+    pub fn tls_config(mut self, config: rustls::ClientConfig) -> Self {
+        self.tls = Some(config);
+        self
+    }
+
+    /// Starts the connection with the built-in hyper client. The first request is
+    /// sent when the [`EventSource`] is first polled.
+    ///
+    /// Fails if the URL is not an absolute `http(s)` URL that hyper can request, if
+    /// a method or header is invalid, or for an `https://` URL without the `rustls`
+    /// feature.
+    pub fn connect(self) -> Result<EventSource, BuildError> {
+        let mut client = Client::builder(TokioExecutor::new());
+        client.http2_only(self.http2_prior_knowledge);
+        #[cfg(feature = "rustls")]
+        {
+            use hyper_rustls::ConfigBuilderExt as _;
+            let tls = match self.tls.clone() {
+                Some(config) => config,
+                None => rustls::ClientConfig::builder_with_provider(
+                    rustls::crypto::ring::default_provider().into(),
+                )
+                .with_safe_default_protocol_versions()
+                .map_err(|e| BuildError::Tls(e.to_string()))?
+                .with_webpki_roots()
+                .with_no_client_auth(),
+            };
+            let https = hyper_rustls::HttpsConnectorBuilder::new()
+                .with_tls_config(tls)
+                .https_or_http()
+                .enable_http1()
+                .enable_http2()
+                .build();
+            let client = client.build(https);
+            self.start(Box::new(client), true)
+        }
+        #[cfg(not(feature = "rustls"))]
+        {
+            let client = client.build_http();
+            self.start(Box::new(client), false)
+        }
+    }
+
+    /// Starts the connection with your own hyper-util client (a custom connector, a
+    /// proxy, TLS settings, pool settings...). `https://` URLs are allowed: the
+    /// connector is trusted to handle them.
+    pub fn connect_with<C>(self, client: Client<C, Full<Bytes>>) -> Result<EventSource, BuildError>
+    where
+        C: Connect + Clone + Send + Sync + 'static,
+    {
+        self.start(Box::new(client), true)
+    }
+
+    fn start(self, transport: Box<dyn Transport>, https: bool) -> Result<EventSource, BuildError> {
+        let mut config = self.config;
+        // Events come out whole; streamed data pieces have no place in this API.
+        config.parser.stream_data = false;
+        let start = Instant::now();
+        let conn = Connection::new(Time::ZERO, &self.url, config).map_err(BuildError::Connect)?;
+        let url = conn.url();
+        let url = url.split('#').next().unwrap_or(url);
+        http::Uri::try_from(url).map_err(|e| BuildError::Uri(e.to_string()))?;
+        if !https && url.starts_with("https:") {
+            return Err(BuildError::HttpsUnsupported);
+        }
+        let mut source = EventSource {
+            conn,
+            transport,
+            start,
+            transfer: Transfer::Idle,
+            timer: None,
+            deadline: None,
+            queue: VecDeque::new(),
+            cause: None,
+        };
+        source.drain(Time::ZERO);
+        Ok(source)
+    }
+}
+
+/// Why [`Builder::connect`] refused to start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// The core refused the URL, method, a header or the last event ID.
+    Connect(ConnectError),
+    /// hyper cannot request this URL.
+    Uri(String),
+    /// An `https://` URL, but the crate was built without the `rustls` feature.
+    HttpsUnsupported,
+    /// The TLS settings could not be built.
+    Tls(String),
+}
+
+impl fmt::Display for BuildError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BuildError::Connect(e) => e.fmt(f),
+            BuildError::Uri(e) => write!(f, "invalid URL: {e}"),
+            BuildError::HttpsUnsupported => {
+                f.write_str("https URLs need the sse-tokio feature \"rustls\"")
+            }
+            BuildError::Tls(e) => write!(f, "TLS settings: {e}"),
+        }
+    }
+}
+
+impl core::error::Error for BuildError {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        match self {
+            BuildError::Connect(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+/// What an [`EventSource`] yields besides errors.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Event {
+    /// The connection was announced (the spec's `open` event): a 200
+    /// `text/event-stream` response arrived. Again after every reconnection.
+    Open,
+    /// An event (the spec's `message` event, whatever its type).
+    Message(OwnedEvent),
+    /// A comment, if [`Builder::comments`] asked for them.
+    Comment(String),
+    /// The server set the reconnection time with a `retry` field.
+    Retry(Duration),
+}
+
+/// An error from an [`EventSource`]: the spec's `error` event, with the reason.
+///
+/// Only [`Error::Failed`] is final (the stream ends after it); after the others,
+/// keep polling.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// The connection was lost or refused, and will be reestablished after `delay`;
+    /// `readyState` is `CONNECTING`.
+    Reconnecting {
+        /// Why.
+        reason: ConnectionError,
+        /// How long until the next request.
+        delay: Duration,
+        /// The transport error behind a [`ConnectionError::Network`].
+        source: Option<BoxError>,
+    },
+    /// The connection failed and will not be retried (a 204, another status, a
+    /// wrong content type, too many redirects or retries); `readyState` is
+    /// `CLOSED`, and the stream ends.
+    Failed {
+        /// Why.
+        reason: ConnectionError,
+        /// The error would have been retried, but `max_retries` ran out.
+        retries_exhausted: bool,
+        /// The transport error behind a [`ConnectionError::Network`].
+        source: Option<BoxError>,
+    },
+    /// An event or comment was larger than the parser's limit: it was skipped, and
+    /// the stream carries on.
+    Limit(sse_proto::Error),
+}
+
+impl Error {
+    /// Whether this is [`Error::Failed`]: no further request will be made.
+    pub fn is_fatal(&self) -> bool {
+        matches!(self, Error::Failed { .. })
+    }
+
+    /// Why the connection was lost or failed (`None` for [`Error::Limit`]).
+    pub fn reason(&self) -> Option<ConnectionError> {
+        match self {
+            Error::Reconnecting { reason, .. } | Error::Failed { reason, .. } => Some(*reason),
+            Error::Limit(_) => None,
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Reconnecting { reason, delay, .. } => {
+                write!(f, "{reason}; reconnecting in {} ms", delay.as_millis())
+            }
+            Error::Failed {
+                reason,
+                retries_exhausted,
+                ..
+            } => {
+                write!(f, "{reason}; ")?;
+                f.write_str(if *retries_exhausted {
+                    "giving up: retries exhausted"
+                } else {
+                    "not reconnecting"
+                })
+            }
+            Error::Limit(e) => e.fmt(f),
+        }
+    }
+}
+
+impl core::error::Error for Error {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        match self {
+            Error::Reconnecting { source, .. } | Error::Failed { source, .. } => source
+                .as_deref()
+                .map(|e| e as &(dyn core::error::Error + 'static)),
+            Error::Limit(e) => Some(e),
+        }
+    }
+}
+
+/// The transfer under way: at most one at a time.
+enum Transfer {
+    Idle,
+    Requesting(ResponseFuture),
+    Streaming { body: Incoming, chunk: Bytes },
+}
+
+/// A reconnecting Server-Sent Events client, like the browser's `EventSource`: a
+/// [`Stream`] of [`Event`]s and [`Error`]s.
+///
+/// It follows the spec's processing model, as [`sse_proto::Connection`] implements
+/// it: a 200 `text/event-stream` response opens the stream; when the body ends or
+/// the network fails, it waits the reconnection time (the server's `retry`, at least
+/// 100 ms) and requests again with `Last-Event-ID`; a 204, any other status or a
+/// wrong content type fails it for good, and the stream ends. An event cut off by a
+/// dropped connection is never delivered.
+///
+/// It does nothing unless polled: poll it continuously (it reads the body only as
+/// fast as you take events, and the reconnection timer runs inside `poll_next`).
+/// Dropping it closes the connection.
+///
+/// ```
+/// use futures_util::StreamExt;
+/// use sse_tokio::{Error, Event, EventSource};
+///
+/// # #[cfg(feature = "server")]
+/// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+/// # // A server on loopback: two events, then 204 on the reconnection.
+/// # let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+/// # let addr = listener.local_addr().unwrap();
+/// # tokio::spawn(async move {
+/// #     loop {
+/// #         let (tcp, _) = listener.accept().await.unwrap();
+/// #         let service = hyper::service::service_fn(|req: http::Request<hyper::body::Incoming>| async move {
+/// #             let (sender, body) = sse_tokio::channel(4);
+/// #             let mut response = body.retry(std::time::Duration::from_millis(100)).response();
+/// #             if sse_tokio::last_event_id(req.headers()).is_some() {
+/// #                 *response.status_mut() = http::StatusCode::NO_CONTENT;
+/// #             } else {
+/// #                 sender.try_send(sse_proto::Message::new("hello").id("1")).unwrap();
+/// #                 sender.try_send(sse_proto::Message::new("world").event("greeting")).unwrap();
+/// #             }
+/// #             Ok::<_, std::convert::Infallible>(response)
+/// #         });
+/// #         tokio::spawn(hyper::server::conn::http1::Builder::new()
+/// #             .serve_connection(hyper_util::rt::TokioIo::new(tcp), service));
+/// #     }
+/// # });
+/// let mut source = EventSource::new(&format!("http://{addr}/events"))?;
+/// let mut seen = Vec::new();
+/// while let Some(next) = source.next().await {
+///     match next {
+///         Ok(Event::Message(event)) => seen.push(format!("{}: {}", event.event_type, event.data)),
+///         Ok(_) => {}
+///         // The stream ended, and the server then said 204: not reconnecting.
+///         Err(error) => seen.push(error.to_string()),
+///     }
+/// }
+/// assert_eq!(
+///     seen,
+///     [
+///         "message: hello",
+///         "greeting: world",
+///         "the event stream ended; reconnecting in 100 ms",
+///         "the server answered with status 204; not reconnecting",
+///     ]
+/// );
+/// assert_eq!(source.last_event_id(), "1");
+/// assert_eq!(source.ready_state(), sse_tokio::ReadyState::Closed);
+/// # Ok::<(), sse_tokio::BuildError>(())
+/// # }).unwrap();
+/// ```
+pub struct EventSource {
+    conn: Connection,
+    transport: Box<dyn Transport>,
+    /// The epoch of the connection's clock.
+    start: Instant,
+    transfer: Transfer,
+    timer: Option<Pin<Box<Sleep>>>,
+    /// The armed deadline, from `poll_timeout`.
+    deadline: Option<Time>,
+    queue: VecDeque<Result<Event, Error>>,
+    /// The transport error behind the next `Reconnecting` or `Failed`.
+    cause: Option<BoxError>,
+}
+
+impl fmt::Debug for EventSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventSource")
+            .field("url", &self.conn.url())
+            .field("ready_state", &self.conn.ready_state())
+            .field("last_event_id", &self.conn.last_event_id())
+            .finish_non_exhaustive()
+    }
+}
+
+impl EventSource {
+    /// A `GET` of `url` with the default settings; see [`EventSource::builder`].
+    pub fn new(url: &str) -> Result<EventSource, BuildError> {
+        Self::builder(url).connect()
+    }
+
+    /// A builder for a connection to `url`.
+    pub fn builder(url: impl Into<String>) -> Builder {
+        Builder {
+            url: url.into(),
+            config: ConnectionConfig::new(),
+            http2_prior_knowledge: false,
+            #[cfg(feature = "rustls")]
+            tls: None,
+        }
+    }
+
+    /// The spec's `readyState`.
+    pub fn ready_state(&self) -> ReadyState {
+        self.conn.ready_state()
+    }
+
+    /// The URL it was created with.
+    pub fn url(&self) -> &str {
+        self.conn.url()
+    }
+
+    /// The last event ID: what the next request sends as `Last-Event-ID`.
+    pub fn last_event_id(&self) -> String {
+        self.conn.last_event_id().to_string_lossy().into_owned()
+    }
+
+    /// The reconnection time: the server's last `retry`, or the configured one.
+    pub fn reconnection_time(&self) -> Duration {
+        self.conn.reconnection_time()
+    }
+
+    /// The connection's state machine, for anything the getters above miss.
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// Closes the connection (the spec's `close()`): the transfer is dropped, no
+    /// further request is made, `readyState` is `CLOSED`, and the stream ends;
+    /// events not yet taken are dropped.
+    pub fn close(&mut self) {
+        self.conn.close();
+        self.transfer = Transfer::Idle;
+        self.queue.clear();
+        self.cause = None;
+        self.deadline = None;
+    }
+
+    /// The time on the connection's clock.
+    fn now(&self) -> Time {
+        Time::from_duration(Instant::now().saturating_duration_since(self.start))
+    }
+
+    /// Drains the connection's outputs in the documented order: events, the request,
+    /// the deadline.
+    fn drain(&mut self, now: Time) {
+        loop {
+            while let Some(event) = self.conn.poll_event() {
+                let item = match event {
+                    ConnectionEvent::Open => Ok(Event::Open),
+                    ConnectionEvent::Reconnecting { error, at } => {
+                        self.transfer = Transfer::Idle;
+                        Err(Error::Reconnecting {
+                            reason: error,
+                            delay: at.saturating_duration_since(now),
+                            source: self.cause.take(),
+                        })
+                    }
+                    ConnectionEvent::Failed {
+                        error,
+                        retries_exhausted,
+                    } => {
+                        self.transfer = Transfer::Idle;
+                        Err(Error::Failed {
+                            reason: error,
+                            retries_exhausted,
+                            source: self.cause.take(),
+                        })
+                    }
+                    _ => continue,
+                };
+                self.queue.push_back(item);
+            }
+            self.cause = None;
+            let Some(request) = self.conn.poll_request() else {
+                break;
+            };
+            match build_request(&request) {
+                Ok(request) => {
+                    self.transfer = Transfer::Requesting(self.transport.send(request));
+                    break;
+                }
+                // A redirect to a URL hyper cannot request: a network error, as in
+                // Fetch.
+                Err(e) => {
+                    self.transfer = Transfer::Idle;
+                    self.cause = Some(Box::new(e));
+                    self.conn.handle_error(now);
+                }
+            }
+        }
+        self.deadline = self.conn.poll_timeout();
+    }
+
+    fn instant(&self, time: Time) -> Instant {
+        // tokio's timer cannot represent "never": far deadlines are clamped.
+        let far = Duration::from_secs(60 * 60 * 24 * 365);
+        self.start + time.since_epoch().min(far)
+    }
+}
+
+fn build_request(
+    request: &sse_proto::Request<'_>,
+) -> Result<http::Request<Full<Bytes>>, http::Error> {
+    let mut builder = http::Request::builder()
+        .method(request.method())
+        .uri(request.url());
+    for (name, value) in request.headers() {
+        builder = builder.header(name, value);
+    }
+    let body = request.body().map_or_else(Full::default, |body| {
+        Full::new(Bytes::copy_from_slice(body))
+    });
+    builder.body(body)
+}
+
+impl Stream for EventSource {
+    type Item = Result<Event, Error>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        loop {
+            if let Some(item) = this.queue.pop_front() {
+                return Poll::Ready(Some(item));
+            }
+            if this.conn.ready_state() == ReadyState::Closed {
+                this.transfer = Transfer::Idle;
+                return Poll::Ready(None);
+            }
+            let now = this.now();
+            match &mut this.transfer {
+                Transfer::Streaming { chunk, .. } if !chunk.is_empty() => {
+                    let mut input: &[u8] = chunk;
+                    let len = input.len();
+                    let item = match this.conn.handle_body(now, &mut input) {
+                        Ok(Some(Item::Event(event))) => {
+                            Some(Ok(Event::Message(event.into_owned())))
+                        }
+                        Ok(Some(Item::Comment(text))) => {
+                            Some(Ok(Event::Comment(text.to_string_lossy().into_owned())))
+                        }
+                        Ok(Some(Item::Retry(ms))) => {
+                            Some(Ok(Event::Retry(Duration::from_millis(ms))))
+                        }
+                        Ok(_) => None,
+                        Err(e) => Some(Err(Error::Limit(e))),
+                    };
+                    chunk.advance(len - input.len());
+                    // Bytes move the idle deadline.
+                    this.drain(now);
+                    if let Some(item) = item {
+                        this.queue.push_back(item);
+                    }
+                    continue;
+                }
+                Transfer::Streaming { body, chunk } => match Pin::new(body).poll_frame(cx) {
+                    Poll::Ready(Some(Ok(frame))) => {
+                        if let Ok(data) = frame.into_data() {
+                            *chunk = data;
+                        }
+                        continue;
+                    }
+                    Poll::Ready(Some(Err(e))) => {
+                        this.transfer = Transfer::Idle;
+                        this.cause = Some(Box::new(e));
+                        this.conn.handle_error(now);
+                        this.drain(now);
+                        continue;
+                    }
+                    Poll::Ready(None) => {
+                        this.transfer = Transfer::Idle;
+                        this.conn.handle_end(now);
+                        this.drain(now);
+                        continue;
+                    }
+                    Poll::Pending => {}
+                },
+                Transfer::Requesting(response) => match response.as_mut().poll(cx) {
+                    Poll::Ready(Ok(response)) => {
+                        let (head, body) = response.into_parts();
+                        this.transfer = Transfer::Streaming {
+                            body,
+                            chunk: Bytes::new(),
+                        };
+                        this.conn
+                            .handle_response(now, head.status.as_u16(), &head.headers);
+                        // Anything but Open drops the transfer (or replaces it).
+                        this.drain(now);
+                        continue;
+                    }
+                    Poll::Ready(Err(e)) => {
+                        this.transfer = Transfer::Idle;
+                        this.cause = Some(e);
+                        this.conn.handle_error(now);
+                        this.drain(now);
+                        continue;
+                    }
+                    Poll::Pending => {}
+                },
+                Transfer::Idle => {}
+            }
+            let Some(deadline) = this.deadline else {
+                return Poll::Pending;
+            };
+            let at = this.instant(deadline);
+            let timer = this
+                .timer
+                .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(at)));
+            if timer.deadline() != at {
+                timer.as_mut().reset(at);
+            }
+            if timer.as_mut().poll(cx).is_pending() {
+                return Poll::Pending;
+            }
+            let now = this.now();
+            this.conn.handle_timeout(now);
+            this.drain(now);
+            if this.deadline == Some(deadline) && this.queue.is_empty() {
+                // Nothing happened (the clock read a hair early): try again soon
+                // rather than spin.
+                cx.waker().wake_by_ref();
+                return Poll::Pending;
+            }
+        }
+    }
+}

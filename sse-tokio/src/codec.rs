@@ -1,0 +1,170 @@
+//! `tokio_util::codec` implementations, for `FramedRead` and `FramedWrite`.
+
+use core::fmt;
+use std::io;
+
+use bytes::{Buf, BytesMut};
+use sse_proto::{Config, Encode, EncodeError, OwnedItem, Parser};
+use tokio_util::codec::{Decoder, Encoder};
+
+/// A [`Decoder`] of event streams: every [`OwnedItem`] (events, `retry` values,
+/// comments, ...), for `FramedRead`.
+///
+/// The decoder takes every byte it is given (a line split across reads is kept in the
+/// parser, not in the read buffer), so the buffer never grows past one read. At the
+/// end of the input a pending, unfinished event is discarded, as the spec says.
+///
+/// `FramedRead` ends the stream after any decoder error; so a
+/// [`CodecError::Limit`], which [`EventStream`](crate::EventStream) and
+/// [`ItemStream`](crate::ItemStream) recover from, ends a framed stream.
+///
+/// ```
+/// use futures_util::StreamExt;
+/// use sse_proto::OwnedItem;
+/// use sse_tokio::SseDecoder;
+/// use tokio_util::codec::FramedRead;
+///
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let input: &[u8] = b": hi\nid: 1\ndata: one\n\ndata: two\n\n";
+/// let mut framed = FramedRead::new(input, SseDecoder::new());
+/// assert_eq!(framed.next().await.unwrap()?, OwnedItem::Comment("hi".into()));
+/// let Some(Ok(OwnedItem::Event(event))) = framed.next().await else { panic!() };
+/// assert_eq!((event.data.as_str(), event.last_event_id.as_str()), ("one", "1"));
+/// assert!(matches!(framed.next().await, Some(Ok(OwnedItem::Event(e))) if e.data == "two"));
+/// assert!(framed.next().await.is_none());
+/// # Ok::<(), sse_tokio::CodecError>(())
+/// # }).unwrap();
+/// ```
+#[derive(Debug)]
+pub struct SseDecoder {
+    parser: Parser,
+}
+
+impl SseDecoder {
+    /// A decoder that reports comments too.
+    pub fn new() -> Self {
+        Self::with_config(Config::new().comments(true))
+    }
+
+    /// A decoder with `config`.
+    pub fn with_config(config: Config) -> Self {
+        Self::with_parser(Parser::with_config(config))
+    }
+
+    /// A decoder around `parser` (set up with a last event ID, say).
+    pub fn with_parser(parser: Parser) -> Self {
+        SseDecoder { parser }
+    }
+
+    /// The parser, for its [`last_event_id`](Parser::last_event_id) and
+    /// [`retry`](Parser::retry).
+    pub fn parser(&self) -> &Parser {
+        &self.parser
+    }
+}
+
+impl Default for SseDecoder {
+    fn default() -> Self {
+        SseDecoder::new()
+    }
+}
+
+impl Decoder for SseDecoder {
+    type Item = OwnedItem;
+    type Error = CodecError;
+
+    fn decode(&mut self, src: &mut BytesMut) -> Result<Option<OwnedItem>, CodecError> {
+        let mut input: &[u8] = src;
+        let len = input.len();
+        let result = self
+            .parser
+            .parse(&mut input)
+            .map(|o| o.map(|i| i.into_owned()));
+        let consumed = len - input.len();
+        src.advance(consumed);
+        result.map_err(CodecError::Limit)
+    }
+
+    fn decode_eof(&mut self, src: &mut BytesMut) -> Result<Option<OwnedItem>, CodecError> {
+        match self.decode(src)? {
+            Some(item) => Ok(Some(item)),
+            None => {
+                // The end of the stream: an event no blank line ended is discarded.
+                self.parser.finish();
+                Ok(None)
+            }
+        }
+    }
+}
+
+/// An [`Encoder`] of anything [`Encode`] (a [`Message`](sse_proto::Message), a
+/// [`Comment`](sse_proto::Comment), a [`Retry`](sse_proto::Retry)), for
+/// `FramedWrite`. An item that cannot be encoded safely (a line break in its event
+/// type or ID, say) is refused with [`CodecError::Encode`], and nothing is written.
+///
+/// ```
+/// use futures_util::SinkExt;
+/// use sse_proto::{Comment, Message};
+/// use sse_tokio::SseEncoder;
+/// use tokio_util::codec::FramedWrite;
+///
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let mut framed = FramedWrite::new(Vec::new(), SseEncoder);
+/// framed.send(Message::new("hi").id("1")).await?;
+/// framed.send(Comment::new("")).await?;
+/// assert!(framed.send(Message::new("x").event("a\nb")).await.is_err());
+/// assert_eq!(framed.get_ref(), b"id: 1\ndata: hi\n\n:\n\n");
+/// # Ok::<(), sse_tokio::CodecError>(())
+/// # }).unwrap();
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SseEncoder;
+
+impl<I: Encode> Encoder<I> for SseEncoder {
+    type Error = CodecError;
+
+    fn encode(&mut self, item: I, dst: &mut BytesMut) -> Result<(), CodecError> {
+        item.validate().map_err(CodecError::Encode)?;
+        dst.reserve(item.encoded_len());
+        item.encode_buf(dst).map_err(CodecError::Encode)?;
+        Ok(())
+    }
+}
+
+/// Why an [`SseDecoder`] or [`SseEncoder`] failed.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum CodecError {
+    /// Reading or writing failed.
+    Io(io::Error),
+    /// An event (or comment) was larger than the parser's limit; it was skipped.
+    Limit(sse_proto::Error),
+    /// An item could not be encoded; nothing was written.
+    Encode(EncodeError),
+}
+
+impl fmt::Display for CodecError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CodecError::Io(e) => e.fmt(f),
+            CodecError::Limit(e) => e.fmt(f),
+            CodecError::Encode(e) => e.fmt(f),
+        }
+    }
+}
+
+impl core::error::Error for CodecError {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        match self {
+            CodecError::Io(e) => Some(e),
+            CodecError::Limit(e) => Some(e),
+            CodecError::Encode(e) => Some(e),
+        }
+    }
+}
+
+impl From<io::Error> for CodecError {
+    fn from(e: io::Error) -> Self {
+        CodecError::Io(e)
+    }
+}

@@ -1,0 +1,260 @@
+//! The response body: headers, the initial retry, keep-alives on a paused clock, the
+//! queue bound, and noticing a client that went away (over loopback).
+#![cfg(feature = "server")]
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::BodyExt;
+use sse_proto::{Comment, Message};
+use sse_tokio::{SendError, SseBody};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::time::Instant;
+
+use common::{boxed, serve, watchdog};
+
+async fn next_frame(body: &mut SseBody) -> Option<Bytes> {
+    body.frame().await.map(|f| f.unwrap().into_data().unwrap())
+}
+
+#[test]
+fn the_response_has_the_event_stream_headers() {
+    let (_sender, body) = sse_tokio::channel(1);
+    let response = body.response();
+    assert_eq!(response.status(), 200);
+    let headers = response.headers();
+    assert_eq!(headers["content-type"], "text/event-stream");
+    assert_eq!(headers["cache-control"], "no-cache, no-transform");
+    assert_eq!(headers["x-accel-buffering"], "no");
+    assert!(headers.get("content-length").is_none());
+}
+
+#[tokio::test(start_paused = true)]
+async fn keep_alives_arrive_on_schedule_and_traffic_postpones_them() {
+    let (sender, body) = sse_tokio::channel(4);
+    let mut body = body
+        .keep_alive(Duration::from_secs(15))
+        .retry(Duration::from_secs(2));
+    let start = Instant::now();
+    let at = move |secs| start + Duration::from_secs(secs);
+
+    // The retry comes first, at once; then one keep-alive per quiet 15 s.
+    assert_eq!(next_frame(&mut body).await.unwrap(), "retry: 2000\n\n");
+    assert_eq!(Instant::now(), start);
+    for n in 1..=2 {
+        assert_eq!(next_frame(&mut body).await.unwrap(), ":\n\n");
+        assert_eq!(Instant::now(), at(15 * n));
+    }
+
+    // An event at 40 s: the next keep-alive is 15 s after it, not at 45 s.
+    let producer = tokio::spawn(async move {
+        tokio::time::sleep_until(at(40)).await;
+        sender.send(Message::new("x")).await.unwrap();
+        sender.closed().await;
+    });
+    assert_eq!(next_frame(&mut body).await.unwrap(), "data: x\n\n");
+    assert_eq!(Instant::now(), at(40));
+    assert_eq!(next_frame(&mut body).await.unwrap(), ":\n\n");
+    assert_eq!(Instant::now(), at(55));
+    assert_eq!(next_frame(&mut body).await.unwrap(), ":\n\n");
+    assert_eq!(Instant::now(), at(70));
+
+    // The producer waits for the client to go away; dropping the body tells it.
+    drop(body);
+    producer.await.unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn without_keep_alive_a_quiet_stream_sends_nothing() {
+    let (sender, mut body) = sse_tokio::channel(4);
+    let waited = tokio::time::timeout(Duration::from_secs(3600), next_frame(&mut body)).await;
+    assert!(waited.is_err(), "no frame in an hour");
+    drop(sender);
+    assert_eq!(next_frame(&mut body).await, None);
+}
+
+#[tokio::test]
+async fn the_stream_ends_when_every_sender_is_gone() {
+    let (sender, body) = sse_tokio::channel(4);
+    let second = sender.clone();
+    sender.send(Message::new("1")).await.unwrap();
+    drop(sender);
+    second.send(Comment::new("bye")).await.unwrap();
+    drop(second);
+    let bytes = body.collect().await.unwrap().to_bytes();
+    assert_eq!(&bytes[..], b"data: 1\n\n: bye\n\n");
+}
+
+#[tokio::test]
+async fn unsafe_items_are_refused_at_the_sender() {
+    let (sender, body) = sse_tokio::channel(4);
+    let err = sender.send(Message::new("x").id("1\n\ndata: forged")).await;
+    assert!(matches!(err, Err(SendError::Encode(_))));
+    drop(sender);
+    assert!(body.collect().await.unwrap().to_bytes().is_empty());
+}
+
+#[tokio::test]
+async fn a_body_nobody_reads_holds_at_most_the_queue() {
+    let (sender, mut body) = sse_tokio::channel(3);
+    for n in 0..3 {
+        sender.try_send(Message::new(n.to_string())).unwrap();
+    }
+    assert_eq!(sender.try_send(Message::new("3")), Err(SendError::Full));
+    assert_eq!(sender.capacity(), 0);
+    // `send` waits instead of buffering...
+    let blocked = tokio::time::timeout(Duration::from_millis(1), sender.send(Message::new("3")));
+    assert!(blocked.await.is_err());
+    // ...until the client takes a frame.
+    assert_eq!(next_frame(&mut body).await.unwrap(), "data: 0\n\n");
+    sender.try_send(Message::new("3")).unwrap();
+}
+
+/// Sends a GET for an event stream over a raw socket and reads the response head.
+async fn raw_get(addr: std::net::SocketAddr) -> TcpStream {
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    stream
+        .write_all(b"GET /events HTTP/1.1\r\nHost: localhost\r\nAccept: text/event-stream\r\n\r\n")
+        .await
+        .unwrap();
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n\r\n") {
+        let mut byte = [0u8; 1];
+        assert_eq!(stream.read(&mut byte).await.unwrap(), 1);
+        head.push(byte[0]);
+    }
+    let head = String::from_utf8(head).unwrap();
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    stream
+}
+
+/// Serves one event stream per request, handing each request's sender to the test.
+async fn serve_streams(
+    keep_alive: Option<Duration>,
+    capacity: usize,
+) -> (
+    std::net::SocketAddr,
+    tokio::sync::mpsc::UnboundedReceiver<sse_tokio::Sender>,
+) {
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let addr = serve(move |_req| {
+        let tx = tx.clone();
+        async move {
+            let (sender, mut body) = sse_tokio::channel(capacity);
+            if let Some(interval) = keep_alive {
+                body = body.keep_alive(interval);
+            }
+            tx.send(sender).unwrap();
+            body.response().map(boxed)
+        }
+    })
+    .await;
+    (addr, rx)
+}
+
+#[tokio::test]
+async fn a_client_that_disconnects_is_noticed() {
+    let _watchdog = watchdog(Duration::from_secs(30));
+    let (addr, mut senders) = serve_streams(None, 4).await;
+    let mut stream = raw_get(addr).await;
+    let sender = senders.recv().await.unwrap();
+    sender.send(Message::new("hi")).await.unwrap();
+    let mut buf = [0u8; 64];
+    let n = stream.read(&mut buf).await.unwrap();
+    assert!(std::str::from_utf8(&buf[..n]).unwrap().contains("data: hi"));
+    assert!(!sender.is_closed());
+
+    // The client hangs up. Nothing is being sent, and the server still notices.
+    drop(stream);
+    sender.closed().await;
+    assert_eq!(
+        sender.send(Message::new("late")).await,
+        Err(SendError::Disconnected)
+    );
+}
+
+#[tokio::test]
+async fn a_client_that_vanishes_mid_write_is_noticed() {
+    let _watchdog = watchdog(Duration::from_secs(30));
+    let (addr, mut senders) = serve_streams(Some(Duration::from_millis(20)), 4).await;
+    let stream = raw_get(addr).await;
+    let sender = senders.recv().await.unwrap();
+    // Keep-alive writes keep failing once the socket is gone.
+    let stream = stream.into_std().unwrap();
+    stream.shutdown(std::net::Shutdown::Both).unwrap();
+    drop(stream);
+    sender.closed().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_reader_does_not_grow_the_servers_memory() {
+    let _watchdog = watchdog(Duration::from_secs(60));
+    const MESSAGE: usize = 64 * 1024;
+    const CAPACITY: usize = 8;
+    let (addr, mut senders) = serve_streams(None, CAPACITY).await;
+    let mut stream = raw_get(addr).await;
+    let sender = senders.recv().await.unwrap();
+
+    // The producer tries to push 64 MiB at a client that reads nothing.
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let producer = {
+        let accepted = accepted.clone();
+        let sender = sender.clone();
+        tokio::spawn(async move {
+            let data = "x".repeat(MESSAGE - 8);
+            for _ in 0..1024 {
+                if sender.send(Message::new(data.as_str())).await.is_err() {
+                    return;
+                }
+                accepted.fetch_add(1, Ordering::SeqCst);
+            }
+        })
+    };
+    // Wait (boundedly) until the producer is stuck: the count stops moving.
+    let mut last = usize::MAX;
+    let mut still = 0;
+    for _ in 0..400 {
+        tokio::time::sleep(Duration::from_millis(25)).await;
+        let now = accepted.load(Ordering::SeqCst);
+        still = if now == last { still + 1 } else { 0 };
+        last = now;
+        if still == 8 {
+            break;
+        }
+    }
+    assert_eq!(still, 8, "the producer never blocked");
+    assert_eq!(sender.capacity(), 0, "the queue is full");
+    // What the server accepted is the queue plus what the connection and the kernel
+    // buffer: a few MiB, not the 64 MiB the producer wanted to send.
+    let held = last * MESSAGE;
+    assert!(held < 24 * 1024 * 1024, "{held} bytes accepted");
+
+    // The client reads again, and the stream flows: the producer was waiting, not
+    // failing or dropping messages.
+    let mut total = 0usize;
+    let mut buf = vec![0u8; 1 << 16];
+    let reader = async {
+        while total <= held + 2 * CAPACITY * MESSAGE {
+            let n = stream.read(&mut buf).await.unwrap();
+            assert_ne!(n, 0, "the stream ended early");
+            total += n;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(30), reader)
+        .await
+        .unwrap();
+    assert!(accepted.load(Ordering::SeqCst) > last);
+
+    // The client goes away: the producer's next send fails, and it stops.
+    drop(stream);
+    drop(sender);
+    tokio::time::timeout(Duration::from_secs(30), producer)
+        .await
+        .unwrap()
+        .unwrap();
+}
