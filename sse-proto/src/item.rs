@@ -92,7 +92,12 @@ impl<'a> Event<'a> {
     pub fn into_owned(self) -> OwnedEvent {
         let owned = |text: Text<'_>| text.to_string_lossy().into_owned();
         OwnedEvent {
-            event_type: owned(self.event_type()),
+            // The default type is by far the most common: no allocation for it.
+            event_type: if self.event_type.is_empty() {
+                alloc::borrow::Cow::Borrowed(DEFAULT_EVENT_TYPE)
+            } else {
+                alloc::borrow::Cow::Owned(owned(self.event_type()))
+            },
             data: owned(self.data()),
             last_event_id: owned(self.last_event_id()),
         }
@@ -126,8 +131,9 @@ pub enum Diagnostic<'a> {
 #[cfg(feature = "alloc")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub struct OwnedEvent {
-    /// The event type (`"message"` unless the stream set one).
-    pub event_type: alloc::string::String,
+    /// The event type (`"message"` unless the stream set one; that default is
+    /// borrowed, not allocated).
+    pub event_type: alloc::borrow::Cow<'static, str>,
     /// The data.
     pub data: alloc::string::String,
     /// The last event ID at dispatch.

@@ -192,7 +192,7 @@ fn status_200_with_event_stream_opens_and_delivers() {
     assert_eq!(h.messages.len(), 1);
     assert_eq!(
         (
-            h.messages[0].event_type.as_str(),
+            &*h.messages[0].event_type,
             h.messages[0].data.as_str(),
             h.messages[0].last_event_id.as_str()
         ),

@@ -168,7 +168,7 @@ pin_project! {
     /// ]);
     /// let mut events = EventStream::new(chunks);
     /// let event = events.next().await.unwrap()?;
-    /// assert_eq!((event.event_type.as_str(), event.data.as_str()), ("greet", "hello"));
+    /// assert_eq!((&*event.event_type, event.data.as_str()), ("greet", "hello"));
     /// assert_eq!(events.parser().last_event_id(), "1");
     /// assert!(events.next().await.is_none());
     /// # Ok::<(), Box<dyn std::error::Error>>(())

@@ -15,7 +15,7 @@ use tokio_util::io::StreamReader;
 fn outcome(item: OwnedItem) -> Option<Outcome> {
     Some(match item {
         OwnedItem::Event(event) => Outcome::Event {
-            event_type: event.event_type,
+            event_type: event.event_type.into_owned(),
             data: event.data,
             id: event.last_event_id,
         },

@@ -288,7 +288,7 @@ fn output(item: Result<Event, Error>, now: u64) -> Output {
     match item {
         Ok(Event::Open) => Output::Open,
         Ok(Event::Message(event)) => Output::Item(Outcome::Event {
-            event_type: event.event_type,
+            event_type: event.event_type.into_owned(),
             data: event.data,
             id: event.last_event_id,
         }),

@@ -403,6 +403,26 @@ impl Connection {
             .map_or(self.config.reconnection_time, Duration::from_millis)
     }
 
+    /// The reconnection time the stream itself set with its last valid `retry`
+    /// field, in milliseconds; `None` until it sends one (then
+    /// [`reconnection_time`](Connection::reconnection_time) is the configured
+    /// default). This is what `sse decode` reports as `retry`.
+    ///
+    /// ```
+    /// use sse_proto::{Connection, ConnectionConfig, Time};
+    ///
+    /// let mut conn = Connection::new(Time::ZERO, "http://example.com/", ConnectionConfig::new()).unwrap();
+    /// assert_eq!(conn.retry(), None);
+    /// conn.poll_request();
+    /// conn.handle_response(Time::ZERO, 200, [("content-type", "text/event-stream")]);
+    /// let mut chunk: &[u8] = b"retry: 1500\n";
+    /// while conn.handle_body(Time::ZERO, &mut chunk).unwrap().is_some() {}
+    /// assert_eq!(conn.retry(), Some(1500));
+    /// ```
+    pub fn retry(&self) -> Option<u64> {
+        self.parser.retry()
+    }
+
     /// How many consecutive failures there have been (see
     /// [`reset_after`](ConnectionConfig::reset_after)).
     ///
