@@ -664,8 +664,7 @@ impl<S: Storage> Parser<S> {
                     return Ok(self.diagnostic(Out::IdContainsNul(Loc::Chunk(vs, ve))));
                 }
                 self.bufs.id.clear();
-                // Cannot fail: value_limit is within the storage's capacity.
-                let _ = self.bufs.id.try_extend(value);
+                append(&mut self.bufs.id, value, self.value_limit);
                 self.id_pending = true;
                 Ok(None)
             }
@@ -710,14 +709,14 @@ impl<S: Storage> Parser<S> {
             Held::Empty => self.data = Held::Chunk(vs, ve),
             Held::Chunk(a, b) => {
                 self.bufs.data.clear();
-                let _ = self.bufs.data.try_extend(&chunk[a..b]);
-                let _ = self.bufs.data.try_extend(b"\n");
-                let _ = self.bufs.data.try_extend(&chunk[vs..ve]);
+                append(&mut self.bufs.data, &chunk[a..b], self.data_limit);
+                append(&mut self.bufs.data, b"\n", self.data_limit);
+                append(&mut self.bufs.data, &chunk[vs..ve], self.data_limit);
                 self.data = Held::Stored;
             }
             Held::Stored | Held::Streamed => {
-                let _ = self.bufs.data.try_extend(b"\n");
-                let _ = self.bufs.data.try_extend(&chunk[vs..ve]);
+                append(&mut self.bufs.data, b"\n", self.data_limit);
+                append(&mut self.bufs.data, &chunk[vs..ve], self.data_limit);
             }
         }
         self.data_len = new_len;
@@ -812,7 +811,10 @@ impl<S: Storage> Parser<S> {
         }
         self.name_len = end;
         if !self.name_dropped
-            && (end > self.value_limit || self.bufs.line.try_extend(piece).is_err())
+            && (end > self.value_limit || {
+                self.bufs.line.reserve_within(piece.len(), self.value_limit);
+                self.bufs.line.try_extend(piece).is_err()
+            })
         {
             // Too long to report, as in the fast path.
             self.name_dropped = true;
@@ -882,7 +884,7 @@ impl<S: Storage> Parser<S> {
                     };
                     return Err(self.overflow(self.data_limit));
                 }
-                let _ = self.bufs.data.try_extend(b"\n");
+                append(&mut self.bufs.data, b"\n", self.data_limit);
                 self.data_len += 1;
             }
         }
@@ -903,7 +905,7 @@ impl<S: Storage> Parser<S> {
                     };
                     return Err(self.overflow(self.data_limit));
                 }
-                let _ = self.bufs.data.try_extend(piece);
+                append(&mut self.bufs.data, piece, self.data_limit);
                 self.data_len += piece.len();
             }
             Field::Event | Field::Id | Field::Retry | Field::Comment => {
@@ -920,7 +922,7 @@ impl<S: Storage> Parser<S> {
                     }
                     return Err(self.overflow(self.value_limit));
                 }
-                let _ = self.bufs.line.try_extend(piece);
+                append(&mut self.bufs.line, piece, self.value_limit);
             }
             Field::Ignore => {}
         }
@@ -1102,12 +1104,12 @@ impl<S: Storage> Parser<S> {
     fn spill(&mut self, chunk: &[u8]) {
         if let Held::Chunk(a, b) = self.data {
             self.bufs.data.clear();
-            let _ = self.bufs.data.try_extend(&chunk[a..b]);
+            append(&mut self.bufs.data, &chunk[a..b], self.data_limit);
             self.data = Held::Stored;
         }
         if let Held::Chunk(a, b) = self.event_type {
             self.bufs.event_type.clear();
-            let _ = self.bufs.event_type.try_extend(&chunk[a..b]);
+            append(&mut self.bufs.event_type, &chunk[a..b], self.value_limit);
             self.event_type = Held::Stored;
         }
     }
@@ -1175,6 +1177,15 @@ impl<S: Storage> Feed<'_, '_, S> {
     pub fn remaining(&self) -> &[u8] {
         self.input
     }
+}
+
+/// Appends to a buffer the parser holds to `limit` bytes, growing it no further than
+/// that. The caller has checked the limit, which is within the storage's capacity, so
+/// the append cannot fail.
+#[inline]
+fn append<S: Storage>(storage: &mut S, bytes: &[u8], limit: usize) {
+    storage.reserve_within(bytes.len(), limit);
+    let _ = storage.try_extend(bytes);
 }
 
 /// Whether a line is a `data` field.
