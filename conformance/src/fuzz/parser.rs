@@ -1,8 +1,9 @@
 //! The parser under hostile input: a differential check.
 //!
 //! One input ([`Case`]) is a configuration, a chunking and a stream. The stream goes
-//! through a growable [`Parser`] whole and in the chunks, and, when the case asks, a
-//! [`Parser::from_slice`] parser the same two ways. Then:
+//! through a growable [`Parser`] whole and in the chunks, through an
+//! [`EventReader`](sse_proto::EventReader) reading the chunks, and, when the case
+//! asks, a [`Parser::from_slice`] parser whole and in the chunks. Then:
 //!
 //! - nothing panics, and no call loops: `parse` returns `Ok(None)` only with the
 //!   chunk used up, and each chunk yields a bounded number of items;
@@ -128,6 +129,9 @@ impl<'a> Case<'a> {
         let whole = run(&mut parser, &[self.stream], limits);
         let split = run(&mut Parser::with_config(config), &chunks, limits);
         self.same("the stream whole", &whole, "in chunks", &split);
+        let mut read = run_reader(config, &chunks, limits);
+        read.discarded = whole.discarded; // EventReader keeps that to itself
+        self.same("the stream whole", &whole, "through EventReader", &read);
 
         if !whole.hit_a_limit() {
             self.matches_reference(&whole);
@@ -432,6 +436,48 @@ fn run<S: Storage>(parser: &mut Parser<S>, chunks: &[&[u8]], limits: Limits) -> 
         discarded,
         last_event_id: Bytes(parser.last_event_id().as_bytes().to_vec()),
         retry: parser.retry(),
+    }
+}
+
+/// Feeds `chunks` to an [`EventReader`](sse_proto::EventReader), one per `read`.
+fn run_reader(config: Config, chunks: &[&[u8]], limits: Limits) -> Trace {
+    struct Chunks<'a>(std::slice::Iter<'a, &'a [u8]>);
+    impl std::io::Read for Chunks<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            // An empty read is the end of the stream: skip empty chunks.
+            let Some(chunk) = self.0.by_ref().find(|c| !c.is_empty()) else {
+                return Ok(0);
+            };
+            assert!(
+                chunk.len() <= buf.len(),
+                "chunks are shorter than the buffer"
+            );
+            buf[..chunk.len()].copy_from_slice(chunk);
+            Ok(chunk.len())
+        }
+    }
+    let mut reader = sse_proto::EventReader::with_config(Chunks(chunks.iter()), config);
+    let mut items: Vec<Seen> = Vec::new();
+    let budget = 2 * chunks.iter().map(|c| c.len()).sum::<usize>() + 2 * chunks.len() + 2;
+    loop {
+        let seen = match reader.next_item() {
+            Ok(None) => break,
+            Ok(Some(item)) => owned(item),
+            Err(sse_proto::ReadError::Limit(e)) => Seen::Error(e),
+            Err(e) => panic!("EventReader: {e}"),
+        };
+        assert!(items.len() < budget, "EventReader loops");
+        check_item(&seen, reader.parser(), &config, limits);
+        match (items.last_mut(), seen) {
+            (Some(Seen::Data(merged)), Seen::Data(piece)) => merged.0.extend(piece.0),
+            (_, seen) => items.push(seen),
+        }
+    }
+    Trace {
+        items,
+        discarded: false,
+        last_event_id: Bytes(reader.parser().last_event_id().as_bytes().to_vec()),
+        retry: reader.parser().retry(),
     }
 }
 
