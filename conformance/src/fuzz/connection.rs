@@ -350,6 +350,7 @@ struct Driver {
     activity: Time,
     idle: Option<Duration>,
     min_reconnection: Duration,
+    max_retries: Option<u32>,
     /// The ops so far, for failure messages.
     log: Vec<String>,
 }
@@ -398,9 +399,22 @@ impl Driver {
                             "reconnecting at {at:?}, before now + the reconnection time {floor:?}"
                         )
                     });
+                    let failures = self.conn.failures();
+                    self.ensure(self.max_retries.is_none_or(|max| failures <= max), || {
+                        format!("reconnecting after {failures} failures")
+                    });
                     self.model = Model::Waiting(at);
                 }
-                ConnectionEvent::Failed { .. } => self.model = Model::Closed,
+                ConnectionEvent::Failed {
+                    retries_exhausted, ..
+                } => {
+                    let failures = self.conn.failures();
+                    self.ensure(
+                        !retries_exhausted || self.max_retries.is_some_and(|max| failures > max),
+                        || format!("retries exhausted after {failures} failures"),
+                    );
+                    self.model = Model::Closed;
+                }
                 other => self.fail(&format!("an event this check does not know: {other:?}")),
             }
         }
@@ -694,6 +708,7 @@ impl Case {
         let bad_id = breaks_a_line(config.last_event_id.as_bytes());
         let idle = config.idle_timeout;
         let min_reconnection = config.min_reconnection_time;
+        let max_retries = config.max_retries;
         let conn = match Connection::new(now, url, config) {
             Ok(conn) => conn,
             Err(_) => return,
@@ -706,6 +721,7 @@ impl Case {
             activity: now,
             idle,
             min_reconnection,
+            max_retries,
             log: Vec::new(),
         };
         driver.check_state();
