@@ -79,15 +79,17 @@ pub enum Policy {
     Statuses(Vec<u16>),
 }
 
-/// The connection's settings; durations in milliseconds.
+/// The connection's settings; durations in milliseconds unless noted.
 #[derive(Debug, Clone, Arbitrary)]
 pub struct Settings {
     method: Option<Text>,
     headers: Vec<(RequestHeader, Text)>,
     body: Option<Vec<u8>>,
     last_event_id: Option<Text>,
-    reconnection_time: Option<u16>,
-    min_reconnection_time: Option<u16>,
+    /// In microseconds.
+    reconnection_time: Option<u32>,
+    /// In microseconds.
+    min_reconnection_time: Option<u32>,
     max_redirects: Option<u8>,
     backoff: Option<BackoffSettings>,
     reset_after: Option<u16>,
@@ -126,11 +128,12 @@ impl Settings {
         if let Some(id) = &self.last_event_id {
             config = config.last_event_id(id.0.as_str());
         }
+        let us = |us: u32| Duration::from_micros(u64::from(us));
         if let Some(t) = self.reconnection_time {
-            config = config.reconnection_time(ms(t));
+            config = config.reconnection_time(us(t));
         }
         if let Some(t) = self.min_reconnection_time {
-            config = config.min_reconnection_time(ms(t));
+            config = config.min_reconnection_time(us(t));
         }
         if let Some(max) = self.max_redirects {
             config = config.max_redirects(u32::from(max % 8));
@@ -749,7 +752,7 @@ mod tests {
             headers: vec![(RequestHeader::Authorization, Text("Bearer t".into()))],
             body: None,
             last_event_id: Some(Text("5".into())),
-            reconnection_time: Some(100),
+            reconnection_time: Some(100_000),
             min_reconnection_time: Some(0),
             max_redirects: Some(2),
             backoff: None,
