@@ -501,7 +501,6 @@ impl Driver {
         let again = self.conn.poll_request().is_some();
         self.ensure(!again, || "the same request handed out twice".into());
         self.model = Model::Awaiting;
-        // The idle timer runs from the request.
     }
 
     fn body(&mut self, pieces: &[Piece]) {

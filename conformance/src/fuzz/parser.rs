@@ -14,7 +14,7 @@
 //!   comment over its limit, no line break where none can be, errors only with the
 //!   limit in force, comments, pieces and diagnostics only when asked for;
 //! - a run without limit errors is exactly what the naive
-//!   [`reference`](crate::reference) parser says;
+//!   [`reference`](mod@crate::reference) parser says;
 //! - the fixed-buffer parser, when it hits no limit, says exactly what the growable
 //!   one says;
 //! - after `finish`, the parser reads a second stream exactly as a new parser that
