@@ -26,6 +26,7 @@ use serde_json::Value;
 use sse_proto::{Config, Item, Parser};
 
 pub mod connection;
+pub mod fuzz;
 pub mod reference;
 
 /// Inputs up to this many bytes are split at every point; longer ones at a sample.

@@ -188,3 +188,101 @@ fn memory_does_not_grow_with_input_size() {
         assert!(peak < 16 << 20, "peak RSS {peak} bytes for 64 MiB of input");
     }
 }
+
+/// Pipes `head`, then `body` over and over until `total` bytes of it went in, then
+/// `tail` into `sse decode ARGS`, generating the input on the fly. Once a stdout line
+/// contains `marker` (so all the input has been read), takes the process's peak
+/// resident size; then closes stdin. Returns (peak RSS, stdout, stderr, success).
+fn decode_generated(
+    args: &[&str],
+    head: &'static [u8],
+    body: Vec<u8>,
+    total: usize,
+    tail: &'static [u8],
+    marker: &str,
+) -> (Option<usize>, String, String, bool) {
+    use std::io::BufRead;
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sse"))
+        .arg("decode")
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || {
+        stdin.write_all(head).unwrap();
+        let mut sent = 0;
+        while sent < total {
+            let n = body.len().min(total - sent);
+            stdin.write_all(&body[..n]).unwrap();
+            sent += n;
+        }
+        stdin.write_all(tail).unwrap();
+        stdin
+    });
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut text = String::new();
+    while !text.contains(marker) {
+        let n = stdout.read_line(&mut text).unwrap();
+        assert_ne!(n, 0, "output ended early: {text}");
+    }
+    let peak = peak_rss(child.id());
+    drop(writer.join().unwrap());
+    stdout.read_to_string(&mut text).unwrap();
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    let success = child.wait().unwrap().success();
+    (peak, text, stderr, success)
+}
+
+#[test]
+fn a_gigabyte_without_an_end_stays_within_twice_the_limit() {
+    const LIMIT: usize = 16 << 20;
+    let limit = LIMIT.to_string();
+    let args = ["--max-event-size", limit.as_str()];
+    let line = b"data: 0123456789abcdef0123456789abcdef0123456789abcdef012345678\n".repeat(1024);
+    for (what, head, body) in [
+        // One data line of a gigabyte, no line end.
+        ("a 1 GiB line", &b"data: "[..], vec![b'x'; 64 << 10]),
+        // One event of a gigabyte of data lines, no blank line.
+        ("a 1 GiB event", b"", line),
+    ] {
+        let (peak, out, err, ok) = decode_generated(
+            &args,
+            head,
+            body,
+            1 << 30,
+            b"\n\ndata: after\n\n",
+            "\"after\"",
+        );
+        assert!(
+            !ok,
+            "{what}: the exit status must say an event was too large"
+        );
+        assert!(
+            err.contains(&format!("larger than the limit of {LIMIT} bytes")),
+            "{what}: {err}"
+        );
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines.len(), 2, "{what}: {out}");
+        assert!(lines[0].contains("\"data\": \"after\""), "{what}: {out}");
+        if let Some(peak) = peak {
+            eprintln!(
+                "{what}: peak RSS {peak} bytes ({:.2} x the {LIMIT}-byte limit)",
+                peak as f64 / LIMIT as f64
+            );
+            assert!(
+                peak <= 2 * LIMIT,
+                "{what}: peak RSS {peak} bytes with a limit of {LIMIT}"
+            );
+        }
+    }
+}

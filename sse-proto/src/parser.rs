@@ -707,8 +707,7 @@ impl<S: Storage> Parser<S> {
                     return Ok(self.diagnostic(Out::IdContainsNul(Loc::Chunk(vs, ve))));
                 }
                 self.bufs.id.clear();
-                // Cannot fail: value_limit is within the storage's capacity.
-                let _ = self.bufs.id.try_extend(value);
+                append(&mut self.bufs.id, value, self.value_limit);
                 self.id_pending = true;
                 Ok(None)
             }
@@ -753,14 +752,14 @@ impl<S: Storage> Parser<S> {
             Held::Empty => self.data = Held::Chunk(vs, ve),
             Held::Chunk(a, b) => {
                 self.bufs.data.clear();
-                let _ = self.bufs.data.try_extend(&chunk[a..b]);
-                let _ = self.bufs.data.try_extend(b"\n");
-                let _ = self.bufs.data.try_extend(&chunk[vs..ve]);
+                append(&mut self.bufs.data, &chunk[a..b], self.data_limit);
+                append(&mut self.bufs.data, b"\n", self.data_limit);
+                append(&mut self.bufs.data, &chunk[vs..ve], self.data_limit);
                 self.data = Held::Stored;
             }
             Held::Stored | Held::Streamed => {
-                let _ = self.bufs.data.try_extend(b"\n");
-                let _ = self.bufs.data.try_extend(&chunk[vs..ve]);
+                append(&mut self.bufs.data, b"\n", self.data_limit);
+                append(&mut self.bufs.data, &chunk[vs..ve], self.data_limit);
             }
         }
         self.data_len = new_len;
@@ -855,7 +854,10 @@ impl<S: Storage> Parser<S> {
         }
         self.name_len = end;
         if !self.name_dropped
-            && (end > self.value_limit || self.bufs.line.try_extend(piece).is_err())
+            && (end > self.value_limit || {
+                self.bufs.line.reserve_within(piece.len(), self.value_limit);
+                self.bufs.line.try_extend(piece).is_err()
+            })
         {
             // Too long to report, as in the fast path.
             self.name_dropped = true;
@@ -925,7 +927,7 @@ impl<S: Storage> Parser<S> {
                     };
                     return Err(self.overflow(self.data_limit));
                 }
-                let _ = self.bufs.data.try_extend(b"\n");
+                append(&mut self.bufs.data, b"\n", self.data_limit);
                 self.data_len += 1;
             }
         }
@@ -946,7 +948,7 @@ impl<S: Storage> Parser<S> {
                     };
                     return Err(self.overflow(self.data_limit));
                 }
-                let _ = self.bufs.data.try_extend(piece);
+                append(&mut self.bufs.data, piece, self.data_limit);
                 self.data_len += piece.len();
             }
             Field::Event | Field::Id | Field::Retry | Field::Comment => {
@@ -963,7 +965,7 @@ impl<S: Storage> Parser<S> {
                     }
                     return Err(self.overflow(self.value_limit));
                 }
-                let _ = self.bufs.line.try_extend(piece);
+                append(&mut self.bufs.line, piece, self.value_limit);
             }
             Field::Ignore => {}
         }
@@ -1145,12 +1147,12 @@ impl<S: Storage> Parser<S> {
     fn spill(&mut self, chunk: &[u8]) {
         if let Held::Chunk(a, b) = self.data {
             self.bufs.data.clear();
-            let _ = self.bufs.data.try_extend(&chunk[a..b]);
+            append(&mut self.bufs.data, &chunk[a..b], self.data_limit);
             self.data = Held::Stored;
         }
         if let Held::Chunk(a, b) = self.event_type {
             self.bufs.event_type.clear();
-            let _ = self.bufs.event_type.try_extend(&chunk[a..b]);
+            append(&mut self.bufs.event_type, &chunk[a..b], self.value_limit);
             self.event_type = Held::Stored;
         }
     }
@@ -1218,6 +1220,15 @@ impl<S: Storage> Feed<'_, '_, S> {
     pub fn remaining(&self) -> &[u8] {
         self.input
     }
+}
+
+/// Appends to a buffer the parser holds to `limit` bytes, growing it no further than
+/// that. The caller has checked the limit, which is within the storage's capacity, so
+/// the append cannot fail.
+#[inline]
+fn append<S: Storage>(storage: &mut S, bytes: &[u8], limit: usize) {
+    storage.reserve_within(bytes.len(), limit);
+    let _ = storage.try_extend(bytes);
 }
 
 /// Whether a line is a `data` field.

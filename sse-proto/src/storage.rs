@@ -22,6 +22,24 @@ pub trait Storage {
     fn try_extend(&mut self, bytes: &[u8]) -> Result<(), CapacityError>;
     /// The most bytes this storage can ever hold (`usize::MAX` for a growable one).
     fn capacity_limit(&self) -> usize;
+    /// Makes room for `additional` more bytes, for a storage that grows. Like
+    /// `Vec::reserve` it rounds the growth up, so that appending stays cheap, but
+    /// never past `limit` bytes in all (unless the bytes held plus `additional` are
+    /// more): the parser calls it with the limit it holds the buffer to, so a buffer
+    /// never takes twice the memory of the most it may hold. The default does nothing,
+    /// which suits a fixed-capacity storage.
+    ///
+    /// ```
+    /// use sse_proto::Storage;
+    ///
+    /// let mut buf = vec![0u8; 600];
+    /// // Doubling would make room for 1200 bytes; the limit caps it at 1000.
+    /// buf.reserve_within(1, 1000);
+    /// assert_eq!(buf.capacity(), 1000);
+    /// ```
+    fn reserve_within(&mut self, additional: usize, limit: usize) {
+        let _ = (additional, limit);
+    }
     /// The number of bytes held.
     fn len(&self) -> usize {
         self.as_bytes().len()
@@ -63,6 +81,22 @@ impl Storage for alloc::vec::Vec<u8> {
     fn capacity_limit(&self) -> usize {
         usize::MAX
     }
+    #[inline]
+    fn reserve_within(&mut self, additional: usize, limit: usize) {
+        let needed = self.len().saturating_add(additional);
+        if needed > self.capacity() {
+            grow_within(self, needed, limit);
+        }
+    }
+}
+
+/// Grows `vec` to hold `needed` bytes: doubling, as `Vec` grows, but capped at
+/// `limit`. Rare (a buffer reaches its steady size once), so kept out of line.
+#[cfg(feature = "alloc")]
+#[cold]
+fn grow_within(vec: &mut alloc::vec::Vec<u8>, needed: usize, limit: usize) {
+    let target = vec.capacity().saturating_mul(2).min(limit).max(needed);
+    vec.reserve_exact(target - vec.len());
 }
 
 /// A [`Storage`] over a region of a caller's buffer: no allocation, fixed capacity.

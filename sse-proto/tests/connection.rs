@@ -747,6 +747,29 @@ fn retry_zero_with_backoff_still_grows() {
     assert_eq!(peer.gaps(), [111, 211, 411, 811, 1611]);
 }
 
+/// Found by the `connection` fuzz target: a configured reconnection time with a
+/// fraction of a millisecond was rounded down when a backoff was on, so the
+/// connection reconnected up to 1 ms sooner than the reconnection time.
+#[test]
+fn backoff_never_waits_less_than_a_sub_millisecond_reconnection_time() {
+    let time = Duration::from_micros(75_956_223);
+    let config = ConnectionConfig::new()
+        .reconnection_time(time)
+        .backoff(Backoff::new().jitter_percent(0));
+    let mut conn = Connection::new(ms(0), "http://example.com/", config).unwrap();
+    conn.poll_request().unwrap();
+    conn.handle_error(ms(5));
+    let at = ms(5) + time;
+    assert_eq!(
+        conn.poll_event(),
+        Some(ConnectionEvent::Reconnecting {
+            error: ConnectionError::Network,
+            at
+        })
+    );
+    assert_eq!(conn.poll_timeout(), Some(at));
+}
+
 #[test]
 fn max_retries_triggers_against_a_server_that_accepts_and_hangs_up() {
     let mut peer = Peer::new(ConnectionConfig::new().max_retries(3));

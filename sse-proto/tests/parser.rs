@@ -327,3 +327,116 @@ fn seeded_last_event_id_is_used_until_the_stream_sets_one() {
         ["event message:a:41", "event message:b:42"]
     );
 }
+
+/// Runs `input` whole, one byte at a time and in chunks of several sizes; every way
+/// must give `expected`.
+fn assert_in_every_chunking(config: Config, input: &[u8], expected: &[&str]) {
+    for size in [input.len().max(1), 1, 2, 3, 7, 64] {
+        let chunks: Vec<&[u8]> = input.chunks(size).collect();
+        let mut parser = Parser::with_config(config);
+        assert_eq!(
+            items(&mut parser, &chunks),
+            expected,
+            "{}-byte chunks of \"{}\"",
+            size,
+            input.escape_ascii()
+        );
+    }
+}
+
+const TOO_LARGE_8: &str = "error event larger than the limit of 8 bytes; skipped to the next event";
+
+#[test]
+fn resync_after_a_limit_in_a_crlf_stream() {
+    let config = Config::new().max_event_size(8);
+    assert_in_every_chunking(
+        config,
+        b"id: 1\r\ndata: ok\r\n\r\nid: 2\r\ndata: far too long\r\ndata: x\r\n\r\nevent: e\r\ndata: next\r\n\r\n",
+        &[
+            "event message:ok:1",
+            TOO_LARGE_8,
+            // The skipped block's id was not committed.
+            "event e:next:1",
+        ],
+    );
+    // Lone CRs, and a CRLF whose halves a chunk boundary may split.
+    assert_in_every_chunking(
+        config,
+        b"data: far too long\rdata: x\r\rdata: a\r\n\r\ndata: b\r\r",
+        &[TOO_LARGE_8, "event message:a:", "event message:b:"],
+    );
+}
+
+#[test]
+fn resync_after_a_limit_hit_across_many_chunks() {
+    // The data grows past the limit over many lines and chunks; one error, then the
+    // rest of the block is skipped however it is cut.
+    let config = Config::new().max_event_size(64);
+    let mut input = b"data: before\n\n".to_vec();
+    for _ in 0..40 {
+        input.extend_from_slice(b"data: 0123456789\n");
+    }
+    input.extend_from_slice(b"retry: 5\nid: 9\n\ndata: after\n\n");
+    assert_in_every_chunking(
+        config,
+        &input,
+        &[
+            "event message:before:",
+            "error event larger than the limit of 64 bytes; skipped to the next event",
+            "event message:after:",
+        ],
+    );
+}
+
+#[test]
+fn comments_after_resync_are_reported_and_those_skipped_are_not() {
+    let config = Config::new().max_event_size(8).comments(true);
+    assert_in_every_chunking(
+        config,
+        b": first\ndata: far too long\n: inside\n\n: after\ndata: ok\n\n",
+        &[
+            "Comment(\"first\")",
+            TOO_LARGE_8,
+            // ": inside" fits the limit, but it is in the block being skipped.
+            "Comment(\"after\")",
+            "event message:ok:",
+        ],
+    );
+}
+
+#[test]
+fn resync_when_the_blank_line_follows_the_overflow_at_once() {
+    let config = Config::new().max_event_size(4);
+    // The line that overflows is the block's last; the very next line is blank.
+    assert_in_every_chunking(
+        config,
+        b"data: 12345\n\ndata: 1\n\nevent: toolong\n\ndata: 2\n\n",
+        &[
+            "error event larger than the limit of 4 bytes; skipped to the next event",
+            "event message:1:",
+            "error event larger than the limit of 4 bytes; skipped to the next event",
+            "event message:2:",
+        ],
+    );
+    // An overflow then the end of the stream: nothing pending survives it.
+    let mut parser = Parser::with_config(config);
+    items(&mut parser, &[b"data: 12345\ndata"]);
+    assert!(parser.finish());
+    assert_eq!(items(&mut parser, &[b"data: 3\n\n"]), ["event message:3:"]);
+}
+
+#[test]
+fn fixed_buffer_parser_resyncs_in_every_chunking() {
+    let input = b"data: 0123456789\ndata: 0123456789\n\nid: 1\ndata: fits\n\n";
+    let expected = [
+        "error event larger than the limit of 16 bytes; skipped to the next event",
+        "event message:fits:1",
+    ];
+    for size in [input.len(), 1, 2, 5] {
+        // 64 bytes: four 8-byte value regions, 32 bytes for data; the limit is lower.
+        let mut memory = [0u8; 64];
+        let mut parser = Parser::from_slice(Config::new().max_event_size(16), &mut memory);
+        let chunks: Vec<&[u8]> = input.chunks(size).collect();
+        assert_eq!(items(&mut parser, &chunks), expected, "{size}-byte chunks");
+    }
+}

@@ -307,7 +307,8 @@ impl Default for ConnectionConfig {
 /// 1. `base` = the reconnection time (the stream's `retry`, or the configured one),
 ///    at least [`ConnectionConfig::min_reconnection_time`];
 /// 2. `delay` = `base` × (`multiplier_percent` / 100)<sup>`n`−1</sup>, computed in
-///    whole milliseconds, at most `cap` = the larger of `max_delay` and `base`;
+///    whole milliseconds (but never rounded below `base`), at most `cap` = the larger
+///    of `max_delay` and `base`;
 /// 3. plus a jitter drawn uniformly from 0 to `delay` × `jitter_percent` / 100
 ///    (whole milliseconds), the total again at most `cap`.
 ///
@@ -427,6 +428,7 @@ impl Backoff {
     /// assert_eq!(ms, [1000, 2000, 4000, 4000, 4000]);
     /// ```
     pub fn delay(&self, base: Duration, failures: u32, rng: &mut u64) -> Duration {
+        let exact = base;
         let base = millis(base);
         let cap = millis(self.max_delay).max(base);
         let multiplier = u128::from(self.multiplier_percent.max(100));
@@ -445,7 +447,8 @@ impl Backoff {
             let draw = splitmix64(rng) % span.saturating_add(1);
             delay = delay.saturating_add(draw).min(cap);
         }
-        Duration::from_millis(delay)
+        // Whole milliseconds round a base with a fraction of one down: never below it.
+        Duration::from_millis(delay).max(exact)
     }
 }
 
@@ -680,6 +683,23 @@ mod tests {
             backoff.delay(Duration::from_secs(5), 3, &mut 0),
             Duration::from_secs(5)
         );
+    }
+
+    /// Found by the `connection` fuzz target: with a reconnection time of
+    /// 75.956223 s the backoff waited 75.956 s, shorter than the reconnection time.
+    #[test]
+    fn a_base_with_a_fraction_of_a_millisecond_is_not_rounded_below() {
+        let backoff = Backoff::new()
+            .jitter_percent(0)
+            .max_delay(Duration::from_secs(600));
+        let base = Duration::from_micros(75_956_223);
+        assert_eq!(backoff.delay(base, 1, &mut 0), base);
+        assert_eq!(
+            backoff.delay(base, 2, &mut 0),
+            Duration::from_millis(151_912)
+        );
+        let base = Duration::from_micros(1500);
+        assert!(Backoff::new().delay(base, 1, &mut 7) >= base);
     }
 
     #[test]
