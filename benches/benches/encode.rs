@@ -25,8 +25,9 @@ fn encode(c: &mut Criterion) {
         let mut group = c.benchmark_group(format!("encode/{}", corpus.name));
         group.throughput(Throughput::Bytes(corpus.reference.len() as u64));
         group.sample_size(20);
-        group.warm_up_time(Duration::from_millis(500));
-        group.measurement_time(Duration::from_secs(3));
+        let quick = std::env::var_os("SSE_BENCH_QUICK").is_some_and(|v| v != "0");
+        group.warm_up_time(Duration::from_millis(if quick { 50 } else { 500 }));
+        group.measurement_time(Duration::from_millis(if quick { 250 } else { 3000 }));
         for contender in contenders() {
             let mut out = Output::new(&corpus);
             // Check the output before timing: a number from wrong bytes is worthless.

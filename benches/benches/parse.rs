@@ -3,7 +3,8 @@
 //! chunks and in 1460-byte chunks (one TCP segment).
 //!
 //! `cargo bench -p sse-benches` runs it all (16 MiB corpora; `SSE_BENCH_MIB` changes
-//! that); `cargo bench -p sse-benches -- --quick` is the short mode;
+//! that); `SSE_BENCH_QUICK=1 cargo bench -p sse-benches` is the short mode (about a
+//! minute);
 //! `cargo bench -p sse-benches -- --test` runs each case once on small corpora and
 //! checks every contender's output, as CI does.
 
@@ -20,9 +21,27 @@ fn test_mode() -> bool {
     std::env::args().any(|a| a == "--test")
 }
 
+/// `SSE_BENCH_QUICK=1`: the short mode, about a minute: 1 MiB corpora, brief
+/// warm-up and measurement.
+fn quick() -> bool {
+    std::env::var_os("SSE_BENCH_QUICK").is_some_and(|v| v != "0")
+}
+
+/// How long criterion warms up and measures each case.
+fn timing() -> (Duration, Duration) {
+    if quick() {
+        (Duration::from_millis(50), Duration::from_millis(250))
+    } else {
+        (Duration::from_millis(300), Duration::from_secs(2))
+    }
+}
+
 fn corpus_size() -> usize {
     if test_mode() {
         return 256 * 1024;
+    }
+    if quick() {
+        return MIB;
     }
     std::env::var("SSE_BENCH_MIB")
         .ok()
@@ -44,8 +63,8 @@ fn parse(c: &mut Criterion) {
             let mut group = c.benchmark_group(format!("parse/{}/{}", corpus.name, chunk));
             group.throughput(Throughput::Bytes(corpus.bytes.len() as u64));
             group.sample_size(10);
-            group.warm_up_time(Duration::from_millis(300));
-            group.measurement_time(Duration::from_secs(2));
+            group.warm_up_time(timing().0);
+            group.measurement_time(timing().1);
             for contender in &all {
                 if too_slow(contender.name, &corpus, chunk) {
                     continue;
@@ -87,7 +106,8 @@ fn linear(c: &mut Criterion) {
     let mut group = c.benchmark_group("linear/1MiB-line");
     group.throughput(Throughput::Bytes(input.len() as u64));
     group.sample_size(10);
-    group.measurement_time(Duration::from_secs(2));
+    group.warm_up_time(timing().0);
+    group.measurement_time(timing().1);
     group.bench_function("whole", |b| b.iter(|| run(black_box(input.len()))));
     group.bench_function("1-byte chunks", |b| b.iter(|| run(black_box(1))));
     group.finish();
