@@ -45,12 +45,13 @@
 //!
 //! # Speed
 //!
-//! Measuring scans the data once with `memchr2` and, only if that finds a line end,
-//! counts CRs and LFs with `memchr`'s vectorised counting. Data without line ends (the
-//! common case) is then written with one copy, so encoding it costs one scan and one
-//! copy, close to the speed of a memory copy. Data with line ends is written line by
-//! line, one `memchr2` search per line. Short values are scanned with a plain loop, which beats
-//! `memchr`'s setup below [`SHORT`] bytes.
+//! Every value is first checked for a byte below 0x0E (CR, LF and NUL are all below
+//! it) with a branch-free minimum over its bytes, which compiles to SIMD on 16 bytes
+//! or more and to two word-sized bit tricks below that. Values without one (nearly
+//! all: JSON, for one, escapes control characters) are then known to have no line end
+//! and no NUL, so the data is written as one line with one copy. Only a value that has
+//! such a byte (a line end, a NUL, or say a tab) is searched exactly with `memchr`,
+//! and only data with line ends is written line by line.
 
 use core::fmt;
 use core::time::Duration;
@@ -463,9 +464,9 @@ pub trait Encode: private::Sealed {
         let Some(buf) = buf.get_mut(..len) else {
             return Err(EncodeError::InsufficientSize { required_size: len });
         };
-        let mut sink = SliceSink { buf, pos: 0 };
+        let mut sink = SliceSink(buf);
         parts.write(&mut sink);
-        debug_assert_eq!(sink.pos, len);
+        debug_assert!(sink.0.is_empty());
         Ok(len)
     }
 
@@ -602,49 +603,54 @@ pub struct Parts<'a> {
 }
 
 impl Parts<'_> {
+    // `validate`, `measure` and `write` are small once their rare cases (line ends,
+    // comments, retry) are calls, and inlining them into each `Encode` method lets the
+    // compiler keep the fields in registers and drop the checks for absent ones.
+
+    #[inline(always)]
     fn validate(&self) -> Result<(), EncodeError> {
         if let Some(event) = self.event {
-            if let Some(index) = find_line_end(event) {
-                return Err(EncodeError::LineBreakInEvent { index });
+            if has_low_byte(event) {
+                if let Some(index) = find_line_end(event) {
+                    return Err(EncodeError::LineBreakInEvent { index });
+                }
             }
         }
         if let Some(id) = self.id {
-            let found = if id.len() < SHORT {
-                id.iter().position(|&b| matches!(b, b'\r' | b'\n' | 0))
-            } else {
-                memchr3(b'\r', b'\n', 0, id)
-            };
-            if let Some(index) = found {
-                return Err(if id[index] == 0 {
-                    EncodeError::NulInId { index }
-                } else {
-                    EncodeError::LineBreakInId { index }
-                });
+            if has_low_byte(id) {
+                check_id(id)?;
             }
         }
         Ok(())
     }
 
     /// The length [`write`](Parts::write) will write, worked out without writing.
+    #[inline(always)]
     fn measure(&mut self) -> usize {
         // The blank line.
         let mut count = Count(1);
         if let Some(comment) = self.comment {
-            comment_lines(&mut count, comment);
+            count.add(comment_len(comment));
         }
-        for (prefix, value) in [(EVENT, self.event), (ID, self.id)] {
-            if let Some(value) = value {
-                count.add(prefix.len() + 1);
-                count.add(value.len());
-            }
+        if let Some(event) = self.event {
+            count.add(EVENT.len() + 1);
+            count.add(event.len());
+        }
+        if let Some(id) = self.id {
+            count.add(ID.len() + 1);
+            count.add(id.len());
         }
         if let Some(ms) = self.retry {
-            count.add(RETRY.len() + decimal(ms, &mut [0; 20]).len() + 1);
+            count.add(retry_len(ms));
         }
         if let Some(data) = self.data {
             // One `data: ` and LF per line, in place of the line ends.
-            let (lines, ends) = line_stats(data);
-            self.data_is_one_line = lines == 1;
+            self.data_is_one_line = !has_low_byte(data);
+            let (lines, ends) = if self.data_is_one_line {
+                (1, 0)
+            } else {
+                line_stats(data)
+            };
             count.add(lines.saturating_mul(DATA.len() + 1));
             count.add(data.len() - ends);
         }
@@ -653,6 +659,7 @@ impl Parts<'_> {
 
     /// Writes the block, [`measure`](Parts::measure) bytes (the tests check that the
     /// two agree for every rule and for arbitrary input).
+    #[inline(always)]
     fn write<S: Sink>(&self, sink: &mut S) {
         if let Some(comment) = self.comment {
             comment_lines(sink, comment);
@@ -668,14 +675,48 @@ impl Parts<'_> {
         }
         if let Some(data) = self.data {
             if self.data_is_one_line {
-                field(sink, DATA, data);
-            } else {
-                for_each_line(data, |line| field(sink, DATA, line));
+                sink.put(DATA);
+                sink.put(data);
+                // The line's end and the blank line.
+                sink.put(b"\n\n");
+                return;
             }
+            data_lines(sink, data);
         }
         // "If the line is empty (a blank line): Dispatch the event."
         sink.put(b"\n");
     }
+}
+
+/// The first CR, LF or NUL in an ID, as an error.
+#[cold]
+#[inline(never)]
+fn check_id(id: &[u8]) -> Result<(), EncodeError> {
+    match memchr3(b'\r', b'\n', 0, id) {
+        Some(index) if id[index] == 0 => Err(EncodeError::NulInId { index }),
+        Some(index) => Err(EncodeError::LineBreakInId { index }),
+        None => Ok(()),
+    }
+}
+
+/// The length of a comment's lines.
+#[inline(never)]
+fn comment_len(comment: &[u8]) -> usize {
+    let mut count = Count(0);
+    comment_lines(&mut count, comment);
+    count.0
+}
+
+/// The length of a `retry` line.
+#[inline(never)]
+fn retry_len(ms: u64) -> usize {
+    RETRY.len() + decimal(ms, &mut [0; 20]).len() + 1
+}
+
+/// Writes data with line ends as one `data` line per line.
+#[inline(never)]
+fn data_lines<S: Sink>(sink: &mut S, data: &[u8]) {
+    for_each_line(data, |line| field(sink, DATA, line));
 }
 
 const EVENT: &[u8] = b"event: ";
@@ -715,6 +756,75 @@ fn find_line_end(bytes: &[u8]) -> Option<usize> {
     }
 }
 
+/// Bytes below this may be a line end or NUL: CR (13) is the highest of the three.
+const LOW: u8 = b'\r' + 1;
+
+/// Whether `bytes` has a byte below [`LOW`], that is, whether it may contain a CR, LF
+/// or NUL. `false` proves it contains none, which is the common case, so the exact
+/// searches only run on the rare values that have a control character.
+///
+/// This is a branch-free minimum over the bytes, which the compiler turns into SIMD
+/// (`pminub`, 16 bytes at a time, 64 per loop) on 16 bytes or more; shorter values are
+/// read as two overlapping words and tested with the bit trick from "Bit Twiddling
+/// Hacks" (`hasless`). Nothing returns early: every byte is read anyway when none is
+/// found, and that is the case worth making fast.
+#[inline]
+fn has_low_byte(bytes: &[u8]) -> bool {
+    const W: usize = 16;
+    let len = bytes.len();
+    if len < W {
+        return match len {
+            8.. => {
+                let word = |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().unwrap());
+                has_low_u64(word(0)) || has_low_u64(word(len - 8))
+            }
+            4.. => {
+                let word = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap());
+                has_low_u32(word(0)) || has_low_u32(word(len - 4))
+            }
+            _ => bytes.iter().any(|&b| b < LOW),
+        };
+    }
+    let mut min = [u8::MAX; W];
+    let mut blocks = bytes.chunks_exact(4 * W);
+    for block in &mut blocks {
+        for chunk in block.chunks_exact(W) {
+            min_into(&mut min, chunk);
+        }
+    }
+    let mut chunks = blocks.remainder().chunks_exact(W);
+    for chunk in &mut chunks {
+        min_into(&mut min, chunk);
+    }
+    // The last 16 bytes, overlapping bytes already seen (a minimum does not mind).
+    min_into(&mut min, &bytes[len - W..]);
+    min.iter().fold(false, |found, &m| found | (m < LOW))
+}
+
+/// Lowers each byte of `min` to the matching byte of `chunk` if that is lower.
+#[inline(always)]
+fn min_into(min: &mut [u8; 16], chunk: &[u8]) {
+    for (m, &b) in min.iter_mut().zip(chunk) {
+        *m = (*m).min(b);
+    }
+}
+
+/// Whether a byte of `x` is below [`LOW`]: `hasless(x, n)` from "Bit Twiddling Hacks",
+/// exact as a yes/no answer for `n <= 128`. (A borrow can only start at a byte below
+/// `n`, so it cannot make a false positive.)
+#[inline]
+fn has_low_u64(x: u64) -> bool {
+    const ONES: u64 = u64::MAX / 0xFF;
+    x.wrapping_sub(ONES * LOW as u64) & !x & (ONES * 0x80) != 0
+}
+
+/// [`has_low_u64`] for four bytes.
+#[inline]
+fn has_low_u32(x: u32) -> bool {
+    const ONES: u32 = u32::MAX / 0xFF;
+    x.wrapping_sub(ONES * LOW as u32) & !x & (ONES * 0x80) != 0
+}
+
 /// Calls `f` with each line of `text`, split at CR, LF and CRLF: the spec's three
 /// line ends, with a CRLF as one. Text with `n` line ends has `n + 1` lines, so empty
 /// text is one empty line and a trailing line end gives a trailing empty line.
@@ -732,10 +842,8 @@ fn for_each_line(text: &[u8], mut f: impl FnMut(&[u8])) {
 /// The number of lines [`for_each_line`] finds in `text`, and the number of bytes
 /// their line ends take. Counts over the whole text with `memchr`'s vectorised
 /// counting, instead of one search call per line.
+#[inline(never)]
 fn line_stats(text: &[u8]) -> (usize, usize) {
-    if find_line_end(text).is_none() {
-        return (1, 0);
-    }
     let lf = memchr_iter(b'\n', text).count();
     let (mut cr, mut crlf) = (0, 0);
     for at in memchr_iter(b'\r', text) {
@@ -791,20 +899,17 @@ impl Sink for Count {
     }
 }
 
-/// A slice exactly [`Parts::measure`] long.
-struct SliceSink<'b> {
-    buf: &'b mut [u8],
-    pos: usize,
-}
+/// A slice exactly [`Parts::measure`] long; each write takes its bytes off the front.
+struct SliceSink<'b>(&'b mut [u8]);
 
 impl Sink for SliceSink<'_> {
     #[inline]
     fn put(&mut self, bytes: &[u8]) {
         // In bounds: the slice was cut to `Parts::measure`, which is what `write` writes
         // (a broken invariant would panic here rather than write out of place).
-        let end = self.pos + bytes.len();
-        self.buf[self.pos..end].copy_from_slice(bytes);
-        self.pos = end;
+        let (head, rest) = core::mem::take(&mut self.0).split_at_mut(bytes.len());
+        head.copy_from_slice(bytes);
+        self.0 = rest;
     }
 }
 

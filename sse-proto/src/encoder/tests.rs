@@ -602,6 +602,79 @@ fn json_data() {
 }
 
 // ---------------------------------------------------------------------------------
+// The fast paths: the low-byte filter and the SIMD and word-at-a-time code behind it.
+
+/// `has_low_byte` agrees with a byte loop for every length up to several 64-byte
+/// blocks, with one chosen byte at every position, among fillers that stress the
+/// word trick (bytes just above the bound, and bytes with the top bit set).
+#[test]
+fn has_low_byte_matches_a_byte_loop() {
+    let naive = |bytes: &[u8]| bytes.iter().any(|&b| b < super::LOW);
+    for fill in [b'a', 0x0E, 0x80, 0x8D, 0xFF] {
+        for len in 0..=200 {
+            let mut bytes = vec![fill; len];
+            assert!(!super::has_low_byte(&bytes), "fill {fill:#x} len {len}");
+            for at in 0..len {
+                for byte in [
+                    0, 1, 9, b'\n', 11, 12, b'\r', 14, 0x20, 0x7F, 0x80, 0x8A, 0xFF,
+                ] {
+                    bytes[at] = byte;
+                    assert_eq!(
+                        super::has_low_byte(&bytes),
+                        naive(&bytes),
+                        "fill {fill:#x} len {len} byte {byte:#x} at {at}"
+                    );
+                }
+                bytes[at] = fill;
+            }
+        }
+    }
+}
+
+/// Long values take the SIMD path; a line end or NUL anywhere in them is still found,
+/// at the right index, and data with one anywhere is still split there.
+#[test]
+fn long_values_are_checked_and_split_at_every_position() {
+    for len in [15, 16, 17, 31, 33, 63, 64, 65, 127, 128, 129, 200] {
+        let plain = "x".repeat(len);
+        let bytes = encode_all_ways(
+            &Message::new(plain.as_str())
+                .event(plain.as_str())
+                .id(plain.as_str()),
+        );
+        assert_eq!(parse(&bytes).items, [event(&plain, &plain, &plain)]);
+        for at in 0..len {
+            for bad in ["\r", "\n", "\0", "\t"] {
+                let mut value = plain.clone();
+                value.replace_range(at..=at, bad);
+                let event_error = match bad {
+                    "\r" | "\n" => Err(EncodeError::LineBreakInEvent { index: at }),
+                    _ => Ok(()),
+                };
+                assert_eq!(
+                    Message::new("").event(value.as_str()).validate(),
+                    event_error
+                );
+                let id_error = match bad {
+                    "\r" | "\n" => Err(EncodeError::LineBreakInId { index: at }),
+                    "\0" => Err(EncodeError::NulInId { index: at }),
+                    _ => Ok(()),
+                };
+                assert_eq!(Message::new("").id(value.as_str()).validate(), id_error);
+
+                let message = Message::new(value.clone());
+                let bytes = encode_all_ways(&message);
+                assert_eq!(
+                    parse(&bytes),
+                    expected(&[Block::Message(message)]),
+                    "{value:?}"
+                );
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------
 // Properties.
 
 fn block() -> impl Strategy<Value = Block> {
@@ -669,6 +742,33 @@ proptest! {
             }
             Err(e) => prop_assert!(false, "unexpected {:?}", e),
         }
+    }
+
+    /// Long messages (several pieces of arbitrary text, so the fast paths for values
+    /// of 16 and 64 bytes and more run, with line ends and NULs anywhere) round-trip,
+    /// and their length is exact.
+    #[test]
+    fn long_messages_round_trip(
+        message in strategies::message(),
+        extra in prop_vec(strategies::text(), 1..8),
+    ) {
+        let mut message = message;
+        let extra = extra.concat();
+        message.data.push_str(&extra);
+        if let Some(event) = &mut message.event {
+            event.push_str(&extra.replace(['\r', '\n'], ""));
+        }
+        if let Some(id) = &mut message.id {
+            id.push_str(&extra.replace(['\r', '\n', '\0'], ""));
+        }
+        let bytes = encode_all_ways(&message);
+        prop_assert_eq!(parse(&bytes), expected(&[Block::Message(message)]));
+    }
+
+    /// `has_low_byte` agrees with a byte loop on any bytes.
+    #[test]
+    fn has_low_byte_is_exact(bytes in prop_vec(any::<u8>(), 0..300)) {
+        prop_assert_eq!(super::has_low_byte(&bytes), bytes.iter().any(|&b| b < super::LOW));
     }
 
     /// `encoded_len` is what every API writes, and one byte less is refused with that
