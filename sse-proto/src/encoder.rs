@@ -762,43 +762,101 @@ const LOW: u8 = b'\r' + 1;
 /// Whether `bytes` has a byte below [`LOW`], that is, whether it may contain a CR, LF
 /// or NUL. `false` proves it contains none, which is the common case, so the exact
 /// searches only run on the rare values that have a control character.
-///
-/// This is a branch-free minimum over the bytes, which the compiler turns into SIMD
-/// (`pminub`, 16 bytes at a time, 64 per loop) on 16 bytes or more; shorter values are
-/// read as two overlapping words and tested with the bit trick from "Bit Twiddling
-/// Hacks" (`hasless`). Nothing returns early: every byte is read anyway when none is
-/// found, and that is the case worth making fast.
 #[inline]
 fn has_low_byte(bytes: &[u8]) -> bool {
-    const W: usize = 16;
-    let len = bytes.len();
-    if len < W {
-        return match len {
-            8.. => {
-                let word = |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().unwrap());
-                has_low_u64(word(0)) || has_low_u64(word(len - 8))
-            }
-            4.. => {
-                let word = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap());
-                has_low_u32(word(0)) || has_low_u32(word(len - 4))
-            }
-            _ => bytes.iter().any(|&b| b < LOW),
-        };
+    scan(bytes, None)
+}
+
+/// Whether `src` has a byte below [`LOW`]; copies it into `dst` on the way, if given.
+///
+/// A branch-free minimum over the bytes, which the compiler turns into SIMD (`pminub`
+/// on 16-byte vectors). Values of 16 bytes or more are covered by 16-, 32- or 64-byte
+/// pieces, the last of which may overlap the others (a minimum, and a copy, do not
+/// mind reading a byte twice), so that there is no loop below 64 bytes and no byte at
+/// a time above. Shorter values are read as two overlapping words and tested with the
+/// bit trick from "Bit Twiddling Hacks" (`hasless`). Nothing returns early: every byte
+/// is read anyway when none is found, and that is the case worth making fast.
+#[inline(always)]
+fn scan(src: &[u8], dst: Option<&mut [u8]>) -> bool {
+    let len = src.len();
+    let mut dst = dst.map(|dst| &mut dst[..len]);
+    if len < 16 {
+        return scan_short(src, dst);
     }
-    let mut min = [u8::MAX; W];
-    let mut blocks = bytes.chunks_exact(4 * W);
-    for block in &mut blocks {
-        for chunk in block.chunks_exact(W) {
-            min_into(&mut min, chunk);
+    // Each branch reduces its own minimum: merging the branches' arrays first leaves
+    // the vectoriser with sixteen separate bytes, and it gives up.
+    let mut min = [u8::MAX; 16];
+    if len <= 32 {
+        piece::<16>(&mut min, src, dst.as_deref_mut(), 0);
+        piece::<16>(&mut min, src, dst, len - 16);
+        any_low(&min)
+    } else if len <= 64 {
+        piece::<32>(&mut min, src, dst.as_deref_mut(), 0);
+        piece::<32>(&mut min, src, dst, len - 32);
+        any_low(&min)
+    } else {
+        // Long enough for `memcpy`'s wider copies to pay for a second read, from L1.
+        if let Some(dst) = dst {
+            dst.copy_from_slice(src);
         }
+        for block in src.chunks_exact(64) {
+            piece::<64>(&mut min, block, None, 0);
+        }
+        piece::<64>(&mut min, src, None, len - 64);
+        any_low(&min)
     }
-    let mut chunks = blocks.remainder().chunks_exact(W);
-    for chunk in &mut chunks {
-        min_into(&mut min, chunk);
-    }
-    // The last 16 bytes, overlapping bytes already seen (a minimum does not mind).
-    min_into(&mut min, &bytes[len - W..]);
+}
+
+/// Whether a byte of `min` is below [`LOW`].
+#[inline(always)]
+fn any_low(min: &[u8; 16]) -> bool {
     min.iter().fold(false, |found, &m| found | (m < LOW))
+}
+
+/// The `N` bytes of `src` at `at` into `min` (and `dst`), for [`scan`].
+#[inline(always)]
+fn piece<const N: usize>(min: &mut [u8; 16], src: &[u8], dst: Option<&mut [u8]>, at: usize) {
+    let piece = &src[at..at + N];
+    if let Some(dst) = dst {
+        dst[at..at + N].copy_from_slice(piece);
+    }
+    for chunk in piece.chunks_exact(16) {
+        min_into(min, chunk);
+    }
+}
+
+/// [`scan`] for fewer than 16 bytes.
+#[inline(always)]
+fn scan_short(src: &[u8], dst: Option<&mut [u8]>) -> bool {
+    let len = src.len();
+    if len >= 8 {
+        let (head, tail) = (word::<8>(src, 0), word::<8>(src, len - 8));
+        if let Some(dst) = dst {
+            dst[..8].copy_from_slice(&head);
+            dst[len - 8..].copy_from_slice(&tail);
+        }
+        has_low_u64(u64::from_le_bytes(head)) | has_low_u64(u64::from_le_bytes(tail))
+    } else if len >= 4 {
+        let (head, tail) = (word::<4>(src, 0), word::<4>(src, len - 4));
+        if let Some(dst) = dst {
+            dst[..4].copy_from_slice(&head);
+            dst[len - 4..].copy_from_slice(&tail);
+        }
+        has_low_u32(u32::from_le_bytes(head)) | has_low_u32(u32::from_le_bytes(tail))
+    } else {
+        if let Some(dst) = dst {
+            dst.copy_from_slice(src);
+        }
+        src.iter().fold(false, |found, &b| found | (b < LOW))
+    }
+}
+
+/// The `N` bytes of `bytes` at `at`.
+#[inline(always)]
+fn word<const N: usize>(bytes: &[u8], at: usize) -> [u8; N] {
+    let mut word = [0; N];
+    word.copy_from_slice(&bytes[at..at + N]);
+    word
 }
 
 /// Lowers each byte of `min` to the matching byte of `chunk` if that is lower.
