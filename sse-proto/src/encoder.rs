@@ -49,9 +49,14 @@
 //! it) with a branch-free minimum over its bytes, which compiles to SIMD on 16 bytes
 //! or more and to two word-sized bit tricks below that. Values without one (nearly
 //! all: JSON, for one, escapes control characters) are then known to have no line end
-//! and no NUL, so the data is written as one line with one copy. Only a value that has
-//! such a byte (a line end, a NUL, or say a tab) is searched exactly with `memchr`,
-//! and only data with line ends is written line by line.
+//! and no NUL, so the data is written as one line. Only a value that has such a byte
+//! (a line end, a NUL, or say a tab) is searched exactly with `memchr`, and only data
+//! with line ends is written line by line.
+//!
+//! [`Encode::encode`] goes one step further when the buffer has room for the longest
+//! block the data could make (every byte of it a line end): it copies the data and
+//! checks it in the same pass, since nothing can fail once writing has begun, and in
+//! the rare case that the data has a low byte, writes the block again, measured.
 
 use core::fmt;
 use core::time::Duration;
@@ -458,16 +463,7 @@ pub trait Encode: private::Sealed {
     /// # Ok::<(), EncodeError>(())
     /// ```
     fn encode(&self, buf: &mut [u8]) -> Result<usize, EncodeError> {
-        let mut parts = self.parts();
-        parts.validate()?;
-        let len = parts.measure();
-        let Some(buf) = buf.get_mut(..len) else {
-            return Err(EncodeError::InsufficientSize { required_size: len });
-        };
-        let mut sink = SliceSink(buf);
-        parts.write(&mut sink);
-        debug_assert!(sink.0.is_empty());
-        Ok(len)
+        self.parts().encode(buf)
     }
 
     /// Appends the item to `buf` and returns the number of bytes written.
@@ -624,9 +620,10 @@ impl Parts<'_> {
         Ok(())
     }
 
-    /// The length [`write`](Parts::write) will write, worked out without writing.
+    /// The length of everything but the data lines: the comment, the other fields and
+    /// the blank line.
     #[inline(always)]
-    fn measure(&mut self) -> usize {
+    fn head_len(&self) -> Count {
         // The blank line.
         let mut count = Count(1);
         if let Some(comment) = self.comment {
@@ -643,6 +640,13 @@ impl Parts<'_> {
         if let Some(ms) = self.retry {
             count.add(retry_len(ms));
         }
+        count
+    }
+
+    /// The length [`write`](Parts::write) will write, worked out without writing.
+    #[inline(always)]
+    fn measure(&mut self) -> usize {
+        let mut count = self.head_len();
         if let Some(data) = self.data {
             // One `data: ` and LF per line, in place of the line ends.
             self.data_is_one_line = !has_low_byte(data);
@@ -661,18 +665,7 @@ impl Parts<'_> {
     /// two agree for every rule and for arbitrary input).
     #[inline(always)]
     fn write<S: Sink>(&self, sink: &mut S) {
-        if let Some(comment) = self.comment {
-            comment_lines(sink, comment);
-        }
-        if let Some(event) = self.event {
-            field(sink, EVENT, event);
-        }
-        if let Some(id) = self.id {
-            field(sink, ID, id);
-        }
-        if let Some(ms) = self.retry {
-            field(sink, RETRY, decimal(ms, &mut [0; 20]));
-        }
+        self.write_head(sink);
         if let Some(data) = self.data {
             if self.data_is_one_line {
                 sink.put(DATA);
@@ -685,6 +678,72 @@ impl Parts<'_> {
         }
         // "If the line is empty (a blank line): Dispatch the event."
         sink.put(b"\n");
+    }
+
+    /// Writes the comment and the fields before the data.
+    #[inline(always)]
+    fn write_head<S: Sink>(&self, sink: &mut S) {
+        if let Some(comment) = self.comment {
+            comment_lines(sink, comment);
+        }
+        if let Some(event) = self.event {
+            field(sink, EVENT, event);
+        }
+        if let Some(id) = self.id {
+            field(sink, ID, id);
+        }
+        if let Some(ms) = self.retry {
+            field(sink, RETRY, decimal(ms, &mut [0; 20]));
+        }
+    }
+
+    /// Validates, measures and writes the block at the start of `buf`.
+    #[inline(always)]
+    fn encode(&mut self, buf: &mut [u8]) -> Result<usize, EncodeError> {
+        self.validate()?;
+        if let Some(len) = self.encode_one_line(buf) {
+            return Ok(len);
+        }
+        let len = self.measure();
+        let Some(buf) = buf.get_mut(..len) else {
+            return Err(EncodeError::InsufficientSize { required_size: len });
+        };
+        let mut sink = SliceSink(buf);
+        self.write(&mut sink);
+        debug_assert!(sink.0.is_empty());
+        Ok(len)
+    }
+
+    /// The fast path of [`encode`](Parts::encode), for a message whose data has no
+    /// line end (nearly all): writes the data as one line, copying it and checking it
+    /// for a byte below [`LOW`] in one pass, rather than checking it first and copying
+    /// it after.
+    ///
+    /// The check comes after writing has begun, so this is only done when `buf` has
+    /// room for the longest block the data could make, whatever it turns out to hold:
+    /// then nothing can fail once writing starts, and `buf` is never left half
+    /// written on an error. Returns `None` if the path was not taken, or if the data
+    /// has a low byte after all; the caller then writes the block again, measured.
+    #[inline(always)]
+    fn encode_one_line(&self, buf: &mut [u8]) -> Option<usize> {
+        let data = self.data?;
+        let mut len = self.head_len();
+        len.add(DATA.len() + 1);
+        len.add(data.len());
+        // Each line end (one or two bytes) becomes an LF and a `data: `: at most
+        // `DATA.len()` more bytes per byte of data.
+        let longest = len.0.saturating_add(data.len().saturating_mul(DATA.len()));
+        if buf.len() < longest {
+            return None;
+        }
+        let mut sink = SliceSink(&mut buf[..len.0]);
+        self.write_head(&mut sink);
+        sink.put(DATA);
+        let low = copy_checked(sink.take(data.len()), data);
+        // The line's end and the blank line.
+        sink.put(b"\n\n");
+        debug_assert!(sink.0.is_empty());
+        (!low).then_some(len.0)
     }
 }
 
@@ -767,6 +826,13 @@ fn has_low_byte(bytes: &[u8]) -> bool {
     scan(bytes, None)
 }
 
+/// Copies `src` into `dst` (of the same length) and says whether `src` has a byte
+/// below [`LOW`], reading each byte once (below 64 bytes).
+#[inline(always)]
+fn copy_checked(dst: &mut [u8], src: &[u8]) -> bool {
+    scan(src, Some(dst))
+}
+
 /// Whether `src` has a byte below [`LOW`]; copies it into `dst` on the way, if given.
 ///
 /// A branch-free minimum over the bytes, which the compiler turns into SIMD (`pminub`
@@ -816,9 +882,10 @@ fn any_low(min: &[u8; 16]) -> bool {
 /// The `N` bytes of `src` at `at` into `min` (and `dst`), for [`scan`].
 #[inline(always)]
 fn piece<const N: usize>(min: &mut [u8; 16], src: &[u8], dst: Option<&mut [u8]>, at: usize) {
-    let piece = &src[at..at + N];
+    // Loaded once, for both the copy and the minimum.
+    let piece = word::<N>(src, at);
     if let Some(dst) = dst {
-        dst[at..at + N].copy_from_slice(piece);
+        dst[at..at + N].copy_from_slice(&piece);
     }
     for chunk in piece.chunks_exact(16) {
         min_into(min, chunk);
@@ -965,9 +1032,17 @@ impl Sink for SliceSink<'_> {
     fn put(&mut self, bytes: &[u8]) {
         // In bounds: the slice was cut to `Parts::measure`, which is what `write` writes
         // (a broken invariant would panic here rather than write out of place).
-        let (head, rest) = core::mem::take(&mut self.0).split_at_mut(bytes.len());
-        head.copy_from_slice(bytes);
+        self.take(bytes.len()).copy_from_slice(bytes);
+    }
+}
+
+impl SliceSink<'_> {
+    /// The next `n` bytes, to be written in place.
+    #[inline]
+    fn take(&mut self, n: usize) -> &mut [u8] {
+        let (head, rest) = core::mem::take(&mut self.0).split_at_mut(n);
         self.0 = rest;
+        head
     }
 }
 

@@ -184,6 +184,15 @@ fn encode_all_ways(item: &impl Encode) -> Vec<u8> {
     assert_eq!(n, len);
     assert!(buf[len..].iter().all(|&b| b == 0xAA), "wrote past the end");
     buf.truncate(len);
+    // With room for any data of this length, `encode` copies the data and checks
+    // it in one pass, and writes again if it has a line end: the same bytes.
+    let mut roomy = vec![0xAA; 8 * len + 64];
+    assert_eq!(item.encode(&mut roomy), Ok(len));
+    assert_eq!(&roomy[..len], &buf[..]);
+    assert!(
+        roomy[len..].iter().all(|&b| b == 0xAA),
+        "wrote past the end"
+    );
     assert_eq!(item.to_vec().unwrap(), buf);
     #[cfg(feature = "bytes")]
     {
@@ -485,6 +494,34 @@ fn buffer_too_small_names_the_exact_size_and_writes_nothing() {
         Message::new("hello").encode(&mut buf),
         Err(EncodeError::InsufficientSize { required_size: 13 })
     );
+}
+
+/// Any buffer at least `encoded_len` long gets the same bytes and nothing past them,
+/// across the size at which `encode` starts copying data before it has checked it
+/// (room for the longest block data of that length could make, which data made of
+/// line ends reaches exactly).
+#[test]
+fn every_buffer_size_from_the_exact_one_up_writes_the_same() {
+    let messages = [
+        Message::new("\r\r\r"),
+        Message::new("\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n"),
+        Message::new("a\r\nb").event("e").id("1").comment("c"),
+        Message::new("tab\tbut one line"),
+        Message::new("plain data, one line, some way past sixteen bytes").id("7"),
+    ];
+    for message in messages {
+        let want = message.to_vec().unwrap();
+        let len = want.len();
+        for size in len..8 * len + 8 {
+            let mut buf = vec![0xAAu8; size];
+            assert_eq!(message.encode(&mut buf), Ok(len), "{message:?} into {size}");
+            assert_eq!(&buf[..len], &want[..], "{message:?} into {size}");
+            assert!(
+                buf[len..].iter().all(|&b| b == 0xAA),
+                "{message:?} into {size}"
+            );
+        }
+    }
 }
 
 /// Encodes through the `&E` impl, as generic code holding a reference would.
