@@ -862,6 +862,9 @@ fn scan(src: &[u8], dst: Option<&mut [u8]>) -> bool {
         any_low(&min)
     } else {
         // Long enough for `memcpy`'s wider copies to pay for a second read, from L1.
+        // (Copying in the 64-byte pieces instead runs fewer instructions, 475 rather
+        // than 509 per 1 KiB event, but takes about 20% longer: SSE2's 16-byte stores
+        // are the bottleneck.)
         if let Some(dst) = dst {
             dst.copy_from_slice(src);
         }
