@@ -488,8 +488,7 @@ pub trait Encode: private::Sealed {
     #[cfg(feature = "bytes")]
     fn encode_buf<B: bytes::BufMut + ?Sized>(&self, buf: &mut B) -> Result<usize, EncodeError> {
         let mut parts = self.parts();
-        parts.validate()?;
-        let len = parts.measure();
+        let len = parts.check_measure()?;
         if buf.remaining_mut() < len {
             return Err(EncodeError::InsufficientSize { required_size: len });
         }
@@ -509,8 +508,7 @@ pub trait Encode: private::Sealed {
     #[cfg(feature = "alloc")]
     fn to_vec(&self) -> Result<alloc::vec::Vec<u8>, EncodeError> {
         let mut parts = self.parts();
-        parts.validate()?;
-        let len = parts.measure();
+        let len = parts.check_measure()?;
         let mut out = alloc::vec::Vec::new();
         out.try_reserve_exact(len)
             .map_err(|_| EncodeError::InsufficientSize { required_size: len })?;
@@ -605,48 +603,74 @@ impl Parts<'_> {
 
     #[inline(always)]
     fn validate(&self) -> Result<(), EncodeError> {
-        if let Some(event) = self.event {
-            if has_low_byte(event) {
-                if let Some(index) = find_line_end(event) {
-                    return Err(EncodeError::LineBreakInEvent { index });
-                }
-            }
-        }
-        if let Some(id) = self.id {
-            if has_low_byte(id) {
-                check_id(id)?;
-            }
-        }
-        Ok(())
+        self.check_head().map(drop)
     }
 
     /// The length of everything but the data lines: the comment, the other fields and
     /// the blank line.
     #[inline(always)]
     fn head_len(&self) -> Count {
+        match self.head::<false>() {
+            Ok(count) => count,
+            Err(_) => unreachable!("no checks, no errors"),
+        }
+    }
+
+    /// [`head_len`](Parts::head_len), once [`validate`](Parts::validate) has passed.
+    #[inline(always)]
+    fn check_head(&self) -> Result<Count, EncodeError> {
+        self.head::<true>()
+    }
+
+    /// Measures the head, and checks the event type and ID on the way if `CHECK`: one
+    /// look at each field.
+    #[inline(always)]
+    fn head<const CHECK: bool>(&self) -> Result<Count, EncodeError> {
         // The blank line.
         let mut count = Count(1);
         if let Some(comment) = self.comment {
             count.add(comment_len(comment));
         }
         if let Some(event) = self.event {
+            if CHECK && has_low_byte(event) {
+                if let Some(index) = find_line_end(event) {
+                    return Err(EncodeError::LineBreakInEvent { index });
+                }
+            }
             count.add(EVENT.len() + 1);
             count.add(event.len());
         }
         if let Some(id) = self.id {
+            if CHECK && has_low_byte(id) {
+                check_id(id)?;
+            }
             count.add(ID.len() + 1);
             count.add(id.len());
         }
         if let Some(ms) = self.retry {
             count.add(retry_len(ms));
         }
-        count
+        Ok(count)
     }
 
     /// The length [`write`](Parts::write) will write, worked out without writing.
     #[inline(always)]
     fn measure(&mut self) -> usize {
-        let mut count = self.head_len();
+        let head = self.head_len();
+        self.measure_data(head)
+    }
+
+    /// Validates, then measures.
+    #[inline(always)]
+    fn check_measure(&mut self) -> Result<usize, EncodeError> {
+        let head = self.check_head()?;
+        Ok(self.measure_data(head))
+    }
+
+    /// `head` (the [`head_len`](Parts::head_len)) and the data lines.
+    #[inline(always)]
+    fn measure_data(&mut self, head: Count) -> usize {
+        let mut count = head;
         if let Some(data) = self.data {
             // One `data: ` and LF per line, in place of the line ends.
             self.data_is_one_line = !has_low_byte(data);
@@ -700,8 +724,8 @@ impl Parts<'_> {
     /// Validates, measures and writes the block at the start of `buf`.
     #[inline(always)]
     fn encode(&mut self, buf: &mut [u8]) -> Result<usize, EncodeError> {
-        self.validate()?;
-        if let Some(len) = self.encode_one_line(buf) {
+        let head = self.check_head()?;
+        if let Some(len) = self.encode_one_line(buf, head) {
             return Ok(len);
         }
         let len = self.measure();
@@ -725,9 +749,9 @@ impl Parts<'_> {
     /// written on an error. Returns `None` if the path was not taken, or if the data
     /// has a low byte after all; the caller then writes the block again, measured.
     #[inline(always)]
-    fn encode_one_line(&self, buf: &mut [u8]) -> Option<usize> {
+    fn encode_one_line(&self, buf: &mut [u8], head: Count) -> Option<usize> {
         let data = self.data?;
-        let mut len = self.head_len();
+        let mut len = head;
         len.add(DATA.len() + 1);
         len.add(data.len());
         // Each line end (one or two bytes) becomes an LF and a `data: `: at most
@@ -1017,6 +1041,7 @@ trait Sink {
 }
 
 /// Counts instead of writing, saturating.
+#[derive(Clone, Copy)]
 struct Count(usize);
 
 impl Count {
