@@ -33,7 +33,9 @@
 //!   and no value is silently altered.
 //! - **Comments are split like data**, one `:` line per line of text.
 //! - **`retry` is in milliseconds**, the unit the spec gives the field; the API takes
-//!   a [`Duration`] so the unit cannot be mixed up.
+//!   a [`Duration`] so the unit cannot be mixed up. It is rounded down to whole
+//!   milliseconds, except that a non-zero time is never written as `retry: 0`, which
+//!   tells clients to reconnect at once: under a millisecond, it is written as 1.
 //!
 //! # Buffers
 //!
@@ -123,7 +125,8 @@ pub struct Message<T> {
     /// client keeps its last event ID; `Some("")` resets it to empty. Must not contain
     /// CR, LF or NUL.
     pub id: Option<T>,
-    /// The reconnection time (`retry` field, written in whole milliseconds).
+    /// The reconnection time (`retry` field, written in whole milliseconds: see
+    /// [`Message::retry`]).
     pub retry: Option<Duration>,
     /// A comment written before the fields; clients ignore it. Split into one comment
     /// line per line of text.
@@ -182,8 +185,9 @@ impl<T> Message<T> {
         self
     }
 
-    /// Sets the reconnection time, written in whole milliseconds (rounded down, and
-    /// capped at `u64::MAX` ms).
+    /// Sets the reconnection time, written in whole milliseconds as
+    /// [`Retry::millis`] gives them: rounded down, but at least 1 for a non-zero time
+    /// (`retry: 0` would have clients reconnect at once), and capped at `u64::MAX`.
     ///
     /// ```
     /// use std::time::Duration;
@@ -191,6 +195,8 @@ impl<T> Message<T> {
     ///
     /// let message = Message::new("x").retry(Duration::from_millis(2500));
     /// assert_eq!(message.to_vec().unwrap(), b"retry: 2500\ndata: x\n\n");
+    /// let message = Message::new("x").retry(Duration::from_micros(250));
+    /// assert_eq!(message.to_vec().unwrap(), b"retry: 1\ndata: x\n\n");
     /// ```
     #[must_use]
     pub fn retry(mut self, retry: Duration) -> Self {
@@ -294,8 +300,8 @@ impl<T> Comment<T> {
 pub struct Retry(pub Duration);
 
 impl Retry {
-    /// A retry block for `time`, written in whole milliseconds (rounded down, and
-    /// capped at `u64::MAX` ms).
+    /// A retry block for `time`, written in whole milliseconds (see
+    /// [`millis`](Retry::millis)).
     ///
     /// ```
     /// use std::time::Duration;
@@ -318,13 +324,19 @@ impl Retry {
         Retry(Duration::from_millis(ms))
     }
 
-    /// The value written: whole milliseconds, capped at `u64::MAX`.
+    /// The value written: whole milliseconds, rounded down, capped at `u64::MAX`, and
+    /// at least 1 for any non-zero time. A client told `retry: 0` reconnects at once,
+    /// so a time under a millisecond (a rounding error more likely than a wish for a
+    /// tight loop) is rounded up to the shortest wait the field can say. Zero stays 0.
     ///
     /// ```
     /// use std::time::Duration;
     /// use sse_proto::Retry;
     ///
     /// assert_eq!(Retry::new(Duration::from_secs(2)).millis(), 2000);
+    /// assert_eq!(Retry::new(Duration::from_micros(2500)).millis(), 2);
+    /// assert_eq!(Retry::new(Duration::from_nanos(1)).millis(), 1);
+    /// assert_eq!(Retry::new(Duration::ZERO).millis(), 0);
     /// assert_eq!(Retry::new(Duration::MAX).millis(), u64::MAX);
     /// ```
     pub const fn millis(&self) -> u64 {
@@ -1019,11 +1031,14 @@ fn decimal(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
     }
 }
 
-/// Whole milliseconds, capped at `u64::MAX`.
+/// Whole milliseconds, rounded down, capped at `u64::MAX`, and at least 1 unless
+/// `time` is zero (see [`Retry::millis`]).
 const fn millis(time: Duration) -> u64 {
     let ms = time.as_millis();
     if ms > u64::MAX as u128 {
         u64::MAX
+    } else if ms == 0 && !time.is_zero() {
+        1
     } else {
         ms as u64
     }

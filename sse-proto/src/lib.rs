@@ -68,7 +68,8 @@
 //! - A CR or LF in `event` or `id`, or a NUL in `id` (which makes clients ignore the
 //!   field), is refused with an [`EncodeError`] rather than rewritten or panicked on.
 //!   An `id` of `""` is allowed: it resets the client's last event ID, unlike no `id`.
-//! - `retry` is written in milliseconds, from a `Duration`.
+//! - `retry` is written in milliseconds, from a `Duration`; a non-zero time under a
+//!   millisecond is written as 1, never as the 0 that has clients reconnect at once.
 //!
 //! Encoding into a `&mut [u8]` (or, with the `bytes` feature, any `BufMut`) allocates
 //! nothing and, when the buffer is too small, fails with the exact size needed and

@@ -93,10 +93,13 @@ fn normalise(s: &str) -> String {
 
 /// Whole milliseconds of `d`, saturating.
 fn ms(d: Duration) -> u64 {
-    d.as_secs()
+    let ms = d
+        .as_secs()
         .checked_mul(1000)
         .and_then(|ms| ms.checked_add(u64::from(d.subsec_millis())))
-        .unwrap_or(u64::MAX)
+        .unwrap_or(u64::MAX);
+    // Never `retry: 0` for a time that is not zero.
+    if ms == 0 && d > Duration::ZERO { 1 } else { ms }
 }
 
 /// Anything the encoder writes, for mixed streams.
@@ -441,7 +444,10 @@ fn retry_written_in_milliseconds() {
         (Duration::from_secs(5), "5000"),
         (Duration::from_millis(0), "0"),
         (Duration::from_millis(1), "1"),
-        (Duration::from_micros(999), "0"),
+        // Under a millisecond but not zero: 1, not the 0 that means "reconnect now".
+        (Duration::from_micros(999), "1"),
+        (Duration::from_nanos(1), "1"),
+        (Duration::ZERO, "0"),
         (Duration::from_nanos(1_999_999), "1"),
         (Duration::from_secs(3600), "3600000"),
         (Duration::from_millis(u64::MAX), "18446744073709551615"),
