@@ -1,5 +1,5 @@
-//! The event-stream serializer: [`Message`]s, [`Comment`]s and [`Retry`] times in,
-//! `text/event-stream` bytes out.
+//! The event-stream serializer: [`Message`]s, [`Comment`]s, [`Retry`] times and
+//! [`LastEventId`]s in, `text/event-stream` bytes out.
 //!
 //! Every server adapter has to turn values into bytes that a client's parser reads
 //! back exactly, and that is where SSE servers go wrong: one panics on a newline in an
@@ -10,9 +10,9 @@
 //!
 //! # The rules
 //!
-//! - **Every item is one whole block.** A message, a comment or a retry time ends with
-//!   a blank line, so encoded items can be concatenated in any order and never merge
-//!   into, or split, each other.
+//! - **Every item is one whole block.** A message, a comment, a retry time or a last
+//!   event ID ends with a blank line, so encoded items can be concatenated in any order
+//!   and never merge into, or split, each other.
 //! - **Always `field: value`.** The parser removes exactly one space after the colon
 //!   ("If value starts with a U+0020 SPACE character, remove it from value"), so the
 //!   encoder always writes one; a value that itself begins with a space survives.
@@ -350,6 +350,50 @@ impl From<Duration> for Retry {
     }
 }
 
+/// A block that only sets the client's last event ID: `id: <id>`, then a blank line.
+///
+/// The block has no data, so the client dispatches no event, but the ID becomes its
+/// last event ID all the same (the spec's dispatch sets the last event ID first, and
+/// only then finds the data empty), to be sent back as `Last-Event-ID` when it
+/// reconnects. Servers send it to move a client's position without an event, for
+/// example past events it need not see, or, with an empty ID, to clear it. The ID is
+/// checked as [`Message::id`] is: a CR, LF or NUL is refused with an [`EncodeError`].
+///
+/// ```
+/// use sse_proto::{Encode, EncodeError, LastEventId, Parser};
+///
+/// assert_eq!(LastEventId::new("42").to_vec().unwrap(), b"id: 42\n\n");
+/// // A client sees no event, but resumes from 42.
+/// let mut parser = Parser::new();
+/// let mut input: &[u8] = b"id: 42\n\n";
+/// assert!(parser.parse(&mut input).unwrap().is_none());
+/// assert_eq!(parser.last_event_id(), "42");
+/// // An empty ID clears it.
+/// assert_eq!(LastEventId::new("").to_vec().unwrap(), b"id: \n\n");
+/// // A line break would inject fields: refused.
+/// assert_eq!(
+///     LastEventId::new("1\ndata: forged").to_vec(),
+///     Err(EncodeError::LineBreakInId { index: 1 })
+/// );
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct LastEventId<T>(pub T);
+
+impl<T> LastEventId<T> {
+    /// A block that sets the last event ID to `id`.
+    ///
+    /// ```
+    /// use sse_proto::{Encode, EncodeError, LastEventId};
+    ///
+    /// assert_eq!(LastEventId::new("a-7").to_vec().unwrap(), b"id: a-7\n\n");
+    /// // A client ignores an ID with a NUL, so it is refused.
+    /// assert_eq!(LastEventId::new("a\0").validate(), Err(EncodeError::NulInId { index: 1 }));
+    /// ```
+    pub const fn new(id: T) -> Self {
+        LastEventId(id)
+    }
+}
+
 /// Why an item could not be encoded. Nothing was written.
 ///
 /// ```
@@ -416,7 +460,7 @@ impl fmt::Display for EncodeError {
 impl core::error::Error for EncodeError {}
 
 /// Something that encodes to one `text/event-stream` block: a [`Message`], a
-/// [`Comment`] or a [`Retry`] (or a reference to one).
+/// [`Comment`], a [`Retry`] or a [`LastEventId`] (or a reference to one).
 ///
 /// Every method checks the item first, then writes all of it or nothing. For any item,
 /// [`encoded_len`](Encode::encoded_len) is exactly the number of bytes the others
@@ -545,6 +589,7 @@ pub trait Encode: private::Sealed {
 impl<T: AsRef<str>> Encode for Message<T> {}
 impl<T: AsRef<str>> Encode for Comment<T> {}
 impl Encode for Retry {}
+impl<T: AsRef<str>> Encode for LastEventId<T> {}
 impl<E: Encode + ?Sized> Encode for &E {}
 
 mod private {
@@ -582,6 +627,15 @@ mod private {
         fn parts(&self) -> Parts<'_> {
             Parts {
                 retry: Some(self.millis()),
+                ..Parts::default()
+            }
+        }
+    }
+
+    impl<T: AsRef<str>> Sealed for super::LastEventId<T> {
+        fn parts(&self) -> Parts<'_> {
+            Parts {
+                id: Some(self.0.as_ref().as_bytes()),
                 ..Parts::default()
             }
         }

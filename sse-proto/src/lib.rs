@@ -56,8 +56,9 @@
 //!
 //! Everything the encoder writes parses back with [`Parser`] to what went in:
 //!
-//! - Each [`Message`], [`Comment`] and [`Retry`] is one whole block ending in a blank
-//!   line, so encoded items can be sent in any order and never merge.
+//! - Each [`Message`], [`Comment`], [`Retry`] and [`LastEventId`] is one whole block
+//!   ending in a blank line, so encoded items can be sent in any order and never
+//!   merge. A [`LastEventId`] block sets the client's last event ID without an event.
 //! - Fields are always written `name: value`. The parser removes exactly one space
 //!   after the colon, so a value that begins with a space keeps it.
 //! - Data is split into one `data:` line per line, at CR, LF and CRLF; the client
@@ -139,7 +140,7 @@ pub use connection::{
     Backoff, ConnectError, Connection, ConnectionConfig, ConnectionError, ConnectionEvent, Headers,
     ReadyState, Request, RetryPolicy,
 };
-pub use encoder::{Comment, Encode, EncodeError, KEEP_ALIVE, Message, Retry};
+pub use encoder::{Comment, Encode, EncodeError, KEEP_ALIVE, LastEventId, Message, Retry};
 pub use error::Error;
 #[cfg(feature = "alloc")]
 pub use item::OwnedEvent;

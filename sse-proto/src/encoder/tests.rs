@@ -13,7 +13,9 @@ use std::{format, vec};
 use proptest::collection::vec as prop_vec;
 use proptest::prelude::*;
 
-use crate::{Comment, Config, Encode, EncodeError, Item, KEEP_ALIVE, Message, Parser, Retry};
+use crate::{
+    Comment, Config, Encode, EncodeError, Item, KEEP_ALIVE, LastEventId, Message, Parser, Retry,
+};
 use crate::{SliceStorage, strategies};
 
 /// What a client sees, owned, for comparison.
@@ -108,6 +110,7 @@ enum Block {
     Message(Message<String>),
     Comment(String),
     Retry(Duration),
+    LastEventId(String),
     KeepAlive,
 }
 
@@ -117,6 +120,7 @@ impl Block {
             Block::Message(m) => m.to_vec().unwrap(),
             Block::Comment(c) => Comment::new(c).to_vec().unwrap(),
             Block::Retry(d) => Retry::new(*d).to_vec().unwrap(),
+            Block::LastEventId(id) => LastEventId::new(id).to_vec().unwrap(),
             Block::KeepAlive => KEEP_ALIVE.to_vec(),
         }
     }
@@ -160,6 +164,8 @@ fn expected(blocks: &[Block]) -> Parsed {
                 retry = Some(ms(*r));
                 items.push(Got::Retry(ms(*r)));
             }
+            // No event, but the last event ID is set.
+            Block::LastEventId(id) => last_event_id = id.clone(),
             Block::KeepAlive => items.push(Got::Comment(String::new())),
         }
     }
@@ -342,6 +348,62 @@ fn line_breaks_in_id_rejected() {
 }
 
 #[test]
+fn last_event_id_sets_the_id_without_an_event() {
+    let blocks = [
+        Block::Message(Message::new("1".to_owned())),
+        Block::LastEventId("42".to_owned()),
+        Block::Message(Message::new("2".to_owned())),
+        Block::LastEventId(" spaced".to_owned()),
+        Block::LastEventId(String::new()),
+        Block::Message(Message::new("3".to_owned())),
+        Block::LastEventId("last".to_owned()),
+    ];
+    let bytes: Vec<u8> = blocks.iter().flat_map(Block::encode).collect();
+    assert_eq!(
+        bytes,
+        b"data: 1\n\nid: 42\n\ndata: 2\n\nid:  spaced\n\nid: \n\ndata: 3\n\nid: last\n\n"
+    );
+    let parsed = parse(&bytes);
+    assert_eq!(
+        parsed.items,
+        [
+            event("message", "1", ""),
+            event("message", "2", "42"),
+            event("message", "3", ""),
+        ]
+    );
+    assert_eq!(parsed.last_event_id, "last");
+    assert_eq!(parsed, expected(&blocks));
+    for id in ["", "7", " spaced", "caf\u{e9}", "x\ty"] {
+        let item = LastEventId::new(id);
+        assert_eq!(encode_all_ways(&item), format!("id: {id}\n\n").as_bytes());
+        check_too_small(&item);
+    }
+}
+
+#[test]
+fn last_event_id_checked_like_an_id() {
+    for (id, error) in [
+        ("\r", EncodeError::LineBreakInId { index: 0 }),
+        ("1\r\n", EncodeError::LineBreakInId { index: 1 }),
+        (
+            "12\n\ndata: forged",
+            EncodeError::LineBreakInId { index: 2 },
+        ),
+        ("\0", EncodeError::NulInId { index: 0 }),
+        ("a\0b\n", EncodeError::NulInId { index: 1 }),
+    ] {
+        let item = LastEventId::new(id);
+        assert_eq!(item.validate(), Err(error), "{id:?}");
+        assert_eq!(Message::new("").id(id).validate(), Err(error), "{id:?}");
+        let mut buf = [0xAAu8; 64];
+        assert_eq!(item.encode(&mut buf), Err(error));
+        assert_eq!(buf, [0xAA; 64], "nothing written");
+        assert_eq!(item.to_vec(), Err(error));
+    }
+}
+
+#[test]
 fn line_breaks_in_event_rejected() {
     for (event, index) in [("\r", 0), ("a\r", 1), ("a\n", 1), ("ab\r\n", 2)] {
         let message = Message::new("x").event(event);
@@ -495,6 +557,7 @@ fn buffer_too_small_names_the_exact_size_and_writes_nothing() {
     check_too_small(&Message::new(""));
     check_too_small(&Comment::new("x\ry"));
     check_too_small(&Retry::from_millis(15_000));
+    check_too_small(&LastEventId::new("99"));
     let mut buf = [0u8; 0];
     assert_eq!(
         Message::new("hello").encode(&mut buf),
@@ -725,6 +788,8 @@ fn block() -> impl Strategy<Value = Block> {
         6 => strategies::message().prop_map(Block::Message),
         1 => strategies::text().prop_map(Block::Comment),
         1 => any::<u64>().prop_map(|ms| Block::Retry(Duration::from_millis(ms))),
+        1 => strategies::text()
+            .prop_map(|id| Block::LastEventId(id.replace(['\r', '\n', '\0'], ""))),
         1 => Just(Block::KeepAlive),
     ]
 }
