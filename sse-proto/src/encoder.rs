@@ -432,6 +432,15 @@ pub enum EncodeError {
         /// The exact size needed, as [`Encode::encoded_len`] reports it.
         required_size: usize,
     },
+    /// [`Encode::to_vec`] (or [`to_bytes`](Encode::to_bytes)) could not allocate the
+    /// `required_size` bytes of the encoding: the allocator refused, or the size is
+    /// over `isize::MAX`. Returned rather than aborting, as the allocation is fallible
+    /// anyway where `to_vec` already has to return a `Result`.
+    AllocationFailed {
+        /// The size of the allocation that failed, as [`Encode::encoded_len`]
+        /// reports it.
+        required_size: usize,
+    },
 }
 
 impl fmt::Display for EncodeError {
@@ -452,6 +461,10 @@ impl fmt::Display for EncodeError {
             EncodeError::InsufficientSize { required_size } => write!(
                 f,
                 "buffer too small: encoding needs {required_size} bytes; nothing was written"
+            ),
+            EncodeError::AllocationFailed { required_size } => write!(
+                f,
+                "could not allocate the {required_size} bytes of the encoding"
             ),
         }
     }
@@ -553,8 +566,9 @@ pub trait Encode: private::Sealed {
     }
 
     /// The encoding in a new `Vec` of exactly the right size. Fails only when
-    /// [`validate`](Encode::validate) does, or if the memory cannot be had
-    /// ([`EncodeError::InsufficientSize`]).
+    /// [`validate`](Encode::validate) does, or with
+    /// [`EncodeError::AllocationFailed`] if the memory cannot be had (the `Vec` is
+    /// allocated with `try_reserve_exact`, so that is an error, not an abort).
     ///
     /// ```
     /// use sse_proto::{Encode, Message};
@@ -567,12 +581,13 @@ pub trait Encode: private::Sealed {
         let len = parts.check_measure()?;
         let mut out = alloc::vec::Vec::new();
         out.try_reserve_exact(len)
-            .map_err(|_| EncodeError::InsufficientSize { required_size: len })?;
+            .map_err(|_| EncodeError::AllocationFailed { required_size: len })?;
         parts.write(&mut out);
         Ok(out)
     }
 
-    /// The encoding as [`Bytes`](bytes::Bytes), ready to hand to an HTTP body.
+    /// The encoding as [`Bytes`](bytes::Bytes), ready to hand to an HTTP body. Fails
+    /// as [`to_vec`](Encode::to_vec) does.
     ///
     /// ```
     /// use sse_proto::{Encode, Message};

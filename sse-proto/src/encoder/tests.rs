@@ -658,6 +658,7 @@ fn errors_display_and_are_errors() {
         EncodeError::LineBreakInId { index: 3 },
         EncodeError::NulInId { index: 3 },
         EncodeError::InsufficientSize { required_size: 3 },
+        EncodeError::AllocationFailed { required_size: 3 },
     ];
     for error in errors {
         let dynamic: &dyn core::error::Error = &error;
