@@ -742,6 +742,7 @@ impl Parts<'_> {
     }
 
     /// Validates, then measures.
+    #[cfg(feature = "alloc")]
     #[inline(always)]
     fn check_measure(&mut self) -> Result<usize, EncodeError> {
         let head = self.check_head()?;
