@@ -23,7 +23,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use serde::Deserialize;
-use sse_proto::{Comment, Encode, EncodeError, Message, Retry};
+use sse_proto::{Comment, Encode, EncodeError, LastEventId, Message, Retry};
 
 /// `sse encode --help`: the mapping from NDJSON to the stream.
 pub const LONG_ABOUT: &str = "\
@@ -230,21 +230,18 @@ impl Encoder {
                 .last_event_id
                 .as_deref()
                 .filter(|&id| self.id.as_deref() != Some(id));
-            if let Some(id) = id {
-                // There is no encoder item for a block that only sets the ID, so
-                // check the value as the encoder would, then write it by hand.
-                Message::new("").id(id).validate()?;
+            // An `id:` block without data sets the ID and dispatches no event.
+            let set_id = id.map(LastEventId::new);
+            // Checked before the retry block is written, so that a bad ID writes
+            // nothing at all.
+            if let Some(set_id) = &set_id {
+                set_id.validate()?;
             }
             if let Some(ms) = retry {
                 append(&mut self.out, &Retry::from_millis(ms))?;
             }
-            if let Some(id) = id {
-                // "If the data buffer is an empty string, set the data buffer and the
-                // event type buffer to the empty string and return" -- after step 1
-                // has set the last event ID: the ID is set, no event dispatched.
-                self.out.extend_from_slice(b"id: ");
-                self.out.extend_from_slice(id.as_bytes());
-                self.out.extend_from_slice(b"\n\n");
+            if let Some(set_id) = &set_id {
+                append(&mut self.out, set_id)?;
             }
             self.commit(id, retry);
             return Ok(&self.out);

@@ -195,6 +195,24 @@ fn a_final_line_writes_only_what_changes_the_state() {
 }
 
 #[test]
+fn a_final_line_with_a_bad_id_writes_nothing() {
+    let input = [
+        r#"{"final": true, "last_event_id": "x\ny", "retry": 5}"#,
+        r#"{"final": true, "last_event_id": "x\u0000", "retry": 5}"#,
+        // Neither the retry nor the ID of the refused lines became the state.
+        r#"{"final": true, "last_event_id": "x", "retry": 5}"#,
+    ]
+    .join("\n");
+    let (out, err, ok) = encode(&input);
+    assert!(!ok);
+    assert_eq!(out, "retry: 5\n\nid: x\n\n");
+    let reports: Vec<&str> = err.lines().collect();
+    assert_eq!(reports.len(), 2, "{err}");
+    assert!(reports[0].contains("line 1: event ID contains a line break at byte 1"));
+    assert!(reports[1].contains("line 2: event ID contains NUL at byte 1"));
+}
+
+#[test]
 fn the_help_documents_the_mapping() {
     let out = sse("encode", &["--help"]).output().unwrap();
     assert!(out.status.success());

@@ -56,8 +56,9 @@
 //!
 //! Everything the encoder writes parses back with [`Parser`] to what went in:
 //!
-//! - Each [`Message`], [`Comment`] and [`Retry`] is one whole block ending in a blank
-//!   line, so encoded items can be sent in any order and never merge.
+//! - Each [`Message`], [`Comment`], [`Retry`] and [`LastEventId`] is one whole block
+//!   ending in a blank line, so encoded items can be sent in any order and never
+//!   merge. A [`LastEventId`] block sets the client's last event ID without an event.
 //! - Fields are always written `name: value`. The parser removes exactly one space
 //!   after the colon, so a value that begins with a space keeps it.
 //! - Data is split into one `data:` line per line, at CR, LF and CRLF; the client
@@ -68,7 +69,8 @@
 //! - A CR or LF in `event` or `id`, or a NUL in `id` (which makes clients ignore the
 //!   field), is refused with an [`EncodeError`] rather than rewritten or panicked on.
 //!   An `id` of `""` is allowed: it resets the client's last event ID, unlike no `id`.
-//! - `retry` is written in milliseconds, from a `Duration`.
+//! - `retry` is written in milliseconds, from a `Duration`; a non-zero time under a
+//!   millisecond is written as 1, never as the 0 that has clients reconnect at once.
 //!
 //! Encoding into a `&mut [u8]` (or, with the `bytes` feature, any `BufMut`) allocates
 //! nothing and, when the buffer is too small, fails with the exact size needed and
@@ -144,7 +146,7 @@ pub use connection::{
     Backoff, ConnectError, Connection, ConnectionConfig, ConnectionError, ConnectionEvent, Headers,
     ReadyState, Request, RetryPolicy,
 };
-pub use encoder::{Comment, Encode, EncodeError, KEEP_ALIVE, Message, Retry};
+pub use encoder::{Comment, Encode, EncodeError, KEEP_ALIVE, LastEventId, Message, Retry};
 pub use error::Error;
 pub use heartbeat::Heartbeat;
 pub use item::{DEFAULT_EVENT_TYPE, Diagnostic, Event, Item};

@@ -64,8 +64,9 @@ pub fn text() -> impl Strategy<Value = String> {
 
 /// Any [`Message`] the encoder accepts: data from [`text`] (CR, LF, NUL and all), an
 /// event type without CR or LF, an ID without CR, LF or NUL (sometimes empty), a
-/// reconnection time (sometimes with a fraction of a millisecond, which is dropped)
-/// and a comment, each present or not.
+/// reconnection time (sometimes with a fraction of a millisecond, which is dropped,
+/// and sometimes under a millisecond, which is written as 1) and a comment, each
+/// present or not.
 ///
 /// ```
 /// use proptest::prelude::*;
@@ -117,6 +118,8 @@ fn build(
 ) -> impl Strategy<Value = Message<String>> {
     let retry = prop_oneof![
         3 => 0..100_000u64,
+        // With a fraction below, under a millisecond (or zero).
+        1 => Just(0),
         1 => any::<u64>(),
     ];
     let retry = (retry, prop_oneof![3 => Just(0u32), 1 => 0..1_000_000u32]).prop_map(|(ms, ns)| {

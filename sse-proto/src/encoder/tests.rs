@@ -13,7 +13,9 @@ use std::{format, vec};
 use proptest::collection::vec as prop_vec;
 use proptest::prelude::*;
 
-use crate::{Comment, Config, Encode, EncodeError, Item, KEEP_ALIVE, Message, Parser, Retry};
+use crate::{
+    Comment, Config, Encode, EncodeError, Item, KEEP_ALIVE, LastEventId, Message, Parser, Retry,
+};
 use crate::{SliceStorage, strategies};
 
 /// What a client sees, owned, for comparison.
@@ -93,10 +95,13 @@ fn normalise(s: &str) -> String {
 
 /// Whole milliseconds of `d`, saturating.
 fn ms(d: Duration) -> u64 {
-    d.as_secs()
+    let ms = d
+        .as_secs()
         .checked_mul(1000)
         .and_then(|ms| ms.checked_add(u64::from(d.subsec_millis())))
-        .unwrap_or(u64::MAX)
+        .unwrap_or(u64::MAX);
+    // Never `retry: 0` for a time that is not zero.
+    if ms == 0 && d > Duration::ZERO { 1 } else { ms }
 }
 
 /// Anything the encoder writes, for mixed streams.
@@ -105,6 +110,7 @@ enum Block {
     Message(Message<String>),
     Comment(String),
     Retry(Duration),
+    LastEventId(String),
     KeepAlive,
 }
 
@@ -114,6 +120,7 @@ impl Block {
             Block::Message(m) => m.to_vec().unwrap(),
             Block::Comment(c) => Comment::new(c).to_vec().unwrap(),
             Block::Retry(d) => Retry::new(*d).to_vec().unwrap(),
+            Block::LastEventId(id) => LastEventId::new(id).to_vec().unwrap(),
             Block::KeepAlive => KEEP_ALIVE.to_vec(),
         }
     }
@@ -157,6 +164,8 @@ fn expected(blocks: &[Block]) -> Parsed {
                 retry = Some(ms(*r));
                 items.push(Got::Retry(ms(*r)));
             }
+            // No event, but the last event ID is set.
+            Block::LastEventId(id) => last_event_id = id.clone(),
             Block::KeepAlive => items.push(Got::Comment(String::new())),
         }
     }
@@ -184,6 +193,15 @@ fn encode_all_ways(item: &impl Encode) -> Vec<u8> {
     assert_eq!(n, len);
     assert!(buf[len..].iter().all(|&b| b == 0xAA), "wrote past the end");
     buf.truncate(len);
+    // With room for any data of this length, `encode` copies the data and checks
+    // it in one pass, and writes again if it has a line end: the same bytes.
+    let mut roomy = vec![0xAA; 8 * len + 64];
+    assert_eq!(item.encode(&mut roomy), Ok(len));
+    assert_eq!(&roomy[..len], &buf[..]);
+    assert!(
+        roomy[len..].iter().all(|&b| b == 0xAA),
+        "wrote past the end"
+    );
     assert_eq!(item.to_vec().unwrap(), buf);
     #[cfg(feature = "bytes")]
     {
@@ -330,6 +348,62 @@ fn line_breaks_in_id_rejected() {
 }
 
 #[test]
+fn last_event_id_sets_the_id_without_an_event() {
+    let blocks = [
+        Block::Message(Message::new("1".to_owned())),
+        Block::LastEventId("42".to_owned()),
+        Block::Message(Message::new("2".to_owned())),
+        Block::LastEventId(" spaced".to_owned()),
+        Block::LastEventId(String::new()),
+        Block::Message(Message::new("3".to_owned())),
+        Block::LastEventId("last".to_owned()),
+    ];
+    let bytes: Vec<u8> = blocks.iter().flat_map(Block::encode).collect();
+    assert_eq!(
+        bytes,
+        b"data: 1\n\nid: 42\n\ndata: 2\n\nid:  spaced\n\nid: \n\ndata: 3\n\nid: last\n\n"
+    );
+    let parsed = parse(&bytes);
+    assert_eq!(
+        parsed.items,
+        [
+            event("message", "1", ""),
+            event("message", "2", "42"),
+            event("message", "3", ""),
+        ]
+    );
+    assert_eq!(parsed.last_event_id, "last");
+    assert_eq!(parsed, expected(&blocks));
+    for id in ["", "7", " spaced", "caf\u{e9}", "x\ty"] {
+        let item = LastEventId::new(id);
+        assert_eq!(encode_all_ways(&item), format!("id: {id}\n\n").as_bytes());
+        check_too_small(&item);
+    }
+}
+
+#[test]
+fn last_event_id_checked_like_an_id() {
+    for (id, error) in [
+        ("\r", EncodeError::LineBreakInId { index: 0 }),
+        ("1\r\n", EncodeError::LineBreakInId { index: 1 }),
+        (
+            "12\n\ndata: forged",
+            EncodeError::LineBreakInId { index: 2 },
+        ),
+        ("\0", EncodeError::NulInId { index: 0 }),
+        ("a\0b\n", EncodeError::NulInId { index: 1 }),
+    ] {
+        let item = LastEventId::new(id);
+        assert_eq!(item.validate(), Err(error), "{id:?}");
+        assert_eq!(Message::new("").id(id).validate(), Err(error), "{id:?}");
+        let mut buf = [0xAAu8; 64];
+        assert_eq!(item.encode(&mut buf), Err(error));
+        assert_eq!(buf, [0xAA; 64], "nothing written");
+        assert_eq!(item.to_vec(), Err(error));
+    }
+}
+
+#[test]
 fn line_breaks_in_event_rejected() {
     for (event, index) in [("\r", 0), ("a\r", 1), ("a\n", 1), ("ab\r\n", 2)] {
         let message = Message::new("x").event(event);
@@ -432,7 +506,10 @@ fn retry_written_in_milliseconds() {
         (Duration::from_secs(5), "5000"),
         (Duration::from_millis(0), "0"),
         (Duration::from_millis(1), "1"),
-        (Duration::from_micros(999), "0"),
+        // Under a millisecond but not zero: 1, not the 0 that means "reconnect now".
+        (Duration::from_micros(999), "1"),
+        (Duration::from_nanos(1), "1"),
+        (Duration::ZERO, "0"),
         (Duration::from_nanos(1_999_999), "1"),
         (Duration::from_secs(3600), "3600000"),
         (Duration::from_millis(u64::MAX), "18446744073709551615"),
@@ -480,11 +557,40 @@ fn buffer_too_small_names_the_exact_size_and_writes_nothing() {
     check_too_small(&Message::new(""));
     check_too_small(&Comment::new("x\ry"));
     check_too_small(&Retry::from_millis(15_000));
+    check_too_small(&LastEventId::new("99"));
     let mut buf = [0u8; 0];
     assert_eq!(
         Message::new("hello").encode(&mut buf),
         Err(EncodeError::InsufficientSize { required_size: 13 })
     );
+}
+
+/// Any buffer at least `encoded_len` long gets the same bytes and nothing past them,
+/// across the size at which `encode` starts copying data before it has checked it
+/// (room for the longest block data of that length could make, which data made of
+/// line ends reaches exactly).
+#[test]
+fn every_buffer_size_from_the_exact_one_up_writes_the_same() {
+    let messages = [
+        Message::new("\r\r\r"),
+        Message::new("\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n"),
+        Message::new("a\r\nb").event("e").id("1").comment("c"),
+        Message::new("tab\tbut one line"),
+        Message::new("plain data, one line, some way past sixteen bytes").id("7"),
+    ];
+    for message in messages {
+        let want = message.to_vec().unwrap();
+        let len = want.len();
+        for size in len..8 * len + 8 {
+            let mut buf = vec![0xAAu8; size];
+            assert_eq!(message.encode(&mut buf), Ok(len), "{message:?} into {size}");
+            assert_eq!(&buf[..len], &want[..], "{message:?} into {size}");
+            assert!(
+                buf[len..].iter().all(|&b| b == 0xAA),
+                "{message:?} into {size}"
+            );
+        }
+    }
 }
 
 /// Encodes through the `&E` impl, as generic code holding a reference would.
@@ -552,6 +658,7 @@ fn errors_display_and_are_errors() {
         EncodeError::LineBreakInId { index: 3 },
         EncodeError::NulInId { index: 3 },
         EncodeError::InsufficientSize { required_size: 3 },
+        EncodeError::AllocationFailed { required_size: 3 },
     ];
     for error in errors {
         let dynamic: &dyn core::error::Error = &error;
@@ -602,6 +709,79 @@ fn json_data() {
 }
 
 // ---------------------------------------------------------------------------------
+// The fast paths: the low-byte filter and the SIMD and word-at-a-time code behind it.
+
+/// `has_low_byte` agrees with a byte loop for every length up to several 64-byte
+/// blocks, with one chosen byte at every position, among fillers that stress the
+/// word trick (bytes just above the bound, and bytes with the top bit set).
+#[test]
+fn has_low_byte_matches_a_byte_loop() {
+    let naive = |bytes: &[u8]| bytes.iter().any(|&b| b < super::LOW);
+    for fill in [b'a', 0x0E, 0x80, 0x8D, 0xFF] {
+        for len in 0..=200 {
+            let mut bytes = vec![fill; len];
+            assert!(!super::has_low_byte(&bytes), "fill {fill:#x} len {len}");
+            for at in 0..len {
+                for byte in [
+                    0, 1, 9, b'\n', 11, 12, b'\r', 14, 0x20, 0x7F, 0x80, 0x8A, 0xFF,
+                ] {
+                    bytes[at] = byte;
+                    assert_eq!(
+                        super::has_low_byte(&bytes),
+                        naive(&bytes),
+                        "fill {fill:#x} len {len} byte {byte:#x} at {at}"
+                    );
+                }
+                bytes[at] = fill;
+            }
+        }
+    }
+}
+
+/// Long values take the SIMD path; a line end or NUL anywhere in them is still found,
+/// at the right index, and data with one anywhere is still split there.
+#[test]
+fn long_values_are_checked_and_split_at_every_position() {
+    for len in [15, 16, 17, 31, 33, 63, 64, 65, 127, 128, 129, 200] {
+        let plain = "x".repeat(len);
+        let bytes = encode_all_ways(
+            &Message::new(plain.as_str())
+                .event(plain.as_str())
+                .id(plain.as_str()),
+        );
+        assert_eq!(parse(&bytes).items, [event(&plain, &plain, &plain)]);
+        for at in 0..len {
+            for bad in ["\r", "\n", "\0", "\t"] {
+                let mut value = plain.clone();
+                value.replace_range(at..=at, bad);
+                let event_error = match bad {
+                    "\r" | "\n" => Err(EncodeError::LineBreakInEvent { index: at }),
+                    _ => Ok(()),
+                };
+                assert_eq!(
+                    Message::new("").event(value.as_str()).validate(),
+                    event_error
+                );
+                let id_error = match bad {
+                    "\r" | "\n" => Err(EncodeError::LineBreakInId { index: at }),
+                    "\0" => Err(EncodeError::NulInId { index: at }),
+                    _ => Ok(()),
+                };
+                assert_eq!(Message::new("").id(value.as_str()).validate(), id_error);
+
+                let message = Message::new(value.clone());
+                let bytes = encode_all_ways(&message);
+                assert_eq!(
+                    parse(&bytes),
+                    expected(&[Block::Message(message)]),
+                    "{value:?}"
+                );
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------
 // Properties.
 
 fn block() -> impl Strategy<Value = Block> {
@@ -609,6 +789,8 @@ fn block() -> impl Strategy<Value = Block> {
         6 => strategies::message().prop_map(Block::Message),
         1 => strategies::text().prop_map(Block::Comment),
         1 => any::<u64>().prop_map(|ms| Block::Retry(Duration::from_millis(ms))),
+        1 => strategies::text()
+            .prop_map(|id| Block::LastEventId(id.replace(['\r', '\n', '\0'], ""))),
         1 => Just(Block::KeepAlive),
     ]
 }
@@ -669,6 +851,33 @@ proptest! {
             }
             Err(e) => prop_assert!(false, "unexpected {:?}", e),
         }
+    }
+
+    /// Long messages (several pieces of arbitrary text, so the fast paths for values
+    /// of 16 and 64 bytes and more run, with line ends and NULs anywhere) round-trip,
+    /// and their length is exact.
+    #[test]
+    fn long_messages_round_trip(
+        message in strategies::message(),
+        extra in prop_vec(strategies::text(), 1..8),
+    ) {
+        let mut message = message;
+        let extra = extra.concat();
+        message.data.push_str(&extra);
+        if let Some(event) = &mut message.event {
+            event.push_str(&extra.replace(['\r', '\n'], ""));
+        }
+        if let Some(id) = &mut message.id {
+            id.push_str(&extra.replace(['\r', '\n', '\0'], ""));
+        }
+        let bytes = encode_all_ways(&message);
+        prop_assert_eq!(parse(&bytes), expected(&[Block::Message(message)]));
+    }
+
+    /// `has_low_byte` agrees with a byte loop on any bytes.
+    #[test]
+    fn has_low_byte_is_exact(bytes in prop_vec(any::<u8>(), 0..300)) {
+        prop_assert_eq!(super::has_low_byte(&bytes), bytes.iter().any(|&b| b < super::LOW));
     }
 
     /// `encoded_len` is what every API writes, and one byte less is refused with that
