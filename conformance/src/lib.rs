@@ -480,19 +480,24 @@ pub fn random_chunks(input: &[u8], seed: u64) -> Vec<&[u8]> {
     chunks
 }
 
-/// A small deterministic generator, so runs are reproducible without a dependency.
-struct XorShift(u64);
+/// A small deterministic generator (xorshift64), so runs are reproducible without a
+/// dependency. Seed it with a non-zero value.
+#[derive(Debug, Clone)]
+pub struct XorShift(pub u64);
 
 impl XorShift {
-    fn next(&mut self) -> u64 {
+    /// The next value.
+    #[allow(clippy::should_implement_trait)]
+    pub fn next(&mut self) -> u64 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;
         self.0
     }
 
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
+    /// A value in `0..n` (0 when `n` is 0).
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
     }
 }
 

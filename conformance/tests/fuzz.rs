@@ -5,23 +5,8 @@
 
 use std::path::Path;
 
+use conformance::XorShift as Rng;
 use conformance::fuzz::{connection, encoder, parser};
-
-/// A small deterministic generator.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
 
 /// Bytes that matter to the parser, for the mutator to insert.
 const TOKENS: &[&[u8]] = &[
