@@ -135,7 +135,12 @@ fn lines(text: &str) -> Vec<&str> {
     lines
 }
 
+/// The documented rule: whole milliseconds, rounded down, except that a non-zero time
+/// under 1 ms is 1 ms (never `retry: 0`, which means "reconnect at once").
 fn millis(time: Duration) -> u64 {
+    if !time.is_zero() && time < Duration::from_millis(1) {
+        return 1;
+    }
     u64::try_from(time.as_millis()).unwrap_or(u64::MAX)
 }
 
