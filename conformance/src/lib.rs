@@ -87,12 +87,15 @@ pub struct VectorConfig {
     pub max_event_size: Option<usize>,
     /// The last event ID the parser starts with.
     pub last_event_id: Option<String>,
+    /// Run with comments off (`Config::comments(false)`, the default), where the
+    /// parser skips comment lines on its fast paths; see [`without_comments`].
+    pub hide_comments: bool,
 }
 
 impl VectorConfig {
     /// The parser configuration this asks for.
     pub fn parser_config(&self) -> Config {
-        let mut config = Config::new().comments(true);
+        let mut config = Config::new().comments(!self.hide_comments);
         if let Some(max) = self.max_event_size {
             config = config.max_event_size(max);
         }
@@ -109,6 +112,23 @@ impl VectorConfig {
         }
         parser
     }
+}
+
+/// The vectors as they read with comments off: the same events, retries and
+/// event limit errors, without the comments and the comment limit errors.
+pub fn without_comments(vectors: Vec<Vector>) -> Vec<Vector> {
+    vectors
+        .into_iter()
+        .map(|mut v| {
+            v.expect.retain(|o| match o {
+                Outcome::Comment(_) => false,
+                Outcome::Error(e) => e != "comment_too_large",
+                _ => true,
+            });
+            v.config.hide_comments = true;
+            v
+        })
+        .collect()
 }
 
 /// One item, as text (decoded with U+FFFD for invalid UTF-8).
@@ -312,6 +332,7 @@ fn parse_vector(file: &'static str, v: &Value) -> Result<Vector, String> {
                 .get("last_event_id")
                 .and_then(Value::as_str)
                 .map(str::to_string),
+            hide_comments: false,
         },
     };
     let expect = v["expect"]

@@ -38,6 +38,25 @@ fn parser() {
     assert_conformance("sse-proto Parser", conformance::proto_layer);
 }
 
+/// Comments off, as `Config::new()` has it: the fast paths that skip comment lines.
+#[test]
+fn parser_and_reader_without_comments() {
+    let quiet = conformance::without_comments(vectors());
+    for (name, failures) in [
+        ("Parser", check_vectors(&quiet, conformance::proto_layer)),
+        (
+            "EventReader",
+            check_vectors(&quiet, conformance::reader_layer),
+        ),
+    ] {
+        let report: Vec<_> = failures
+            .iter()
+            .map(|f| format!("{} ({}, {})\n{}", f.vector, f.file, f.chunking, f.report))
+            .collect();
+        assert!(failures.is_empty(), "{name}:\n{}", report.join("\n"));
+    }
+}
+
 #[test]
 fn blocking_reader() {
     assert_conformance("sse-proto EventReader", conformance::reader_layer);

@@ -477,15 +477,9 @@ impl<S: Storage> Parser<S> {
     /// off.
     #[inline(always)]
     pub(crate) fn fast_event(&mut self, chunk: &[u8], pos: &mut usize) -> Option<(usize, usize)> {
-        let clean = self.line_state == LineState::Start
-            && !self.pending_cr
-            && self.bom == BOM.len()
-            && !self.skipping
-            && !self.config.stream_data
-            && self.data == Held::Empty
-            && self.event_type == Held::Empty
-            && !self.id_pending;
-        if !clean || (!chunk[*pos..].starts_with(b"data:") && !self.skip_no_ops(chunk, pos)) {
+        if !self.is_clean()
+            || (!chunk[*pos..].starts_with(b"data:") && !self.skip_no_ops(chunk, pos))
+        {
             return None;
         }
         let at = *pos;
@@ -512,6 +506,132 @@ impl<S: Storage> Parser<S> {
         self.data = Held::Chunk(start, end);
         self.data_len = end - start;
         None
+    }
+
+    /// At a line start, between blocks, with nothing pending and nothing special
+    /// going on: where the fast paths may run.
+    #[inline(always)]
+    fn is_clean(&self) -> bool {
+        self.line_state == LineState::Start
+            && !self.pending_cr
+            && self.bom == BOM.len()
+            && !self.skipping
+            && !self.config.stream_data
+            && self.data == Held::Empty
+            && self.event_type == Held::Empty
+            && !self.id_pending
+    }
+
+    /// The next most common block: `id` and `event` lines, then one `data` line and
+    /// a blank line, all in this chunk. Read without the general machinery and
+    /// dispatched at once, as [`fast_event`](Parser::fast_event) does for `data`
+    /// alone. Otherwise the whole lines it read are handed to the general path just
+    /// as that would have left them (`*pos` past them), so no line is read twice.
+    #[inline(always)]
+    fn fast_block(&mut self, chunk: &[u8], pos: &mut usize) -> Result<Option<Out>, Error> {
+        if !self.is_clean() || !matches!(chunk.get(*pos), Some(b'i' | b'e')) {
+            return Ok(None);
+        }
+        self.fast_block_lines(chunk, pos)
+    }
+
+    fn fast_block_lines(&mut self, chunk: &[u8], pos: &mut usize) -> Result<Option<Out>, Error> {
+        let mut at = *pos;
+        let mut event_type = (at, at);
+        let mut id = None;
+        loop {
+            let rest = &chunk[at..];
+            let (is_id, name) = if rest.starts_with(b"id:") {
+                (true, 3)
+            } else if rest.starts_with(b"event:") {
+                (false, 6)
+            } else {
+                break;
+            };
+            let vs = strip_space(chunk, at + name);
+            let Some(len) = find_line_end(&chunk[vs..]) else {
+                break;
+            };
+            let ve = vs + len;
+            // Limits and NUL in an id are the general path's to report.
+            if len > self.value_limit || (is_id && contains_nul(&chunk[vs..ve])) {
+                break;
+            }
+            let next = match (chunk[ve], chunk.get(ve + 1)) {
+                (b'\r', Some(b'\n')) => ve + 2,
+                // A CR that ends the chunk may be half of a CRLF: left to the
+                // general path, which remembers it.
+                (b'\r', None) => break,
+                _ => ve + 1,
+            };
+            // "Set the event type buffer to the field value" / "set the last event
+            // ID buffer to the field value": a later line of the same field wins.
+            if is_id {
+                id = Some((vs, ve));
+            } else {
+                event_type = (vs, ve);
+            }
+            at = next;
+        }
+        if at == *pos {
+            return Ok(None);
+        }
+        let (mut data, mut partial) = (None, false);
+        if chunk[at..].starts_with(b"data:") {
+            let ds = strip_space(chunk, at + 5);
+            let found = find_line_end(&chunk[ds..]);
+            partial = found.is_none();
+            if let Some(len) = found {
+                let de = ds + len;
+                let rest = &chunk[de..];
+                let blank = if rest.starts_with(b"\n\n") {
+                    2
+                } else if rest.starts_with(b"\r\n\r\n") {
+                    4
+                } else {
+                    0
+                };
+                if len > self.data_limit {
+                    // The general path reports it.
+                } else if blank > 0 {
+                    // Dispatch step 1: the block's id becomes the last event ID.
+                    if let Some((a, b)) = id {
+                        self.bufs.last_event_id.clear();
+                        append(&mut self.bufs.last_event_id, &chunk[a..b], self.value_limit);
+                    }
+                    *pos = de + blank;
+                    return Ok(Some(Out::Event {
+                        event_type: Loc::Chunk(event_type.0, event_type.1),
+                        data: Loc::Chunk(ds, de),
+                    }));
+                } else {
+                    data = Some((ds, de));
+                }
+            }
+        }
+        // Hand over what was read.
+        if event_type.0 < event_type.1 {
+            self.event_type = Held::Chunk(event_type.0, event_type.1);
+        }
+        if let Some((a, b)) = id {
+            self.bufs.id.clear();
+            append(&mut self.bufs.id, &chunk[a..b], self.value_limit);
+            self.id_pending = true;
+        }
+        *pos = at;
+        if let Some((ds, de)) = data {
+            *pos = self.consume_line_end(chunk, de);
+            self.data = Held::Chunk(ds, de);
+            self.data_len = de - ds;
+        } else if partial {
+            // The data line goes on in the next chunk (the usual case for a large
+            // event): start the slow path on it now rather than search it again.
+            self.spill(chunk);
+            let result = self.feed_partial(chunk, pos, chunk.len());
+            self.spill(chunk);
+            return result;
+        }
+        Ok(None)
     }
 
     /// In the clean state [`fast_event`](Parser::fast_event) needs, skips what does
@@ -547,6 +667,9 @@ impl<S: Storage> Parser<S> {
     /// chunk is used up. Items come out as locations, so that this can mutate freely.
     /// Call [`release`](Parser::release) first.
     pub(crate) fn step(&mut self, chunk: &[u8], pos: &mut usize) -> Result<Option<Out>, Error> {
+        if let Some(out) = self.fast_block(chunk, pos)? {
+            return Ok(Some(out));
+        }
         let result = self.step_inner(chunk, pos);
         // The caller's chunk will be gone by the next call: copy out what the
         // pending event still borrows from it.
@@ -586,6 +709,16 @@ impl<S: Storage> Parser<S> {
                 continue;
             }
             if self.line_state == LineState::Start {
+                if matches!(self.data, Held::Chunk(..) | Held::Stored) {
+                    // More `data` lines, or the blank line, are the likely next lines.
+                    let before = *pos;
+                    if let Some(out) = self.data_run(chunk, pos) {
+                        return Ok(Some(out));
+                    }
+                    if *pos != before {
+                        continue;
+                    }
+                }
                 // Fast path: a blank line, or a whole line inside this chunk.
                 let found = if first == b'\n' || first == b'\r' {
                     Some(0)
@@ -748,22 +881,70 @@ impl<S: Storage> Parser<S> {
         if new_len > self.data_limit {
             return Err(self.overflow(self.data_limit));
         }
-        match self.data {
-            Held::Empty => self.data = Held::Chunk(vs, ve),
-            Held::Chunk(a, b) => {
-                self.bufs.data.clear();
-                append(&mut self.bufs.data, &chunk[a..b], self.data_limit);
-                append(&mut self.bufs.data, b"\n", self.data_limit);
-                append(&mut self.bufs.data, &chunk[vs..ve], self.data_limit);
-                self.data = Held::Stored;
-            }
-            Held::Stored | Held::Streamed => {
-                append(&mut self.bufs.data, b"\n", self.data_limit);
-                append(&mut self.bufs.data, &chunk[vs..ve], self.data_limit);
-            }
+        if self.data == Held::Empty {
+            self.data = Held::Chunk(vs, ve);
+            self.data_len = new_len;
+        } else {
+            self.join_data(chunk, vs, ve, new_len);
         }
-        self.data_len = new_len;
         Ok(None)
+    }
+
+    /// Reads the `data` lines that follow a data line, and the blank line that ends
+    /// them, in a loop of its own: the shape of multi-line events, and of most events
+    /// that the general path starts. Returns the event if a blank line came; `None`,
+    /// with `*pos` at the start of the line it stopped at, for anything else (another
+    /// field, a line that goes on in the next chunk, a limit to report), which the
+    /// general path then reads.
+    #[inline]
+    fn data_run(&mut self, chunk: &[u8], pos: &mut usize) -> Option<Out> {
+        debug_assert!(!self.skipping && !self.pending_cr && !self.config.stream_data);
+        loop {
+            let at = *pos;
+            let rest = &chunk[at..];
+            match rest.first() {
+                // "If the line is empty (a blank line): Dispatch the event."
+                Some(b'\n') => {
+                    *pos = at + 1;
+                    return self.dispatch();
+                }
+                Some(b'\r') => {
+                    *pos = self.consume_line_end(chunk, at);
+                    return self.dispatch();
+                }
+                _ => {}
+            }
+            if !rest.starts_with(b"data:") {
+                return None;
+            }
+            let vs = strip_space(chunk, at + 5);
+            let ve = vs + find_line_end(&chunk[vs..])?;
+            let new_len = self.data_len.saturating_add(1 + (ve - vs));
+            if new_len > self.data_limit {
+                return None;
+            }
+            self.join_data(chunk, vs, ve, new_len);
+            *pos = self.consume_line_end(chunk, ve);
+        }
+    }
+
+    /// Appends the value `chunk[vs..ve]` of another `data` line to the data held,
+    /// joined by LF, making `new_len` bytes (checked against the limit already).
+    #[inline(always)]
+    fn join_data(&mut self, chunk: &[u8], vs: usize, ve: usize, new_len: usize) {
+        let data = &mut self.bufs.data;
+        if let Held::Chunk(a, b) = self.data {
+            // The first line was still in the chunk: bring it along.
+            data.clear();
+            data.reserve_within(new_len, self.data_limit);
+            let _ = data.try_extend(&chunk[a..b]);
+            self.data = Held::Stored;
+        } else {
+            data.reserve_within(1 + (ve - vs), self.data_limit);
+        }
+        let _ = data.try_extend(b"\n");
+        let _ = data.try_extend(&chunk[vs..ve]);
+        self.data_len = new_len;
     }
 
     /// Reads `chunk[*pos..end]`, a piece of a line with no line end in it, into the
