@@ -196,6 +196,10 @@ impl Builder {
         let mut config = self.config;
         // Events come out whole; streamed data pieces have no place in this API.
         config.parser.stream_data = false;
+        // Jitter only spreads a fleet's reconnections if each client draws its own.
+        if let Some(backoff) = &mut config.backoff {
+            backoff.seed = backoff.seed.or_else(|| Some(entropy()));
+        }
         let start = Instant::now();
         let conn = Connection::new(Time::ZERO, &self.url, config).map_err(BuildError::Connect)?;
         let url = conn.url();
@@ -564,6 +568,19 @@ impl EventSource {
     }
 }
 
+/// A seed no other client shares: std's per-process random hash keys (the OS's
+/// entropy), mixed with the time and a counter for clients of the same process.
+fn entropy() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    static COUNT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u64(COUNT.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
+    if let Ok(now) = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) {
+        hasher.write_u128(now.as_nanos());
+    }
+    hasher.finish()
+}
+
 fn build_request(
     request: &sse_proto::Request<'_>,
 ) -> Result<http::Request<Full<Bytes>>, http::Error> {
@@ -687,5 +704,17 @@ impl Stream for EventSource {
                 return Poll::Pending;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::entropy;
+
+    /// Clients of one process, and processes, draw different jitter seeds.
+    #[test]
+    fn each_draw_is_its_own() {
+        let draws: std::collections::HashSet<u64> = (0..64).map(|_| entropy()).collect();
+        assert_eq!(draws.len(), 64);
     }
 }

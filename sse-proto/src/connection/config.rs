@@ -314,9 +314,11 @@ impl Default for ConnectionConfig {
 ///
 /// So the wait is never shorter than the spec's reconnection time, and never longer
 /// than `max_delay` unless the server asked for more. The random numbers are
-/// SplitMix64 from [`seed`](Backoff::seed): seed it from an entropy source in
-/// production, or every client of a fleet jitters alike; tests fix it, and the
-/// sequence of waits is then exactly reproducible.
+/// SplitMix64 from [`seed`](Backoff::seed). The core reads no entropy, so an unset
+/// seed means 0 here, and every client of a fleet would jitter alike: the runtime
+/// adapters (`sse-tokio`'s `EventSource`) fill an unset seed from the process's
+/// random hash keys. Tests fix it, and the sequence of waits is then exactly
+/// reproducible.
 ///
 /// ```
 /// use core::time::Duration;
@@ -341,12 +343,13 @@ pub struct Backoff {
     /// The most jitter added, as a percentage of the wait (0 to 100; more counts as
     /// 100). Default 50.
     pub jitter_percent: u32,
-    /// The seed of the jitter's random numbers. Default 0.
-    pub seed: u64,
+    /// The seed of the jitter's random numbers. Default `None`: the adapter seeds
+    /// it from an entropy source (the sans-IO core alone uses 0).
+    pub seed: Option<u64>,
 }
 
 impl Backoff {
-    /// The defaults: doubling, up to 60 s, with up to 50 % jitter, seed 0.
+    /// The defaults: doubling, up to 60 s, with up to 50 % jitter, no seed.
     ///
     /// ```
     /// use sse_proto::Backoff;
@@ -358,7 +361,7 @@ impl Backoff {
             multiplier_percent: 200,
             max_delay: Duration::from_secs(60),
             jitter_percent: 50,
-            seed: 0,
+            seed: None,
         }
     }
 
@@ -405,10 +408,10 @@ impl Backoff {
     /// ```
     /// use sse_proto::Backoff;
     ///
-    /// assert_eq!(Backoff::new().seed(7).seed, 7);
+    /// assert_eq!(Backoff::new().seed(7).seed, Some(7));
     /// ```
     pub const fn seed(mut self, seed: u64) -> Self {
-        self.seed = seed;
+        self.seed = Some(seed);
         self
     }
 

@@ -309,7 +309,7 @@ impl Connection {
         parser
             .set_last_event_id(config.last_event_id.as_bytes())
             .map_err(|_| ConnectError::InvalidLastEventId)?;
-        let rng = config.backoff.map_or(0, |b| b.seed);
+        let rng = config.backoff.and_then(|b| b.seed).unwrap_or(0);
         let mut conn = Connection {
             fetch: Fetch {
                 url: String::new(),
