@@ -28,6 +28,11 @@ fn encode(c: &mut Criterion) {
         let quick = std::env::var_os("SSE_BENCH_QUICK").is_some_and(|v| v != "0");
         group.warm_up_time(Duration::from_millis(if quick { 50 } else { 500 }));
         group.measurement_time(Duration::from_millis(if quick { 250 } else { 3000 }));
+        if quick {
+            // Criterion's 100,000 bootstrap resamples per case cost more than the
+            // short mode's measurement.
+            group.nresamples(5_000);
+        }
         for contender in contenders() {
             let mut out = Output::new(&corpus);
             // Check the output before timing: a number from wrong bytes is worthless.

@@ -11,7 +11,7 @@
 use std::hint::black_box;
 use std::time::Duration;
 
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{BenchmarkGroup, Criterion, Throughput, criterion_group, criterion_main};
 use sse_benches::{Corpus, check, chunks, contenders, corpora};
 use sse_proto::{Item, Parser};
 
@@ -33,6 +33,18 @@ fn timing() -> (Duration, Duration) {
         (Duration::from_millis(50), Duration::from_millis(250))
     } else {
         (Duration::from_millis(300), Duration::from_secs(2))
+    }
+}
+
+/// Ten samples, the warm-up and measurement times of [`timing`], and in the short
+/// mode fewer bootstrap resamples (criterion's 100,000 per case cost more than the
+/// measurement itself there).
+fn configure<M: criterion::measurement::Measurement>(group: &mut BenchmarkGroup<'_, M>) {
+    group.sample_size(10);
+    group.warm_up_time(timing().0);
+    group.measurement_time(timing().1);
+    if quick() {
+        group.nresamples(5_000);
     }
 }
 
@@ -62,9 +74,7 @@ fn parse(c: &mut Criterion) {
             let pieces = chunks(&corpus, chunk);
             let mut group = c.benchmark_group(format!("parse/{}/{}", corpus.name, chunk));
             group.throughput(Throughput::Bytes(corpus.bytes.len() as u64));
-            group.sample_size(10);
-            group.warm_up_time(timing().0);
-            group.measurement_time(timing().1);
+            configure(&mut group);
             for contender in &all {
                 if too_slow(contender.name, &corpus, chunk) {
                     continue;
@@ -105,9 +115,7 @@ fn linear(c: &mut Criterion) {
     };
     let mut group = c.benchmark_group("linear/1MiB-line");
     group.throughput(Throughput::Bytes(input.len() as u64));
-    group.sample_size(10);
-    group.warm_up_time(timing().0);
-    group.measurement_time(timing().1);
+    configure(&mut group);
     group.bench_function("whole", |b| b.iter(|| run(black_box(input.len()))));
     group.bench_function("1-byte chunks", |b| b.iter(|| run(black_box(1))));
     group.finish();
