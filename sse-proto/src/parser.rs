@@ -529,7 +529,7 @@ impl<S: Storage> Parser<S> {
     /// as that would have left them (`*pos` past them), so no line is read twice.
     #[inline(always)]
     fn fast_block(&mut self, chunk: &[u8], pos: &mut usize) -> Result<Option<Out>, Error> {
-        if !self.is_clean() || !matches!(chunk.get(*pos), Some(b'i' | b'e')) {
+        if !matches!(chunk.get(*pos), Some(b'i' | b'e')) || !self.is_clean() {
             return Ok(None);
         }
         self.fast_block_lines(chunk, pos)
