@@ -58,6 +58,34 @@ pub const FILES: &[(&str, &str)] = &[
     ("limits.json", include_str!("../vectors/limits.json")),
 ];
 
+/// Panics unless the `.json` files in `dir` are exactly the ones `files` names (in
+/// any order): a file left out of the list would never be run. `message` says
+/// which list is wrong.
+#[track_caller]
+pub fn assert_lists_every_file(dir: &str, files: &[(&str, &str)], message: &str) {
+    let mut on_disk: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.ends_with(".json"))
+        .collect();
+    on_disk.sort();
+    let mut listed: Vec<String> = files.iter().map(|(n, _)| n.to_string()).collect();
+    listed.sort();
+    assert_eq!(on_disk, listed, "{message}");
+}
+
+/// Panics if two of `names` are the same, or if there are fewer than `min`;
+/// `what` names them in the message (`"vector"`, `"scenario"`).
+#[track_caller]
+pub fn assert_unique_names<'a>(names: impl IntoIterator<Item = &'a str>, min: usize, what: &str) {
+    let mut names: Vec<&str> = names.into_iter().collect();
+    let count = names.len();
+    names.sort_unstable();
+    names.dedup();
+    assert_eq!(count, names.len(), "duplicate {what} names");
+    assert!(count >= min, "only {count} {what}s");
+}
+
 /// One test vector.
 #[derive(Debug, Clone)]
 pub struct Vector {
