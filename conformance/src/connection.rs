@@ -29,7 +29,10 @@ use sse_proto::{
     ReadyState, RetryPolicy, Time,
 };
 
-use crate::{Chunking, Outcome, bytes, outcome, random_chunks};
+use crate::{
+    Chunking, Outcome, bytes, first_failures, load, mismatch, outcome, panic_on_failures,
+    random_chunks, side_by_side,
+};
 
 /// The scenario files, compiled in so that any crate can run them without paths.
 pub const FILES: &[(&str, &str)] = &[
@@ -353,15 +356,7 @@ pub fn proto_layer(scenario: &Scenario) -> Vec<StepRun> {
 
 /// Loads every scenario.
 pub fn scenarios() -> Vec<Scenario> {
-    let mut all = Vec::new();
-    for (file, text) in FILES {
-        let list: Vec<Value> = serde_json::from_str(text)
-            .unwrap_or_else(|e| panic!("{file}: not a JSON array of scenarios: {e}"));
-        for value in list {
-            all.push(parse_scenario(file, &value).unwrap_or_else(|e| panic!("{file}: {e}")));
-        }
-    }
-    all
+    load(FILES, "scenarios", parse_scenario)
 }
 
 /// Fails on keys a vector object may not have: typos must not pass silently.
@@ -691,27 +686,18 @@ pub fn compare(scenario: &Scenario, runs: &[StepRun]) -> Option<String> {
         let _ = writeln!(report, "  step {i} (at {} ms, {:?}):", step.at, step.input);
         if !outputs_ok {
             let _ = writeln!(report, "    outputs (expected | actual):");
-            for j in 0..step.expect.len().max(run.outputs.len()) {
-                let (e, a) = (step.expect.get(j), run.outputs.get(j));
-                let mark = if e == a { ' ' } else { '!' };
-                let show = |o: Option<&Output>| o.map_or("(none)".to_string(), |o| o.to_string());
-                let _ = writeln!(report, "    {mark}{j:>3} {} | {}", show(e), show(a));
-            }
+            side_by_side(&mut report, "    ", 3, &step.expect, &run.outputs, true);
         }
         if !timeout_ok {
-            let _ = writeln!(
-                report,
-                "    timeout: expected {:?}, got {:?}",
+            mismatch(
+                &mut report,
+                "    timeout",
                 step.timeout.flatten(),
-                run.timeout
+                run.timeout,
             );
         }
         if !state_ok {
-            let _ = writeln!(
-                report,
-                "    state: expected {:?}, got {:?}",
-                step.state, run.state
-            );
+            mismatch(&mut report, "    state", step.state, run.state);
         }
         // Later steps depend on this one; the first divergence is what matters.
         break;
@@ -750,22 +736,22 @@ pub fn check_scenarios<L>(scenarios: &[Scenario], layer: L) -> Vec<Failure>
 where
     L: Fn(&Scenario) -> Vec<StepRun>,
 {
-    let mut failures = Vec::new();
-    for scenario in scenarios {
-        for chunking in chunkings() {
-            let chunked = rechunk(scenario, &chunking);
-            if let Some(report) = compare(&chunked, &layer(&chunked)) {
-                failures.push(Failure {
-                    scenario: scenario.name.clone(),
-                    file: scenario.file,
-                    chunking,
-                    report,
-                });
-                break;
-            }
-        }
-    }
-    failures
+    first_failures(
+        scenarios,
+        |_| chunkings(),
+        |scenario, chunking| {
+            let chunked = rechunk(scenario, chunking);
+            compare(&chunked, &layer(&chunked))
+        },
+    )
+    .into_iter()
+    .map(|(scenario, chunking, report)| Failure {
+        scenario: scenario.name.clone(),
+        file: scenario.file,
+        chunking,
+        report,
+    })
+    .collect()
 }
 
 /// Panics with a readable report unless every scenario passes through `layer`
@@ -776,19 +762,10 @@ where
 {
     let total = scenarios().len();
     let failures = check_all(layer);
-    if failures.is_empty() {
-        return;
-    }
-    let mut report = format!(
-        "{layer_name}: {} of {total} connection scenarios failed\n",
-        failures.len()
-    );
-    for failure in failures.iter().take(20) {
-        let _ = writeln!(
-            report,
-            "\n{} (connection/{}), body {}:\n{}",
-            failure.scenario, failure.file, failure.chunking, failure.report
-        );
-    }
-    panic!("{report}");
+    panic_on_failures(layer_name, total, "connection scenarios", &failures, |f| {
+        format!(
+            "{} (connection/{}), body {}:\n{}",
+            f.scenario, f.file, f.chunking, f.report
+        )
+    });
 }

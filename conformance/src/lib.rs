@@ -58,6 +58,52 @@ pub const FILES: &[(&str, &str)] = &[
     ("limits.json", include_str!("../vectors/limits.json")),
 ];
 
+/// Panics unless the `.json` files in `dir` are exactly the ones `files` names (in
+/// any order): a file left out of the list would never be run. `message` says
+/// which list is wrong.
+#[track_caller]
+pub fn assert_lists_every_file(dir: &str, files: &[(&str, &str)], message: &str) {
+    let mut on_disk: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.ends_with(".json"))
+        .collect();
+    on_disk.sort();
+    let mut listed: Vec<String> = files.iter().map(|(n, _)| n.to_string()).collect();
+    listed.sort();
+    assert_eq!(on_disk, listed, "{message}");
+}
+
+/// Panics if two of `names` are the same, or if there are fewer than `min`;
+/// `what` names them in the message (`"vector"`, `"scenario"`).
+#[track_caller]
+pub fn assert_unique_names<'a>(names: impl IntoIterator<Item = &'a str>, min: usize, what: &str) {
+    let mut names: Vec<&str> = names.into_iter().collect();
+    let count = names.len();
+    names.sort_unstable();
+    names.dedup();
+    assert_eq!(count, names.len(), "duplicate {what} names");
+    assert!(count >= min, "only {count} {what}s");
+}
+
+/// Loads the items of JSON-array files with `parse`; panics naming the file on one
+/// that does not load. `what` names the items in the message.
+fn load<T>(
+    files: &[(&'static str, &str)],
+    what: &str,
+    parse: fn(&'static str, &Value) -> Result<T, String>,
+) -> Vec<T> {
+    let mut all = Vec::new();
+    for (file, text) in files {
+        let list: Vec<Value> = serde_json::from_str(text)
+            .unwrap_or_else(|e| panic!("{file}: not a JSON array of {what}: {e}"));
+        for value in list {
+            all.push(parse(file, &value).unwrap_or_else(|e| panic!("{file}: {e}")));
+        }
+    }
+    all
+}
+
 /// One test vector.
 #[derive(Debug, Clone)]
 pub struct Vector {
@@ -302,15 +348,7 @@ pub fn reader_layer(config: &VectorConfig, chunks: &[&[u8]]) -> Run {
 
 /// Loads every vector.
 pub fn vectors() -> Vec<Vector> {
-    let mut all = Vec::new();
-    for (file, text) in FILES {
-        let list: Vec<Value> = serde_json::from_str(text)
-            .unwrap_or_else(|e| panic!("{file}: not a JSON array of vectors: {e}"));
-        for value in list {
-            all.push(parse_vector(file, &value).unwrap_or_else(|e| panic!("{file}: {e}")));
-        }
-    }
-    all
+    load(FILES, "vectors", parse_vector)
 }
 
 fn parse_vector(file: &'static str, v: &Value) -> Result<Vector, String> {
@@ -522,6 +560,81 @@ impl XorShift {
     }
 }
 
+/// Writes `expected` and `actual` into `report` side by side, a row per position
+/// (`(none)` past the end of the shorter), `!` marking the rows that differ; rows
+/// that agree only if `agreeing_rows`. A row starts with `indent`, then the mark and
+/// the position right-aligned in `width` columns.
+fn side_by_side<T: PartialEq + fmt::Display>(
+    report: &mut String,
+    indent: &str,
+    width: usize,
+    expected: &[T],
+    actual: &[T],
+    agreeing_rows: bool,
+) {
+    let show = |o: Option<&T>| o.map_or("(none)".to_string(), T::to_string);
+    for i in 0..expected.len().max(actual.len()) {
+        let (e, a) = (expected.get(i), actual.get(i));
+        let mark = if e == a { ' ' } else { '!' };
+        if mark == '!' || agreeing_rows {
+            let _ = writeln!(
+                report,
+                "{indent}{mark}{i:>width$} {} | {}",
+                show(e),
+                show(a)
+            );
+        }
+    }
+}
+
+/// Writes `{label}: expected {expected:?}, got {actual:?}` as a line of `report`.
+fn mismatch(report: &mut String, label: &str, expected: impl fmt::Debug, actual: impl fmt::Debug) {
+    let _ = writeln!(report, "{label}: expected {expected:?}, got {actual:?}");
+}
+
+/// The first failure of each case: `check` runs it under each of its `chunkings`
+/// in turn, and the first report it gives is the case's failure; a case without
+/// one passed.
+fn first_failures<C>(
+    cases: &[C],
+    chunkings: impl Fn(&C) -> Vec<Chunking>,
+    check: impl Fn(&C, &Chunking) -> Option<String>,
+) -> Vec<(&C, Chunking, String)> {
+    let mut failures = Vec::new();
+    for case in cases {
+        for chunking in chunkings(case) {
+            if let Some(report) = check(case, &chunking) {
+                failures.push((case, chunking, report));
+                break;
+            }
+        }
+    }
+    failures
+}
+
+/// Panics, unless `failures` is empty, with how many of the `total` `cases` failed
+/// through `layer_name` and the first 20 failures in full, each as `describe` puts
+/// it.
+fn panic_on_failures<F>(
+    layer_name: &str,
+    total: usize,
+    cases: &str,
+    failures: &[F],
+    describe: impl Fn(&F) -> String,
+) {
+    if failures.is_empty() {
+        return;
+    }
+    let mut report = format!(
+        "{layer_name}: {} of {total} {cases} failed\n",
+        failures.len()
+    );
+    for failure in failures.iter().take(20) {
+        let _ = writeln!(report, "\n{}", describe(failure));
+    }
+    panic!("{report}");
+}
+
 /// A vector that failed under one chunking.
 #[derive(Debug, Clone)]
 pub struct Failure {
@@ -551,37 +664,26 @@ pub fn compare(vector: &Vector, run: &Run) -> Option<String> {
     let _ = writeln!(report, "  input: \"{}\"", escaped(&vector.input));
     if !items_ok {
         let _ = writeln!(report, "  items (expected | actual):");
-        let n = vector.expect.len().max(run.items.len());
-        for i in 0..n {
-            let expected = vector.expect.get(i);
-            let actual = run.items.get(i);
-            let mark = if expected == actual { ' ' } else { '!' };
-            let show = |o: Option<&Outcome>| o.map_or("(none)".to_string(), |o| o.to_string());
-            if mark == '!' || n <= 12 {
-                let _ = writeln!(
-                    report,
-                    "   {mark}{i:>4} {} | {}",
-                    show(expected),
-                    show(actual)
-                );
-            }
-        }
+        let rows = vector.expect.len().max(run.items.len());
+        side_by_side(
+            &mut report,
+            "   ",
+            4,
+            &vector.expect,
+            &run.items,
+            rows <= 12,
+        );
     }
     if !id_ok {
-        let _ = writeln!(
-            report,
-            "  last event ID: expected {:?}, got {:?}",
+        mismatch(
+            &mut report,
+            "  last event ID",
             vector.last_event_id.as_deref().unwrap_or_default(),
-            run.last_event_id
+            &run.last_event_id,
         );
     }
     if !retry_ok {
-        let _ = writeln!(
-            report,
-            "  retry: expected {:?}, got {:?}",
-            vector.retry.flatten(),
-            run.retry
-        );
+        mismatch(&mut report, "  retry", vector.retry.flatten(), run.retry);
     }
     Some(report)
 }
@@ -600,23 +702,22 @@ pub fn check_vectors<L>(vectors: &[Vector], layer: L) -> Vec<Failure>
 where
     L: Fn(&VectorConfig, &[&[u8]]) -> Run,
 {
-    let mut failures = Vec::new();
-    for vector in vectors {
-        for chunking in Chunking::all_for(&vector.input) {
+    first_failures(
+        vectors,
+        |vector| Chunking::all_for(&vector.input),
+        |vector, chunking| {
             let chunks = chunking.apply(&vector.input);
-            let run = layer(&vector.config, &chunks);
-            if let Some(report) = compare(vector, &run) {
-                failures.push(Failure {
-                    vector: vector.name.clone(),
-                    file: vector.file,
-                    chunking,
-                    report,
-                });
-                break;
-            }
-        }
-    }
-    failures
+            compare(vector, &layer(&vector.config, &chunks))
+        },
+    )
+    .into_iter()
+    .map(|(vector, chunking, report)| Failure {
+        vector: vector.name.clone(),
+        file: vector.file,
+        chunking,
+        report,
+    })
+    .collect()
 }
 
 /// Panics with a readable report unless every vector passes through `layer` under
@@ -627,19 +728,7 @@ where
 {
     let total = vectors().len();
     let failures = check_all(layer);
-    if failures.is_empty() {
-        return;
-    }
-    let mut report = format!(
-        "{layer_name}: {} of {total} vectors failed\n",
-        failures.len()
-    );
-    for failure in failures.iter().take(20) {
-        let _ = writeln!(
-            report,
-            "\n{} ({}), {}:\n{}",
-            failure.vector, failure.file, failure.chunking, failure.report
-        );
-    }
-    panic!("{report}");
+    panic_on_failures(layer_name, total, "vectors", &failures, |f| {
+        format!("{} ({}), {}:\n{}", f.vector, f.file, f.chunking, f.report)
+    });
 }

@@ -4,35 +4,20 @@
 use conformance::connection::{
     self, Input, Output, Scenario, StepRun, check_scenarios, proto_layer, scenarios,
 };
+use conformance::{assert_lists_every_file, assert_unique_names};
 
 #[test]
 fn scenario_names_are_unique_and_numerous() {
     let all = scenarios();
-    let mut names: Vec<&str> = all.iter().map(|s| s.name.as_str()).collect();
-    names.sort_unstable();
-    let before = names.len();
-    names.dedup();
-    assert_eq!(before, names.len(), "duplicate scenario names");
-    assert!(all.len() >= 30, "only {} scenarios", all.len());
+    assert_unique_names(all.iter().map(|s| s.name.as_str()), 30, "scenario");
 }
 
 #[test]
 fn every_scenario_file_is_listed() {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/vectors/connection");
-    let mut on_disk: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .filter(|n| n.ends_with(".json"))
-        .collect();
-    on_disk.sort();
-    let mut listed: Vec<String> = connection::FILES
-        .iter()
-        .map(|(n, _)| n.to_string())
-        .collect();
-    listed.sort();
-    assert_eq!(
-        on_disk, listed,
-        "conformance::connection::FILES must list every scenario file"
+    assert_lists_every_file(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/vectors/connection"),
+        connection::FILES,
+        "conformance::connection::FILES must list every scenario file",
     );
 }
 

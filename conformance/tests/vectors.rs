@@ -1,35 +1,22 @@
 //! Every vector through every layer of sse-proto, under every chunking.
 
-use conformance::{Chunking, VectorConfig, assert_conformance, check_vectors, compare, vectors};
+use conformance::{
+    Chunking, VectorConfig, assert_conformance, assert_lists_every_file, assert_unique_names,
+    check_vectors, compare, vectors,
+};
 
 #[test]
 fn vector_names_are_unique_and_numerous() {
     let all = vectors();
-    let mut names: Vec<&str> = all.iter().map(|v| v.name.as_str()).collect();
-    names.sort_unstable();
-    let before = names.len();
-    names.dedup();
-    assert_eq!(before, names.len(), "duplicate vector names");
-    assert!(all.len() >= 120, "only {} vectors", all.len());
+    assert_unique_names(all.iter().map(|v| v.name.as_str()), 120, "vector");
 }
 
 #[test]
 fn every_vector_file_is_listed() {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/vectors");
-    let mut on_disk: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .filter(|n| n.ends_with(".json"))
-        .collect();
-    on_disk.sort();
-    let mut listed: Vec<String> = conformance::FILES
-        .iter()
-        .map(|(n, _)| n.to_string())
-        .collect();
-    listed.sort();
-    assert_eq!(
-        on_disk, listed,
-        "conformance::FILES must list every vector file"
+    assert_lists_every_file(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/vectors"),
+        conformance::FILES,
+        "conformance::FILES must list every vector file",
     );
 }
 

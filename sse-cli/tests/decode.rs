@@ -1,37 +1,24 @@
 //! `sse decode` as a user runs it: a process, stdin, stdout, an exit status.
 
+mod common;
+
 use std::io::{Read, Write};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use conformance::{Outcome, vectors};
 use serde_json::Value;
 
+use common::{
+    decode_args, feed_and_hold, json_lines, peak_rss, run, spawn_piped, sse, stream_and_measure,
+};
+
 /// Runs `sse decode ARGS` on `input`; returns (stdout lines as JSON, stderr, success).
 fn decode(args: &[&str], input: &[u8]) -> (Vec<Value>, String, bool) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sse"))
-        .arg("decode")
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let input = input.to_vec();
-    let writer = std::thread::spawn(move || {
-        let _ = stdin.write_all(&input);
-    });
-    let output = child.wait_with_output().unwrap();
-    writer.join().unwrap();
-    let stdout = String::from_utf8(output.stdout).unwrap();
-    let lines = stdout
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let (stdout, stderr, success) = run(sse("decode", args), input);
     (
-        lines,
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-        output.status.success(),
+        json_lines(&String::from_utf8(stdout).unwrap()),
+        stderr,
+        success,
     )
 }
 
@@ -52,8 +39,7 @@ fn writes_the_documented_format() {
         ]
     );
     // Key order and spacing, exactly as documented.
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sse"))
-        .arg("decode")
+    let mut child = sse("decode", &[])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
@@ -103,13 +89,10 @@ fn a_too_large_event_is_reported_skipped_and_fails_the_run() {
 #[test]
 fn every_conformance_vector_decodes_as_expected() {
     for vector in vectors() {
-        let mut args = vec!["--comments".to_string()];
-        if let Some(max) = vector.config.max_event_size {
-            args.push(format!("--max-event-size={max}"));
-        }
         if vector.config.last_event_id.is_some() {
             continue; // the CLI starts fresh, like a first connection
         }
+        let args = decode_args(&vector.config);
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let (lines, _, ok) = decode(&args, &vector.input);
         let expect_errors = vector.expect.iter().any(|o| matches!(o, Outcome::Error(_)));
@@ -142,14 +125,6 @@ fn every_conformance_vector_decodes_as_expected() {
     }
 }
 
-/// Peak resident memory of a running process, in bytes (Linux).
-fn peak_rss(pid: u32) -> Option<usize> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kib: usize = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib * 1024)
-}
-
 #[test]
 fn memory_does_not_grow_with_input_size() {
     // 64 MiB of small events stream through a process whose peak memory stays a
@@ -157,32 +132,12 @@ fn memory_does_not_grow_with_input_size() {
     let event = b"data: {\"token\":\"hello\"}\n\n";
     let events = (64 << 20) / event.len();
     let input = event.repeat(events);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sse"))
-        .arg("decode")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    // Write everything but keep stdin open, so the process is still alive (and its
-    // peak memory readable) once every event has come out.
-    let writer = std::thread::spawn(move || {
-        stdin.write_all(&input).unwrap();
-        stdin
-    });
     let mut lines = 0usize;
-    let mut buf = vec![0u8; 1 << 16];
-    let mut stdout = child.stdout.take().unwrap();
-    while lines < events {
-        let n = stdout.read(&mut buf).unwrap();
-        assert_ne!(n, 0, "output ended early");
-        lines += buf[..n].iter().filter(|&&b| b == b'\n').count();
-    }
-    let peak = peak_rss(child.id());
-    drop(writer.join().unwrap());
-    let mut rest = String::new();
-    stdout.read_to_string(&mut rest).unwrap();
-    assert!(child.wait().unwrap().success());
+    let (peak, rest) = stream_and_measure(sse("decode", &[]), input, |piece| {
+        lines += piece.iter().filter(|&&b| b == b'\n').count();
+        lines >= events
+    });
+    let rest = String::from_utf8(rest).unwrap();
     assert!(rest.contains("\"final\": true"), "{rest}");
     if let Some(peak) = peak {
         assert!(peak < 16 << 20, "peak RSS {peak} bytes for 64 MiB of input");
@@ -203,16 +158,8 @@ fn decode_generated(
 ) -> (Option<usize>, String, String, bool) {
     use std::io::BufRead;
 
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sse"))
-        .arg("decode")
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let writer = std::thread::spawn(move || {
+    let mut child = spawn_piped(sse("decode", args));
+    let writer = feed_and_hold(&mut child, move |stdin| {
         stdin.write_all(head).unwrap();
         let mut sent = 0;
         while sent < total {
@@ -221,7 +168,6 @@ fn decode_generated(
             sent += n;
         }
         stdin.write_all(tail).unwrap();
-        stdin
     });
     let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
     let mut text = String::new();

@@ -2,47 +2,17 @@
 //! rules of the NDJSON-to-stream mapping, the error reports, and the round trip
 //! `sse encode | sse decode` on hand-written lines and on every conformance vector.
 
+mod common;
+
 use std::io::{Read, Write};
-use std::process::{Child, Command, Stdio};
+use std::process::Stdio;
 use std::sync::mpsc;
 use std::time::Duration;
 
 use conformance::vectors;
 use serde_json::{Value, json};
 
-fn sse(command: &str, args: &[&str]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_sse"));
-    cmd.arg(command).args(args);
-    cmd
-}
-
-/// Writes `input` to the child's stdin from a thread (so a full stdout pipe cannot
-/// deadlock it), then closes it.
-fn feed(child: &mut Child, input: &[u8]) -> std::thread::JoinHandle<()> {
-    let mut stdin = child.stdin.take().unwrap();
-    let input = input.to_vec();
-    std::thread::spawn(move || {
-        let _ = stdin.write_all(&input);
-    })
-}
-
-/// Runs `cmd` on `input`; returns (stdout, stderr, success).
-fn run(mut cmd: Command, input: &[u8]) -> (Vec<u8>, String, bool) {
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let writer = feed(&mut child, input);
-    let output = child.wait_with_output().unwrap();
-    writer.join().unwrap();
-    (
-        output.stdout,
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-        output.status.success(),
-    )
-}
+use common::{decode_args, feed, json_lines, run, sse, stream_and_measure};
 
 /// `sse encode` on `ndjson`: (stream as text, stderr, success).
 fn encode(ndjson: &str) -> (String, String, bool) {
@@ -79,12 +49,6 @@ fn encode_pipe_decode(ndjson: &[u8]) -> (String, bool) {
         String::from_utf8(decoded.stdout).unwrap(),
         encoded_ok && decoded.status.success(),
     )
-}
-
-fn json_lines(text: &str) -> Vec<Value> {
-    text.lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
 }
 
 #[test]
@@ -365,10 +329,7 @@ fn hand_written_events_round_trip_through_a_pipe() {
 #[test]
 fn every_conformance_vector_round_trips_through_decode_encode_decode() {
     for vector in vectors() {
-        let mut args = vec!["--comments".to_string()];
-        if let Some(max) = vector.config.max_event_size {
-            args.push(format!("--max-event-size={max}"));
-        }
+        let args = decode_args(&vector.config);
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let (first, _, _) = run(sse("decode", &args), &vector.input);
         // The second decode runs with the default limit: the first one already
@@ -447,14 +408,6 @@ fn each_line_is_written_as_soon_as_it_arrives() {
     reader.join().unwrap();
 }
 
-/// Peak resident memory of a running process, in bytes (Linux).
-fn peak_rss(pid: u32) -> Option<usize> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kib: usize = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib * 1024)
-}
-
 #[test]
 fn memory_does_not_grow_with_input_size() {
     // 64 MiB of NDJSON streams through a process whose peak memory stays a small
@@ -462,33 +415,14 @@ fn memory_does_not_grow_with_input_size() {
     let line = b"{\"type\": \"message\", \"data\": \"{\\\"token\\\":\\\"hello\\\"}\", \"id\": \"\", \"retry\": null}\n";
     let lines = (64 << 20) / line.len();
     let input = line.repeat(lines);
-    let mut child = sse("encode", &[])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    // Keep stdin open until every event is out, so the peak can still be read.
-    let writer = std::thread::spawn(move || {
-        stdin.write_all(&input).unwrap();
-        stdin
-    });
     let event = b"data: {\"token\":\"hello\"}\n\n";
     // The first event also carries `id: ` (5 bytes).
     let expected = lines * event.len() + 5;
     let mut total = 0usize;
-    let mut buf = vec![0u8; 1 << 16];
-    let mut stdout = child.stdout.take().unwrap();
-    while total < expected {
-        let n = stdout.read(&mut buf).unwrap();
-        assert_ne!(n, 0, "output ended early");
-        total += n;
-    }
-    let peak = peak_rss(child.id());
-    drop(writer.join().unwrap());
-    let mut rest = Vec::new();
-    stdout.read_to_end(&mut rest).unwrap();
-    assert!(child.wait().unwrap().success());
+    let (peak, rest) = stream_and_measure(sse("encode", &[]), input, |piece| {
+        total += piece.len();
+        total >= expected
+    });
     assert_eq!(total + rest.len(), expected);
     if let Some(peak) = peak {
         assert!(peak < 16 << 20, "peak RSS {peak} bytes for 64 MiB of input");

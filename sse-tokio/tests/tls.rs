@@ -11,36 +11,68 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+use rustls::crypto::CryptoProvider;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use sse_proto::Message;
 use sse_tokio::{Event, EventSource};
 use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
 
 use common::watchdog;
+
+/// A TLS listener on 127.0.0.1 that presents a self-signed certificate made for the
+/// test.
+struct TlsServer {
+    /// The certificate, for a client's roots.
+    cert: CertificateDer<'static>,
+    /// Runs the TLS handshake on an accepted connection.
+    acceptor: TlsAcceptor,
+    /// The bound socket.
+    listener: TcpListener,
+    /// Its port.
+    port: u16,
+}
+
+impl TlsServer {
+    /// Makes the certificate and binds a port; the server offers the ALPN
+    /// protocols `alpn`, in order.
+    async fn bind(provider: Arc<CryptoProvider>, alpn: Vec<Vec<u8>>) -> TlsServer {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let cert = rcgen::CertificateParams::new(vec!["127.0.0.1".to_string()])
+            .unwrap()
+            .self_signed(&key)
+            .unwrap();
+        let mut config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(
+                vec![cert.der().clone()],
+                PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
+            )
+            .unwrap();
+        config.alpn_protocols = alpn;
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        TlsServer {
+            cert: cert.der().clone(),
+            acceptor: TlsAcceptor::from(Arc::new(config)),
+            listener,
+            port,
+        }
+    }
+}
 
 #[tokio::test]
 async fn events_over_tls_with_http2_by_alpn() {
     let _watchdog = watchdog(Duration::from_secs(60));
-    let key = rcgen::KeyPair::generate().unwrap();
-    let cert = rcgen::CertificateParams::new(vec!["127.0.0.1".to_string()])
-        .unwrap()
-        .self_signed(&key)
-        .unwrap();
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-
-    let mut server_config = rustls::ServerConfig::builder_with_provider(provider.clone())
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(
-            vec![cert.der().clone()],
-            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
-        )
-        .unwrap();
-    server_config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(server_config));
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
+    let TlsServer {
+        cert,
+        acceptor,
+        listener,
+        port,
+    } = TlsServer::bind(provider.clone(), vec![b"h2".to_vec(), b"http/1.1".to_vec()]).await;
     let (versions_tx, mut versions) = tokio::sync::mpsc::unbounded_channel();
     tokio::spawn(async move {
         loop {
@@ -63,7 +95,7 @@ async fn events_over_tls_with_http2_by_alpn() {
     });
 
     let mut roots = rustls::RootCertStore::empty();
-    roots.add(cert.der().clone()).unwrap();
+    roots.add(cert).unwrap();
     let client_config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .unwrap()
@@ -85,25 +117,16 @@ async fn events_over_tls_with_http2_by_alpn() {
 #[tokio::test]
 async fn an_untrusted_certificate_is_a_network_error() {
     let _watchdog = watchdog(Duration::from_secs(60));
-    let key = rcgen::KeyPair::generate().unwrap();
-    let cert = rcgen::CertificateParams::new(vec!["127.0.0.1".to_string()])
-        .unwrap()
-        .self_signed(&key)
-        .unwrap();
-    let server_config = rustls::ServerConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_no_client_auth()
-    .with_single_cert(
-        vec![cert.der().clone()],
-        PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
+    let TlsServer {
+        acceptor,
+        listener,
+        port,
+        ..
+    } = TlsServer::bind(
+        Arc::new(rustls::crypto::ring::default_provider()),
+        Vec::new(),
     )
-    .unwrap();
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(server_config));
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
+    .await;
     tokio::spawn(async move {
         loop {
             let (tcp, _) = listener.accept().await.unwrap();

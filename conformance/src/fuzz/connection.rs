@@ -23,12 +23,13 @@
 
 use std::time::Duration;
 
-use arbitrary::{Arbitrary, Unstructured};
+use arbitrary::Arbitrary;
 use sse_proto::{
     Backoff, Config, Connection, ConnectionConfig, ConnectionError, ConnectionEvent, Item,
     ReadyState, RetryPolicy, Time,
 };
 
+use super::check_arbitrary;
 use super::encoder::Text;
 
 /// The URL the connection is created with.
@@ -735,9 +736,7 @@ impl Case {
 
 /// Runs the connection check on a fuzz input.
 pub fn check(data: &[u8]) {
-    if let Ok(case) = Case::arbitrary_take_rest(Unstructured::new(data)) {
-        case.check();
-    }
+    check_arbitrary(data, Case::check);
 }
 
 #[cfg(test)]

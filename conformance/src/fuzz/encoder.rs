@@ -20,7 +20,7 @@ use std::time::Duration;
 use arbitrary::{Arbitrary, Unstructured};
 use sse_proto::{Comment, Config, Encode, EncodeError, Item, KEEP_ALIVE, Message, Parser, Retry};
 
-use super::cut;
+use super::{check_arbitrary, cut};
 
 /// A string built from fragments.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -372,9 +372,7 @@ fn parse(stream: &[u8], chunks: &[&[u8]]) -> Vec<Seen> {
 
 /// Runs the encoder check on a fuzz input.
 pub fn check(data: &[u8]) {
-    if let Ok(case) = Case::arbitrary_take_rest(Unstructured::new(data)) {
-        case.check();
-    }
+    check_arbitrary(data, Case::check);
 }
 
 #[cfg(test)]

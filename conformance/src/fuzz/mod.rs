@@ -19,6 +19,16 @@ pub mod connection;
 pub mod encoder;
 pub mod parser;
 
+use arbitrary::{Arbitrary, Unstructured};
+
+/// Runs `check` on the case that all of `data` reads as; data that reads as no case
+/// is skipped.
+fn check_arbitrary<'a, C: Arbitrary<'a>>(data: &'a [u8], check: impl FnOnce(&C)) {
+    if let Ok(case) = C::arbitrary_take_rest(Unstructured::new(data)) {
+        check(&case);
+    }
+}
+
 /// Chunk lengths used in turn until the input runs out; a zero is an empty chunk.
 /// With no lengths, or only zeros, one byte per chunk.
 pub fn cut<'a>(input: &'a [u8], lens: &[u8]) -> Vec<&'a [u8]> {

@@ -213,6 +213,24 @@ fn encode_all_ways(item: &impl Encode) -> Vec<u8> {
     buf
 }
 
+/// Asserts that `bytes` is the stream `wire` and that a client reads exactly `items`
+/// from it; returns all it read.
+#[track_caller]
+fn assert_stream(bytes: &[u8], wire: &[u8], items: &[Got]) -> Parsed {
+    assert_eq!(bytes, wire);
+    let parsed = parse(bytes);
+    assert_eq!(parsed.items, items);
+    parsed
+}
+
+/// Asserts that `encode` refuses `item` with `error` and leaves the buffer untouched.
+#[track_caller]
+fn assert_refused(item: &impl Encode, error: EncodeError) {
+    let mut buf = [0xAAu8; 64];
+    assert_eq!(item.encode(&mut buf), Err(error));
+    assert_eq!(buf, [0xAA; 64], "nothing written");
+}
+
 // ---------------------------------------------------------------------------------
 // Wire format.
 
@@ -359,18 +377,14 @@ fn last_event_id_sets_the_id_without_an_event() {
         Block::LastEventId("last".to_owned()),
     ];
     let bytes: Vec<u8> = blocks.iter().flat_map(Block::encode).collect();
-    assert_eq!(
-        bytes,
-        b"data: 1\n\nid: 42\n\ndata: 2\n\nid:  spaced\n\nid: \n\ndata: 3\n\nid: last\n\n"
-    );
-    let parsed = parse(&bytes);
-    assert_eq!(
-        parsed.items,
-        [
+    let parsed = assert_stream(
+        &bytes,
+        b"data: 1\n\nid: 42\n\ndata: 2\n\nid:  spaced\n\nid: \n\ndata: 3\n\nid: last\n\n",
+        &[
             event("message", "1", ""),
             event("message", "2", "42"),
             event("message", "3", ""),
-        ]
+        ],
     );
     assert_eq!(parsed.last_event_id, "last");
     assert_eq!(parsed, expected(&blocks));
@@ -396,9 +410,7 @@ fn last_event_id_checked_like_an_id() {
         let item = LastEventId::new(id);
         assert_eq!(item.validate(), Err(error), "{id:?}");
         assert_eq!(Message::new("").id(id).validate(), Err(error), "{id:?}");
-        let mut buf = [0xAAu8; 64];
-        assert_eq!(item.encode(&mut buf), Err(error));
-        assert_eq!(buf, [0xAA; 64], "nothing written");
+        assert_refused(&item, error);
         assert_eq!(item.to_vec(), Err(error));
     }
 }
@@ -411,12 +423,7 @@ fn line_breaks_in_event_rejected() {
             message.validate(),
             Err(EncodeError::LineBreakInEvent { index })
         );
-        let mut buf = [0xAAu8; 64];
-        assert_eq!(
-            message.encode(&mut buf),
-            Err(EncodeError::LineBreakInEvent { index })
-        );
-        assert_eq!(buf, [0xAA; 64], "nothing written");
+        assert_refused(&message, EncodeError::LineBreakInEvent { index });
     }
 }
 
@@ -438,19 +445,15 @@ fn empty_id_resets_and_differs_from_no_id() {
         Message::new("4"),
     ];
     let bytes: Vec<u8> = blocks.iter().flat_map(encode_all_ways).collect();
-    assert_eq!(
-        bytes,
-        b"id: a\ndata: 1\n\ndata: 2\n\nid: \ndata: 3\n\ndata: 4\n\n"
-    );
-    let parsed = parse(&bytes);
-    assert_eq!(
-        parsed.items,
-        [
+    let parsed = assert_stream(
+        &bytes,
+        b"id: a\ndata: 1\n\ndata: 2\n\nid: \ndata: 3\n\ndata: 4\n\n",
+        &[
             event("message", "1", "a"),
             event("message", "2", "a"),
             event("message", "3", ""),
             event("message", "4", ""),
-        ]
+        ],
     );
     assert_eq!(parsed.last_event_id, "");
 }
