@@ -726,9 +726,17 @@ pub fn assert_conformance<L>(layer_name: &str, layer: L)
 where
     L: Fn(&VectorConfig, &[&[u8]]) -> Run,
 {
-    let total = vectors().len();
-    let failures = check_all(layer);
-    panic_on_failures(layer_name, total, "vectors", &failures, |f| {
+    assert_vectors(layer_name, &vectors(), layer);
+}
+
+/// [`assert_conformance`] over a chosen list of vectors (for example
+/// [`without_comments`]).
+pub fn assert_vectors<L>(layer_name: &str, vectors: &[Vector], layer: L)
+where
+    L: Fn(&VectorConfig, &[&[u8]]) -> Run,
+{
+    let failures = check_vectors(vectors, layer);
+    panic_on_failures(layer_name, vectors.len(), "vectors", &failures, |f| {
         format!("{} ({}), {}:\n{}", f.vector, f.file, f.chunking, f.report)
     });
 }

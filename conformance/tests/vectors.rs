@@ -2,7 +2,7 @@
 
 use conformance::{
     Chunking, VectorConfig, assert_conformance, assert_lists_every_file, assert_unique_names,
-    check_vectors, compare, vectors,
+    assert_vectors, check_vectors, compare, vectors,
 };
 
 #[test]
@@ -29,19 +29,16 @@ fn parser() {
 #[test]
 fn parser_and_reader_without_comments() {
     let quiet = conformance::without_comments(vectors());
-    for (name, failures) in [
-        ("Parser", check_vectors(&quiet, conformance::proto_layer)),
-        (
-            "EventReader",
-            check_vectors(&quiet, conformance::reader_layer),
-        ),
-    ] {
-        let report: Vec<_> = failures
-            .iter()
-            .map(|f| format!("{} ({}, {})\n{}", f.vector, f.file, f.chunking, f.report))
-            .collect();
-        assert!(failures.is_empty(), "{name}:\n{}", report.join("\n"));
-    }
+    assert_vectors(
+        "sse-proto Parser, comments off",
+        &quiet,
+        conformance::proto_layer,
+    );
+    assert_vectors(
+        "sse-proto EventReader, comments off",
+        &quiet,
+        conformance::reader_layer,
+    );
 }
 
 #[test]
