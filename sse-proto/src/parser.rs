@@ -483,7 +483,12 @@ impl<S: Storage> Parser<S> {
             return None;
         }
         let at = *pos;
-        let end = at + find_line_end(&chunk[at..])?;
+        let Some(len) = find_line_end(&chunk[at..]) else {
+            // The event goes on in the next chunk.
+            self.partial_data(chunk, pos);
+            return None;
+        };
+        let end = at + len;
         let start = strip_space(chunk, at + 5).min(end);
         if end - start > self.data_limit {
             return None; // the general path reports it
@@ -625,11 +630,8 @@ impl<S: Storage> Parser<S> {
             self.data_len = de - ds;
         } else if partial {
             // The data line goes on in the next chunk (the usual case for a large
-            // event): start the slow path on it now rather than search it again.
-            self.spill(chunk);
-            let result = self.feed_partial(chunk, pos, chunk.len());
-            self.spill(chunk);
-            return result;
+            // event).
+            self.partial_data(chunk, pos);
         }
         Ok(None)
     }
@@ -918,7 +920,11 @@ impl<S: Storage> Parser<S> {
                 return None;
             }
             let vs = strip_space(chunk, at + 5);
-            let ve = vs + find_line_end(&chunk[vs..])?;
+            let Some(len) = find_line_end(&chunk[vs..]) else {
+                self.partial_data(chunk, pos);
+                return None;
+            };
+            let ve = vs + len;
             let new_len = self.data_len.saturating_add(1 + (ve - vs));
             if new_len > self.data_limit {
                 return None;
@@ -926,6 +932,53 @@ impl<S: Storage> Parser<S> {
             self.join_data(chunk, vs, ve, new_len);
             *pos = self.consume_line_end(chunk, ve);
         }
+    }
+
+    /// `chunk[*pos..]` is the start of a `data` line (`data:` and more) with no line
+    /// end in this chunk: the slow path's state for the rest of its value, set up
+    /// directly (the general path would search the line again and read its name
+    /// byte by byte). Leaves anything unusual, a limit to report, to the general
+    /// path, with `*pos` unchanged.
+    #[inline(never)]
+    fn partial_data(&mut self, chunk: &[u8], pos: &mut usize) {
+        debug_assert!(chunk[*pos..].starts_with(b"data:") && !self.config.stream_data);
+        let after_colon = *pos + 5;
+        let vs = strip_space(chunk, after_colon);
+        let piece = &chunk[vs..];
+        let new_len = match self.data {
+            Held::Empty => piece.len(),
+            _ => self.data_len.saturating_add(1 + piece.len()),
+        };
+        if self.skipping || self.line_state != LineState::Start || new_len > self.data_limit {
+            return;
+        }
+        let data = &mut self.bufs.data;
+        match self.data {
+            Held::Empty => {
+                data.clear();
+                data.reserve_within(new_len, self.data_limit);
+            }
+            Held::Chunk(a, b) => {
+                data.clear();
+                data.reserve_within(new_len, self.data_limit);
+                let _ = data.try_extend(&chunk[a..b]);
+                let _ = data.try_extend(b"\n");
+            }
+            Held::Stored | Held::Streamed => {
+                data.reserve_within(1 + piece.len(), self.data_limit);
+                let _ = data.try_extend(b"\n");
+            }
+        }
+        let _ = data.try_extend(piece);
+        self.data = Held::Stored;
+        self.data_len = new_len;
+        // A space that would follow the colon is still to be stripped if the chunk
+        // ended right after the colon.
+        self.line_state = LineState::Value {
+            field: Field::Data,
+            strip: vs == chunk.len() && vs == after_colon,
+        };
+        *pos = chunk.len();
     }
 
     /// Appends the value `chunk[vs..ve]` of another `data` line to the data held,
