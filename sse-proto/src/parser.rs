@@ -669,8 +669,10 @@ impl<S: Storage> Parser<S> {
     /// chunk is used up. Items come out as locations, so that this can mutate freely.
     /// Call [`release`](Parser::release) first.
     pub(crate) fn step(&mut self, chunk: &[u8], pos: &mut usize) -> Result<Option<Out>, Error> {
-        if let Some(out) = self.fast_block(chunk, pos)? {
-            return Ok(Some(out));
+        if !self.config.stream_data {
+            if let Some(out) = self.fast_block(chunk, pos)? {
+                return Ok(Some(out));
+            }
         }
         let result = self.step_inner(chunk, pos);
         // The caller's chunk will be gone by the next call: copy out what the
