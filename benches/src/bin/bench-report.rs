@@ -13,6 +13,10 @@
 //!   relative to `memcpy per event`, from runs interleaved round by round in one
 //!   process and the fastest run of each kept, which is what survives a shared,
 //!   noisy machine best (criterion's means move 20-50% here).
+//! - `bench-report parse-ratio [ROUNDS] [MiB]`: the same for the parsers: each
+//!   contender's fastest of ROUNDS runs (default 30, 1 MiB corpora), interleaved
+//!   round by round, as ratios to the memchr2 and memcpy baselines and to the
+//!   fastest peer (eventsource-stream, far slower, is left out).
 //! - `bench-report run CONTENDER CORPUS CHUNK [MiB]`: one run, to be counted under
 //!   `valgrind --tool=callgrind` (see `benches/callgrind.sh`).
 
@@ -49,6 +53,11 @@ fn main() {
             encode::check(&contender, &corpus, &out, len).unwrap();
             println!("{} {}: {len} bytes x {runs}", contender.name, corpus.name);
         }
+        Some("parse-ratio") => {
+            let rounds = args.get(1).map_or(30, |s| s.parse().expect("rounds"));
+            let mib = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(1usize);
+            parse_ratio(rounds, mib << 20);
+        }
         Some("encode-ratio") => {
             let rounds = args.get(1).map_or(200, |s| s.parse().expect("rounds"));
             encode_ratio(rounds);
@@ -76,7 +85,7 @@ fn main() {
         }
         _ => eprintln!(
             "usage: bench-report allocs [MiB] | encode-allocs [KiB] | \
-             encode-run CONTENDER CORPUS [RUNS] | encode-ratio [ROUNDS] | run CONTENDER CORPUS CHUNK [MiB] | \
+             encode-run CONTENDER CORPUS [RUNS] | encode-ratio [ROUNDS] | parse-ratio [ROUNDS] [MiB] | run CONTENDER CORPUS CHUNK [MiB] | \
              linear KIB CHUNK"
         ),
     }
@@ -163,6 +172,57 @@ fn encode_allocs(size: usize) {
                 corpus.events.len(),
                 contender.name,
                 count as f64 / corpus.events.len() as f64
+            );
+        }
+    }
+}
+
+fn parse_ratio(rounds: usize, size: usize) {
+    use std::time::{Duration, Instant};
+
+    println!(
+        "| corpus / chunk | sse-proto GiB/s | / memchr2 | / memcpy | / fastest peer (which) | stream_data / memchr2 | EventReader / fastest peer |"
+    );
+    println!("|---|---|---|---|---|---|---|");
+    let all: Vec<_> = contenders()
+        .into_iter()
+        .filter(|c| c.name != "eventsource-stream")
+        .collect();
+    for corpus in corpora(size) {
+        for chunk in [65536, 1460] {
+            let pieces = chunks(&corpus, chunk);
+            for contender in &all {
+                check(contender, &corpus, (contender.run)(&pieces)).unwrap();
+            }
+            let mut best = vec![Duration::MAX; all.len()];
+            for _ in 0..rounds {
+                for (contender, best) in all.iter().zip(&mut best) {
+                    let start = Instant::now();
+                    std::hint::black_box((contender.run)(std::hint::black_box(&pieces)));
+                    *best = (*best).min(start.elapsed());
+                }
+            }
+            let time = |name: &str| {
+                let i = all.iter().position(|c| c.name == name).expect("contender");
+                best[i].as_secs_f64()
+            };
+            let peer = all
+                .iter()
+                .zip(&best)
+                .filter(|(c, _)| !c.baseline && !c.name.starts_with("sse-proto"))
+                .min_by_key(|(_, b)| **b)
+                .expect("a peer");
+            let (ours, peer_time) = (time("sse-proto"), peer.1.as_secs_f64());
+            println!(
+                "| {}/{chunk} | {:.2} | {:.2}x | {:.2}x | {:.2}x ({}) | {:.2}x | {:.2}x |",
+                corpus.name,
+                corpus.bytes.len() as f64 / ours / f64::from(1u32 << 30),
+                time("memchr2 line ends") / ours,
+                time("memcpy") / ours,
+                peer_time / ours,
+                peer.0.name,
+                time("memchr2 line ends") / time("sse-proto stream_data"),
+                peer_time / time("sse-proto EventReader"),
             );
         }
     }
