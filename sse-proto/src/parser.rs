@@ -1515,7 +1515,8 @@ fn find_line_end(haystack: &[u8]) -> Option<usize> {
 #[inline]
 fn contains_nul(value: &[u8]) -> bool {
     if value.len() < 64 {
-        value.contains(&0)
+        // Not `contains`, which calls core's memchr.
+        value.iter().any(|&b| b == 0)
     } else {
         memchr(0, value).is_some()
     }
