@@ -294,8 +294,12 @@ async fn a_stream_is_served_over_tcp<R: Runtime>() {
             .unwrap();
     }
     for n in 1..=3 {
-        let Some(Ok(OwnedItem::Event(event))) = items.next().await else {
-            panic!("event {n}")
+        // A slow machine may let a keep-alive in first.
+        let event = loop {
+            match items.next().await.unwrap().unwrap() {
+                OwnedItem::Event(event) => break event,
+                item => assert_eq!(item, OwnedItem::Comment(String::new())),
+            }
         };
         assert_eq!(event.data, format!("event {n}"));
         assert_eq!(event.last_event_id, n.to_string());
@@ -369,7 +373,7 @@ async fn a_slow_reader_does_not_grow_the_servers_memory<R: Runtime>() {
     let mut last = usize::MAX;
     let mut still = 0;
     for _ in 0..200 {
-        smol::Timer::after(Duration::from_millis(20)).await;
+        smol::Timer::after(Duration::from_millis(25)).await;
         let now = accepted.load(Ordering::SeqCst);
         still = if now == last { still + 1 } else { 0 };
         last = now;
