@@ -20,7 +20,9 @@
 //! of `Bytes` (or, with [`SseBody::into_reader`], an `AsyncRead`) with keep-alives
 //! and an initial `retry`, behind a bounded queue; [`Sender::closed`] says when the
 //! server dropped the body because the client went away. [`HEADERS`] are the
-//! response headers an event stream needs.
+//! response headers an event stream needs. `examples/clock.rs` is a small server on
+//! bare smol (`cargo run -p sse-async-std --example clock`, then
+//! `curl -N http://127.0.0.1:8080/`).
 //!
 //! A whole exchange over loopback, on smol: a bare-bones HTTP/1.1 server copies the
 //! body into its socket, and the client decodes its socket.
@@ -126,7 +128,7 @@ mod reader;
 mod server;
 mod stream;
 
-pub use reader::{DEFAULT_CAPACITY, ReaderStream};
+pub use reader::{DEFAULT_READ_CAPACITY, ReaderStream};
 #[cfg(feature = "server")]
 pub use server::{BodyReader, HEADERS, SendError, Sender, SseBody, channel};
 pub use sse_proto::{OwnedEvent, OwnedItem};

@@ -17,7 +17,7 @@ use futures_io::AsyncRead;
 use pin_project_lite::pin_project;
 
 /// How much a [`ReaderStream`] asks its reader for at a time, by default.
-pub const DEFAULT_CAPACITY: usize = 8 * 1024;
+pub const DEFAULT_READ_CAPACITY: usize = 8 * 1024;
 
 pin_project! {
     /// The bytes of a [`futures_io::AsyncRead`] (a smol or async-std `TcpStream`, a
@@ -64,9 +64,9 @@ impl<R: fmt::Debug> fmt::Debug for ReaderStream<R> {
 }
 
 impl<R: AsyncRead> ReaderStream<R> {
-    /// Chunks of `reader`, reading up to [`DEFAULT_CAPACITY`] bytes at a time.
+    /// Chunks of `reader`, reading up to [`DEFAULT_READ_CAPACITY`] bytes at a time.
     pub fn new(reader: R) -> Self {
-        Self::with_capacity(reader, DEFAULT_CAPACITY)
+        Self::with_capacity(reader, DEFAULT_READ_CAPACITY)
     }
 
     /// Chunks of `reader`, reading up to `capacity` bytes at a time (at least 1).

@@ -86,7 +86,7 @@ fn stream() {
 fn reader_on_smol() {
     conformance::assert_conformance(
         "sse-async-std reader (smol)",
-        reader_layer::<Smol>(sse_async_std::DEFAULT_CAPACITY),
+        reader_layer::<Smol>(sse_async_std::DEFAULT_READ_CAPACITY),
     );
 }
 
@@ -94,7 +94,7 @@ fn reader_on_smol() {
 fn reader_on_async_std() {
     conformance::assert_conformance(
         "sse-async-std reader (async-std)",
-        reader_layer::<AsyncStd>(sse_async_std::DEFAULT_CAPACITY),
+        reader_layer::<AsyncStd>(sse_async_std::DEFAULT_READ_CAPACITY),
     );
 }
 
