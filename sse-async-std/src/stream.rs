@@ -1,0 +1,295 @@
+//! Events as a `Stream`, over any stream of byte chunks or any `AsyncRead`.
+//!
+//! This is the consuming half of the adapter: it feeds chunks, as they come, to an
+//! [`sse_proto::Parser`] and hands out what the parser finds, owned, so that nothing
+//! borrows from a chunk that is gone by the next poll. The names, constructors and
+//! errors are those of `sse_tokio`'s, so code moves between the two runtimes by
+//! changing the crate's name.
+
+use core::fmt;
+use core::pin::Pin;
+use core::task::{Context, Poll, ready};
+
+use futures_core::{Stream, TryStream};
+use futures_io::AsyncRead;
+use pin_project_lite::pin_project;
+use sse_proto::{Config, OwnedEvent, OwnedItem, Parser};
+
+use crate::ReaderStream;
+
+pin_project! {
+    /// Every item of an event stream ([`OwnedItem`]: events, `retry` values,
+    /// comments, ...), over a stream of byte chunks.
+    ///
+    /// The chunks are any `Stream<Item = Result<B, E>>` with `B: AsRef<[u8]>`
+    /// (`Bytes`, `Vec<u8>`, `&[u8]`, ...): an HTTP client's body stream, an
+    /// [`SseBody`](crate::SseBody), or an `AsyncRead` through [`ReaderStream`]. Chunk
+    /// boundaries may fall anywhere, inside a line or a CRLF included.
+    ///
+    /// What comes out is what the parser's [`Config`] asks for; [`ItemStream::new`]
+    /// turns comments on. A [`StreamError::Limit`] is not fatal: the oversized event
+    /// was skipped and the stream carries on. A [`StreamError::Transport`] error ends
+    /// the stream (a pending, unfinished event is discarded, as at the end of the
+    /// stream).
+    ///
+    /// ```
+    /// use smol::stream::StreamExt;
+    /// use sse_proto::OwnedItem;
+    /// use sse_async_std::ItemStream;
+    ///
+    /// smol::block_on(async {
+    ///     let chunks = smol::stream::iter([
+    ///         Ok::<_, std::io::Error>(&b": hello\nretry: 10"[..]),
+    ///         Ok(b"00\ndata: x\n\n"),
+    ///     ]);
+    ///     let items: Vec<_> = ItemStream::new(chunks).map(Result::unwrap).collect().await;
+    ///     assert_eq!(items[0], OwnedItem::Comment("hello".into()));
+    ///     assert_eq!(items[1], OwnedItem::Retry(1000));
+    ///     assert!(matches!(&items[2], OwnedItem::Event(e) if e.data == "x"));
+    /// });
+    /// ```
+    #[must_use = "streams do nothing unless polled"]
+    pub struct ItemStream<S: TryStream> {
+        #[pin]
+        inner: S,
+        parser: Parser,
+        // The chunk being parsed, and how far into it the parser is.
+        chunk: Option<S::Ok>,
+        pos: usize,
+        done: bool,
+    }
+}
+
+impl<S: TryStream + fmt::Debug> fmt::Debug for ItemStream<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ItemStream")
+            .field("inner", &self.inner)
+            .field("parser", &self.parser)
+            .field("done", &self.done)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S: TryStream> ItemStream<S>
+where
+    S::Ok: AsRef<[u8]>,
+{
+    /// Items of `stream`, comments included.
+    pub fn new(stream: S) -> Self {
+        Self::with_config(stream, Config::new().comments(true))
+    }
+
+    /// Items of `stream`, parsed with `config`.
+    pub fn with_config(stream: S, config: Config) -> Self {
+        Self::with_parser(stream, Parser::with_config(config))
+    }
+
+    /// Items of `stream`, parsed by `parser` (set up with a last event ID, say).
+    pub fn with_parser(stream: S, parser: Parser) -> Self {
+        ItemStream {
+            inner: stream,
+            parser,
+            chunk: None,
+            pos: 0,
+            done: false,
+        }
+    }
+}
+
+impl<S: TryStream> ItemStream<S> {
+    /// The parser, for its [`last_event_id`](Parser::last_event_id) and
+    /// [`retry`](Parser::retry).
+    pub fn parser(&self) -> &Parser {
+        &self.parser
+    }
+
+    /// The stream of chunks.
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
+
+    /// The stream of chunks and the parser; the rest of a chunk being parsed is
+    /// dropped.
+    pub fn into_parts(self) -> (S, Parser) {
+        (self.inner, self.parser)
+    }
+}
+
+impl<S: TryStream> Stream for ItemStream<S>
+where
+    S::Ok: AsRef<[u8]>,
+{
+    type Item = Result<OwnedItem, StreamError<S::Error>>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let mut this = self.project();
+        loop {
+            if let Some(chunk) = this.chunk.as_ref() {
+                let rest = &chunk.as_ref()[*this.pos..];
+                let mut input = rest;
+                let parsed = this
+                    .parser
+                    .parse(&mut input)
+                    .map(|found| found.map(|item| item.into_owned()));
+                *this.pos += rest.len() - input.len();
+                match parsed {
+                    Ok(Some(item)) => return Poll::Ready(Some(Ok(item))),
+                    Err(e) => return Poll::Ready(Some(Err(StreamError::Limit(e)))),
+                    // The chunk is used up; whatever it left unfinished is in the parser.
+                    Ok(None) => {
+                        *this.chunk = None;
+                        *this.pos = 0;
+                    }
+                }
+            }
+            if *this.done {
+                return Poll::Ready(None);
+            }
+            match ready!(this.inner.as_mut().try_poll_next(cx)) {
+                Some(Ok(chunk)) => *this.chunk = Some(chunk),
+                Some(Err(e)) => {
+                    *this.done = true;
+                    this.parser.finish();
+                    return Poll::Ready(Some(Err(StreamError::Transport(e))));
+                }
+                None => {
+                    *this.done = true;
+                    this.parser.finish();
+                    return Poll::Ready(None);
+                }
+            }
+        }
+    }
+}
+
+pin_project! {
+    /// The events of an event stream, owned ([`OwnedEvent`]), over a stream of byte
+    /// chunks: [`ItemStream`] without the other items.
+    ///
+    /// ```
+    /// use smol::stream::StreamExt;
+    /// use sse_async_std::EventStream;
+    ///
+    /// smol::block_on(async {
+    ///     let chunks = smol::stream::iter([
+    ///         Ok::<_, std::io::Error>(bytes::Bytes::from_static(b"id: 1\nevent: greet\ndata: hel")),
+    ///         Ok(bytes::Bytes::from_static(b"lo\n\n: keep-alive\n\n")),
+    ///     ]);
+    ///     let mut events = EventStream::new(chunks);
+    ///     let event = events.next().await.unwrap()?;
+    ///     assert_eq!((&*event.event_type, event.data.as_str()), ("greet", "hello"));
+    ///     assert_eq!(events.parser().last_event_id(), "1");
+    ///     assert!(events.next().await.is_none());
+    ///     Ok::<(), Box<dyn std::error::Error>>(())
+    /// })
+    /// .unwrap();
+    /// ```
+    #[derive(Debug)]
+    #[must_use = "streams do nothing unless polled"]
+    pub struct EventStream<S: TryStream> {
+        #[pin]
+        items: ItemStream<S>,
+    }
+}
+
+impl<S: TryStream> EventStream<S>
+where
+    S::Ok: AsRef<[u8]>,
+{
+    /// The events of `stream`, parsed with the default [`Config`].
+    pub fn new(stream: S) -> Self {
+        Self::with_config(stream, Config::new())
+    }
+
+    /// The events of `stream`, parsed with `config`.
+    pub fn with_config(stream: S, config: Config) -> Self {
+        Self::with_parser(stream, Parser::with_config(config))
+    }
+
+    /// The events of `stream`, parsed by `parser` (set up with a last event ID, say).
+    pub fn with_parser(stream: S, parser: Parser) -> Self {
+        EventStream {
+            items: ItemStream::with_parser(stream, parser),
+        }
+    }
+}
+
+impl<S: TryStream> EventStream<S> {
+    /// The parser, for its [`last_event_id`](Parser::last_event_id) and
+    /// [`retry`](Parser::retry).
+    pub fn parser(&self) -> &Parser {
+        self.items.parser()
+    }
+
+    /// Every item instead of only the events, from where this stream is.
+    pub fn into_items(self) -> ItemStream<S> {
+        self.items
+    }
+}
+
+impl<R: AsyncRead> EventStream<ReaderStream<R>> {
+    /// The events read from `reader`: any `futures_io::AsyncRead`, such as a smol or
+    /// async-std `TcpStream` past the response head, or a child's stdout.
+    ///
+    /// ```
+    /// use smol::stream::StreamExt;
+    /// use sse_async_std::EventStream;
+    ///
+    /// smol::block_on(async {
+    ///     let reader: &[u8] = b"data: from a reader\n\n";
+    ///     let mut events = EventStream::from_reader(reader);
+    ///     assert_eq!(events.next().await.unwrap().unwrap().data, "from a reader");
+    /// });
+    /// ```
+    pub fn from_reader(reader: R) -> Self {
+        EventStream::new(ReaderStream::new(reader))
+    }
+}
+
+impl<S: TryStream> Stream for EventStream<S>
+where
+    S::Ok: AsRef<[u8]>,
+{
+    type Item = Result<OwnedEvent, StreamError<S::Error>>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let mut items = self.project().items;
+        loop {
+            return Poll::Ready(match ready!(items.as_mut().poll_next(cx)) {
+                Some(Ok(OwnedItem::Event(event))) => Some(Ok(event)),
+                Some(Ok(_)) => continue,
+                Some(Err(e)) => Some(Err(e)),
+                None => None,
+            });
+        }
+    }
+}
+
+/// Why an [`EventStream`] or [`ItemStream`] could not produce an item.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum StreamError<E> {
+    /// The stream of chunks failed; the event stream ends after this.
+    Transport(E),
+    /// An event (or comment) was larger than the parser's limit: it was skipped, and
+    /// the stream carries on.
+    Limit(sse_proto::Error),
+}
+
+impl<E: fmt::Display> fmt::Display for StreamError<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StreamError::Transport(e) => write!(f, "reading the event stream failed: {e}"),
+            StreamError::Limit(e) => e.fmt(f),
+        }
+    }
+}
+
+impl<E: core::error::Error + 'static> core::error::Error for StreamError<E> {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        match self {
+            StreamError::Transport(e) => Some(e),
+            StreamError::Limit(e) => Some(e),
+        }
+    }
+}

@@ -1,0 +1,416 @@
+//! The server body: what it yields and in which order, the queue bound, keep-alives on
+//! the real clock, `closed()`, the `AsyncRead` view, and whole streams served over
+//! loopback TCP, on smol and on async-std.
+#![cfg(feature = "server")]
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use common::{Runtime, finishes_within};
+use futures_io::AsyncBufRead;
+use smol::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
+use smol::stream::StreamExt;
+use sse_async_std::sse_proto::{Comment, Message, Retry};
+use sse_async_std::{ItemStream, OwnedItem, ReaderStream, SendError, SseBody};
+
+async fn next_chunk(body: &mut SseBody) -> Option<Bytes> {
+    body.next().await.map(|chunk| chunk.unwrap())
+}
+
+async fn collect(body: SseBody) -> Vec<u8> {
+    body.map(Result::unwrap).collect::<Vec<_>>().await.concat()
+}
+
+#[test]
+fn the_retry_comes_first_then_the_items_in_order() {
+    smol::block_on(async {
+        let (sender, body) = sse_async_std::channel(8);
+        let body = body.retry(Duration::from_millis(2500));
+        sender
+            .send(Message::new("one").event("a").id("1"))
+            .await
+            .unwrap();
+        sender.send(Comment::new("note")).await.unwrap();
+        sender
+            .send(Retry::new(Duration::from_secs(9)))
+            .await
+            .unwrap();
+        sender.try_send(Message::new("two\nlines")).unwrap();
+        drop(sender);
+        assert_eq!(
+            collect(body).await,
+            b"retry: 2500\n\nevent: a\nid: 1\ndata: one\n\n: note\n\nretry: 9000\n\ndata: two\ndata: lines\n\n"
+        );
+    });
+}
+
+#[test]
+fn the_stream_ends_when_every_sender_is_gone() {
+    smol::block_on(async {
+        let (sender, mut body) = sse_async_std::channel(4);
+        let second = sender.clone();
+        sender.send(Message::new("1")).await.unwrap();
+        drop(sender);
+        assert_eq!(next_chunk(&mut body).await.unwrap(), "data: 1\n\n");
+        // One sender is left: the stream waits for it.
+        assert!(
+            finishes_within(Duration::from_millis(30), next_chunk(&mut body))
+                .await
+                .is_none()
+        );
+        second.send(Comment::new("bye")).await.unwrap();
+        drop(second);
+        assert_eq!(next_chunk(&mut body).await.unwrap(), ": bye\n\n");
+        assert_eq!(next_chunk(&mut body).await, None);
+        assert_eq!(next_chunk(&mut body).await, None);
+    });
+}
+
+#[test]
+fn unsafe_items_are_refused_at_the_sender() {
+    smol::block_on(async {
+        let (sender, body) = sse_async_std::channel(4);
+        let err = sender
+            .send(Message::new("x").id("1\n\ndata: forged"))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, SendError::Encode(_)), "{err:?}");
+        assert!(std::error::Error::source(&err).is_some());
+        let err = sender
+            .try_send(Message::new("x").event("a\rb"))
+            .unwrap_err();
+        assert!(matches!(err, SendError::Encode(_)), "{err:?}");
+        drop(sender);
+        assert!(collect(body).await.is_empty());
+    });
+}
+
+#[test]
+fn a_queue_of_zero_items_is_refused() {
+    let result = std::panic::catch_unwind(|| sse_async_std::channel(0));
+    assert!(result.is_err());
+}
+
+#[test]
+fn the_body_can_move_between_tasks_and_threads() {
+    fn assert_traits<T: Send + Sync + Unpin + 'static>() {}
+    assert_traits::<SseBody>();
+    assert_traits::<sse_async_std::BodyReader>();
+    assert_traits::<sse_async_std::Sender>();
+}
+
+/// A body nobody reads holds what the queue holds, and `send` waits rather than
+/// buffering more.
+async fn a_body_nobody_reads_holds_at_most_the_queue<R: Runtime>() {
+    let (sender, mut body) = sse_async_std::channel(3);
+    assert_eq!(sender.capacity(), 3);
+    for n in 0..3 {
+        sender.try_send(Message::new(n.to_string())).unwrap();
+    }
+    assert_eq!(sender.try_send(Message::new("3")), Err(SendError::Full));
+    assert_eq!(sender.capacity(), 0);
+    let waited = finishes_within(Duration::from_millis(50), sender.send(Message::new("3"))).await;
+    assert!(waited.is_none(), "send did not wait for room");
+    // A sender waiting in another task goes on once the client takes a chunk.
+    let waiting = {
+        let sender = sender.clone();
+        R::spawn(async move { sender.send(Message::new("3")).await })
+    };
+    assert_eq!(next_chunk(&mut body).await.unwrap(), "data: 0\n\n");
+    waiting.await.unwrap();
+    drop(sender);
+    assert_eq!(collect(body).await, b"data: 1\n\ndata: 2\n\ndata: 3\n\n");
+}
+
+/// `closed()` waits while the body lives, and completes when it is dropped, in
+/// whatever form the server holds it.
+async fn closed_completes_when_the_body_is_dropped<R: Runtime>() {
+    for as_reader in [false, true] {
+        let (sender, body) = sse_async_std::channel(1);
+        let held: Box<dyn std::any::Any> = if as_reader {
+            Box::new(body.into_reader())
+        } else {
+            Box::new(body)
+        };
+        let watcher = {
+            let sender = sender.clone();
+            R::spawn(async move {
+                sender.closed().await;
+                sender.is_closed()
+            })
+        };
+        smol::Timer::after(Duration::from_millis(30)).await;
+        assert!(!sender.is_closed());
+        assert_eq!(sender.try_send(Message::new("queued")), Ok(()));
+        drop(held);
+        assert!(watcher.await);
+        assert_eq!(
+            sender.try_send(Message::new("late")),
+            Err(SendError::Disconnected)
+        );
+        assert_eq!(
+            sender.send(Message::new("late")).await,
+            Err(SendError::Disconnected)
+        );
+    }
+}
+
+/// Keep-alives on the real clock: one per quiet interval, and an item postpones the
+/// next. A timer never fires early, so the lower bounds hold on a loaded machine too.
+async fn keep_alives_arrive_on_schedule_and_traffic_postpones_them<R: Runtime>() {
+    const INTERVAL: Duration = Duration::from_millis(200);
+    // Between the body reading the clock and the test reading it.
+    const SLACK: Duration = Duration::from_millis(20);
+    let (sender, body) = sse_async_std::channel(4);
+    let mut body = body.keep_alive(INTERVAL).retry(Duration::from_secs(2));
+
+    assert_eq!(next_chunk(&mut body).await.unwrap(), "retry: 2000\n\n");
+    let mut last = Instant::now();
+    for _ in 0..2 {
+        assert_eq!(next_chunk(&mut body).await.unwrap(), ":\n\n");
+        let quiet = last.elapsed();
+        assert!(quiet >= INTERVAL - SLACK, "a keep-alive after {quiet:?}");
+        last = Instant::now();
+    }
+
+    // An item 50 ms after a keep-alive: the next keep-alive is an interval after the
+    // item, not after the keep-alive.
+    smol::Timer::after(Duration::from_millis(50)).await;
+    sender.try_send(Message::new("x")).unwrap();
+    assert_eq!(next_chunk(&mut body).await.unwrap(), "data: x\n\n");
+    let item_at = Instant::now();
+    assert_eq!(next_chunk(&mut body).await.unwrap(), ":\n\n");
+    let quiet = item_at.elapsed();
+    assert!(
+        quiet >= INTERVAL - SLACK,
+        "a keep-alive {quiet:?} after an item"
+    );
+
+    drop(body);
+    sender.closed().await;
+}
+
+/// Under an executor that drives no reactor (futures-lite's plain `block_on`), the
+/// keep-alive timer still fires: async-io drives it from its own thread.
+#[test]
+fn keep_alives_need_no_particular_executor() {
+    smol::future::block_on(async {
+        let (_sender, body) = sse_async_std::channel(1);
+        let mut body = body.keep_alive(Duration::from_millis(20));
+        let start = Instant::now();
+        for _ in 0..3 {
+            assert_eq!(next_chunk(&mut body).await.unwrap(), ":\n\n");
+        }
+        assert!(start.elapsed() >= Duration::from_millis(60));
+    });
+}
+
+#[test]
+fn without_keep_alive_a_quiet_stream_sends_nothing() {
+    smol::block_on(async {
+        let (sender, mut body) = sse_async_std::channel(4);
+        let waited = finishes_within(Duration::from_millis(300), next_chunk(&mut body)).await;
+        assert!(waited.is_none(), "a chunk from a quiet stream: {waited:?}");
+        drop(sender);
+        assert_eq!(next_chunk(&mut body).await, None);
+    });
+}
+
+#[test]
+fn the_reader_hands_out_the_bytes_in_pieces_of_any_size() {
+    smol::block_on(async {
+        let (sender, body) = sse_async_std::channel(8);
+        let body = body.retry(Duration::from_secs(1));
+        sender.send(Message::new("first")).await.unwrap();
+        sender.send(Message::new("second").id("2")).await.unwrap();
+        let mut reader = body.into_reader();
+
+        // A read of nothing reads nothing, and does not wait.
+        assert_eq!(reader.read(&mut []).await.unwrap(), 0);
+        // Small reads cut through the chunks; a read never joins two of them.
+        let mut buf = [0u8; 5];
+        let n = reader.read(&mut buf).await.unwrap();
+        assert_eq!(&buf[..n], b"retry");
+        let n = reader.read(&mut buf).await.unwrap();
+        assert_eq!(&buf[..n], b": 100");
+        let n = reader.read(&mut buf).await.unwrap();
+        assert_eq!(&buf[..n], b"0\n\n");
+        // The buffered view: a whole chunk at a time.
+        let mut line = String::new();
+        reader.read_line(&mut line).await.unwrap();
+        assert_eq!(line, "data: first\n");
+        assert_eq!(reader.fill_buf().await.unwrap(), b"\n");
+        std::pin::Pin::new(&mut reader).consume(1);
+        assert_eq!(reader.fill_buf().await.unwrap(), b"id: 2\ndata: second\n\n");
+        std::pin::Pin::new(&mut reader).consume(6);
+
+        let (body, rest) = reader.into_inner();
+        assert_eq!(rest, "data: second\n\n");
+        let mut reader = body.into_reader();
+        drop(sender);
+        let mut end = Vec::new();
+        reader.read_to_end(&mut end).await.unwrap();
+        assert!(end.is_empty());
+        assert_eq!(reader.read(&mut buf).await.unwrap(), 0);
+    });
+}
+
+/// A server that copies a body into a socket, as a futures-io server would; returns
+/// what the copy returned.
+fn serve_one<R: Runtime>(
+    listener: R::Listener,
+    body: SseBody,
+) -> common::Task<std::io::Result<u64>> {
+    R::spawn(async move {
+        let mut socket = R::accept(&listener).await;
+        let copied = smol::io::copy(body.into_reader(), &mut socket).await;
+        if copied.is_ok() {
+            socket.close().await?;
+        }
+        copied
+    })
+}
+
+/// A whole stream over loopback: the server copies the body into the socket, the
+/// client decodes the socket with `ItemStream`.
+async fn a_stream_is_served_over_tcp<R: Runtime>() {
+    let (listener, addr) = R::bind().await;
+    let (sender, body) = sse_async_std::channel(8);
+    let body = body
+        .keep_alive(Duration::from_millis(50))
+        .retry(Duration::from_millis(1500));
+    let server = serve_one::<R>(listener, body);
+
+    let mut items = ItemStream::new(ReaderStream::new(R::connect(addr).await));
+    assert_eq!(items.next().await.unwrap().unwrap(), OwnedItem::Retry(1500));
+    for n in 1..=3 {
+        sender
+            .send(Message::new(format!("event {n}")).id(n.to_string()))
+            .await
+            .unwrap();
+    }
+    for n in 1..=3 {
+        // A slow machine may let a keep-alive in first.
+        let event = loop {
+            match items.next().await.unwrap().unwrap() {
+                OwnedItem::Event(event) => break event,
+                item => assert_eq!(item, OwnedItem::Comment(String::new())),
+            }
+        };
+        assert_eq!(event.data, format!("event {n}"));
+        assert_eq!(event.last_event_id, n.to_string());
+    }
+    // Nothing more is sent: a keep-alive comes.
+    assert_eq!(
+        items.next().await.unwrap().unwrap(),
+        OwnedItem::Comment(String::new())
+    );
+    // The producer is done: the response ends, and so does the client's stream.
+    drop(sender);
+    while let Some(item) = items.next().await {
+        assert_eq!(item.unwrap(), OwnedItem::Comment(String::new()));
+    }
+    let written = server.await.unwrap();
+    assert!(written > 0);
+    assert_eq!(items.parser().last_event_id(), "3");
+}
+
+/// The client hangs up while the stream is quiet: the next keep-alive writes fail,
+/// the server drops the body, and the producer hears of it.
+async fn a_client_that_disconnects_is_noticed<R: Runtime>() {
+    let (listener, addr) = R::bind().await;
+    let (sender, body) = sse_async_std::channel(4);
+    let body = body
+        .keep_alive(Duration::from_millis(20))
+        .retry(Duration::from_secs(1));
+    let server = serve_one::<R>(listener, body);
+
+    let mut socket = R::connect(addr).await;
+    let mut buf = [0u8; 13];
+    socket.read_exact(&mut buf).await.unwrap();
+    assert_eq!(&buf, b"retry: 1000\n\n");
+    assert!(!sender.is_closed());
+    drop(socket);
+
+    sender.closed().await;
+    assert!(server.await.is_err(), "the copy ended in a write error");
+    assert_eq!(
+        sender.send(Message::new("late")).await,
+        Err(SendError::Disconnected)
+    );
+}
+
+/// A client that reads nothing: the producer is held back by the queue (and the
+/// socket's buffers), instead of the server buffering all it is given.
+async fn a_slow_reader_does_not_grow_the_servers_memory<R: Runtime>() {
+    const MESSAGE: usize = 64 * 1024;
+    const CAPACITY: usize = 8;
+    let (listener, addr) = R::bind().await;
+    let (sender, body) = sse_async_std::channel(CAPACITY);
+    let server = serve_one::<R>(listener, body);
+    let mut socket = R::connect(addr).await;
+
+    // The producer tries to push 64 MiB.
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let producer = {
+        let accepted = accepted.clone();
+        let sender = sender.clone();
+        R::spawn(async move {
+            let data = "x".repeat(MESSAGE - 8);
+            for _ in 0..1024 {
+                if sender.send(Message::new(data.as_str())).await.is_err() {
+                    return;
+                }
+                accepted.fetch_add(1, Ordering::SeqCst);
+            }
+        })
+    };
+    // Wait (boundedly) until the producer is stuck: the count stops moving.
+    let mut last = usize::MAX;
+    let mut still = 0;
+    for _ in 0..200 {
+        smol::Timer::after(Duration::from_millis(25)).await;
+        let now = accepted.load(Ordering::SeqCst);
+        still = if now == last { still + 1 } else { 0 };
+        last = now;
+        if still == 8 {
+            break;
+        }
+    }
+    assert_eq!(still, 8, "the producer never blocked");
+    assert_eq!(sender.capacity(), 0, "the queue is full");
+    // What the server took is the queue plus the socket's buffers: a few MiB, not the
+    // 64 MiB the producer had.
+    let held = last * MESSAGE;
+    assert!(held < 24 * 1024 * 1024, "{held} bytes accepted");
+
+    // The client reads again, and the stream flows: the producer was waiting, not
+    // failing or dropping messages.
+    let mut total = 0;
+    let mut buf = vec![0u8; 1 << 16];
+    while total <= held + 2 * CAPACITY * MESSAGE {
+        let n = socket.read(&mut buf).await.unwrap();
+        assert_ne!(n, 0, "the stream ended early");
+        total += n;
+    }
+    assert!(accepted.load(Ordering::SeqCst) > last);
+
+    // The client goes away: the producer's next send fails, and it stops.
+    drop(socket);
+    drop(sender);
+    producer.await;
+    assert!(server.await.is_err());
+}
+
+on_both_runtimes!(Duration::from_secs(10) =>
+    a_body_nobody_reads_holds_at_most_the_queue,
+    closed_completes_when_the_body_is_dropped,
+    keep_alives_arrive_on_schedule_and_traffic_postpones_them,
+    a_stream_is_served_over_tcp,
+    a_client_that_disconnects_is_noticed,
+    a_slow_reader_does_not_grow_the_servers_memory,
+);

@@ -1,0 +1,288 @@
+//! The decoders' behaviour beyond the vectors: limits, transport errors, the parser's
+//! state, `ReaderStream`'s handling of its reader, and events read from a TCP socket
+//! on each runtime.
+
+mod common;
+
+use std::error::Error as _;
+use std::io;
+use std::pin::{Pin, pin};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::Bytes;
+use common::{ChunkReader, Runtime};
+use futures_io::AsyncRead;
+use smol::io::AsyncWriteExt;
+use smol::stream::StreamExt;
+use sse_async_std::sse_proto::{Config, Parser};
+use sse_async_std::{EventStream, OwnedItem, ReaderStream, StreamError};
+
+fn chunks(list: &[&'static str]) -> impl futures_core::Stream<Item = io::Result<Bytes>> + Unpin {
+    let list: Vec<io::Result<Bytes>> = list
+        .iter()
+        .map(|c| Ok(Bytes::from_static(c.as_bytes())))
+        .collect();
+    smol::stream::iter(list)
+}
+
+#[test]
+fn an_event_over_the_limit_is_skipped_and_the_stream_goes_on() {
+    smol::block_on(async {
+        let input = chunks(&[
+            "data: 0123456789abcdef",
+            "0123456789\n\n",
+            "data: small\n\n",
+        ]);
+        let mut events = EventStream::with_config(input, Config::new().max_event_size(16));
+        let err = events.next().await.unwrap().unwrap_err();
+        assert!(matches!(err, StreamError::Limit(_)), "{err:?}");
+        assert!(err.source().is_some());
+        assert!(!err.to_string().is_empty());
+        assert_eq!(events.next().await.unwrap().unwrap().data, "small");
+        assert!(events.next().await.is_none());
+    });
+}
+
+#[test]
+fn a_transport_error_ends_the_stream_and_drops_the_unfinished_event() {
+    smol::block_on(async {
+        let input = smol::stream::iter([
+            Ok(Bytes::from_static(b"data: one\n\ndata: unfini")),
+            Err(io::Error::new(io::ErrorKind::ConnectionReset, "reset")),
+            Ok(Bytes::from_static(b"shed\n\ndata: after\n\n")),
+        ]);
+        let mut events = EventStream::new(input);
+        assert_eq!(events.next().await.unwrap().unwrap().data, "one");
+        let err = events.next().await.unwrap().unwrap_err();
+        let StreamError::Transport(inner) = &err else {
+            panic!("{err:?}")
+        };
+        assert_eq!(inner.kind(), io::ErrorKind::ConnectionReset);
+        assert_eq!(err.to_string(), "reading the event stream failed: reset");
+        assert_eq!(err.source().unwrap().to_string(), "reset");
+        // Nothing after the error, not even what was pending before it.
+        assert!(events.next().await.is_none());
+        assert!(events.next().await.is_none());
+    });
+}
+
+#[test]
+fn the_parser_keeps_the_last_event_id_and_retry() {
+    smol::block_on(async {
+        let mut parser = Parser::new();
+        parser.set_last_event_id(b"41").unwrap();
+        let input = chunks(&["data: a\n\nretry: 2500\n", "\n: note\nid: 42\ndata: b\n\n"]);
+        let mut events = EventStream::with_parser(input, parser);
+        let a = events.next().await.unwrap().unwrap();
+        assert_eq!((a.data.as_str(), a.last_event_id.as_str()), ("a", "41"));
+        assert_eq!(events.parser().retry(), None);
+
+        // The rest as items: the parser's config (no comments) carries over.
+        let mut items = events.into_items();
+        assert_eq!(items.next().await.unwrap().unwrap(), OwnedItem::Retry(2500));
+        let Some(Ok(OwnedItem::Event(b))) = items.next().await else {
+            panic!()
+        };
+        assert_eq!((b.data.as_str(), b.last_event_id.as_str()), ("b", "42"));
+        assert!(items.next().await.is_none());
+        let (_chunks, parser) = items.into_parts();
+        assert_eq!(
+            (parser.last_event_id(), parser.retry()),
+            ("42".into(), Some(2500))
+        );
+    });
+}
+
+/// A reconnecting client hands the parser to the next connection's stream: what the
+/// last one left unfinished must not leak into it, while the last event ID carries on.
+#[test]
+fn the_parser_handed_back_after_the_end_starts_clean() {
+    smol::block_on(async {
+        let first = smol::stream::iter([
+            Ok(Bytes::from_static(
+                b"id: 7
+data: whole
+
+id: 8
+event: half
+data: unfini",
+            )),
+            Err(io::Error::other("gone")),
+        ]);
+        let mut events = EventStream::new(first);
+        assert_eq!(events.next().await.unwrap().unwrap().data, "whole");
+        assert!(events.next().await.unwrap().is_err());
+        assert!(events.next().await.is_none());
+        let (_, parser) = events.into_items().into_parts();
+
+        let second = chunks(&["shed\n\ndata: fresh\n\n"]);
+        let mut events = EventStream::with_parser(second, parser);
+        let event = events.next().await.unwrap().unwrap();
+        assert_eq!(
+            (
+                &*event.event_type,
+                event.data.as_str(),
+                event.last_event_id.as_str()
+            ),
+            ("message", "fresh", "7")
+        );
+        assert!(events.next().await.is_none());
+    });
+}
+
+#[test]
+fn a_stream_that_is_not_unpin_works_pinned() {
+    smol::block_on(async {
+        let chunks = smol::stream::unfold(0, |n| async move {
+            (n < 3).then(|| {
+                (
+                    Ok::<_, io::Error>(format!("data: {n}\n\n").into_bytes()),
+                    n + 1,
+                )
+            })
+        });
+        let mut events = pin!(EventStream::new(chunks));
+        let mut seen = Vec::new();
+        while let Some(event) = events.next().await {
+            seen.push(event.unwrap().data);
+        }
+        assert_eq!(seen, ["0", "1", "2"]);
+    });
+}
+
+/// A reader that fails once with `kind`, then reads `data`.
+struct FailOnce {
+    kind: Option<io::ErrorKind>,
+    data: &'static [u8],
+    reads: usize,
+}
+
+impl AsyncRead for FailOnce {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        self.reads += 1;
+        if let Some(kind) = self.kind.take() {
+            return Poll::Ready(Err(io::Error::new(kind, "failed once")));
+        }
+        let n = self.data.len().min(buf.len());
+        buf[..n].copy_from_slice(&self.data[..n]);
+        self.data = &self.data[n..];
+        Poll::Ready(Ok(n))
+    }
+}
+
+#[test]
+fn an_interrupted_read_is_retried() {
+    smol::block_on(async {
+        let reader = FailOnce {
+            kind: Some(io::ErrorKind::Interrupted),
+            data: b"data: x\n\n",
+            reads: 0,
+        };
+        let mut events = EventStream::from_reader(reader);
+        assert_eq!(events.next().await.unwrap().unwrap().data, "x");
+        assert!(events.next().await.is_none());
+    });
+}
+
+#[test]
+fn a_read_error_ends_the_reader_stream() {
+    smol::block_on(async {
+        let reader = FailOnce {
+            kind: Some(io::ErrorKind::BrokenPipe),
+            data: b"data: never read\n\n",
+            reads: 0,
+        };
+        let mut chunks = ReaderStream::new(reader);
+        let err = chunks.next().await.unwrap().unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::BrokenPipe);
+        assert!(chunks.next().await.is_none());
+        // The reader is not asked again after the error.
+        assert_eq!(chunks.get_ref().reads, 1);
+        let reader = chunks.into_inner();
+        assert_eq!(reader.data, b"data: never read\n\n");
+    });
+}
+
+#[test]
+fn reads_are_at_most_the_capacity_and_nothing_is_lost() {
+    smol::block_on(async {
+        let input: Vec<u8> = (0..10_000u32).flat_map(|n| n.to_le_bytes()).collect();
+        let reader = ChunkReader::new([&input[..7], &input[7..]]);
+        let mut chunks = ReaderStream::with_capacity(reader, 1000);
+        let mut out = Vec::new();
+        let mut reads = 0;
+        while let Some(chunk) = chunks.next().await {
+            let chunk = chunk.unwrap();
+            assert!(!chunk.is_empty() && chunk.len() <= 1000, "{}", chunk.len());
+            out.extend_from_slice(&chunk);
+            reads += 1;
+        }
+        assert_eq!(out, input);
+        assert_eq!(reads, 41, "7 bytes, then 39 996 in reads of 1000");
+    });
+}
+
+#[test]
+fn chunks_held_by_the_caller_keep_their_bytes() {
+    smol::block_on(async {
+        let reader = ChunkReader::new([&b"abc"[..], b"defg", b"hi"]);
+        let chunks: Vec<Bytes> = ReaderStream::with_capacity(reader, 4)
+            .map(Result::unwrap)
+            .collect()
+            .await;
+        // They were cut from one reused buffer: reuse must not overwrite any of them.
+        assert!(chunks.iter().all(|c| c.len() <= 4), "{chunks:?}");
+        assert_eq!(chunks.concat(), b"abcdefghi");
+    });
+}
+
+/// A server writes an event stream over loopback in pieces that split lines, CRLFs and
+/// UTF-8 characters, pausing between them; the client decodes the socket with
+/// `EventStream::from_reader`.
+async fn events_from_a_tcp_socket<R: Runtime>() {
+    const PIECES: &[&[u8]] = &[
+        b"retry: 1000\r",
+        b"\n: hello\r\nid: 1\r\ndata: caf",
+        b"\xc3",
+        b"\xa9\r\n\r",
+        b"\nevent: tick\ndata: 2\n",
+        b"\n",
+        b"data: unfinished",
+    ];
+    let (listener, addr) = R::bind().await;
+    let server = R::spawn(async move {
+        let mut socket = R::accept(&listener).await;
+        for piece in PIECES {
+            socket.write_all(piece).await.unwrap();
+            socket.flush().await.unwrap();
+            smol::Timer::after(Duration::from_millis(5)).await;
+        }
+        socket.close().await.unwrap();
+    });
+    let socket = R::connect(addr).await;
+    let mut items = EventStream::from_reader(socket).into_items();
+    let mut seen = Vec::new();
+    while let Some(item) = items.next().await {
+        seen.push(item.unwrap());
+    }
+    server.await;
+    let OwnedItem::Retry(1000) = seen[0] else {
+        panic!("{seen:?}")
+    };
+    let [OwnedItem::Event(first), OwnedItem::Event(second)] = &seen[1..] else {
+        panic!("{seen:?}")
+    };
+    assert_eq!(
+        (first.data.as_str(), first.last_event_id.as_str()),
+        ("café", "1")
+    );
+    assert_eq!((&*second.event_type, second.data.as_str()), ("tick", "2"));
+    assert_eq!(items.parser().last_event_id(), "1");
+}
+
+on_both_runtimes!(Duration::from_secs(5) => events_from_a_tcp_socket);
