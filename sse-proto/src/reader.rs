@@ -102,6 +102,15 @@ impl<R: Read> EventReader<R> {
                 let id = self.parser.last_event_id().as_bytes();
                 return Ok(Some(Item::Event(crate::Event::new(b"", data, id))));
             }
+            if let Some(fast) = self.parser.fast_block(chunk, &mut pos) {
+                let base = self.start;
+                self.start += pos;
+                let at = |range: core::ops::Range<usize>| base + range.start..base + range.end;
+                let event_type = &self.buf[at(fast.event_type)];
+                let data = &self.buf[at(fast.data)];
+                let id = self.parser.last_event_id().as_bytes();
+                return Ok(Some(Item::Event(crate::Event::new(event_type, data, id))));
+            }
             match self.parser.step(chunk, &mut pos) {
                 Ok(Some(out)) => {
                     let base = self.start;
