@@ -344,6 +344,10 @@ fn pending_event_is_discarded_at_end_of_body() {
     h.open(3010);
     h.body(3011, b"\n\n");
     assert_eq!(h.messages.len(), 1, "the unfinished event never dispatches");
+    assert_eq!(h.conn.discarded_events(), 1);
+    // A response that ends between events discards nothing.
+    h.end(3012);
+    assert_eq!(h.conn.discarded_events(), 1);
 }
 
 #[test]

@@ -253,6 +253,8 @@ pub struct Connection {
     opened_at: Option<Time>,
     /// Consecutive failures.
     failures: u32,
+    /// Pending events discarded because a response ended before their blank line.
+    discarded: u64,
     /// SplitMix64 state for the backoff jitter.
     rng: u64,
     events: VecDeque<ConnectionEvent>,
@@ -326,6 +328,7 @@ impl Connection {
             last_activity: now,
             opened_at: None,
             failures: 0,
+            discarded: 0,
             rng,
             events: VecDeque::new(),
             config,
@@ -436,6 +439,26 @@ impl Connection {
     /// ```
     pub fn failures(&self) -> u32 {
         self.failures
+    }
+
+    /// How many events were discarded because a response body ended (or failed, or
+    /// was abandoned) between an event's fields and the blank line that would have
+    /// dispatched it: the spec's "pending event is discarded" at the end of a stream.
+    /// Not an error, but a sign of a server that cuts events short.
+    ///
+    /// ```
+    /// use sse_proto::{Connection, ConnectionConfig, Time};
+    ///
+    /// let mut conn = Connection::new(Time::ZERO, "http://example.com/", ConnectionConfig::new()).unwrap();
+    /// conn.poll_request();
+    /// conn.handle_response(Time::ZERO, 200, [("content-type", "text/event-stream")]);
+    /// let mut body: &[u8] = b"data: whole\n\ndata: cut sh";
+    /// while conn.handle_body(Time::ZERO, &mut body).unwrap().is_some() {}
+    /// conn.handle_end(Time::ZERO);
+    /// assert_eq!(conn.discarded_events(), 1);
+    /// ```
+    pub fn discarded_events(&self) -> u64 {
+        self.discarded
     }
 
     /// The configuration.
@@ -661,7 +684,7 @@ impl Connection {
         self.request_pending = false;
         self.opened_at = None;
         self.events.clear();
-        self.parser.finish();
+        self.finish_stream();
     }
 
     // ----- Outputs -----
@@ -808,12 +831,20 @@ impl Connection {
         true
     }
 
+    /// Ends the response body's event stream: the parser discards a pending event
+    /// (counted) and is ready for the next response.
+    fn finish_stream(&mut self) {
+        if self.parser.finish() {
+            self.discarded += 1;
+        }
+    }
+
     /// "Announce the connection": if not `CLOSED`, `readyState` becomes `OPEN` and an
     /// `open` event is fired.
     fn announce(&mut self, now: Time) {
         // A new response body: the parser starts a new stream, keeping the last
         // event ID and the reconnection time.
-        self.parser.finish();
+        self.finish_stream();
         self.phase = Phase::Open;
         self.opened_at = Some(now);
         self.events.push_back(ConnectionEvent::Open);
@@ -825,7 +856,7 @@ impl Connection {
         self.phase = Phase::Closed;
         self.request_pending = false;
         self.opened_at = None;
-        self.parser.finish();
+        self.finish_stream();
         self.events.push_back(ConnectionEvent::Failed {
             error,
             retries_exhausted,
@@ -842,7 +873,7 @@ impl Connection {
             return;
         }
         // The stream is over: an event no blank line ended is discarded.
-        self.parser.finish();
+        self.finish_stream();
         self.request_pending = false;
         if let Some(opened) = self.opened_at.take() {
             if now.saturating_duration_since(opened) >= self.config.reset_after {
