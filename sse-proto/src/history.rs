@@ -8,29 +8,6 @@
 //! find an ID, what to say when the ID is not there. They are made once here, with no
 //! I/O, no clock and no lock: a runtime adapter wraps a [`History`] in its lock and
 //! does the sending (`sse-tokio`'s `Hub` does).
-//!
-//! # Decisions
-//!
-//! - **Every event has an ID.** A client resumes from the last ID it saw, so an event
-//!   without one could never be resumed from: a client that got it would be sent it
-//!   again. [`History::push`] gives an event the publisher left without an ID the
-//!   next number of a sequence, in decimal ("1", "2", ...; [`History::first_id`]
-//!   sets the start). IDs the publisher gives are kept as they are.
-//! - **Events are kept encoded.** A replay is bytes to write: each event is encoded
-//!   once, when it is pushed, and replayed to any number of clients as it is. The
-//!   byte type `B` is the caller's (`Vec<u8>`, `Arc<[u8]>`, `bytes::Bytes`, ...), so
-//!   that handing an event out can be as cheap as a reference count.
-//! - **Bounded by count and by bytes.** The oldest events go first when either limit
-//!   is passed ([`DEFAULT_MAX_EVENTS`], [`DEFAULT_MAX_BYTES`]). The newest event is
-//!   always kept, even alone over the byte limit: a client that received it is up to
-//!   date, and must be told so rather than be sent everything again.
-//! - **A replay has no holes.** The events after an ID are all the events pushed
-//!   after it, in order, or the answer is [`Replay::Unknown`]: the history never
-//!   skips an event in the middle, so a client it can place misses nothing.
-//! - **An unknown ID is an answer, not an error.** The ID may have been evicted, come
-//!   from a server that restarted, or never existed; the client may have missed
-//!   events that are no longer held. Whether to send it everything held or nothing
-//!   is the server's choice ([`Backfill`]), as is what a client without an ID gets.
 
 use alloc::collections::VecDeque;
 use alloc::collections::vec_deque;
@@ -51,6 +28,29 @@ pub const DEFAULT_MAX_BYTES: usize = 1 << 20;
 ///
 /// `B` is how an encoded event is held: anything made from a `Vec<u8>`. With
 /// `Vec<u8>` every replay copies; with `Arc<[u8]>` or `bytes::Bytes` it shares.
+///
+/// # Decisions
+///
+/// - **Every event has an ID.** A client resumes from the last ID it saw, so an event
+///   without one could never be resumed from: a client that got it would be sent it
+///   again. [`History::push`] gives an event the publisher left without an ID the
+///   next number of a sequence, in decimal ("1", "2", ...; [`History::first_id`]
+///   sets the start). IDs the publisher gives are kept as they are.
+/// - **Events are kept encoded.** A replay is bytes to write: each event is encoded
+///   once, when it is pushed, and replayed to any number of clients as it is. The
+///   byte type `B` is the caller's (`Vec<u8>`, `Arc<[u8]>`, `bytes::Bytes`, ...), so
+///   that handing an event out can be as cheap as a reference count.
+/// - **Bounded by count and by bytes.** The oldest events go first when either limit
+///   is passed ([`DEFAULT_MAX_EVENTS`], [`DEFAULT_MAX_BYTES`]). The newest event is
+///   always kept, even alone over the byte limit: a client that received it is up to
+///   date, and must be told so rather than be sent everything again.
+/// - **A replay has no holes.** The events after an ID are all the events pushed
+///   after it, in order, or the answer is [`Replay::Unknown`]: the history never
+///   skips an event in the middle, so a client it can place misses nothing.
+/// - **An unknown ID is an answer, not an error.** The ID may have been evicted, come
+///   from a server that restarted, or never existed; the client may have missed
+///   events that are no longer held. Whether to send it everything held or nothing
+///   is the server's choice ([`Backfill`]), as is what a client without an ID gets.
 ///
 /// ```
 /// use sse_proto::{History, Message, Replay};

@@ -10,66 +10,6 @@
 //! every decision about IDs, limits and unknown IDs) behind one lock, and gives each
 //! subscriber an [`SseBody`] that replays, then streams live, with keep-alives as any
 //! [`SseBody`] has them.
-//!
-//! # Guarantees
-//!
-//! - **No gap and no duplicate at the handover.** [`Hub::subscribe`] reads the replay
-//!   and registers the subscriber under the lock that [`Hub::publish`] takes to
-//!   record and fan out an event: each event is either in the replay or in the live
-//!   queue, never both, never neither.
-//! - **One order.** Events reach every subscriber in the order they were recorded.
-//! - **The publisher never waits for a subscriber.** [`Hub::publish`] is a plain
-//!   function: it queues the event for each subscriber without waiting for room
-//!   (it only takes the hub's lock, for as long as one event's fan-out), and it can
-//!   be called from any thread, async or not.
-//!
-//! # Slow subscribers
-//!
-//! Each subscriber has a bounded queue ([`HubBuilder::capacity`]) of events not yet
-//! taken by its connection. A subscriber whose queue is full when an event is
-//! published is *lagging*: the hub drops it. Its stream sends what was queued and
-//! then ends, so the client, as every EventSource does, reconnects with the ID of the
-//! last event it received, and the hub replays the rest from its history. The slow
-//! client catches up at its own pace, the publisher never waits, and the server
-//! holds at most `capacity` events per subscriber besides the one history (whose
-//! bytes the queues and replays share).
-//!
-//! A client that lags by more than the history holds (or that takes longer to
-//! reconnect than the history lasts) comes back with an ID the history no longer
-//! has, and gets what [`HubBuilder::unknown_ids`] says (by default, everything held):
-//! size the history for the publishing rate times the clients' reconnection time.
-//!
-//! # IDs
-//!
-//! Every event gets an ID, so that a client can resume after it: an event published
-//! without one is given the next number of a sequence (see [`History::push`]). The
-//! sequence starts at the time the hub was built, in microseconds since the UNIX
-//! epoch, so that a restarted server does not hand out IDs its clients still hold
-//! from the last run: their IDs are unknown to it, rather than mistaken for new ones.
-//! (A history passed to [`HubBuilder::history`] keeps its own start.)
-//!
-//! ```
-//! use std::time::Duration;
-//! use http_body_util::BodyExt;
-//! use sse_proto::{History, Message};
-//! use sse_tokio::Hub;
-//!
-//! # tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap().block_on(async {
-//! let hub = Hub::builder().history(History::new().max_events(100)).build();
-//! hub.publish(Message::new("one"))?; // id 1
-//! hub.publish(Message::new("two"))?; // id 2
-//!
-//! // In a handler: `hub.subscribe(sse_tokio::last_event_id(request.headers()).as_deref())`.
-//! // A client that saw event 1 reconnects: it gets event 2, then what comes next.
-//! let body = hub.subscribe(Some("1")).keep_alive(Duration::from_secs(15));
-//! hub.publish(Message::new("three"))?;
-//!
-//! drop(hub); // the streams end when the hub is gone
-//! let bytes = body.collect().await.unwrap().to_bytes();
-//! assert_eq!(&bytes[..], b"id: 2\ndata: two\n\nid: 3\ndata: three\n\n");
-//! # Ok::<(), sse_proto::EncodeError>(())
-//! # }).unwrap();
-//! ```
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -86,13 +26,72 @@ use crate::SseBody;
 const DEFAULT_CAPACITY: usize = 256;
 
 /// A broadcast of events with replay: [`publish`](Hub::publish) sends an event to
-/// every subscriber and records it; [`subscribe`](Hub::subscribe) starts a stream that
-/// replays what a reconnecting client missed, then follows the live events. See the
-/// [module documentation](self) for the guarantees, and what happens to a slow
-/// subscriber.
+/// every subscriber and records it in a [`History`]; [`subscribe`](Hub::subscribe)
+/// starts a stream that replays what a reconnecting client missed, then follows the
+/// live events.
 ///
 /// Cloning is cheap: every clone is the same hub. The subscribers' streams end when
-/// the last clone is dropped.
+/// the last clone is dropped. `examples/hub.rs` serves one on plain hyper.
+///
+/// # Guarantees
+///
+/// - **No gap and no duplicate at the handover.** [`Hub::subscribe`] reads the replay
+///   and registers the subscriber under the lock that [`Hub::publish`] takes to
+///   record and fan out an event: each event is either in the replay or in the live
+///   queue, never both, never neither.
+/// - **One order.** Events reach every subscriber in the order they were recorded.
+/// - **The publisher never waits for a subscriber.** [`Hub::publish`] is a plain
+///   function: it queues the event for each subscriber without waiting for room
+///   (it only takes the hub's lock, for as long as one event's fan-out), and it can
+///   be called from any thread, async or not.
+///
+/// # Slow subscribers
+///
+/// Each subscriber has a bounded queue ([`HubBuilder::capacity`]) of events not yet
+/// taken by its connection. A subscriber whose queue is full when an event is
+/// published is *lagging*: the hub drops it. Its stream sends what was queued and
+/// then ends, so the client, as every EventSource does, reconnects with the ID of the
+/// last event it received, and the hub replays the rest from its history. The slow
+/// client catches up at its own pace, the publisher never waits, and the server
+/// holds at most `capacity` events per subscriber besides the one history (whose
+/// bytes the queues and replays share).
+///
+/// A client that lags by more than the history holds (or that takes longer to
+/// reconnect than the history lasts) comes back with an ID the history no longer
+/// has, and gets what [`HubBuilder::unknown_ids`] says (by default, everything held):
+/// size the history for the publishing rate times the clients' reconnection time.
+///
+/// # IDs
+///
+/// Every event gets an ID, so that a client can resume after it: an event published
+/// without one is given the next number of a sequence (see [`History::push`]). The
+/// sequence starts at the time the hub was built, in microseconds since the UNIX
+/// epoch, so that a restarted server does not hand out IDs its clients still hold
+/// from the last run: their IDs are unknown to it, rather than mistaken for new ones.
+/// (A history passed to [`HubBuilder::history`] keeps its own start.)
+///
+/// ```
+/// use std::time::Duration;
+/// use http_body_util::BodyExt;
+/// use sse_proto::{History, Message};
+/// use sse_tokio::Hub;
+///
+/// # tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap().block_on(async {
+/// let hub = Hub::builder().history(History::new().max_events(100)).build();
+/// hub.publish(Message::new("one"))?; // id 1
+/// hub.publish(Message::new("two"))?; // id 2
+///
+/// // In a handler: `hub.subscribe(sse_tokio::last_event_id(request.headers()).as_deref())`.
+/// // A client that saw event 1 reconnects: it gets event 2, then what comes next.
+/// let body = hub.subscribe(Some("1")).keep_alive(Duration::from_secs(15));
+/// hub.publish(Message::new("three"))?;
+///
+/// drop(hub); // the streams end when the hub is gone
+/// let bytes = body.collect().await.unwrap().to_bytes();
+/// assert_eq!(&bytes[..], b"id: 2\ndata: two\n\nid: 3\ndata: three\n\n");
+/// # Ok::<(), sse_proto::EncodeError>(())
+/// # }).unwrap();
+/// ```
 #[derive(Clone)]
 pub struct Hub {
     shared: Arc<Shared>,
@@ -130,7 +129,7 @@ impl Hub {
     /// Records `message` in the history and queues it for every subscriber;
     /// returns its ID and how many subscribers got it.
     ///
-    /// A message without an ID is given one (see the [module documentation](self)).
+    /// A message without an ID is given one (see [IDs](Hub#ids)).
     /// A subscriber whose queue is full is dropped: its stream ends after what is
     /// queued, and its client resumes from the history. Subscribers whose client went
     /// away are forgotten. Fails, recording and sending nothing, if the message cannot
