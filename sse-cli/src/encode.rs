@@ -16,14 +16,14 @@
 //! (even an empty ID): a client may arrive with a last event ID of its own, from an
 //! earlier connection, and the line says what it must be. See [`LONG_ABOUT`].
 
-use std::borrow::Cow;
 use std::fmt;
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use serde::Deserialize;
 use sse_proto::{Comment, Encode, EncodeError, LastEventId, Message, Retry};
+
+use crate::ndjson::{Input, InputError};
 
 /// `sse encode --help`: the mapping from NDJSON to the stream.
 pub const LONG_ABOUT: &str = "\
@@ -109,10 +109,8 @@ pub fn run(_args: &Args, input: impl Read, output: impl Write) -> io::Result<Exi
 /// Why a line was not encoded. Nothing was written for it.
 #[derive(Debug)]
 pub enum LineError {
-    /// The line is not a JSON object.
-    NotAnObject,
-    /// Not JSON, or not an object with the right keys and types.
-    Json(serde_json::Error),
+    /// Not a JSON object with the right keys and types.
+    Input(InputError),
     /// The encoder refused a value (a line break in `type` or `id`, a NUL in `id`).
     Encode(EncodeError),
     /// `"final"` was not `true`.
@@ -126,17 +124,7 @@ pub enum LineError {
 impl fmt::Display for LineError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            LineError::Json(e) => {
-                // The position serde_json appends is always "line 1" here: each line
-                // is parsed alone. Say the column only.
-                let message = e.to_string();
-                let position = format!(" at line {} column {}", e.line(), e.column());
-                match message.strip_suffix(&position) {
-                    Some(message) => write!(f, "column {}: {message}", e.column()),
-                    None => f.write_str(&message),
-                }
-            }
-            LineError::NotAnObject => f.write_str("expected a JSON object"),
+            LineError::Input(e) => e.fmt(f),
             LineError::Encode(e) => write!(f, "{e}"),
             LineError::FinalNotTrue => f.write_str("\"final\" must be true"),
             LineError::FinalWithEventKeys => f.write_str(
@@ -155,25 +143,6 @@ impl From<EncodeError> for LineError {
     fn from(e: EncodeError) -> Self {
         LineError::Encode(e)
     }
-}
-
-/// One input line. Strings borrow from the line unless they had escapes.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, expecting = "a JSON object")]
-struct Line<'a> {
-    #[serde(rename = "type", borrow)]
-    event: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    data: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    id: Option<Cow<'a, str>>,
-    retry: Option<u64>,
-    #[serde(borrow)]
-    comment: Option<Cow<'a, str>>,
-    #[serde(rename = "final")]
-    is_final: Option<bool>,
-    #[serde(borrow)]
-    last_event_id: Option<Cow<'a, str>>,
 }
 
 /// Turns lines into stream bytes, keeping what the stream has set so far.
@@ -200,15 +169,9 @@ impl Encoder {
             self.out = Vec::new();
         }
         self.out.clear();
-        // Without its line end, so that error positions are on the line.
-        let text = text.trim_ascii_end();
-        match text.trim_ascii_start().first() {
-            None => return Ok(&self.out),
-            // serde would also take an array, as the fields in order.
-            Some(b'{') => {}
-            Some(_) => return Err(LineError::NotAnObject),
-        }
-        let line: Line<'_> = serde_json::from_slice(text).map_err(LineError::Json)?;
+        let Some(line) = Input::parse(text).map_err(LineError::Input)? else {
+            return Ok(&self.out);
+        };
         // Only what differs from the state is written.
         let id = line
             .id

@@ -3,6 +3,8 @@
 //! - `sse decode`: a raw event stream on stdin, NDJSON events on stdout.
 //! - `sse encode`: the inverse, NDJSON on stdin, an event stream on stdout.
 //! - `sse listen URL`: a reconnecting client, NDJSON events on stdout.
+//! - `sse serve`: a server, stdin's lines (or NDJSON events) as an event stream
+//!   with replay, and a page that shows it.
 
 use std::process::ExitCode;
 
@@ -12,6 +14,7 @@ mod decode;
 mod encode;
 mod listen;
 mod ndjson;
+mod serve;
 
 /// Server-Sent Events from the shell.
 #[derive(Debug, Parser)]
@@ -32,6 +35,10 @@ enum Command {
     /// as the spec says, until the server says stop (204, exit 0) or the connection
     /// fails (exit 1).
     Listen(listen::Args),
+    /// Serve stdin's lines (or NDJSON events) as an event stream, with replay for
+    /// clients that reconnect, and a page that shows it live.
+    #[command(long_about = serve::LONG_ABOUT)]
+    Serve(serve::Args),
 }
 
 fn main() -> ExitCode {
@@ -44,6 +51,7 @@ fn main() -> ExitCode {
             encode::run(&args, std::io::stdin().lock(), std::io::stdout().lock())
         }
         Command::Listen(args) => listen::run(&args, std::io::stdout().lock()),
+        Command::Serve(args) => serve::run(&args, std::io::stdin()),
     };
     match result {
         Ok(code) => code,

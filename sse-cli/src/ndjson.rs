@@ -1,7 +1,12 @@
 //! The NDJSON lines `sse` reads and writes, with the key order and spacing the
-//! documentation promises (`{"type": "message", "data": "...", ...}`).
+//! documentation promises (`{"type": "message", "data": "...", ...}`): [`Line`]
+//! writes them (`sse decode`, `sse listen`), [`Input`] reads them (`sse encode`,
+//! `sse serve`), so that every command speaks the same format.
 
-use std::fmt::Write as _;
+use std::borrow::Cow;
+use std::fmt::{self, Write as _};
+
+use serde::Deserialize;
 
 /// Builds one JSON object with `", "` and `": "` separators.
 pub struct Line(String);
@@ -54,3 +59,76 @@ impl Line {
         self.0
     }
 }
+
+/// One line as `sse decode` writes it, read back. Strings borrow from the line unless
+/// they had escapes. What the keys mean is each reader's business (see `sse encode
+/// --help`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a JSON object")]
+pub struct Input<'a> {
+    /// `type`: the event type.
+    #[serde(rename = "type", borrow)]
+    pub event: Option<Cow<'a, str>>,
+    /// `data`.
+    #[serde(borrow)]
+    pub data: Option<Cow<'a, str>>,
+    /// `id`: the last event ID after this line.
+    #[serde(borrow)]
+    pub id: Option<Cow<'a, str>>,
+    /// `retry`, in milliseconds.
+    pub retry: Option<u64>,
+    /// `comment`.
+    #[serde(borrow)]
+    pub comment: Option<Cow<'a, str>>,
+    /// `final`: decode's last line.
+    #[serde(rename = "final")]
+    pub is_final: Option<bool>,
+    /// `last_event_id`, on a final line.
+    #[serde(borrow)]
+    pub last_event_id: Option<Cow<'a, str>>,
+}
+
+impl<'a> Input<'a> {
+    /// Reads one line (its line end may still be on it); `None` for a blank line.
+    pub fn parse(text: &'a [u8]) -> Result<Option<Self>, InputError> {
+        // Without its line end, so that error positions are on the line.
+        let text = text.trim_ascii_end();
+        match text.trim_ascii_start().first() {
+            None => Ok(None),
+            // serde would also take an array, as the fields in order.
+            Some(b'{') => serde_json::from_slice(text)
+                .map(Some)
+                .map_err(InputError::Json),
+            Some(_) => Err(InputError::NotAnObject),
+        }
+    }
+}
+
+/// Why a line is not an [`Input`].
+#[derive(Debug)]
+pub enum InputError {
+    /// The line is not a JSON object.
+    NotAnObject,
+    /// Not JSON, or not an object with the right keys and types.
+    Json(serde_json::Error),
+}
+
+impl fmt::Display for InputError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            InputError::Json(e) => {
+                // The position serde_json appends is always "line 1" here: each line
+                // is parsed alone. Say the column only.
+                let message = e.to_string();
+                let position = format!(" at line {} column {}", e.line(), e.column());
+                match message.strip_suffix(&position) {
+                    Some(message) => write!(f, "column {}: {message}", e.column()),
+                    None => f.write_str(&message),
+                }
+            }
+            InputError::NotAnObject => f.write_str("expected a JSON object"),
+        }
+    }
+}
+
+impl std::error::Error for InputError {}

@@ -80,6 +80,10 @@
 //! the schedule (when one is due), so that every runtime adapter follows the same
 //! rule.
 //!
+//! A broadcasting server keeps the last events it sent in a [`History`] (with
+//! `alloc`), to answer a client that reconnects with `Last-Event-ID`: the events it
+//! missed, or the news that its ID is unknown.
+//!
 //! # Connecting
 //!
 //! [`Connection`] is the other half of a client: the EventSource processing model
@@ -107,8 +111,8 @@
 //!
 //! - `alloc`: growable buffers ([`Parser::new`]), owned events and items
 //!   ([`OwnedEvent`], [`OwnedItem`]),
-//!   [`Encode::to_vec`], and the [`Connection`] state machine (URLs, headers, request
-//!   bodies). Without it, [`Parser::from_slice`] works in a buffer you provide, and the
+//!   [`Encode::to_vec`], the [`Connection`] state machine (URLs, headers, request
+//!   bodies), and the server's replay buffer, [`History`]. Without it, [`Parser::from_slice`] works in a buffer you provide, and the
 //!   encoder writes into one.
 //! - `std` (default, implies `alloc`): [`EventReader`], a blocking reader over any
 //!   `std::io::Read`.
@@ -131,6 +135,8 @@ mod connection;
 mod encoder;
 mod error;
 mod heartbeat;
+#[cfg(feature = "alloc")]
+mod history;
 mod item;
 mod parser;
 #[cfg(feature = "std")]
@@ -149,6 +155,10 @@ pub use connection::{
 pub use encoder::{Comment, Encode, EncodeError, KEEP_ALIVE, LastEventId, Message, Retry};
 pub use error::Error;
 pub use heartbeat::Heartbeat;
+#[cfg(feature = "alloc")]
+pub use history::{
+    Backfill, DEFAULT_MAX_BYTES, DEFAULT_MAX_EVENTS, Entries, History, HistoryEntry, Replay,
+};
 pub use item::{DEFAULT_EVENT_TYPE, Diagnostic, Event, Item};
 #[cfg(feature = "alloc")]
 pub use item::{OwnedDiagnostic, OwnedEvent, OwnedItem};

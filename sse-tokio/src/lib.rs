@@ -22,6 +22,12 @@
 //! [`Sender::closed`] says when the client went away, and [`last_event_id`] (or the
 //! [`LastEventId`] axum extractor) reads where a reconnecting client left off.
 //!
+//! [`Hub`] (feature `server`) broadcasts: every event published goes to every
+//! subscriber's [`SseBody`], and is kept in a [`History`](sse_proto::History) so that
+//! a client that reconnects with `Last-Event-ID` is sent what it missed. A subscriber
+//! too slow for its queue is dropped, and resumes from the history when its client
+//! reconnects.
+//!
 //! ```
 //! use std::time::Duration;
 //! use futures_util::StreamExt;
@@ -47,7 +53,7 @@
 //!
 //! - `client` (default): [`EventSource`], on hyper 1 and hyper-util, HTTP/1.1 and
 //!   HTTP/2.
-//! - `server` (default): [`channel`], [`SseBody`], [`Sender`].
+//! - `server` (default): [`channel`], [`SseBody`], [`Sender`], [`Hub`].
 //! - `axum`: `IntoResponse` for [`SseBody`] and `FromRequestParts` for
 //!   [`LastEventId`].
 //! - `rustls`: `https://` URLs for [`EventSource`], with rustls (ring) and the
@@ -62,12 +68,16 @@ pub use tokio_util::io::ReaderStream;
 mod client;
 mod codec;
 #[cfg(feature = "server")]
+mod hub;
+#[cfg(feature = "server")]
 mod server;
 mod stream;
 
 #[cfg(feature = "client")]
 pub use client::{BoxError, BuildError, Builder, Error, Event, EventSource};
 pub use codec::{CodecError, SseDecoder, SseEncoder};
+#[cfg(feature = "server")]
+pub use hub::{Hub, HubBuilder, Published};
 #[cfg(feature = "server")]
 pub use server::{LastEventId, SendError, Sender, SseBody, channel, last_event_id, set_headers};
 pub use sse_proto::{OwnedEvent, OwnedItem, ReadyState};

@@ -6,6 +6,7 @@ use core::future::Future;
 use core::pin::Pin;
 use core::task::{Context, Poll};
 use std::borrow::Cow;
+use std::collections::VecDeque;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -61,15 +62,7 @@ use tokio::time::{Instant, Sleep};
 /// Panics if `capacity` is zero.
 pub fn channel(capacity: usize) -> (Sender, SseBody) {
     let (tx, rx) = mpsc::channel(capacity);
-    (
-        Sender { tx },
-        SseBody {
-            rx,
-            first: None,
-            keep_alive: None,
-            clock: None,
-        },
-    )
+    (Sender { tx }, SseBody::with_replay(rx, VecDeque::new()))
 }
 
 /// The sending half of [`channel`]: queues items for one client's stream. Clone it
@@ -171,7 +164,8 @@ impl core::error::Error for SendError {
     }
 }
 
-/// A `text/event-stream` response body, fed by a [`Sender`]; from [`channel`].
+/// A `text/event-stream` response body, fed by a [`Sender`]; from [`channel`], or
+/// from [`Hub::subscribe`](crate::Hub::subscribe) (a replay, then a hub's events).
 ///
 /// Its `Data` is [`Bytes`] and its `Error` is [`Infallible`], so hyper and axum take
 /// it as it is. Each queued item is one frame, handed over as soon as the connection
@@ -181,6 +175,8 @@ pub struct SseBody {
     rx: mpsc::Receiver<Bytes>,
     /// Bytes to send before anything else (the initial `retry`).
     first: Option<Bytes>,
+    /// Frames to send before the queue's: a [`Hub`](crate::Hub)'s replay.
+    replay: VecDeque<Bytes>,
     keep_alive: Option<Duration>,
     /// The keep-alive schedule and timer, set up on the first poll (inside the
     /// runtime, when the stream starts).
@@ -207,6 +203,17 @@ impl KeepAliveClock {
 }
 
 impl SseBody {
+    /// A body that sends `replay`, then what arrives on `rx`.
+    pub(crate) fn with_replay(rx: mpsc::Receiver<Bytes>, replay: VecDeque<Bytes>) -> Self {
+        SseBody {
+            rx,
+            first: None,
+            replay,
+            keep_alive: None,
+            clock: None,
+        }
+    }
+
     /// Sends a keep-alive comment (`:` and a blank line) whenever the stream has
     /// been quiet for `interval`: events reset the timer, so a busy stream carries
     /// none (see [`Heartbeat`]). The bytes keep proxies from closing an idle
@@ -288,6 +295,8 @@ impl Body for SseBody {
         }
         let frame = if let Some(first) = this.first.take() {
             Some(first)
+        } else if let Some(replayed) = this.replay.pop_front() {
+            Some(replayed)
         } else {
             match this.rx.poll_recv(cx) {
                 Poll::Ready(Some(bytes)) => Some(bytes),

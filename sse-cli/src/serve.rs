@@ -1,0 +1,450 @@
+//! `sse serve`: stdin as a live event stream over HTTP, with replay for clients that
+//! reconnect.
+//!
+//! It is `sse listen`'s other half: any program that prints lines becomes an event
+//! stream that a browser, `curl` or `sse listen` can follow, without writing a server.
+//! The server is an `sse_tokio::Hub`: every line read is published to every client
+//! and kept in the hub's history, so a client that reconnects with `Last-Event-ID`
+//! gets what it missed, and a client too slow for the stream is dropped and catches
+//! up from the history when it reconnects. See [`LONG_ABOUT`] for the choices.
+
+use std::convert::Infallible;
+use std::io::{self, BufRead, BufReader, Read};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::header::{ALLOW, CACHE_CONTROL, CONTENT_TYPE, HeaderValue};
+use http::{Method, Request, Response, StatusCode};
+use http_body_util::{Either, Full};
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use sse_proto::{Backfill, DEFAULT_MAX_BYTES, EncodeError, Message};
+use sse_tokio::{Hub, SseBody};
+
+use crate::ndjson::{Input, InputError};
+
+/// `sse serve --help`.
+pub const LONG_ABOUT: &str = "\
+Serve stdin as a text/event-stream over HTTP: each line read becomes an event for
+every client connected.
+
+  GET /events  the event stream
+  GET /        a page that shows the stream live in a browser
+
+Each event gets an ID, so that a client that reconnects (as browsers and `sse
+listen` do, with a Last-Event-ID header) is sent the events it missed, from a
+history of the last --history events. A client without a Last-Event-ID (a new one)
+is sent the whole history first, then the live events; one whose ID is no longer
+held is sent the whole history too. A client that reads too slowly for the stream is
+disconnected; it reconnects and catches up from the history.
+
+By default each line (without its line end) is one event's data, and IDs are
+assigned: numbers counting up from the time the server started, in microseconds, so
+that the IDs of a restarted server are new to its clients.
+
+With --ndjson each line is a JSON object as `sse decode` writes and `sse encode`
+reads: {\"type\": ..., \"data\": ..., \"id\": ..., \"retry\": ..., \"comment\": ...},
+all optional. `type` \"message\" and \"\" send no event type. `id` is the event's ID,
+unless it is empty or the same as the line before's (`sse decode` repeats the last
+event ID on every event): then one is assigned, as every event needs its own.
+`retry` is sent with the next event when it changes. Lines with only a comment, and
+decode's final line, publish nothing. A line that cannot be read is reported on
+stderr with its line number and skipped.
+
+The server prints the address it listens on to stderr (with port 0, the port the
+system picked). It keeps serving after stdin ends, with the history as it stands,
+until interrupted (Ctrl-C).";
+
+/// Options of `sse serve`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The address to listen on (port 0: any free port). The address bound is
+    /// printed on stderr.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    addr: String,
+    /// How many events to keep for replay (the newest is always kept: a client
+    /// that has it is up to date).
+    #[arg(long, value_name = "N", default_value_t = 1000)]
+    history: usize,
+    /// The most bytes of encoded events to keep for replay (the newest event is
+    /// always kept).
+    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_BYTES)]
+    history_bytes: usize,
+    /// Send a keep-alive comment when a stream has been quiet this long; 0: never.
+    #[arg(long, value_name = "SECS", default_value_t = 15.0)]
+    keep_alive: f64,
+    /// Start each stream with a `retry` field: how long clients wait before they
+    /// reconnect, in milliseconds.
+    #[arg(long, value_name = "MS")]
+    retry: Option<u64>,
+    /// Read NDJSON events (as `sse decode` writes them) instead of lines of data.
+    #[arg(long)]
+    ndjson: bool,
+}
+
+/// What every connection needs.
+struct Server {
+    hub: Hub,
+    keep_alive: Option<Duration>,
+    retry: Option<Duration>,
+}
+
+type Body = Either<SseBody, Full<Bytes>>;
+
+/// Serves until interrupted; returns early only if it cannot start.
+pub fn run(args: &Args, input: impl Read + Send + 'static) -> io::Result<ExitCode> {
+    let keep_alive = match Duration::try_from_secs_f64(args.keep_alive) {
+        Ok(interval) if interval.is_zero() => None,
+        Ok(interval) => Some(interval),
+        Err(e) => {
+            eprintln!("sse serve: --keep-alive: {e}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let hub = Hub::builder()
+        .max_events(args.history)
+        .max_bytes(args.history_bytes)
+        .new_clients(Backfill::Everything)
+        .build();
+    let server = Arc::new(Server {
+        hub: hub.clone(),
+        keep_alive,
+        retry: args.retry.map(Duration::from_millis),
+    });
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let listener = match tokio::net::TcpListener::bind(args.addr.as_str()).await {
+            Ok(listener) => listener,
+            Err(e) => {
+                eprintln!("sse serve: cannot listen on {}: {e}", args.addr);
+                return Ok(ExitCode::FAILURE);
+            }
+        };
+        let addr = listener.local_addr()?;
+        eprintln!("sse serve: listening on http://{addr}/ (events at http://{addr}/events)");
+        let ndjson = args.ndjson;
+        // Reading stdin blocks, and publishing does not need the runtime.
+        std::thread::spawn(move || read_input(input, &hub, ndjson));
+        loop {
+            let stream = match listener.accept().await {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    // Out of file descriptors, say: wait rather than spin.
+                    eprintln!("sse serve: accept: {e}");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            };
+            let server = server.clone();
+            tokio::spawn(async move {
+                let service = service_fn(move |request| {
+                    let response = respond(&server, &request);
+                    async move { Ok::<_, Infallible>(response) }
+                });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    })
+}
+
+fn respond(server: &Server, request: &Request<Incoming>) -> Response<Body> {
+    let method = request.method();
+    match request.uri().path() {
+        "/events" if method == Method::GET => {
+            let last_event_id = sse_tokio::last_event_id(request.headers());
+            let mut body = server.hub.subscribe(last_event_id.as_deref());
+            if let Some(interval) = server.keep_alive {
+                body = body.keep_alive(interval);
+            }
+            if let Some(retry) = server.retry {
+                body = body.retry(retry);
+            }
+            body.response().map(Either::Left)
+        }
+        "/" | "/index.html" if method == Method::GET || method == Method::HEAD => {
+            let mut response = fixed(StatusCode::OK, PAGE);
+            let headers = response.headers_mut();
+            headers.insert(
+                CONTENT_TYPE,
+                HeaderValue::from_static("text/html; charset=utf-8"),
+            );
+            headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+            response
+        }
+        "/events" | "/" | "/index.html" => {
+            let mut response = fixed(StatusCode::METHOD_NOT_ALLOWED, "use GET\n");
+            let allow = if request.uri().path() == "/events" {
+                "GET"
+            } else {
+                "GET, HEAD"
+            };
+            response
+                .headers_mut()
+                .insert(ALLOW, HeaderValue::from_static(allow));
+            response
+        }
+        _ => fixed(
+            StatusCode::NOT_FOUND,
+            "not found: the stream is at /events, a page that shows it at /\n",
+        ),
+    }
+}
+
+/// A response with a fixed body (plain text unless the caller says otherwise).
+fn fixed(status: StatusCode, body: &'static str) -> Response<Body> {
+    let mut response = Response::new(Either::Right(Full::new(Bytes::from_static(
+        body.as_bytes(),
+    ))));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    response
+}
+
+/// Publishes what `input` says until it ends, then says so on stderr.
+fn read_input(input: impl Read, hub: &Hub, ndjson: bool) {
+    let mut input = BufReader::with_capacity(64 * 1024, input);
+    let mut reader = NdjsonReader::default();
+    let mut line = Vec::new();
+    let mut number = 0u64;
+    let mut events = 0u64;
+    loop {
+        line.clear();
+        match input.read_until(b'\n', &mut line) {
+            Ok(0) => break,
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                eprintln!("sse serve: reading stdin: {e}");
+                break;
+            }
+        }
+        number += 1;
+        let published = if ndjson {
+            reader.line(&line, hub)
+        } else {
+            let text = line.strip_suffix(b"\n").unwrap_or(&line);
+            let text = text.strip_suffix(b"\r").unwrap_or(text);
+            let data = String::from_utf8_lossy(text);
+            hub.publish(Message::new(data))
+                .map(|_| true)
+                .map_err(LineError::Encode)
+        };
+        match published {
+            Ok(true) => events += 1,
+            Ok(false) => {}
+            Err(e) => eprintln!("sse serve: line {number}: {e}"),
+        }
+        if line.capacity() > 1 << 20 {
+            line = Vec::new();
+        }
+    }
+    eprintln!("sse serve: stdin ended after {events} events; serving until interrupted");
+}
+
+/// Why an NDJSON line published nothing.
+#[derive(Debug)]
+enum LineError {
+    Input(InputError),
+    Encode(EncodeError),
+    FinalNotTrue,
+    LastEventIdWithoutFinal,
+}
+
+impl std::fmt::Display for LineError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LineError::Input(e) => e.fmt(f),
+            LineError::Encode(e) => e.fmt(f),
+            LineError::FinalNotTrue => f.write_str("\"final\" must be true"),
+            LineError::LastEventIdWithoutFinal => f.write_str(
+                "\"last_event_id\" belongs on a {\"final\": true} line; an event's is \"id\"",
+            ),
+        }
+    }
+}
+
+/// Turns NDJSON lines into events, with what the lines so far have set.
+#[derive(Debug, Default)]
+struct NdjsonReader {
+    /// The last `id` read, to tell a new ID from decode's repetition of the last.
+    id: Option<String>,
+    /// The last `retry` sent.
+    retry: Option<u64>,
+    /// A `retry` read on a line without an event, for the next event.
+    pending_retry: Option<u64>,
+}
+
+impl NdjsonReader {
+    /// Publishes the line's event, if it has one; says whether it did.
+    fn line(&mut self, text: &[u8], hub: &Hub) -> Result<bool, LineError> {
+        let Some(line) = Input::parse(text).map_err(LineError::Input)? else {
+            return Ok(false);
+        };
+        if let Some(is_final) = line.is_final {
+            // Decode's last line: the state a resuming client would have; nothing
+            // to publish.
+            return if is_final {
+                Ok(false)
+            } else {
+                Err(LineError::FinalNotTrue)
+            };
+        }
+        if line.last_event_id.is_some() {
+            return Err(LineError::LastEventIdWithoutFinal);
+        }
+        let retry = line
+            .retry
+            .or(self.pending_retry)
+            .filter(|&ms| self.retry != Some(ms));
+        if line.data.is_none() && line.event.is_none() && line.id.is_none() {
+            // A comment, a retry: no event to carry them now.
+            self.pending_retry = retry;
+            return Ok(false);
+        }
+        let id = line
+            .id
+            .as_deref()
+            .filter(|&id| !id.is_empty() && self.id.as_deref() != Some(id));
+        let mut message = Message::new(line.data.as_deref().unwrap_or(""));
+        message.event = line
+            .event
+            .as_deref()
+            .filter(|&t| !t.is_empty() && t != "message");
+        message.id = id;
+        message.retry = retry.map(Duration::from_millis);
+        message.comment = line.comment.as_deref();
+        hub.publish(message).map_err(LineError::Encode)?;
+        if let Some(id) = line.id {
+            self.id = Some(id.into_owned());
+        }
+        if retry.is_some() {
+            self.retry = retry;
+        }
+        self.pending_retry = None;
+        Ok(true)
+    }
+}
+
+/// The page at `/`: the stream, live.
+const PAGE: &str = r#"<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>sse serve</title>
+<style>
+  :root { color-scheme: light dark; }
+  body { font: 15px/1.4 system-ui, sans-serif; margin: 0; }
+  header { position: sticky; top: 0; padding: .6rem 1rem; background: Canvas;
+           border-bottom: 1px solid #8884; display: flex; gap: 1rem; flex-wrap: wrap;
+           align-items: center; }
+  h1 { font-size: 1rem; margin: 0; }
+  .state { font-weight: bold; }
+  .state.open { color: #1a7f37; } .state.connecting { color: #9a6700; }
+  .state.closed { color: #cf222e; }
+  table { border-collapse: collapse; width: 100%; font: 13px ui-monospace, monospace; }
+  td, th { text-align: left; vertical-align: top; padding: .2rem 1rem; border-bottom: 1px solid #8882; }
+  td.data { white-space: pre-wrap; word-break: break-all; width: 100%; }
+  tr.note td { font-style: italic; opacity: .7; }
+  input { font: inherit; }
+</style>
+</head>
+<body>
+<header>
+  <h1><code>GET /events</code></h1>
+  <span class="state connecting" id="state">connecting</span>
+  <span><span id="count">0</span> events</span>
+  <span>Last-Event-ID: <code id="last">(none)</code></span>
+  <form id="types">
+    <label>Also show event types <input id="type" placeholder="type" size="10"></label>
+    <button>Add</button> <code id="listening">message</code>
+  </form>
+  <label><input type="checkbox" id="follow" checked> follow</label>
+  <button id="clear">Clear</button>
+</header>
+<table>
+  <thead><tr><th>received</th><th>id</th><th>type</th><th>data</th></tr></thead>
+  <tbody id="events"></tbody>
+</table>
+<script>
+"use strict";
+const $ = (id) => document.getElementById(id);
+const MAX_ROWS = 2000;
+const states = ["connecting", "open", "closed"];
+const source = new EventSource("/events");
+let count = 0;
+
+function row(cells, note) {
+  const tr = document.createElement("tr");
+  if (note) tr.className = "note";
+  for (const [text, cls] of cells) {
+    const td = document.createElement("td");
+    td.textContent = text;
+    if (cls) td.className = cls;
+    tr.appendChild(td);
+  }
+  const body = $("events");
+  body.appendChild(tr);
+  while (body.rows.length > MAX_ROWS) body.deleteRow(0);
+  if ($("follow").checked) tr.scrollIntoView({ block: "end" });
+}
+
+function time() { return new Date().toLocaleTimeString(); }
+
+function show(event) {
+  count += 1;
+  $("count").textContent = count;
+  $("last").textContent = event.lastEventId || "(none)";
+  row([[time()], [event.lastEventId], [event.type], [event.data, "data"]]);
+}
+
+function setState() {
+  const state = states[source.readyState];
+  $("state").textContent = state;
+  $("state").className = "state " + state;
+}
+
+const listening = new Set();
+function listen(type) {
+  type = type.trim();
+  if (!type || listening.has(type)) return;
+  listening.add(type);
+  source.addEventListener(type, show);
+  $("listening").textContent = [...listening].join(", ");
+}
+
+listen("message");
+// /?types=a,b listens for event types a and b too.
+for (const type of (new URLSearchParams(location.search).get("types") || "").split(",")) listen(type);
+
+source.addEventListener("open", () => {
+  setState();
+  row([[time()], [""], [""], ["connected", "data"]], true);
+});
+source.addEventListener("error", () => {
+  setState();
+  const what = source.readyState === EventSource.CLOSED
+    ? "closed; reload the page to connect again"
+    : "connection lost; reconnecting with Last-Event-ID " + ($("last").textContent);
+  row([[time()], [""], [""], [what, "data"]], true);
+});
+$("types").addEventListener("submit", (e) => {
+  e.preventDefault();
+  listen($("type").value);
+  $("type").value = "";
+});
+$("clear").addEventListener("click", () => { $("events").replaceChildren(); });
+</script>
+</body>
+</html>
+"#;

@@ -1,0 +1,423 @@
+//! `sse serve` as a user runs it: the binary on 127.0.0.1 with a port the system
+//! picks, fed on stdin, read with a plain TCP client. Every read has a timeout, and
+//! the server is killed when its test ends.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::process::{Child, ChildStdin, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use sse_proto::{Config, Item, Parser};
+
+use common::sse;
+
+/// How long any one wait may take before the test fails.
+const WAIT: Duration = Duration::from_secs(20);
+
+/// A running `sse serve`, killed when dropped.
+struct Server {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    addr: SocketAddr,
+    /// The lines it writes on stderr after the address.
+    stderr: mpsc::Receiver<String>,
+}
+
+impl Server {
+    fn start(args: &[&str]) -> Server {
+        let mut child = sse("serve", &[&["--addr", "127.0.0.1:0"], args].concat())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let (tx, stderr) = mpsc::channel();
+        let pipe = BufReader::new(child.stderr.take().unwrap());
+        std::thread::spawn(move || {
+            for line in pipe.lines() {
+                let Ok(line) = line else { return };
+                if tx.send(line).is_err() {
+                    return;
+                }
+            }
+        });
+        let first = stderr
+            .recv_timeout(WAIT)
+            .expect("the server says where it listens");
+        let addr = first
+            .strip_prefix("sse serve: listening on http://")
+            .and_then(|rest| rest.split('/').next())
+            .unwrap_or_else(|| panic!("unexpected first line: {first}"))
+            .parse()
+            .unwrap();
+        let stdin = child.stdin.take();
+        Server {
+            child,
+            stdin,
+            addr,
+            stderr,
+        }
+    }
+
+    fn write(&mut self, input: &str) {
+        let stdin = self.stdin.as_mut().unwrap();
+        stdin.write_all(input.as_bytes()).unwrap();
+        stdin.flush().unwrap();
+    }
+
+    fn close_stdin(&mut self) {
+        self.stdin = None;
+    }
+
+    /// The next stderr line.
+    fn stderr_line(&self) -> String {
+        self.stderr.recv_timeout(WAIT).expect("a line on stderr")
+    }
+
+    fn get(&self, path: &str, headers: &[(&str, &str)]) -> Response {
+        request(self.addr, "GET", path, headers)
+    }
+
+    /// Opens `/events`, with this Last-Event-ID if any.
+    fn events(&self, last_event_id: Option<&str>) -> Stream {
+        let headers: Vec<(&str, &str)> = last_event_id
+            .map(|id| ("Last-Event-ID", id))
+            .into_iter()
+            .collect();
+        let response = self.get("/events", &headers);
+        assert_eq!(response.status, 200, "{}", response.head);
+        assert_eq!(response.header("content-type"), Some("text/event-stream"));
+        Stream::new(response)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A response whose head has been read; the body is what follows on the socket.
+struct Response {
+    status: u16,
+    head: String,
+    socket: TcpStream,
+    /// Body bytes read with the head.
+    rest: Vec<u8>,
+}
+
+impl Response {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.head.lines().skip(1).find_map(|line| {
+            let (key, value) = line.split_once(':')?;
+            key.eq_ignore_ascii_case(name).then(|| value.trim())
+        })
+    }
+
+    /// The whole body (the server closes an HTTP/1.0 connection after it).
+    fn body(mut self) -> String {
+        self.socket.read_to_end(&mut self.rest).unwrap();
+        String::from_utf8(self.rest).unwrap()
+    }
+}
+
+/// An HTTP/1.0 request: the response body is not chunked, and ends with the
+/// connection.
+fn request(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)]) -> Response {
+    let mut socket = TcpStream::connect(addr).unwrap();
+    socket.set_read_timeout(Some(WAIT)).unwrap();
+    let mut text = format!("{method} {path} HTTP/1.0\r\nHost: {addr}\r\n");
+    for (name, value) in headers {
+        text.push_str(&format!("{name}: {value}\r\n"));
+    }
+    text.push_str("\r\n");
+    socket.write_all(text.as_bytes()).unwrap();
+    let mut received = Vec::new();
+    let mut buf = [0u8; 4096];
+    let end = loop {
+        if let Some(end) = received.windows(4).position(|w| w == b"\r\n\r\n") {
+            break end;
+        }
+        let n = socket.read(&mut buf).unwrap();
+        assert_ne!(n, 0, "the connection closed before the response head");
+        received.extend_from_slice(&buf[..n]);
+    };
+    let head = String::from_utf8(received[..end].to_vec()).unwrap();
+    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
+    Response {
+        status,
+        head,
+        socket,
+        rest: received[end + 4..].to_vec(),
+    }
+}
+
+/// An open event stream, parsed as it arrives.
+struct Stream {
+    socket: TcpStream,
+    parser: Parser,
+    /// Bytes read and not yet parsed.
+    pending: Vec<u8>,
+    /// Every byte received, for checks on the raw stream.
+    raw: Vec<u8>,
+}
+
+/// One event as "id type data".
+type Seen = String;
+
+impl Stream {
+    fn new(response: Response) -> Stream {
+        Stream {
+            socket: response.socket,
+            parser: Parser::with_config(Config::new().comments(true)),
+            raw: response.rest.clone(),
+            pending: response.rest,
+        }
+    }
+
+    /// The next `n` events, as "id type data".
+    fn take(&mut self, n: usize) -> Vec<Seen> {
+        let deadline = Instant::now() + WAIT;
+        let mut out = Vec::new();
+        while out.len() < n {
+            let mut input = &self.pending[..];
+            while out.len() < n {
+                match self.parser.parse(&mut input).unwrap() {
+                    Some(Item::Event(event)) => out.push(format!(
+                        "{} {} {}",
+                        event.last_event_id(),
+                        event.event_type(),
+                        event.data()
+                    )),
+                    Some(_) => {}
+                    None => break,
+                }
+            }
+            let used = self.pending.len() - input.len();
+            self.pending.drain(..used);
+            if out.len() < n {
+                assert!(Instant::now() < deadline, "only {out:?} arrived");
+                self.read();
+            }
+        }
+        out
+    }
+
+    /// Reads once from the socket.
+    fn read(&mut self) {
+        let mut buf = [0u8; 16 * 1024];
+        let n = self.socket.read(&mut buf).expect("the stream goes on");
+        assert_ne!(n, 0, "the stream ended");
+        self.pending.extend_from_slice(&buf[..n]);
+        self.raw.extend_from_slice(&buf[..n]);
+    }
+
+    /// Waits until nothing more arrives for `quiet`; returns the events that did.
+    fn drain(&mut self, quiet: Duration) -> Vec<Seen> {
+        self.socket.set_read_timeout(Some(quiet)).unwrap();
+        let mut buf = [0u8; 16 * 1024];
+        while let Ok(n) = self.socket.read(&mut buf) {
+            assert_ne!(n, 0, "the stream ended");
+            self.pending.extend_from_slice(&buf[..n]);
+            self.raw.extend_from_slice(&buf[..n]);
+        }
+        self.socket.set_read_timeout(Some(WAIT)).unwrap();
+        let mut out = Vec::new();
+        let mut input = &self.pending[..];
+        while let Some(item) = self.parser.parse(&mut input).unwrap() {
+            if let Item::Event(event) = item {
+                out.push(format!("{} {}", event.last_event_id(), event.data()));
+            }
+        }
+        let used = self.pending.len() - input.len();
+        self.pending.drain(..used);
+        out
+    }
+}
+
+/// The ID and the data of "id type data".
+fn id_and_data(seen: &str) -> (&str, &str) {
+    let (id, rest) = seen.split_once(' ').unwrap();
+    (id, rest.split_once(' ').unwrap().1)
+}
+
+#[test]
+fn lines_become_events_and_a_reconnecting_client_gets_what_it_missed() {
+    let mut server = Server::start(&[]);
+    server.write("one\ntwo\r\n");
+    // Wait until both are published: a new client then gets them from the history.
+    let mut first = server.events(None);
+    let got = first.take(2);
+    let data: Vec<&str> = got.iter().map(|s| id_and_data(s).1).collect();
+    assert_eq!(data, ["one", "two"]);
+    let ids: Vec<u64> = got
+        .iter()
+        .map(|s| id_and_data(s).0.parse().unwrap())
+        .collect();
+    assert_eq!(ids[1], ids[0] + 1, "IDs count up");
+    assert!(got.iter().all(|s| s.contains(" message ")), "{got:?}");
+
+    // Live.
+    server.write("three\n");
+    let three = first.take(1).remove(0);
+    assert_eq!(id_and_data(&three).1, "three");
+
+    // The client goes away having seen "two"; meanwhile two more lines.
+    drop(first);
+    server.write("four\n\n");
+    let mut watcher = server.events(Some(&ids[1].to_string()));
+    let resumed = watcher.take(3);
+    let data: Vec<&str> = resumed.iter().map(|s| id_and_data(s).1).collect();
+    assert_eq!(data, ["three", "four", ""]);
+    assert_eq!(resumed[0], three, "the same event, with the same ID");
+
+    // An up-to-date client gets nothing old; only what comes next.
+    let (last_id, _) = id_and_data(&resumed[2]);
+    let mut current = server.events(Some(last_id));
+    server.write("five\n");
+    let five = current.take(1).remove(0);
+    assert_eq!(id_and_data(&five).1, "five");
+    assert_eq!(watcher.take(1), [five]);
+}
+
+#[test]
+fn the_history_is_bounded_and_an_unknown_id_gets_all_of_it() {
+    let mut server = Server::start(&["--history", "2"]);
+    server.write("a\nb\nc\nd\ne\n");
+    server.close_stdin();
+    assert_eq!(
+        server.stderr_line(),
+        "sse serve: stdin ended after 5 events; serving until interrupted"
+    );
+    let mut fresh = server.events(None);
+    let held = fresh.take(2);
+    let data: Vec<&str> = held.iter().map(|s| id_and_data(s).1).collect();
+    assert_eq!(data, ["d", "e"]);
+    // An ID that was evicted, or never existed: everything held.
+    let mut lost = server.events(Some("1"));
+    assert_eq!(lost.take(2), held);
+    assert!(lost.drain(Duration::from_millis(200)).is_empty());
+}
+
+#[test]
+fn it_keeps_serving_after_stdin_ends() {
+    let mut server = Server::start(&[]);
+    server.write("last words\n");
+    server.close_stdin();
+    assert!(server.stderr_line().contains("stdin ended after 1 events"));
+    std::thread::sleep(Duration::from_millis(100));
+    assert!(server.child.try_wait().unwrap().is_none(), "still running");
+    let mut stream = server.events(None);
+    let got = stream.take(1);
+    assert_eq!(id_and_data(&got[0]).1, "last words");
+}
+
+#[test]
+fn ndjson_lines_become_events_with_their_types_and_ids() {
+    let mut server = Server::start(&["--ndjson"]);
+    let input = [
+        r#"{"type": "greeting", "data": "hello", "id": "g1", "retry": null}"#,
+        // As `sse decode` repeats the last event ID: this event gets its own.
+        r#"{"type": "message", "data": "no id of its own", "id": "g1", "retry": null}"#,
+        r#"{"data": "multi\nline", "id": "", "retry": 2500, "comment": "note"}"#,
+        r#"{"comment": "only a comment"}"#,
+        r#"not json"#,
+        r#"{"data": "x", "colour": "red"}"#,
+        r#"{"data": "x", "id": "a\nb"}"#,
+        r#"{"final": true, "last_event_id": "g1", "retry": 2500}"#,
+        r#"{"type": "", "data": "after the final line"}"#,
+        "",
+    ]
+    .join("\n");
+    server.write(&input);
+    let mut stream = server.events(None);
+    let got = stream.take(4);
+    assert_eq!(got[0], "g1 greeting hello");
+    let (id, data) = id_and_data(&got[1]);
+    assert_eq!(data, "no id of its own");
+    assert_ne!(id, "g1");
+    assert!(id.parse::<u64>().is_ok(), "an assigned ID: {id}");
+    assert!(got[2].ends_with(" message multi\nline"), "{:?}", got[2]);
+    assert!(
+        got[3].ends_with(" message after the final line"),
+        "{:?}",
+        got[3]
+    );
+    let raw = String::from_utf8_lossy(&stream.raw).into_owned();
+    assert!(raw.contains(": note\nid: "), "{raw}");
+    assert!(
+        raw.contains("retry: 2500\ndata: multi\ndata: line\n\n"),
+        "{raw}"
+    );
+
+    // The bad lines are reported with their numbers; the rest went out.
+    let errors: Vec<String> = (0..3).map(|_| server.stderr_line()).collect();
+    assert_eq!(errors[0], "sse serve: line 5: expected a JSON object");
+    assert!(
+        errors[1].starts_with("sse serve: line 6: column 22: unknown field `colour`"),
+        "{}",
+        errors[1]
+    );
+    assert!(
+        errors[2].starts_with("sse serve: line 7: event ID contains a line break"),
+        "{}",
+        errors[2]
+    );
+
+    // Resuming from the custom ID works like any other.
+    let mut resumed = server.events(Some("g1"));
+    assert_eq!(resumed.take(3), got[1..]);
+}
+
+#[test]
+fn quiet_streams_get_keep_alives_and_the_retry_comes_first() {
+    let mut server = Server::start(&["--keep-alive", "0.1", "--retry", "1500"]);
+    let mut stream = server.events(None);
+    let start = Instant::now();
+    while !stream.raw.ends_with(b":\n\n") {
+        assert!(start.elapsed() < WAIT, "no keep-alive");
+        stream.read();
+    }
+    assert!(
+        stream.raw.starts_with(b"retry: 1500\n\n:\n\n"),
+        "{:?}",
+        stream.raw
+    );
+    server.write("x\n");
+    assert_eq!(id_and_data(&stream.take(1)[0]).1, "x");
+}
+
+#[test]
+fn the_page_shows_the_stream_with_an_event_source() {
+    let server = Server::start(&[]);
+    let page = server.get("/", &[]);
+    assert_eq!(page.status, 200);
+    assert_eq!(
+        page.header("content-type"),
+        Some("text/html; charset=utf-8")
+    );
+    let html = page.body();
+    assert!(html.starts_with("<!doctype html>"));
+    assert!(html.contains(r#"new EventSource("/events")"#));
+    assert!(html.contains("lastEventId"));
+
+    let missing = server.get("/nope", &[]);
+    assert_eq!(missing.status, 404);
+    let post = request(server.addr, "POST", "/events", &[("Content-Length", "0")]);
+    assert_eq!(post.status, 405);
+    assert_eq!(post.header("allow"), Some("GET"));
+}
+
+#[test]
+fn a_bad_option_or_address_fails_at_once() {
+    let (_, stderr, ok) = common::run(sse("serve", &["--keep-alive=-1"]), b"");
+    assert!(!ok);
+    assert!(stderr.contains("--keep-alive"), "{stderr}");
+    let (_, stderr, ok) = common::run(sse("serve", &["--addr", "256.0.0.1:1"]), b"");
+    assert!(!ok);
+    assert!(stderr.contains("cannot listen on 256.0.0.1:1"), "{stderr}");
+}
