@@ -19,9 +19,8 @@
 use std::fmt;
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::process::ExitCode;
-use std::time::Duration;
 
-use sse_proto::{Comment, Encode, EncodeError, LastEventId, Message, Retry};
+use sse_proto::{Comment, Encode, EncodeError, LastEventId, Retry};
 
 use crate::ndjson::{Input, InputError};
 
@@ -213,15 +212,7 @@ impl Encoder {
             return Err(LineError::LastEventIdWithoutFinal);
         }
         if line.data.is_some() || line.event.is_some() || line.id.is_some() {
-            let mut message = Message::new(line.data.as_deref().unwrap_or(""));
-            message.event = line
-                .event
-                .as_deref()
-                .filter(|&t| !t.is_empty() && t != "message");
-            message.id = id;
-            message.retry = retry.map(Duration::from_millis);
-            message.comment = line.comment.as_deref();
-            append(&mut self.out, &message)?;
+            append(&mut self.out, &line.message(id, retry))?;
         } else {
             if let Some(comment) = line.comment.as_deref() {
                 append(&mut self.out, &Comment::new(comment))?;

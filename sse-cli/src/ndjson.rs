@@ -5,8 +5,10 @@
 
 use std::borrow::Cow;
 use std::fmt::{self, Write as _};
+use std::time::Duration;
 
 use serde::Deserialize;
+use sse_proto::Message;
 
 /// Builds one JSON object with `", "` and `": "` separators.
 pub struct Line(String);
@@ -101,6 +103,22 @@ impl<'a> Input<'a> {
                 .map_err(InputError::Json),
             Some(_) => Err(InputError::NotAnObject),
         }
+    }
+
+    /// The event this line describes, with the `id` and `retry` the reader decided
+    /// to send (decode writes the last event ID on every line, so only a reader that
+    /// tracks it knows whether the block set it). A `message` type is the default
+    /// and is left out.
+    pub fn message(&self, id: Option<&'a str>, retry: Option<u64>) -> Message<&str> {
+        let mut message = Message::new(self.data.as_deref().unwrap_or(""));
+        message.event = self
+            .event
+            .as_deref()
+            .filter(|&t| !t.is_empty() && t != "message");
+        message.id = id;
+        message.retry = retry.map(Duration::from_millis);
+        message.comment = self.comment.as_deref();
+        message
     }
 }
 

@@ -315,15 +315,8 @@ impl NdjsonReader {
             .id
             .as_deref()
             .filter(|&id| !id.is_empty() && self.id.as_deref() != Some(id));
-        let mut message = Message::new(line.data.as_deref().unwrap_or(""));
-        message.event = line
-            .event
-            .as_deref()
-            .filter(|&t| !t.is_empty() && t != "message");
-        message.id = id;
-        message.retry = retry.map(Duration::from_millis);
-        message.comment = line.comment.as_deref();
-        hub.publish(message).map_err(LineError::Encode)?;
+        hub.publish(line.message(id, retry))
+            .map_err(LineError::Encode)?;
         if let Some(id) = line.id {
             self.id = Some(id.into_owned());
         }
