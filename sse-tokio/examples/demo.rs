@@ -36,17 +36,13 @@ const COUNT: u64 = 5;
 struct Users(Arc<Mutex<HashMap<String, Vec<Sender>>>>);
 
 #[tokio::main]
+#[allow(dead_code)] // also compiled into tests/browser.rs, which serves `app()` itself
 async fn main() {
     let port: u16 = std::env::args()
         .nth(1)
         .or_else(|| std::env::var("PORT").ok())
         .map_or(8080, |p| p.parse().expect("the port is a number"));
-    let app = Router::new()
-        .route("/", get(page))
-        .route("/events", get(countdown))
-        .route("/events/{user}", get(user_stream))
-        .route("/send/{user}", post(send))
-        .with_state(Users::default());
+    let app = app();
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
         .await
         .unwrap_or_else(|e| panic!("cannot listen on 127.0.0.1:{port}: {e}"));
@@ -54,6 +50,16 @@ async fn main() {
     println!("SSE demo listening on http://{addr}/");
     println!("  try: cargo run -p sse-cli -- listen http://{addr}/events");
     axum::serve(listener, app).await.unwrap();
+}
+
+/// The demo's routes (`tests/browser.rs` serves them to a real browser).
+pub fn app() -> Router {
+    Router::new()
+        .route("/", get(page))
+        .route("/events", get(countdown))
+        .route("/events/{user}", get(user_stream))
+        .route("/send/{user}", post(send))
+        .with_state(Users::default())
 }
 
 fn unix_time() -> u64 {
