@@ -219,12 +219,16 @@ fn corpora_matching(size: usize, wanted: impl Fn(&str) -> bool) -> Vec<Corpus> {
         .collect()
 }
 
-/// Cuts a corpus into chunks of `size` bytes, as `Bytes` (cheap to clone per run).
+/// Cuts a corpus into chunks of `size` bytes, as `Bytes` (cheap to clone per run):
+/// slices of one shared buffer, as an HTTP client's body chunks are. (Separate
+/// `Bytes::copy_from_slice` chunks would allocate once each on their first clone,
+/// when `bytes` turns a vector-backed buffer into a shared one, and charge that to
+/// whichever contender clones them first.)
 pub fn chunks(corpus: &Corpus, size: usize) -> Vec<Bytes> {
-    corpus
-        .bytes
-        .chunks(size)
-        .map(Bytes::copy_from_slice)
+    let whole = Bytes::copy_from_slice(&corpus.bytes);
+    (0..whole.len())
+        .step_by(size)
+        .map(|start| whole.slice(start..whole.len().min(start + size)))
         .collect()
 }
 
@@ -256,6 +260,11 @@ pub fn contenders() -> Vec<Contender> {
             name: "sse-proto EventReader",
             baseline: false,
             run: ours_reader,
+        },
+        Contender {
+            name: "sse-tokio EventStream",
+            baseline: false,
+            run: ours_tokio_stream,
         },
         Contender {
             name: "sse-parse",
@@ -377,6 +386,17 @@ pub fn ours_reader(chunks: &[Bytes]) -> Tally {
         let event = event.unwrap();
         (n + 1, b + event.data.len())
     })
+}
+
+/// sse-tokio's `EventStream` over a `Stream` of `Bytes`: the owned events (a
+/// `String` of data per event) the tokio adapter hands out, measured the way the
+/// stream-based peers are.
+pub fn ours_tokio_stream(chunks: &[Bytes]) -> Tally {
+    let stream = sse_tokio::EventStream::new(byte_stream(chunks));
+    futures::executor::block_on(stream.fold((0, 0), |(n, b), event| async move {
+        let event = event.unwrap();
+        (n + 1, b + event.data.len())
+    }))
 }
 
 /// sse-parse: `feed` then `next_event`.

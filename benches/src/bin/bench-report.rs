@@ -181,9 +181,9 @@ fn parse_ratio(rounds: usize, size: usize) {
     use std::time::{Duration, Instant};
 
     println!(
-        "| corpus / chunk | sse-proto GiB/s | / memchr2 | / memcpy | / fastest peer (which) | stream_data / memchr2 | EventReader / fastest peer |"
+        "| corpus / chunk | sse-proto GiB/s | / memchr2 | / memcpy | / fastest peer (which) | stream_data / memchr2 | EventReader / fastest peer | sse-tokio EventStream / fastest peer |"
     );
-    println!("|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|");
     let all: Vec<_> = contenders()
         .into_iter()
         .filter(|c| c.name != "eventsource-stream")
@@ -209,12 +209,14 @@ fn parse_ratio(rounds: usize, size: usize) {
             let peer = all
                 .iter()
                 .zip(&best)
-                .filter(|(c, _)| !c.baseline && !c.name.starts_with("sse-proto"))
+                .filter(|(c, _)| {
+                    !c.baseline && !c.name.starts_with("sse-proto") && !c.name.starts_with("sse-tokio")
+                })
                 .min_by_key(|(_, b)| **b)
                 .expect("a peer");
             let (ours, peer_time) = (time("sse-proto"), peer.1.as_secs_f64());
             println!(
-                "| {}/{chunk} | {:.2} | {:.2}x | {:.2}x | {:.2}x ({}) | {:.2}x | {:.2}x |",
+                "| {}/{chunk} | {:.2} | {:.2}x | {:.2}x | {:.2}x ({}) | {:.2}x | {:.2}x | {:.2}x |",
                 corpus.name,
                 corpus.bytes.len() as f64 / ours / f64::from(1u32 << 30),
                 time("memchr2 line ends") / ours,
@@ -223,6 +225,7 @@ fn parse_ratio(rounds: usize, size: usize) {
                 peer.0.name,
                 time("memchr2 line ends") / time("sse-proto stream_data"),
                 peer_time / time("sse-proto EventReader"),
+                peer_time / time("sse-tokio EventStream"),
             );
         }
     }
