@@ -566,12 +566,10 @@ impl<S: Storage> Parser<S> {
         let mut id = None;
         loop {
             let rest = &chunk[at..];
-            let (is_id, name) = if rest.starts_with(b"id:") {
-                (true, 3)
-            } else if rest.starts_with(b"event:") {
-                (false, 6)
-            } else {
-                break;
+            let (is_id, name) = match rest.first() {
+                Some(b'i') if rest.starts_with(b"id:") => (true, 3),
+                Some(b'e') if rest.starts_with(b"event:") => (false, 6),
+                _ => break,
             };
             let vs = strip_space(chunk, at + name);
             let Some(len) = find_line_end(&chunk[vs..]) else {
