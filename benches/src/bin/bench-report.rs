@@ -210,7 +210,9 @@ fn parse_ratio(rounds: usize, size: usize) {
                 .iter()
                 .zip(&best)
                 .filter(|(c, _)| {
-                    !c.baseline && !c.name.starts_with("sse-proto") && !c.name.starts_with("sse-tokio")
+                    !c.baseline
+                        && !c.name.starts_with("sse-proto")
+                        && !c.name.starts_with("sse-tokio")
                 })
                 .min_by_key(|(_, b)| **b)
                 .expect("a peer");
