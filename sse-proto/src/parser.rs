@@ -491,7 +491,8 @@ impl<S: Storage> Parser<S> {
     /// event the general path would dispatch. When `chunk[*pos..]` starts with a whole
     /// `data` line not followed by a blank line, that line is processed and `None`
     /// returned with `*pos` past it, so the general path carries on where this left
-    /// off.
+    /// off; a `data` line that goes on in the next chunk enters the slow path
+    /// ([`partial_data`](Parser::partial_data)).
     #[inline(always)]
     pub(crate) fn fast_event(&mut self, chunk: &[u8], pos: &mut usize) -> Option<(usize, usize)> {
         if !self.is_clean()
@@ -909,10 +910,11 @@ impl<S: Storage> Parser<S> {
 
     /// Reads the `data` lines that follow a data line, and the blank line that ends
     /// them, in a loop of its own: the shape of multi-line events, and of most events
-    /// that the general path starts. Returns the event if a blank line came; `None`,
-    /// with `*pos` at the start of the line it stopped at, for anything else (another
-    /// field, a line that goes on in the next chunk, a limit to report), which the
-    /// general path then reads.
+    /// that the general path starts. Returns the event if a blank line came. A data
+    /// line that goes on in the next chunk enters the slow path
+    /// ([`partial_data`](Parser::partial_data)); for anything else (another field, a
+    /// limit to report) it returns `None` with `*pos` at the start of that line, which
+    /// the general path then reads.
     #[inline]
     fn data_run(&mut self, chunk: &[u8], pos: &mut usize) -> Option<Out> {
         debug_assert!(!self.skipping && !self.pending_cr && !self.config.stream_data);
