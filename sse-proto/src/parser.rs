@@ -1,7 +1,7 @@
 //! The event-stream parser: push bytes in, pull [`Item`]s out.
 //!
 //! This is the WHATWG "Parsing an event stream" and "Interpreting an event stream"
-//! processing model, done on bytes (see [`Text`](crate::Text) for why that is exact),
+//! processing model, done on bytes (see [`Text`] for why that is exact),
 //! in the sans-IO style: the parser never reads, never blocks and never allocates per
 //! event. Chunk boundaries may fall anywhere, even inside a CRLF or a UTF-8 sequence;
 //! the items that come out do not depend on them.
