@@ -885,8 +885,13 @@ impl<S: Storage> Parser<S> {
     fn data_line(&mut self, chunk: &[u8], vs: usize, ve: usize) -> Result<Option<Out>, Error> {
         if self.config.stream_data {
             self.data = Held::Streamed;
-            self.lf_emitted = false;
-            return Ok((vs < ve).then_some(Out::Data(Loc::Chunk(vs, ve))));
+            // When another data line follows in this chunk, the LF that will join it
+            // goes out with this value, as one piece: `chunk[ve]` is that very LF when
+            // the line ends in LF alone. (One item per line instead of two.)
+            let joined = chunk[ve] == b'\n' && starts_data_line(&chunk[ve + 1..]);
+            self.lf_emitted = joined;
+            let end = ve + usize::from(joined);
+            return Ok((vs < end).then_some(Out::Data(Loc::Chunk(vs, end))));
         }
         let len = ve - vs;
         // "Append the field value to the data buffer, then append a single U+000A LINE
@@ -1160,8 +1165,10 @@ impl<S: Storage> Parser<S> {
     /// data buffer (or out, in streaming mode).
     fn begin_data(&mut self) -> Result<Option<Out>, Error> {
         if self.config.stream_data {
-            let joined = self.data == Held::Streamed;
+            // The joining LF, unless it went out with the previous line's value.
+            let joined = self.data == Held::Streamed && !self.lf_emitted;
             self.data = Held::Streamed;
+            self.lf_emitted = false;
             return Ok(joined.then_some(Out::Data(Loc::Newline)));
         }
         match self.data {
@@ -1480,6 +1487,13 @@ impl<S: Storage> Feed<'_, '_, S> {
 fn append<S: Storage>(storage: &mut S, bytes: &[u8], limit: usize) {
     storage.reserve_within(bytes.len(), limit);
     let _ = storage.try_extend(bytes);
+}
+
+/// Whether `rest` starts with a whole `data` field's name: `data:`, or `data` and the
+/// line's end.
+#[inline]
+fn starts_data_line(rest: &[u8]) -> bool {
+    rest.first() == Some(&b'd') && matches!(rest.get(..5), Some(b"data:" | b"data\n" | b"data\r"))
 }
 
 /// Whether a line is a `data` field.

@@ -310,7 +310,8 @@ fn streamed_event_cut_off_by_end_of_stream_is_reported_by_finish() {
     let mut parser = Parser::with_config(Config::new().stream_data(true));
     assert_eq!(
         items(&mut parser, &[b"data: a\ndata: b\n"]),
-        ["piece a", "piece \n", "piece b"]
+        // The LF that joins the lines goes out with the first, as the line ends there.
+        ["piece a\n", "piece b"]
     );
     assert!(
         parser.finish(),
@@ -438,5 +439,31 @@ fn fixed_buffer_parser_resyncs_in_every_chunking() {
         let mut parser = Parser::from_slice(Config::new().max_event_size(16), &mut memory);
         let chunks: Vec<&[u8]> = input.chunks(size).collect();
         assert_eq!(items(&mut parser, &chunks), expected, "{size}-byte chunks");
+    }
+}
+
+/// A joining LF sent with one line's value is not sent again, nor lost, when the next
+/// line goes on in the next chunk (a case the fuzz check found while this was written).
+#[test]
+fn streamed_lines_keep_every_joining_lf_across_chunks() {
+    let input: &[u8] = b"data: a\ndata: b1\ndata: c\ndata\ndata: d\n\n";
+    for split in 0..=input.len() {
+        let mut parser = Parser::with_config(Config::new().stream_data(true));
+        let (mut data, mut ends) = (Vec::new(), 0);
+        for chunk in [&input[..split], &input[split..]] {
+            let mut rest = chunk;
+            while let Some(item) = parser.parse(&mut rest).unwrap() {
+                match item {
+                    Item::Data(piece) => data.extend_from_slice(piece.as_bytes()),
+                    Item::EventEnd(_) => ends += 1,
+                    other => panic!("{other:?}"),
+                }
+            }
+        }
+        assert_eq!(
+            (&data[..], ends),
+            (&b"a\nb1\nc\n\nd"[..], 1),
+            "split at {split}"
+        );
     }
 }
