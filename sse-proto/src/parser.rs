@@ -511,24 +511,24 @@ impl<S: Storage> Parser<S> {
         if end - start > self.data_limit {
             return None; // the general path reports it
         }
-        let rest = &chunk[end..];
-        let blank = if rest.starts_with(b"\n\n") {
-            2
-        } else if rest.starts_with(b"\r\n\r\n") {
-            4
-        } else {
-            0
-        };
+        let blank = blank_after(&chunk[end..]);
         if blank > 0 {
             // Dispatch: nothing pending means no id to commit and no event type.
             *pos = end + blank;
             return Some((start, end));
         }
-        // A data line that more lines follow: hand it to the general path.
-        *pos = self.consume_line_end(chunk, end);
+        *pos = self.hold_data_line(chunk, start, end);
+        None
+    }
+
+    /// A whole first `data` line, `chunk[start..end]`, that more lines follow: held
+    /// in the chunk for the general path, as its `data_line` would hold it. Returns
+    /// the position after the line's end.
+    #[inline(always)]
+    fn hold_data_line(&mut self, chunk: &[u8], start: usize, end: usize) -> usize {
         self.data = Held::Chunk(start, end);
         self.data_len = end - start;
-        None
+        self.consume_line_end(chunk, end)
     }
 
     /// At a line start, between blocks, with nothing pending and nothing special
@@ -607,14 +607,7 @@ impl<S: Storage> Parser<S> {
             partial = found.is_none();
             if let Some(len) = found {
                 let de = ds + len;
-                let rest = &chunk[de..];
-                let blank = if rest.starts_with(b"\n\n") {
-                    2
-                } else if rest.starts_with(b"\r\n\r\n") {
-                    4
-                } else {
-                    0
-                };
+                let blank = blank_after(&chunk[de..]);
                 if len > self.data_limit {
                     // The general path reports it.
                 } else if blank > 0 {
@@ -644,9 +637,7 @@ impl<S: Storage> Parser<S> {
         }
         *pos = at;
         if let Some((ds, de)) = data {
-            *pos = self.consume_line_end(chunk, de);
-            self.data = Held::Chunk(ds, de);
-            self.data_len = de - ds;
+            *pos = self.hold_data_line(chunk, ds, de);
         } else if partial {
             // The data line goes on in the next chunk (the usual case for a large
             // event).
@@ -758,7 +749,7 @@ impl<S: Storage> Parser<S> {
                     && self.data == Held::Streamed
                     && !self.lf_emitted
                     && !self.skipping
-                    && is_data_line(&rest[..len])
+                    && starts_data_line(rest)
                 {
                     // The LF joining this data line to the previous one goes out as
                     // its own piece; the line itself is read on the next call.
@@ -974,26 +965,14 @@ impl<S: Storage> Parser<S> {
         if self.skipping || self.line_state != LineState::Start || new_len > self.data_limit {
             return;
         }
-        let data = &mut self.bufs.data;
-        match self.data {
-            Held::Empty => {
-                data.clear();
-                data.reserve_within(new_len, self.data_limit);
-            }
-            Held::Chunk(a, b) => {
-                data.clear();
-                data.reserve_within(new_len, self.data_limit);
-                let _ = data.try_extend(&chunk[a..b]);
-                let _ = data.try_extend(b"\n");
-            }
-            Held::Stored | Held::Streamed => {
-                data.reserve_within(1 + piece.len(), self.data_limit);
-                let _ = data.try_extend(b"\n");
-            }
+        if self.data == Held::Empty {
+            self.bufs.data.clear();
+            append(&mut self.bufs.data, piece, self.data_limit);
+            self.data = Held::Stored;
+            self.data_len = new_len;
+        } else {
+            self.join_data(chunk, vs, chunk.len(), new_len);
         }
-        let _ = data.try_extend(piece);
-        self.data = Held::Stored;
-        self.data_len = new_len;
         // A space that would follow the colon is still to be stripped if the chunk
         // ended right after the colon.
         self.line_state = LineState::Value {
@@ -1489,16 +1468,25 @@ fn append<S: Storage>(storage: &mut S, bytes: &[u8], limit: usize) {
     let _ = storage.try_extend(bytes);
 }
 
+/// How many bytes of `rest`, which follows a line's last character, are its line end
+/// and a blank line (LF LF or CRLF CRLF): the event dispatches there. 0 otherwise,
+/// including when the chunk ends first.
+#[inline(always)]
+fn blank_after(rest: &[u8]) -> usize {
+    if rest.starts_with(b"\n\n") {
+        2
+    } else if rest.starts_with(b"\r\n\r\n") {
+        4
+    } else {
+        0
+    }
+}
+
 /// Whether `rest` starts with a whole `data` field's name: `data:`, or `data` and the
-/// line's end.
+/// line's end (so a line that is a `data` field, given with its line end).
 #[inline]
 fn starts_data_line(rest: &[u8]) -> bool {
     rest.first() == Some(&b'd') && matches!(rest.get(..5), Some(b"data:" | b"data\n" | b"data\r"))
-}
-
-/// Whether a line is a `data` field.
-fn is_data_line(line: &[u8]) -> bool {
-    !line.is_empty() && matches!(classify_line(line), (Some(Field::Data), _, _))
 }
 
 /// Splits a non-empty line into (field, end of name, start of value). The field is
