@@ -25,14 +25,8 @@ use sse_proto::{Encode, EncodeError, Heartbeat, KEEP_ALIVE, Retry, Time};
 
 /// The headers of an event-stream response, as `(name, value)` pairs, for servers
 /// that write their own response head or take headers as strings:
-///
-/// - `Content-Type: text/event-stream`;
-/// - `Cache-Control: no-cache, no-transform`: no cache may keep or replay the stream,
-///   and `no-transform` forbids intermediaries to recompress it (which buffers);
-/// - `X-Accel-Buffering: no`: nginx (and servers that copy its convention) pass the
-///   stream through instead of buffering it.
-///
-/// They are the headers `sse_tokio::set_headers` sets.
+/// [`sse_proto::RESPONSE_HEADERS`], which says why each is there. They are the
+/// headers `sse_tokio::set_headers` sets.
 ///
 /// ```
 /// let head: String = sse_async_std::HEADERS
@@ -41,11 +35,7 @@ use sse_proto::{Encode, EncodeError, Heartbeat, KEEP_ALIVE, Retry, Time};
 ///     .collect();
 /// assert!(head.starts_with("Content-Type: text/event-stream\r\n"));
 /// ```
-pub const HEADERS: [(&str, &str); 3] = [
-    ("Content-Type", "text/event-stream"),
-    ("Cache-Control", "no-cache, no-transform"),
-    ("X-Accel-Buffering", "no"),
-];
+pub const HEADERS: [(&str, &str); 3] = sse_proto::RESPONSE_HEADERS;
 
 /// A sender and the body it feeds, with a queue of `capacity` items between them.
 ///

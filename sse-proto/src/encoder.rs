@@ -84,6 +84,31 @@ use memchr::{memchr_iter, memchr2, memchr3};
 /// ```
 pub const KEEP_ALIVE: &[u8] = b":\n\n";
 
+/// The headers of an event-stream response, as `(name, value)` pairs; every server
+/// adapter sets exactly these (`sse_tokio::set_headers`, `sse_async_std::HEADERS`):
+///
+/// - `Content-Type: text/event-stream`;
+/// - `Cache-Control: no-cache, no-transform`: no cache may keep or replay the stream,
+///   and `no-transform` forbids intermediaries to recompress it (which buffers);
+/// - `X-Accel-Buffering: no`: nginx (and servers that copy its convention) pass the
+///   stream through instead of buffering it.
+///
+/// (`Content-Encoding: identity`, which some servers add against compression, is not
+/// among them: RFC 9110 §8.4.1 reserves "identity" for `Accept-Encoding`.)
+///
+/// ```
+/// let head: String = sse_proto::RESPONSE_HEADERS
+///     .iter()
+///     .map(|(name, value)| format!("{name}: {value}\r\n"))
+///     .collect();
+/// assert!(head.starts_with("Content-Type: text/event-stream\r\n"));
+/// ```
+pub const RESPONSE_HEADERS: [(&str, &str); 3] = [
+    ("Content-Type", "text/event-stream"),
+    ("Cache-Control", "no-cache, no-transform"),
+    ("X-Accel-Buffering", "no"),
+];
+
 /// An event to send: data, and optionally an event type, an ID, a reconnection time
 /// and a comment.
 ///

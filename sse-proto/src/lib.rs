@@ -152,7 +152,9 @@ pub use connection::{
     Backoff, ConnectError, Connection, ConnectionConfig, ConnectionError, ConnectionEvent, Headers,
     ReadyState, Request, RetryPolicy,
 };
-pub use encoder::{Comment, Encode, EncodeError, KEEP_ALIVE, LastEventId, Message, Retry};
+pub use encoder::{
+    Comment, Encode, EncodeError, KEEP_ALIVE, LastEventId, Message, RESPONSE_HEADERS, Retry,
+};
 pub use error::Error;
 pub use heartbeat::Heartbeat;
 #[cfg(feature = "alloc")]

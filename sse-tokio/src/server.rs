@@ -10,7 +10,7 @@ use std::collections::VecDeque;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
+use http::header::{HeaderMap, HeaderName, HeaderValue};
 use http_body::{Body, Frame, SizeHint};
 use sse_proto::{Encode, EncodeError, Heartbeat, KEEP_ALIVE, Retry, Time};
 use tokio::sync::mpsc;
@@ -240,18 +240,12 @@ impl SseBody {
     }
 }
 
-/// Sets the headers of an event-stream response:
-///
-/// - `Content-Type: text/event-stream`;
-/// - `Cache-Control: no-cache, no-transform`: no cache may keep or replay the stream,
-///   and `no-transform` forbids intermediaries to recompress it (which buffers);
-/// - `X-Accel-Buffering: no`: nginx (and servers that copy its convention) pass the
-///   stream through instead of buffering it.
+/// Sets the headers of an event-stream response, [`sse_proto::RESPONSE_HEADERS`]
+/// (which says why each is there): `Content-Type: text/event-stream`,
+/// `Cache-Control: no-cache, no-transform` and `X-Accel-Buffering: no`.
 ///
 /// Compression middleware such as tower-http's skips `text/event-stream` by its
-/// content type. (`Content-Encoding: identity`, which some servers add against
-/// compression, is not sent: RFC 9110 §8.4.1 reserves "identity" for
-/// `Accept-Encoding`.)
+/// content type.
 ///
 /// ```
 /// let mut headers = http::HeaderMap::new();
@@ -261,15 +255,10 @@ impl SseBody {
 /// assert_eq!(headers["x-accel-buffering"], "no");
 /// ```
 pub fn set_headers(headers: &mut HeaderMap) {
-    headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
-    headers.insert(
-        CACHE_CONTROL,
-        HeaderValue::from_static("no-cache, no-transform"),
-    );
-    headers.insert(
-        HeaderName::from_static("x-accel-buffering"),
-        HeaderValue::from_static("no"),
-    );
+    for (name, value) in sse_proto::RESPONSE_HEADERS {
+        let name = HeaderName::from_bytes(name.as_bytes()).expect("a valid header name");
+        headers.insert(name, HeaderValue::from_static(value));
+    }
 }
 
 impl Body for SseBody {
