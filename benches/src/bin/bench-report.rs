@@ -20,6 +20,8 @@
 //! - `bench-report run CONTENDER CORPUS CHUNK [MiB]`: one run, to be counted under
 //!   `valgrind --tool=callgrind` (see `benches/callgrind.sh`).
 
+use std::time::{Duration, Instant};
+
 use sse_benches::counting::{Counting, allocations};
 use sse_benches::{check, chunks, contenders, corpora, encode};
 
@@ -177,9 +179,22 @@ fn encode_allocs(size: usize) {
     }
 }
 
-fn parse_ratio(rounds: usize, size: usize) {
-    use std::time::{Duration, Instant};
+/// The fastest of `rounds` runs of each of `n` contenders (`run(i)` runs the `i`th),
+/// interleaved round by round, so that a disturbance on a shared machine touches
+/// every contender alike and a quiet moment is found for each.
+fn fastest_runs(rounds: usize, n: usize, mut run: impl FnMut(usize)) -> Vec<Duration> {
+    let mut best = vec![Duration::MAX; n];
+    for _ in 0..rounds {
+        for (i, best) in best.iter_mut().enumerate() {
+            let start = Instant::now();
+            run(i);
+            *best = (*best).min(start.elapsed());
+        }
+    }
+    best
+}
 
+fn parse_ratio(rounds: usize, size: usize) {
     println!(
         "| corpus / chunk | sse-proto GiB/s | / memchr2 | / memcpy | / fastest peer (which) | stream_data / memchr2 | EventReader / fastest peer | sse-tokio EventStream / fastest peer |"
     );
@@ -194,14 +209,9 @@ fn parse_ratio(rounds: usize, size: usize) {
             for contender in &all {
                 check(contender, &corpus, (contender.run)(&pieces)).unwrap();
             }
-            let mut best = vec![Duration::MAX; all.len()];
-            for _ in 0..rounds {
-                for (contender, best) in all.iter().zip(&mut best) {
-                    let start = Instant::now();
-                    std::hint::black_box((contender.run)(std::hint::black_box(&pieces)));
-                    *best = (*best).min(start.elapsed());
-                }
-            }
+            let best = fastest_runs(rounds, all.len(), |i| {
+                std::hint::black_box((all[i].run)(std::hint::black_box(&pieces)));
+            });
             let time = |name: &str| {
                 let i = all.iter().position(|c| c.name == name).expect("contender");
                 best[i].as_secs_f64()
@@ -234,22 +244,14 @@ fn parse_ratio(rounds: usize, size: usize) {
 }
 
 fn encode_ratio(rounds: usize) {
-    use std::time::{Duration, Instant};
-
     println!("| corpus | contender | best run | throughput / memcpy per event |");
     println!("|---|---|---|---|");
     for corpus in encode::corpora(256 << 10) {
         let all = encode::contenders();
         let mut outs: Vec<_> = all.iter().map(|_| encode::Output::new(&corpus)).collect();
-        let mut best = vec![Duration::MAX; all.len()];
-        for _ in 0..rounds {
-            for ((contender, out), best) in all.iter().zip(&mut outs).zip(&mut best) {
-                let start = Instant::now();
-                let len = (contender.run)(std::hint::black_box(&corpus), out);
-                *best = (*best).min(start.elapsed());
-                std::hint::black_box(len);
-            }
-        }
+        let best = fastest_runs(rounds, all.len(), |i| {
+            std::hint::black_box((all[i].run)(std::hint::black_box(&corpus), &mut outs[i]));
+        });
         for ((contender, out), _) in all.iter().zip(&outs).zip(&best) {
             let len = corpus.reference.len();
             encode::check(contender, &corpus, out, len).unwrap();
