@@ -13,7 +13,7 @@ use core::task::{Context, Poll, ready};
 use futures_core::{Stream, TryStream};
 use futures_io::AsyncRead;
 use pin_project_lite::pin_project;
-use sse_proto::{Config, OwnedEvent, OwnedItem, Parser};
+use sse_proto::{Config, OwnedEvent, OwnedItem, OwnedParser, Parser};
 
 use crate::ReaderStream;
 
@@ -52,10 +52,7 @@ pin_project! {
     pub struct ItemStream<S: TryStream> {
         #[pin]
         inner: S,
-        parser: Parser,
-        // The chunk being parsed, and how far into it the parser is.
-        chunk: Option<S::Ok>,
-        pos: usize,
+        parser: OwnedParser<S::Ok>,
         done: bool,
     }
 }
@@ -64,7 +61,7 @@ impl<S: TryStream + fmt::Debug> fmt::Debug for ItemStream<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ItemStream")
             .field("inner", &self.inner)
-            .field("parser", &self.parser)
+            .field("parser", self.parser.parser())
             .field("done", &self.done)
             .finish_non_exhaustive()
     }
@@ -88,9 +85,7 @@ where
     pub fn with_parser(stream: S, parser: Parser) -> Self {
         ItemStream {
             inner: stream,
-            parser,
-            chunk: None,
-            pos: 0,
+            parser: OwnedParser::new(parser),
             done: false,
         }
     }
@@ -100,7 +95,7 @@ impl<S: TryStream> ItemStream<S> {
     /// The parser, for its [`last_event_id`](Parser::last_event_id) and
     /// [`retry`](Parser::retry).
     pub fn parser(&self) -> &Parser {
-        &self.parser
+        self.parser.parser()
     }
 
     /// The stream of chunks.
@@ -111,7 +106,7 @@ impl<S: TryStream> ItemStream<S> {
     /// The stream of chunks and the parser; the rest of a chunk being parsed is
     /// dropped.
     pub fn into_parts(self) -> (S, Parser) {
-        (self.inner, self.parser)
+        (self.inner, self.parser.into_parser())
     }
 }
 
@@ -124,29 +119,14 @@ where
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let mut this = self.project();
         loop {
-            if let Some(chunk) = this.chunk.as_ref() {
-                let rest = &chunk.as_ref()[*this.pos..];
-                let mut input = rest;
-                let parsed = this
-                    .parser
-                    .parse(&mut input)
-                    .map(|found| found.map(|item| item.into_owned()));
-                *this.pos += rest.len() - input.len();
-                match parsed {
-                    Ok(Some(item)) => return Poll::Ready(Some(Ok(item))),
-                    Err(e) => return Poll::Ready(Some(Err(StreamError::Limit(e)))),
-                    // The chunk is used up; whatever it left unfinished is in the parser.
-                    Ok(None) => {
-                        *this.chunk = None;
-                        *this.pos = 0;
-                    }
-                }
+            if let Some(item) = this.parser.next() {
+                return Poll::Ready(Some(item.map_err(StreamError::Limit)));
             }
             if *this.done {
                 return Poll::Ready(None);
             }
             match ready!(this.inner.as_mut().try_poll_next(cx)) {
-                Some(Ok(chunk)) => *this.chunk = Some(chunk),
+                Some(Ok(chunk)) => this.parser.push(chunk),
                 Some(Err(e)) => {
                     *this.done = true;
                     this.parser.finish();

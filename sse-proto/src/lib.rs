@@ -138,6 +138,8 @@ mod heartbeat;
 #[cfg(feature = "alloc")]
 mod history;
 mod item;
+#[cfg(feature = "alloc")]
+mod owned;
 mod parser;
 #[cfg(feature = "std")]
 mod reader;
@@ -164,6 +166,8 @@ pub use history::{
 pub use item::{DEFAULT_EVENT_TYPE, Diagnostic, Event, Item};
 #[cfg(feature = "alloc")]
 pub use item::{OwnedDiagnostic, OwnedEvent, OwnedItem};
+#[cfg(feature = "alloc")]
+pub use owned::OwnedParser;
 pub use parser::{Buffers, Config, DEFAULT_MAX_EVENT_SIZE, Feed, Parser};
 #[cfg(feature = "std")]
 pub use reader::{EventReader, ReadError};

@@ -6,7 +6,7 @@ use core::task::{Context, Poll, ready};
 
 use futures_core::{Stream, TryStream};
 use pin_project_lite::pin_project;
-use sse_proto::{Config, OwnedEvent, OwnedItem, Parser};
+use sse_proto::{Config, OwnedEvent, OwnedItem, OwnedParser, Parser};
 use tokio::io::AsyncRead;
 use tokio_util::io::ReaderStream;
 
@@ -45,9 +45,7 @@ pin_project! {
     pub struct ItemStream<S: TryStream> {
         #[pin]
         inner: S,
-        parser: Parser,
-        chunk: Option<S::Ok>,
-        pos: usize,
+        parser: OwnedParser<S::Ok>,
         done: bool,
     }
 }
@@ -56,7 +54,7 @@ impl<S: TryStream + fmt::Debug> fmt::Debug for ItemStream<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ItemStream")
             .field("inner", &self.inner)
-            .field("parser", &self.parser)
+            .field("parser", self.parser.parser())
             .field("done", &self.done)
             .finish_non_exhaustive()
     }
@@ -80,9 +78,7 @@ where
     pub fn with_parser(stream: S, parser: Parser) -> Self {
         ItemStream {
             inner: stream,
-            parser,
-            chunk: None,
-            pos: 0,
+            parser: OwnedParser::new(parser),
             done: false,
         }
     }
@@ -92,7 +88,7 @@ impl<S: TryStream> ItemStream<S> {
     /// The parser, for its [`last_event_id`](Parser::last_event_id) and
     /// [`retry`](Parser::retry).
     pub fn parser(&self) -> &Parser {
-        &self.parser
+        self.parser.parser()
     }
 
     /// The stream of chunks.
@@ -102,7 +98,7 @@ impl<S: TryStream> ItemStream<S> {
 
     /// The stream of chunks and the parser; a chunk being parsed is dropped.
     pub fn into_parts(self) -> (S, Parser) {
-        (self.inner, self.parser)
+        (self.inner, self.parser.into_parser())
     }
 }
 
@@ -115,29 +111,14 @@ where
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let mut this = self.project();
         loop {
-            if let Some(chunk) = this.chunk.as_ref() {
-                let rest = &chunk.as_ref()[*this.pos..];
-                let mut input = rest;
-                let result = this
-                    .parser
-                    .parse(&mut input)
-                    .map(|o| o.map(|i| i.into_owned()));
-                *this.pos += rest.len() - input.len();
-                match result {
-                    Ok(Some(item)) => return Poll::Ready(Some(Ok(item))),
-                    Err(e) => return Poll::Ready(Some(Err(StreamError::Limit(e)))),
-                    // The chunk is used up; what it left unfinished is in the parser.
-                    Ok(None) => {
-                        *this.chunk = None;
-                        *this.pos = 0;
-                    }
-                }
+            if let Some(item) = this.parser.next() {
+                return Poll::Ready(Some(item.map_err(StreamError::Limit)));
             }
             if *this.done {
                 return Poll::Ready(None);
             }
             match ready!(this.inner.as_mut().try_poll_next(cx)) {
-                Some(Ok(chunk)) => *this.chunk = Some(chunk),
+                Some(Ok(chunk)) => this.parser.push(chunk),
                 Some(Err(e)) => {
                     *this.done = true;
                     this.parser.finish();

@@ -1,0 +1,100 @@
+//! Owned items out of owned chunks: the part of every stream adapter that has no
+//! runtime in it, written once.
+//!
+//! An adapter receives chunks it owns (`Bytes`, `Vec<u8>`) and must hand out items
+//! that outlive them. [`OwnedParser`] keeps the chunk being parsed and where it is in
+//! it, so that an adapter's `poll_next` only moves chunks in and items out.
+
+use crate::{Error, Item, OwnedItem, Parser};
+
+/// A [`Parser`] fed chunks it keeps, handing out [`OwnedItem`]s one at a time.
+///
+/// Give it a chunk with [`push`](OwnedParser::push) whenever
+/// [`next`](OwnedParser::next) returns `None`, and call
+/// [`finish`](OwnedParser::finish) at the end of the stream.
+///
+/// ```
+/// use sse_proto::{OwnedItem, OwnedParser, Parser};
+///
+/// let mut parser = OwnedParser::new(Parser::new());
+/// let mut events = Vec::new();
+/// for chunk in [&b"data: caf\xc3"[..], b"\xa9\n\ndata: 2\n\n"] {
+///     parser.push(chunk);
+///     while let Some(item) = parser.next() {
+///         if let OwnedItem::Event(event) = item.unwrap() {
+///             events.push(event.data);
+///         }
+///     }
+/// }
+/// assert!(!parser.finish());
+/// assert_eq!(events, ["café", "2"]);
+/// ```
+#[derive(Debug)]
+pub struct OwnedParser<B> {
+    parser: Parser,
+    chunk: Option<B>,
+    /// How much of `chunk` has been parsed.
+    pos: usize,
+}
+
+impl<B> OwnedParser<B> {
+    /// Hands out what `parser` (set up with a configuration, a last event ID) finds.
+    pub fn new(parser: Parser) -> Self {
+        OwnedParser {
+            parser,
+            chunk: None,
+            pos: 0,
+        }
+    }
+
+    /// The parser, for its [`last_event_id`](Parser::last_event_id) and
+    /// [`retry`](Parser::retry).
+    pub fn parser(&self) -> &Parser {
+        &self.parser
+    }
+
+    /// The parser; the rest of a chunk being parsed is dropped.
+    pub fn into_parser(self) -> Parser {
+        self.parser
+    }
+}
+
+impl<B: AsRef<[u8]>> OwnedParser<B> {
+    /// Takes the next chunk. Call it when [`next`](OwnedParser::next) has returned
+    /// `None`: the rest of a chunk still being parsed would be dropped.
+    pub fn push(&mut self, chunk: B) {
+        self.chunk = Some(chunk);
+        self.pos = 0;
+    }
+
+    /// The next item, or a limit error (the parser has recovered: carry on); `None`
+    /// once the chunk is used up (what it left unfinished is in the parser).
+    #[allow(clippy::should_implement_trait)] // `None` asks for input; it is not the end
+    pub fn next(&mut self) -> Option<Result<OwnedItem, Error>> {
+        let chunk = self.chunk.as_ref()?.as_ref();
+        let rest = &chunk[self.pos..];
+        let mut input = rest;
+        let parsed = self
+            .parser
+            .parse(&mut input)
+            .map(|found| found.map(Item::into_owned));
+        self.pos += rest.len() - input.len();
+        match parsed {
+            Ok(Some(item)) => Some(Ok(item)),
+            Err(e) => Some(Err(e)),
+            Ok(None) => {
+                self.chunk = None;
+                self.pos = 0;
+                None
+            }
+        }
+    }
+
+    /// Ends the stream ([`Parser::finish`]): a pending event is discarded (`true` if
+    /// there was one), and the parser is ready for the next response.
+    pub fn finish(&mut self) -> bool {
+        self.chunk = None;
+        self.pos = 0;
+        self.parser.finish()
+    }
+}
