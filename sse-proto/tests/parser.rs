@@ -467,3 +467,57 @@ fn streamed_lines_keep_every_joining_lf_across_chunks() {
         );
     }
 }
+
+#[test]
+fn long_data_lines_are_the_same_however_cut() {
+    // Values long enough to be read in several blocks once they span chunks, with
+    // their line end (LF, CR, CRLF) on either side of a block boundary and the limit
+    // hit in a late block.
+    const BLOCK: usize = 16 << 10;
+    for len in [BLOCK - 1, BLOCK, BLOCK + 1, 3 * BLOCK + 7] {
+        for end in ["\n", "\r", "\r\n"] {
+            let value: String = (0..len).map(|i| (b'a' + (i % 26) as u8) as char).collect();
+            let input = format!("data: x\n\ndata: {value}{end}data: tail{end}{end}data: after\n\n");
+            let input = input.as_bytes();
+            for max in [usize::MAX, len + 5, len + 4, 2 * BLOCK] {
+                let config = Config::new().max_event_size(max);
+                let expected = items(&mut Parser::with_config(config), &[input]);
+                if max >= len + 5 {
+                    assert_eq!(expected[1], format!("event message:{value}\ntail:"));
+                } else {
+                    assert!(
+                        expected[1].starts_with("error event larger"),
+                        "{}",
+                        expected[1]
+                    );
+                }
+                assert_eq!(expected.len(), 3);
+                for size in [1460, 4096, 65536, 7, 100_000] {
+                    let chunks: Vec<&[u8]> = input.chunks(size).collect();
+                    let got = items(&mut Parser::with_config(config), &chunks);
+                    assert!(
+                        got == expected,
+                        "len {len}, end {end:?}, max {max}, {size}-byte chunks"
+                    );
+                }
+                for split in [
+                    9,
+                    20,
+                    21,
+                    BLOCK + 15,
+                    BLOCK + 16,
+                    BLOCK + 17,
+                    len + 15,
+                    len + 16,
+                ] {
+                    let (a, b) = input.split_at(split.min(input.len()));
+                    let got = items(&mut Parser::with_config(config), &[a, b]);
+                    assert!(
+                        got == expected,
+                        "len {len}, end {end:?}, max {max}, split {split}"
+                    );
+                }
+            }
+        }
+    }
+}

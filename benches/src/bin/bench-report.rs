@@ -13,10 +13,11 @@
 //!   relative to `memcpy per event`, from runs interleaved round by round in one
 //!   process and the fastest run of each kept, which is what survives a shared,
 //!   noisy machine best (criterion's means move 20-50% here).
-//! - `bench-report parse-ratio [ROUNDS] [MiB]`: the same for the parsers: each
-//!   contender's fastest of ROUNDS runs (default 30, 1 MiB corpora), interleaved
-//!   round by round, as ratios to the memchr2 and memcpy baselines and to the
-//!   fastest peer (eventsource-stream, far slower, is left out).
+//! - `bench-report parse-ratio [ROUNDS] [MiB] [CORPUS]`: the same for the parsers:
+//!   each contender's fastest of ROUNDS runs (default 30, 1 MiB corpora, every
+//!   corpus unless one is named), interleaved round by round, as ratios to the
+//!   memchr2 and memcpy baselines and to the fastest peer (eventsource-stream, far
+//!   slower, is left out).
 //! - `bench-report run CONTENDER CORPUS CHUNK [MiB]`: one run, to be counted under
 //!   `valgrind --tool=callgrind` (see `benches/callgrind.sh`).
 
@@ -58,7 +59,7 @@ fn main() {
         Some("parse-ratio") => {
             let rounds = args.get(1).map_or(30, |s| s.parse().expect("rounds"));
             let mib = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(1usize);
-            parse_ratio(rounds, mib << 20);
+            parse_ratio(rounds, mib << 20, args.get(3).map(String::as_str));
         }
         Some("encode-ratio") => {
             let rounds = args.get(1).map_or(200, |s| s.parse().expect("rounds"));
@@ -87,7 +88,7 @@ fn main() {
         }
         _ => eprintln!(
             "usage: bench-report allocs [MiB] | encode-allocs [KiB] | \
-             encode-run CONTENDER CORPUS [RUNS] | encode-ratio [ROUNDS] | parse-ratio [ROUNDS] [MiB] | run CONTENDER CORPUS CHUNK [MiB] | \
+             encode-run CONTENDER CORPUS [RUNS] | encode-ratio [ROUNDS] | parse-ratio [ROUNDS] [MiB] [CORPUS] | run CONTENDER CORPUS CHUNK [MiB] | \
              linear KIB CHUNK"
         ),
     }
@@ -194,7 +195,7 @@ fn fastest_runs(rounds: usize, n: usize, mut run: impl FnMut(usize)) -> Vec<Dura
     best
 }
 
-fn parse_ratio(rounds: usize, size: usize) {
+fn parse_ratio(rounds: usize, size: usize, only: Option<&str>) {
     println!(
         "| corpus / chunk | sse-proto GiB/s | / memchr2 | / memcpy | / fastest peer (which) | stream_data / memchr2 | EventReader / fastest peer | sse-tokio EventStream / fastest peer |"
     );
@@ -204,6 +205,9 @@ fn parse_ratio(rounds: usize, size: usize) {
         .filter(|c| c.name != "eventsource-stream")
         .collect();
     for corpus in corpora(size) {
+        if only.is_some_and(|name| name != corpus.name) {
+            continue;
+        }
         for chunk in [65536, 1460] {
             let pieces = chunks(&corpus, chunk);
             for contender in &all {
