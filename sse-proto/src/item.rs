@@ -86,6 +86,13 @@ impl<'a> Event<'a> {
         Text::new(self.last_event_id)
     }
 
+    /// The same event with empty data (for an owned copy whose data comes from
+    /// elsewhere).
+    #[cfg(feature = "alloc")]
+    pub(crate) fn without_data(self) -> Self {
+        Event { data: b"", ..self }
+    }
+
     /// A copy that owns its text, decoded as the spec decodes (U+FFFD for invalid
     /// UTF-8).
     #[cfg(feature = "alloc")]

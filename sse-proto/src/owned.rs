@@ -5,7 +5,9 @@
 //! that outlive them. [`OwnedParser`] keeps the chunk being parsed and where it is in
 //! it, so that an adapter's `poll_next` only moves chunks in and items out.
 
-use crate::{Error, Item, OwnedItem, Parser};
+use core::ops::Range;
+
+use crate::{Error, Event, Item, OwnedItem, Parser};
 
 /// A [`Parser`] fed chunks it keeps, handing out [`OwnedItem`]s one at a time.
 ///
@@ -74,10 +76,15 @@ impl<B: AsRef<[u8]>> OwnedParser<B> {
         let chunk = self.chunk.as_ref()?.as_ref();
         let rest = &chunk[self.pos..];
         let mut input = rest;
-        let parsed = self
-            .parser
-            .parse(&mut input)
-            .map(|found| found.map(Item::into_owned));
+        let parsed = match self.parser.parse(&mut input) {
+            Ok(Some(Item::Event(event))) if !within(event, chunk.as_ptr_range()) => {
+                // Assembled in the parser: a large event's data is moved, not copied.
+                let mut owned = event.without_data().into_owned();
+                owned.data = self.parser.take_event_data();
+                Ok(Some(OwnedItem::Event(owned)))
+            }
+            parsed => parsed.map(|found| found.map(Item::into_owned)),
+        };
         self.pos += rest.len() - input.len();
         match parsed {
             Ok(Some(item)) => Some(Ok(item)),
@@ -97,4 +104,11 @@ impl<B: AsRef<[u8]>> OwnedParser<B> {
         self.pos = 0;
         self.parser.finish()
     }
+}
+
+/// Whether `event`'s data lies in the chunk that `range` spans (not in the parser's
+/// buffer, where [`Parser::take_event_data`] takes it from).
+pub(crate) fn within(event: Event<'_>, range: Range<*const u8>) -> bool {
+    let data = event.data().as_bytes();
+    data.is_empty() || range.contains(&data.as_ptr())
 }

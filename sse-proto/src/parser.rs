@@ -284,6 +284,25 @@ impl Parser<alloc::vec::Vec<u8>> {
     pub fn with_config(config: Config) -> Self {
         Self::with_buffers(config, Buffers::default())
     }
+
+    /// The data of the event just handed out, which the parser assembled in its own
+    /// buffer, as a `String` (U+FFFD for invalid UTF-8). Large data is moved out
+    /// rather than copied, and the parser takes a new buffer of the same capacity, so
+    /// that the next large event does not grow one again; it is moved only when it
+    /// fills at least half of its buffer, so a `String` handed out never holds much
+    /// more memory than its text.
+    pub(crate) fn take_event_data(&mut self) -> alloc::string::String {
+        /// Below this, a copy costs less than the allocation of a new buffer.
+        const MOVE_AT: usize = 4096;
+        let data = &mut self.bufs.data;
+        let (len, capacity) = (data.len(), data.capacity());
+        if len < MOVE_AT || len < capacity / 2 {
+            return Text::new(data).to_string_lossy().into_owned();
+        }
+        let data = mem::replace(data, alloc::vec::Vec::with_capacity(capacity));
+        alloc::string::String::from_utf8(data)
+            .unwrap_or_else(|e| alloc::string::String::from_utf8_lossy(e.as_bytes()).into_owned())
+    }
 }
 
 #[cfg(feature = "alloc")]

@@ -4,6 +4,7 @@
 use std::io::{self, Read};
 use std::vec::Vec;
 
+use crate::owned::within;
 use crate::{Config, Error, Item, OwnedEvent, Parser};
 
 /// The read buffer's size: large enough for few system calls, small enough to stay in
@@ -131,8 +132,19 @@ impl<R: Read> Iterator for EventReader<R> {
     type Item = Result<OwnedEvent, ReadError>;
 
     fn next(&mut self) -> Option<Self::Item> {
+        if self.buf.is_empty() {
+            self.buf.resize(READ_BUFFER, 0);
+        }
+        // The read buffer stays where it is from here on.
+        let buf = self.buf.as_ptr_range();
         loop {
             match self.next_item() {
+                Ok(Some(Item::Event(event))) if !within(event, buf.clone()) => {
+                    // Assembled in the parser: a large event's data is moved, not copied.
+                    let mut owned = event.without_data().into_owned();
+                    owned.data = self.parser.take_event_data();
+                    return Some(Ok(owned));
+                }
                 Ok(Some(Item::Event(event))) => return Some(Ok(event.into_owned())),
                 Ok(Some(_)) => {}
                 Ok(None) => return None,

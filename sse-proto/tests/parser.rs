@@ -521,3 +521,66 @@ fn long_data_lines_are_the_same_however_cut() {
         }
     }
 }
+
+#[test]
+fn owned_events_assembled_in_the_parser_keep_their_text_and_no_spare_memory() {
+    use sse_proto::{EventReader, OwnedItem, OwnedParser};
+    // Large and small events that span chunks (their data is assembled in the
+    // parser, and a large one is moved out of it), one with invalid UTF-8, one huge
+    // event that grows the parser's buffer, then smaller ones that must not be
+    // handed out in a buffer that size.
+    let values: Vec<Vec<u8>> = vec![
+        vec![b'a'; 300_000],
+        b"small".to_vec(),
+        [&vec![b'b'; 9000][..], b"\xff\xc3", &vec![b'c'; 9000][..]].concat(),
+        vec![b'd'; 2 << 20],
+        vec![b'e'; 5000],
+        vec![b'f'; 100_000],
+        b"g\n".repeat(3000),
+    ];
+    let mut input = Vec::new();
+    for value in &values {
+        for line in value.split(|&b| b == b'\n') {
+            input.extend_from_slice(b"data: ");
+            input.extend_from_slice(line);
+            input.push(b'\n');
+        }
+        input.push(b'\n');
+    }
+    let expected: Vec<String> = values
+        .iter()
+        .map(|v| String::from_utf8_lossy(v).into_owned())
+        .collect();
+    let check = |events: Vec<String>, how: &str| {
+        assert_eq!(events.len(), expected.len(), "{how}");
+        for (got, want) in events.iter().zip(&expected) {
+            assert!(
+                got == want,
+                "{how}: an event of {} bytes differs",
+                want.len()
+            );
+            assert!(
+                got.capacity() <= 2 * got.len().max(4096),
+                "{how}: {} bytes of data held in {}",
+                got.len(),
+                got.capacity()
+            );
+        }
+    };
+    for size in [1460, 65536, 7919] {
+        let mut parser = OwnedParser::new(Parser::new());
+        let mut events = Vec::new();
+        for chunk in input.chunks(size) {
+            parser.push(chunk);
+            while let Some(item) = parser.next() {
+                if let OwnedItem::Event(event) = item.unwrap() {
+                    events.push(event.data);
+                }
+            }
+        }
+        check(events, &format!("OwnedParser, {size}-byte chunks"));
+        let reader = EventReader::new(std::io::Cursor::new(&input));
+        let events = reader.map(|e| e.unwrap().data).collect();
+        check(events, "EventReader");
+    }
+}
