@@ -76,18 +76,18 @@ impl<B: AsRef<[u8]>> OwnedParser<B> {
         let chunk = self.chunk.as_ref()?.as_ref();
         let rest = &chunk[self.pos..];
         let mut input = rest;
-        let parsed = match self.parser.parse(&mut input) {
-            Ok(Some(Item::Event(event))) if !within(event, chunk.as_ptr_range()) => {
+        let parsed = self.parser.parse(&mut input);
+        self.pos += rest.len() - input.len();
+        match parsed {
+            Ok(Some(Item::Event(event)))
+                if large(&event) && !within(event, chunk.as_ptr_range()) =>
+            {
                 // Assembled in the parser: a large event's data is moved, not copied.
                 let mut owned = event.without_data().into_owned();
                 owned.data = self.parser.take_event_data();
-                Ok(Some(OwnedItem::Event(owned)))
+                Some(Ok(OwnedItem::Event(owned)))
             }
-            parsed => parsed.map(|found| found.map(Item::into_owned)),
-        };
-        self.pos += rest.len() - input.len();
-        match parsed {
-            Ok(Some(item)) => Some(Ok(item)),
+            Ok(Some(item)) => Some(Ok(item.into_owned())),
             Err(e) => Some(Err(e)),
             Ok(None) => {
                 self.chunk = None;
@@ -112,3 +112,15 @@ pub(crate) fn within(event: Event<'_>, range: Range<*const u8>) -> bool {
     let data = event.data().as_bytes();
     data.is_empty() || range.contains(&data.as_ptr())
 }
+
+/// Whether `event` is large enough that its data, if the parser assembled it, is
+/// worth moving out of the parser's buffer rather than copying (see
+/// [`Parser::take_event_data`]). Asked first: it costs one comparison.
+#[inline(always)]
+pub(crate) fn large(event: &Event<'_>) -> bool {
+    event.data().len() >= MOVE_AT
+}
+
+/// Below this many bytes of data, a copy costs less than the allocation of a new
+/// buffer for the parser.
+pub(crate) const MOVE_AT: usize = 4096;

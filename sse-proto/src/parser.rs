@@ -292,8 +292,7 @@ impl Parser<alloc::vec::Vec<u8>> {
     /// fills at least half of its buffer, so a `String` handed out never holds much
     /// more memory than its text.
     pub(crate) fn take_event_data(&mut self) -> alloc::string::String {
-        /// Below this, a copy costs less than the allocation of a new buffer.
-        const MOVE_AT: usize = 4096;
+        use crate::owned::MOVE_AT;
         let data = &mut self.bufs.data;
         let (len, capacity) = (data.len(), data.capacity());
         if len < MOVE_AT || len < capacity / 2 {

@@ -4,7 +4,7 @@
 use std::io::{self, Read};
 use std::vec::Vec;
 
-use crate::owned::within;
+use crate::owned::{large, within};
 use crate::{Config, Error, Item, OwnedEvent, Parser};
 
 /// The read buffer's size: large enough for few system calls, small enough to stay in
@@ -139,7 +139,7 @@ impl<R: Read> Iterator for EventReader<R> {
         let buf = self.buf.as_ptr_range();
         loop {
             match self.next_item() {
-                Ok(Some(Item::Event(event))) if !within(event, buf.clone()) => {
+                Ok(Some(Item::Event(event))) if large(&event) && !within(event, buf.clone()) => {
                     // Assembled in the parser: a large event's data is moved, not copied.
                     let mut owned = event.without_data().into_owned();
                     owned.data = self.parser.take_event_data();
