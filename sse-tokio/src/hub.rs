@@ -110,6 +110,8 @@ struct State {
     /// When the list reaches this length, subscribers that went away are swept out
     /// on the next subscribe (publishing sweeps them anyway).
     sweep_at: usize,
+    /// Set by [`Hub::close`]: no subscriber is kept from then on.
+    closed: bool,
 }
 
 /// The smallest `sweep_at`.
@@ -225,9 +227,38 @@ impl Hub {
             state.subscribers.retain(|tx| !tx.is_closed());
             state.sweep_at = SWEEP_MIN.max(2 * state.subscribers.len());
         }
-        state.subscribers.push(tx);
+        if !state.closed {
+            state.subscribers.push(tx);
+        }
         drop(state);
         SseBody::with_replay(rx, replay)
+    }
+
+    /// Ends every subscriber's stream, after what is queued for it, and every stream
+    /// subscribed from now on, after its replay: what a server's graceful shutdown
+    /// needs, since it waits for responses to end and an event stream never ends on
+    /// its own. Clients reconnect (to the next instance, say) and resume from their
+    /// last event ID. Publishing still records events in the history, for the
+    /// replays.
+    ///
+    /// ```
+    /// use http_body_util::BodyExt;
+    /// use sse_proto::{History, Message};
+    /// use sse_tokio::Hub;
+    ///
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let hub = Hub::builder().history(History::new()).build();
+    /// let body = hub.subscribe(None);
+    /// hub.publish(Message::new("last")).unwrap();
+    /// hub.close(); // other clones of `hub` are still alive
+    /// assert_eq!(&body.collect().await.unwrap().to_bytes()[..], b"id: 1\ndata: last\n\n");
+    /// assert_eq!(hub.subscribers(), 0);
+    /// # });
+    /// ```
+    pub fn close(&self) {
+        let mut state = self.lock();
+        state.closed = true;
+        state.subscribers.clear();
     }
 
     /// How many subscribers are connected (those whose client went away are not
@@ -382,6 +413,7 @@ impl HubBuilder {
                     history: self.history,
                     subscribers: Vec::new(),
                     sweep_at: SWEEP_MIN,
+                    closed: false,
                 }),
                 capacity: self.capacity,
                 new_clients: self.new_clients,

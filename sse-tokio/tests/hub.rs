@@ -463,3 +463,27 @@ async fn an_event_source_that_lags_is_dropped_and_catches_up() {
     );
     eprintln!("lagged after {published} events of 64 KiB; resumed from {resumed_from}");
 }
+
+#[tokio::test]
+async fn closing_ends_every_stream_after_what_is_queued() {
+    let _watchdog = watchdog(LIMIT);
+    let hub = counting_hub().build();
+    let other_handle = hub.clone();
+    let early = hub.subscribe(None);
+    hub.publish(Message::new("a")).unwrap();
+    let mut live = hub.subscribe(Some("1"));
+    hub.publish(Message::new("b")).unwrap();
+    hub.close();
+    // Ends although a clone of the hub is alive; nothing queued is lost.
+    assert_eq!(collect(early).await, ["1:a", "2:b"]);
+    assert_eq!(
+        next_frame(&mut live).await.as_deref(),
+        Some(&b"id: 2\ndata: b\n\n"[..])
+    );
+    assert_eq!(next_frame(&mut live).await, None);
+    // After closing: published events are recorded and replayed, streams end.
+    let published = other_handle.publish(Message::new("c")).unwrap();
+    assert_eq!((published.queued, published.lagged), (0, 0));
+    assert_eq!(collect(hub.subscribe(Some("1"))).await, ["2:b", "3:c"]);
+    assert_eq!(hub.subscribers(), 0);
+}
