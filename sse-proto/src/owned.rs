@@ -79,9 +79,7 @@ impl<B: AsRef<[u8]>> OwnedParser<B> {
         let parsed = self.parser.parse(&mut input);
         self.pos += rest.len() - input.len();
         match parsed {
-            Ok(Some(Item::Event(event)))
-                if large(&event) && !within(event, chunk.as_ptr_range()) =>
-            {
+            Ok(Some(Item::Event(event))) if moves_out(&event, &chunk.as_ptr_range()) => {
                 // Assembled in the parser: a large event's data is moved, not copied.
                 let mut owned = event.without_data().into_owned();
                 owned.data = self.parser.take_event_data();
@@ -106,19 +104,14 @@ impl<B: AsRef<[u8]>> OwnedParser<B> {
     }
 }
 
-/// Whether `event`'s data lies in the chunk that `range` spans (not in the parser's
-/// buffer, where [`Parser::take_event_data`] takes it from).
-pub(crate) fn within(event: Event<'_>, range: Range<*const u8>) -> bool {
-    let data = event.data().as_bytes();
-    data.is_empty() || range.contains(&data.as_ptr())
-}
-
-/// Whether `event` is large enough that its data, if the parser assembled it, is
-/// worth moving out of the parser's buffer rather than copying (see
-/// [`Parser::take_event_data`]). Asked first: it costs one comparison.
+/// Whether `event`'s data is worth moving out of the parser with
+/// [`Parser::take_event_data`] rather than copying: it is large, and it is not in
+/// the chunk that `chunk` spans, so the parser assembled it in its own buffer. The
+/// size, one comparison, is asked first.
 #[inline(always)]
-pub(crate) fn large(event: &Event<'_>) -> bool {
-    event.data().len() >= MOVE_AT
+pub(crate) fn moves_out(event: &Event<'_>, chunk: &Range<*const u8>) -> bool {
+    let data = event.data().as_bytes();
+    data.len() >= MOVE_AT && !chunk.contains(&data.as_ptr())
 }
 
 /// Below this many bytes of data, a copy costs less than the allocation of a new

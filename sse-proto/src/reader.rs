@@ -4,7 +4,7 @@
 use std::io::{self, Read};
 use std::vec::Vec;
 
-use crate::owned::{large, within};
+use crate::owned::moves_out;
 use crate::{Config, Error, Item, OwnedEvent, Parser};
 
 /// The read buffer's size: large enough for few system calls, small enough to stay in
@@ -50,7 +50,8 @@ impl<R: Read> EventReader<R> {
         EventReader {
             reader,
             parser,
-            buf: Vec::new(),
+            // Allocated once, here: it never moves, which `next` relies on.
+            buf: std::vec![0; READ_BUFFER],
             start: 0,
             end: 0,
             eof: false,
@@ -76,9 +77,6 @@ impl<R: Read> EventReader<R> {
             if self.start == self.end {
                 if self.eof {
                     return Ok(None);
-                }
-                if self.buf.is_empty() {
-                    self.buf.resize(READ_BUFFER, 0);
                 }
                 let n = match self.reader.read(&mut self.buf) {
                     Ok(n) => n,
@@ -132,14 +130,10 @@ impl<R: Read> Iterator for EventReader<R> {
     type Item = Result<OwnedEvent, ReadError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        if self.buf.is_empty() {
-            self.buf.resize(READ_BUFFER, 0);
-        }
-        // The read buffer stays where it is from here on.
         let buf = self.buf.as_ptr_range();
         loop {
             match self.next_item() {
-                Ok(Some(Item::Event(event))) if large(&event) && !within(event, buf.clone()) => {
+                Ok(Some(Item::Event(event))) if moves_out(&event, &buf) => {
                     // Assembled in the parser: a large event's data is moved, not copied.
                     let mut owned = event.without_data().into_owned();
                     owned.data = self.parser.take_event_data();
