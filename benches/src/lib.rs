@@ -376,7 +376,8 @@ impl Read for ChunkReader<'_> {
     }
 }
 
-/// Our blocking reader, owned events (a `String` per field, as most peers give).
+/// Our blocking reader, owned events (each field copied out of its read buffer, as
+/// most peers give).
 pub fn ours_reader(chunks: &[Bytes]) -> Tally {
     let reader = EventReader::new(ChunkReader {
         chunks: chunks.iter(),
@@ -388,9 +389,9 @@ pub fn ours_reader(chunks: &[Bytes]) -> Tally {
     })
 }
 
-/// sse-tokio's `EventStream` over a `Stream` of `Bytes`: the owned events (a
-/// `String` of data per event) the tokio adapter hands out, measured the way the
-/// stream-based peers are.
+/// sse-tokio's `EventStream` over a `Stream` of `Bytes`: the owned events the tokio
+/// adapter hands out (`ByteString`s sliced from the chunk where the event arrived
+/// whole, copies otherwise), measured the way the stream-based peers are.
 pub fn ours_tokio_stream(chunks: &[Bytes]) -> Tally {
     let stream = sse_tokio::EventStream::new(byte_stream(chunks));
     futures::executor::block_on(stream.fold((0, 0), |(n, b), event| async move {

@@ -212,6 +212,21 @@ impl Outcome {
         })
     }
 
+    /// The outcome for an owned item (what the adapters hand out); `None` for items
+    /// vectors do not cover.
+    pub fn from_owned(item: sse_proto::OwnedItem) -> Option<Outcome> {
+        Some(match item {
+            sse_proto::OwnedItem::Event(event) => Outcome::Event {
+                event_type: event.event_type.into(),
+                data: event.data.into(),
+                id: event.last_event_id.into(),
+            },
+            sse_proto::OwnedItem::Retry(ms) => Outcome::Retry(ms),
+            sse_proto::OwnedItem::Comment(text) => Outcome::Comment(text.into()),
+            _ => return None,
+        })
+    }
+
     /// The outcome for a parser error.
     pub fn from_error(error: &sse_proto::Error) -> Outcome {
         Outcome::Error(

@@ -13,7 +13,7 @@ use core::task::{Context, Poll, ready};
 use futures_core::{Stream, TryStream};
 use futures_io::AsyncRead;
 use pin_project_lite::pin_project;
-use sse_proto::{Config, OwnedEvent, OwnedItem, OwnedParser, Parser};
+use sse_proto::{Bytes, Config, OwnedEvent, OwnedItem, OwnedParser, Parser};
 
 use crate::ReaderStream;
 
@@ -21,10 +21,14 @@ pin_project! {
     /// Every item of an event stream ([`OwnedItem`]: events, `retry` values,
     /// comments, ...), over a stream of byte chunks.
     ///
-    /// The chunks are any `Stream<Item = Result<B, E>>` with `B: AsRef<[u8]>`
-    /// (`Bytes`, `Vec<u8>`, `&[u8]`, ...): an HTTP client's body stream, an
+    /// The chunks are any `Stream<Item = Result<B, E>>` with `B: Into<Bytes>`
+    /// (`Bytes`, `Vec<u8>`, `&'static [u8]`, ...): an HTTP client's body stream, an
     /// [`SseBody`](crate::SseBody), or an `AsyncRead` through [`ReaderStream`]. Chunk
     /// boundaries may fall anywhere, inside a line or a CRLF included.
+    ///
+    /// Items are not copied out of the chunks: an event that arrived whole in one
+    /// chunk is a slice of it ([`Sharer`](sse_proto::Sharer)), which keeps
+    /// that chunk's memory alive while the event lives.
     ///
     /// What comes out is what the parser's [`Config`] asks for; [`ItemStream::new`]
     /// turns comments on. A [`StreamError::Limit`] is not fatal: the oversized event
@@ -52,7 +56,7 @@ pin_project! {
     pub struct ItemStream<S: TryStream> {
         #[pin]
         inner: S,
-        parser: OwnedParser<S::Ok>,
+        parser: OwnedParser,
         done: bool,
     }
 }
@@ -69,7 +73,7 @@ impl<S: TryStream + fmt::Debug> fmt::Debug for ItemStream<S> {
 
 impl<S: TryStream> ItemStream<S>
 where
-    S::Ok: AsRef<[u8]>,
+    S::Ok: Into<Bytes>,
 {
     /// Items of `stream`, comments included.
     pub fn new(stream: S) -> Self {
@@ -112,7 +116,7 @@ impl<S: TryStream> ItemStream<S> {
 
 impl<S: TryStream> Stream for ItemStream<S>
 where
-    S::Ok: AsRef<[u8]>,
+    S::Ok: Into<Bytes>,
 {
     type Item = Result<OwnedItem, StreamError<S::Error>>;
 
@@ -157,7 +161,7 @@ pin_project! {
     ///     ]);
     ///     let mut events = EventStream::new(chunks);
     ///     let event = events.next().await.unwrap()?;
-    ///     assert_eq!((&*event.event_type, event.data.as_str()), ("greet", "hello"));
+    ///     assert_eq!((&*event.event_type, &*event.data), ("greet", "hello"));
     ///     assert_eq!(events.parser().last_event_id(), "1");
     ///     assert!(events.next().await.is_none());
     ///     Ok::<(), Box<dyn std::error::Error>>(())
@@ -174,7 +178,7 @@ pin_project! {
 
 impl<S: TryStream> EventStream<S>
 where
-    S::Ok: AsRef<[u8]>,
+    S::Ok: Into<Bytes>,
 {
     /// The events of `stream`, parsed with the default [`Config`].
     pub fn new(stream: S) -> Self {
@@ -228,7 +232,7 @@ impl<R: AsyncRead> EventStream<ReaderStream<R>> {
 
 impl<S: TryStream> Stream for EventStream<S>
 where
-    S::Ok: AsRef<[u8]>,
+    S::Ok: Into<Bytes>,
 {
     type Item = Result<OwnedEvent, StreamError<S::Error>>;
 

@@ -12,34 +12,21 @@ use bytes::Bytes;
 use common::{AsyncStd, ChunkReader, Runtime, Smol};
 use conformance::{Outcome, Run, VectorConfig};
 use smol::stream::StreamExt;
-use sse_async_std::{ItemStream, OwnedItem, ReaderStream, StreamError};
-
-fn outcome(item: OwnedItem) -> Option<Outcome> {
-    Some(match item {
-        OwnedItem::Event(event) => Outcome::Event {
-            event_type: event.event_type.into_owned(),
-            data: event.data,
-            id: event.last_event_id,
-        },
-        OwnedItem::Retry(ms) => Outcome::Retry(ms),
-        OwnedItem::Comment(text) => Outcome::Comment(text),
-        _ => return None,
-    })
-}
+use sse_async_std::{ItemStream, ReaderStream, StreamError};
 
 /// Drains an item stream into a run, on runtime `R`.
 fn run<R, S>(mut stream: ItemStream<S>) -> Run
 where
     R: Runtime,
     S: futures_core::TryStream + Unpin,
-    S::Ok: AsRef<[u8]>,
+    S::Ok: Into<Bytes>,
     S::Error: std::fmt::Debug,
 {
     let mut items = Vec::new();
     R::block_on(async {
         while let Some(next) = stream.next().await {
             match next {
-                Ok(item) => items.extend(outcome(item)),
+                Ok(item) => items.extend(Outcome::from_owned(item)),
                 Err(StreamError::Limit(e)) => items.push(Outcome::from_error(&e)),
                 Err(e) => panic!("{e:?}"),
             }

@@ -298,7 +298,7 @@ async fn a_stream_is_served_over_tcp<R: Runtime>() {
         let event = loop {
             match items.next().await.unwrap().unwrap() {
                 OwnedItem::Event(event) => break event,
-                item => assert_eq!(item, OwnedItem::Comment(String::new())),
+                item => assert_eq!(item, OwnedItem::Comment("".into())),
             }
         };
         assert_eq!(event.data, format!("event {n}"));
@@ -307,12 +307,12 @@ async fn a_stream_is_served_over_tcp<R: Runtime>() {
     // Nothing more is sent: a keep-alive comes.
     assert_eq!(
         items.next().await.unwrap().unwrap(),
-        OwnedItem::Comment(String::new())
+        OwnedItem::Comment("".into())
     );
     // The producer is done: the response ends, and so does the client's stream.
     drop(sender);
     while let Some(item) = items.next().await {
-        assert_eq!(item.unwrap(), OwnedItem::Comment(String::new()));
+        assert_eq!(item.unwrap(), OwnedItem::Comment("".into()));
     }
     let written = server.await.unwrap();
     assert!(written > 0);

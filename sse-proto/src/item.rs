@@ -2,6 +2,8 @@
 //! request comments, data pieces of streamed events and diagnostics.
 
 use crate::Text;
+#[cfg(feature = "alloc")]
+use bytestring::ByteString;
 
 /// The event type the spec gives an event whose `event` field was absent or empty.
 pub const DEFAULT_EVENT_TYPE: &str = "message";
@@ -75,6 +77,12 @@ impl<'a> Event<'a> {
         }
     }
 
+    /// The `event` field as the stream gave it: empty for the default type.
+    #[cfg(feature = "alloc")]
+    pub(crate) fn event_type_field(&self) -> &'a [u8] {
+        self.event_type
+    }
+
     /// The data: the block's `data` values joined with LF, without a trailing LF.
     pub fn data(&self) -> Text<'a> {
         Text::new(self.data)
@@ -94,21 +102,30 @@ impl<'a> Event<'a> {
     }
 
     /// A copy that owns its text, decoded as the spec decodes (U+FFFD for invalid
-    /// UTF-8).
+    /// UTF-8). ([`Sharer`](crate::Sharer) makes one without copying text
+    /// that lies in a `Bytes` chunk.)
     #[cfg(feature = "alloc")]
     pub fn into_owned(self) -> OwnedEvent {
-        let owned = |text: Text<'_>| text.to_string_lossy().into_owned();
         OwnedEvent {
             // The default type is by far the most common: no allocation for it.
             event_type: if self.event_type.is_empty() {
-                alloc::borrow::Cow::Borrowed(DEFAULT_EVENT_TYPE)
+                ByteString::from_static(DEFAULT_EVENT_TYPE)
             } else {
-                alloc::borrow::Cow::Owned(owned(self.event_type()))
+                owned(self.event_type())
             },
             data: owned(self.data()),
             last_event_id: owned(self.last_event_id()),
         }
     }
+}
+
+/// `text`, decoded into a `ByteString` of its own.
+#[cfg(feature = "alloc")]
+fn owned(text: Text<'_>) -> ByteString {
+    if text.as_bytes().is_empty() {
+        return ByteString::new();
+    }
+    ByteString::from(alloc::string::String::from(text.to_string_lossy()))
 }
 
 /// Something the spec tells a parser to ignore, reported for tools that want to point
@@ -135,16 +152,46 @@ pub enum Diagnostic<'a> {
 }
 
 /// An [`Event`] that owns its text (decoded with U+FFFD for invalid UTF-8).
+///
+/// Each field is a [`ByteString`]: an immutable `str` in reference-counted
+/// [`Bytes`](bytes::Bytes). The stream adapters hand out events whose text is a
+/// slice of the chunk it arrived in ([`Sharer`](crate::Sharer)): no
+/// allocation or copy per event. Such a slice keeps the chunk's memory alive; to keep
+/// an event for long, copy its text (`String::from(&*event.data)`).
+///
+/// ```
+/// use sse_proto::{Event, OwnedEvent};
+///
+/// let event: OwnedEvent = Event::new(b"", b"{\"n\":1}", b"7").into_owned();
+/// assert_eq!(event.event_type, "message");
+/// assert_eq!(&*event.data, r#"{"n":1}"#);
+/// let id: u64 = event.last_event_id.parse()?; // a `str` method, through `Deref`
+/// assert_eq!(id, 7);
+/// let data: String = event.data.into();
+/// assert_eq!(data, r#"{"n":1}"#);
+/// # Ok::<(), core::num::ParseIntError>(())
+/// ```
 #[cfg(feature = "alloc")]
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct OwnedEvent {
-    /// The event type (`"message"` unless the stream set one; that default is
-    /// borrowed, not allocated).
-    pub event_type: alloc::borrow::Cow<'static, str>,
+    /// The event type (`"message"` unless the stream set one).
+    pub event_type: ByteString,
     /// The data.
-    pub data: alloc::string::String,
+    pub data: ByteString,
     /// The last event ID at dispatch.
-    pub last_event_id: alloc::string::String,
+    pub last_event_id: ByteString,
+}
+
+#[cfg(feature = "alloc")]
+impl Default for OwnedEvent {
+    /// An event with no data, of type `"message"`, and no last event ID.
+    fn default() -> Self {
+        OwnedEvent {
+            event_type: ByteString::from_static(DEFAULT_EVENT_TYPE),
+            data: ByteString::new(),
+            last_event_id: ByteString::new(),
+        }
+    }
 }
 
 impl Item<'_> {
@@ -169,13 +216,12 @@ impl Item<'_> {
     /// ```
     #[cfg(feature = "alloc")]
     pub fn into_owned(self) -> OwnedItem {
-        use alloc::string::ToString;
-        let text = |t: Text<'_>| t.to_string_lossy().to_string();
+        let text = owned;
         match self {
             Item::Event(event) => OwnedItem::Event(event.into_owned()),
             Item::Retry(ms) => OwnedItem::Retry(ms),
             Item::Comment(comment) => OwnedItem::Comment(text(comment)),
-            Item::Data(piece) => OwnedItem::Data(piece.as_bytes().to_vec()),
+            Item::Data(piece) => OwnedItem::Data(bytes::Bytes::copy_from_slice(piece.as_bytes())),
             Item::EventEnd(event) => OwnedItem::EventEnd(event.into_owned()),
             Item::Diagnostic(Diagnostic::UnknownField { name }) => {
                 OwnedItem::Diagnostic(OwnedDiagnostic::UnknownField { name: text(name) })
@@ -201,9 +247,9 @@ pub enum OwnedItem {
     /// A valid `retry` field, in milliseconds ([`Item::Retry`]).
     Retry(u64),
     /// A comment ([`Item::Comment`]).
-    Comment(alloc::string::String),
+    Comment(ByteString),
     /// A piece of a streamed event's data, as raw bytes ([`Item::Data`]).
-    Data(alloc::vec::Vec<u8>),
+    Data(bytes::Bytes),
     /// The end of a streamed event ([`Item::EventEnd`]).
     EventEnd(OwnedEvent),
     /// Something the spec ignores ([`Item::Diagnostic`]).
@@ -218,17 +264,17 @@ pub enum OwnedDiagnostic {
     /// See [`Diagnostic::UnknownField`].
     UnknownField {
         /// The field name.
-        name: alloc::string::String,
+        name: ByteString,
     },
     /// See [`Diagnostic::InvalidRetry`].
     InvalidRetry {
         /// The value.
-        value: alloc::string::String,
+        value: ByteString,
     },
     /// See [`Diagnostic::IdContainsNul`].
     IdContainsNul {
         /// The value.
-        value: alloc::string::String,
+        value: ByteString,
     },
 }
 
@@ -260,7 +306,7 @@ mod tests {
         let data: Vec<u8> = items
             .iter()
             .filter_map(|i| match i {
-                OwnedItem::Data(piece) => Some(piece.clone()),
+                OwnedItem::Data(piece) => Some(piece.to_vec()),
                 _ => None,
             })
             .flatten()

@@ -110,10 +110,12 @@
 //! # Crate features
 //!
 //! - `alloc`: growable buffers ([`Parser::new`]), owned events and items
-//!   ([`OwnedEvent`], [`OwnedItem`]),
-//!   [`Encode::to_vec`], the [`Connection`] state machine (URLs, headers, request
-//!   bodies), and the server's replay buffer, [`History`]. Without it, [`Parser::from_slice`] works in a buffer you provide, and the
-//!   encoder writes into one.
+//!   ([`OwnedEvent`], [`OwnedItem`], whose text is a [`ByteString`] that can share
+//!   the chunk it came in: [`Sharer`], [`OwnedParser`]), [`Encode::to_vec`],
+//!   the [`Connection`] state machine (URLs, headers, request bodies), and the
+//!   server's replay buffer, [`History`]. It brings in the `bytes` and `bytestring`
+//!   crates. Without it, [`Parser::from_slice`] works in a buffer you provide, and
+//!   the encoder writes into one.
 //! - `std` (default, implies `alloc`): [`EventReader`], a blocking reader over any
 //!   `std::io::Read`.
 //! - `bytes` (implies `alloc`): `Encode::encode_buf` into any `bytes::BufMut`, and
@@ -143,12 +145,22 @@ mod owned;
 mod parser;
 #[cfg(feature = "std")]
 mod reader;
+#[cfg(feature = "alloc")]
+mod shared;
 mod storage;
 #[cfg(any(feature = "proptest", all(test, feature = "std")))]
 pub mod strategies;
 mod text;
 mod time;
 
+/// The `bytes` crate's shared buffer, re-exported: what [`Sharer`] and the
+/// adapters share chunks as.
+#[cfg(feature = "alloc")]
+pub use bytes::Bytes;
+/// The owned string type of [`OwnedItem`]s, re-exported: a `str` in reference-counted
+/// `Bytes`.
+#[cfg(feature = "alloc")]
+pub use bytestring::ByteString;
 #[cfg(feature = "alloc")]
 pub use connection::{
     Backoff, ConnectError, Connection, ConnectionConfig, ConnectionError, ConnectionEvent, Headers,
@@ -171,6 +183,8 @@ pub use owned::OwnedParser;
 pub use parser::{Buffers, Config, DEFAULT_MAX_EVENT_SIZE, Feed, Parser};
 #[cfg(feature = "std")]
 pub use reader::{EventReader, ReadError};
+#[cfg(feature = "alloc")]
+pub use shared::Sharer;
 pub use storage::{CapacityError, SliceStorage, Storage};
 pub use text::Text;
 pub use time::Time;

@@ -3,17 +3,23 @@
 //!
 //! An adapter receives chunks it owns (`Bytes`, `Vec<u8>`) and must hand out items
 //! that outlive them. [`OwnedParser`] keeps the chunk being parsed and where it is in
-//! it, so that an adapter's `poll_next` only moves chunks in and items out.
+//! it, and slices items out of it, so that an adapter's `poll_next` only moves chunks
+//! in and items out.
 
 use core::ops::Range;
 
-use crate::{Error, Event, Item, OwnedItem, Parser};
+use bytes::Bytes;
+use bytestring::ByteString;
+
+use crate::{Error, Event, Item, OwnedItem, Parser, Sharer};
 
 /// A [`Parser`] fed chunks it keeps, handing out [`OwnedItem`]s one at a time.
 ///
 /// Give it a chunk with [`push`](OwnedParser::push) whenever
 /// [`next`](OwnedParser::next) returns `None`, and call
-/// [`finish`](OwnedParser::finish) at the end of the stream.
+/// [`finish`](OwnedParser::finish) at the end of the stream. Text that arrived whole
+/// in one chunk is handed out as a slice of that chunk ([`Sharer`]); text that
+/// was assembled across chunks is the parser's, moved out when it is large.
 ///
 /// ```
 /// use sse_proto::{OwnedItem, OwnedParser, Parser};
@@ -21,7 +27,7 @@ use crate::{Error, Event, Item, OwnedItem, Parser};
 /// let mut parser = OwnedParser::new(Parser::new());
 /// let mut events = Vec::new();
 /// for chunk in [&b"data: caf\xc3"[..], b"\xa9\n\ndata: 2\n\n"] {
-///     parser.push(chunk);
+///     parser.push(chunk.to_vec());
 ///     while let Some(item) = parser.next() {
 ///         if let OwnedItem::Event(event) = item.unwrap() {
 ///             events.push(event.data);
@@ -32,19 +38,22 @@ use crate::{Error, Event, Item, OwnedItem, Parser};
 /// assert_eq!(events, ["café", "2"]);
 /// ```
 #[derive(Debug)]
-pub struct OwnedParser<B> {
+pub struct OwnedParser {
     parser: Parser,
-    chunk: Option<B>,
+    /// The chunk being parsed.
+    chunk: Bytes,
+    sharer: Sharer,
     /// How much of `chunk` has been parsed.
     pos: usize,
 }
 
-impl<B> OwnedParser<B> {
+impl OwnedParser {
     /// Hands out what `parser` (set up with a configuration, a last event ID) finds.
     pub fn new(parser: Parser) -> Self {
         OwnedParser {
             parser,
-            chunk: None,
+            chunk: Bytes::new(),
+            sharer: Sharer::new(),
             pos: 0,
         }
     }
@@ -59,13 +68,12 @@ impl<B> OwnedParser<B> {
     pub fn into_parser(self) -> Parser {
         self.parser
     }
-}
 
-impl<B: AsRef<[u8]>> OwnedParser<B> {
-    /// Takes the next chunk. Call it when [`next`](OwnedParser::next) has returned
-    /// `None`: the rest of a chunk still being parsed would be dropped.
-    pub fn push(&mut self, chunk: B) {
-        self.chunk = Some(chunk);
+    /// Takes the next chunk (a `Bytes`, a `Vec<u8>`, a `&'static [u8]`, ...: no copy is
+    /// made). Call it when [`next`](OwnedParser::next) has returned `None`: the rest
+    /// of a chunk still being parsed would be dropped.
+    pub fn push(&mut self, chunk: impl Into<Bytes>) {
+        self.chunk = chunk.into();
         self.pos = 0;
     }
 
@@ -73,7 +81,7 @@ impl<B: AsRef<[u8]>> OwnedParser<B> {
     /// once the chunk is used up (what it left unfinished is in the parser).
     #[allow(clippy::should_implement_trait)] // `None` asks for input; it is not the end
     pub fn next(&mut self) -> Option<Result<OwnedItem, Error>> {
-        let chunk = self.chunk.as_ref()?.as_ref();
+        let chunk = &self.chunk[..];
         let rest = &chunk[self.pos..];
         let mut input = rest;
         let parsed = self.parser.parse(&mut input);
@@ -81,15 +89,17 @@ impl<B: AsRef<[u8]>> OwnedParser<B> {
         match parsed {
             Ok(Some(Item::Event(event))) if moves_out(&event, &chunk.as_ptr_range()) => {
                 // Assembled in the parser: a large event's data is moved, not copied.
-                let mut owned = event.without_data().into_owned();
-                owned.data = self.parser.take_event_data();
+                let mut owned = self.sharer.share_event(&self.chunk, event.without_data());
+                owned.data = ByteString::from(self.parser.take_event_data());
                 Some(Ok(OwnedItem::Event(owned)))
             }
-            Ok(Some(item)) => Some(Ok(item.into_owned())),
+            Ok(Some(item)) => Some(Ok(self.sharer.share(&self.chunk, item))),
             Err(e) => Some(Err(e)),
             Ok(None) => {
-                self.chunk = None;
+                // Used up: its memory is the items' now.
+                self.chunk = Bytes::new();
                 self.pos = 0;
+                self.sharer.release();
                 None
             }
         }
@@ -98,8 +108,9 @@ impl<B: AsRef<[u8]>> OwnedParser<B> {
     /// Ends the stream ([`Parser::finish`]): a pending event is discarded (`true` if
     /// there was one), and the parser is ready for the next response.
     pub fn finish(&mut self) -> bool {
-        self.chunk = None;
+        self.chunk = Bytes::new();
         self.pos = 0;
+        self.sharer.release();
         self.parser.finish()
     }
 }

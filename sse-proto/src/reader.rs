@@ -136,7 +136,7 @@ impl<R: Read> Iterator for EventReader<R> {
                 Ok(Some(Item::Event(event))) if moves_out(&event, &buf) => {
                     // Assembled in the parser: a large event's data is moved, not copied.
                     let mut owned = event.without_data().into_owned();
-                    owned.data = self.parser.take_event_data();
+                    owned.data = bytestring::ByteString::from(self.parser.take_event_data());
                     return Some(Ok(owned));
                 }
                 Ok(Some(Item::Event(event))) => return Some(Ok(event.into_owned())),

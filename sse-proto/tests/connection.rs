@@ -193,8 +193,8 @@ fn status_200_with_event_stream_opens_and_delivers() {
     assert_eq!(
         (
             &*h.messages[0].event_type,
-            h.messages[0].data.as_str(),
-            h.messages[0].last_event_id.as_str()
+            &*h.messages[0].data,
+            &*h.messages[0].last_event_id
         ),
         ("greet", "hi", "1")
     );

@@ -571,16 +571,17 @@ fn owned_events_assembled_in_the_parser_keep_their_text_and_no_spare_memory() {
         let mut parser = OwnedParser::new(Parser::new());
         let mut events = Vec::new();
         for chunk in input.chunks(size) {
-            parser.push(chunk);
+            parser.push(chunk.to_vec());
             while let Some(item) = parser.next() {
                 if let OwnedItem::Event(event) = item.unwrap() {
-                    events.push(event.data);
+                    // A `String` takes over a `ByteString`'s unshared memory.
+                    events.push(String::from(event.data));
                 }
             }
         }
         check(events, &format!("OwnedParser, {size}-byte chunks"));
         let reader = EventReader::new(std::io::Cursor::new(&input));
-        let events = reader.map(|e| e.unwrap().data).collect();
+        let events = reader.map(|e| String::from(e.unwrap().data)).collect();
         check(events, "EventReader");
     }
 }

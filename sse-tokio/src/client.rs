@@ -13,7 +13,7 @@ use core::task::{Context, Poll};
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use bytes::{Buf, Bytes};
+use bytes::Bytes;
 use futures_core::Stream;
 use http_body::Body as _;
 use http_body_util::Full;
@@ -22,8 +22,8 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::Connect;
 use hyper_util::rt::TokioExecutor;
 use sse_proto::{
-    ConnectError, Connection, ConnectionConfig, ConnectionError, ConnectionEvent, Item, OwnedEvent,
-    ReadyState, Time,
+    ByteString, ConnectError, Connection, ConnectionConfig, ConnectionError, ConnectionEvent, Item,
+    OwnedEvent, ReadyState, Sharer, Time,
 };
 use tokio::time::{Instant, Sleep};
 
@@ -216,6 +216,7 @@ impl Builder {
             timer: None,
             deadline: None,
             queue: VecDeque::new(),
+            sharer: Sharer::new(),
             cause: None,
         };
         source.drain(Time::ZERO);
@@ -269,7 +270,7 @@ pub enum Event {
     /// An event (the spec's `message` event, whatever its type).
     Message(OwnedEvent),
     /// A comment, if [`Builder::comments`] asked for them.
-    Comment(String),
+    Comment(ByteString),
     /// The server set the reconnection time with a `retry` field.
     Retry(Duration),
 }
@@ -360,7 +361,12 @@ impl core::error::Error for Error {
 enum Transfer {
     Idle,
     Requesting(ResponseFuture),
-    Streaming { body: Incoming, chunk: Bytes },
+    /// `chunk` is the body frame being parsed, `pos` how much of it is.
+    Streaming {
+        body: Incoming,
+        chunk: Bytes,
+        pos: usize,
+    },
 }
 
 /// A reconnecting Server-Sent Events client, like the browser's `EventSource`: a
@@ -438,6 +444,8 @@ pub struct EventSource {
     /// The armed deadline, from `poll_timeout`.
     deadline: Option<Time>,
     queue: VecDeque<Result<Event, Error>>,
+    /// Slices events out of the body chunk being parsed.
+    sharer: Sharer,
     /// The transport error behind the next `Reconnecting` or `Failed`.
     cause: Option<BoxError>,
 }
@@ -611,15 +619,15 @@ impl Stream for EventSource {
             }
             let now = this.now();
             match &mut this.transfer {
-                Transfer::Streaming { chunk, .. } if !chunk.is_empty() => {
-                    let mut input: &[u8] = chunk;
+                Transfer::Streaming { chunk, pos, .. } if *pos < chunk.len() => {
+                    let mut input = &chunk[*pos..];
                     let len = input.len();
                     let item = match this.conn.handle_body(now, &mut input) {
                         Ok(Some(Item::Event(event))) => {
-                            Some(Ok(Event::Message(event.into_owned())))
+                            Some(Ok(Event::Message(this.sharer.share_event(chunk, event))))
                         }
                         Ok(Some(Item::Comment(text))) => {
-                            Some(Ok(Event::Comment(text.to_string_lossy().into_owned())))
+                            Some(Ok(Event::Comment(this.sharer.share_text(chunk, text))))
                         }
                         Ok(Some(Item::Retry(ms))) => {
                             Some(Ok(Event::Retry(Duration::from_millis(ms))))
@@ -627,7 +635,7 @@ impl Stream for EventSource {
                         Ok(_) => None,
                         Err(e) => Some(Err(Error::Limit(e))),
                     };
-                    chunk.advance(len - input.len());
+                    *pos += len - input.len();
                     // Bytes move the idle deadline.
                     this.drain(now);
                     if let Some(item) = item {
@@ -635,10 +643,10 @@ impl Stream for EventSource {
                     }
                     continue;
                 }
-                Transfer::Streaming { body, chunk } => match Pin::new(body).poll_frame(cx) {
+                Transfer::Streaming { body, chunk, pos } => match Pin::new(body).poll_frame(cx) {
                     Poll::Ready(Some(Ok(frame))) => {
                         if let Ok(data) = frame.into_data() {
-                            *chunk = data;
+                            (*chunk, *pos) = (data, 0);
                         }
                         continue;
                     }
@@ -663,6 +671,7 @@ impl Stream for EventSource {
                         this.transfer = Transfer::Streaming {
                             body,
                             chunk: Bytes::new(),
+                            pos: 0,
                         };
                         this.conn
                             .handle_response(now, head.status.as_u16(), &head.headers);

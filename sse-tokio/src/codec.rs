@@ -29,7 +29,7 @@ use tokio_util::codec::{Decoder, Encoder};
 /// let mut framed = FramedRead::new(input, SseDecoder::new());
 /// assert_eq!(framed.next().await.unwrap()?, OwnedItem::Comment("hi".into()));
 /// let Some(Ok(OwnedItem::Event(event))) = framed.next().await else { panic!() };
-/// assert_eq!((event.data.as_str(), event.last_event_id.as_str()), ("one", "1"));
+/// assert_eq!((&*event.data, &*event.last_event_id), ("one", "1"));
 /// assert!(matches!(framed.next().await, Some(Ok(OwnedItem::Event(e))) if e.data == "two"));
 /// assert!(framed.next().await.is_none());
 /// # Ok::<(), sse_tokio::CodecError>(())

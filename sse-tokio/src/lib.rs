@@ -44,7 +44,7 @@
 //! // A client's side: events out of any body.
 //! let mut events = sse_tokio::EventStream::from_body(body);
 //! let event = events.next().await.unwrap().unwrap();
-//! assert_eq!((event.data.as_str(), event.last_event_id.as_str()), ("hello", "1"));
+//! assert_eq!((&*event.data, &*event.last_event_id), ("hello", "1"));
 //! assert!(events.next().await.is_none());
 //! # });
 //! ```

@@ -6,7 +6,7 @@ use core::task::{Context, Poll, ready};
 
 use futures_core::{Stream, TryStream};
 use pin_project_lite::pin_project;
-use sse_proto::{Config, OwnedEvent, OwnedItem, OwnedParser, Parser};
+use sse_proto::{Bytes, Config, OwnedEvent, OwnedItem, OwnedParser, Parser};
 use tokio::io::AsyncRead;
 use tokio_util::io::ReaderStream;
 
@@ -14,10 +14,14 @@ pin_project! {
     /// Every item of an event stream ([`OwnedItem`]: events, `retry` values,
     /// comments, ...), over a stream of byte chunks.
     ///
-    /// The chunks are any `Stream<Item = Result<B, E>>` with `B: AsRef<[u8]>`
-    /// (`Bytes`, `Vec<u8>`, ...): a `reqwest` byte stream, a hyper body through
-    /// [`EventStream::from_body`], or an `AsyncRead` through
+    /// The chunks are any `Stream<Item = Result<B, E>>` with `B: Into<Bytes>`
+    /// (`Bytes`, `Vec<u8>`, `&'static [u8]`, ...): a `reqwest` byte stream, a hyper
+    /// body through [`EventStream::from_body`], or an `AsyncRead` through
     /// [`EventStream::from_reader`]. Chunk boundaries may fall anywhere.
+    ///
+    /// Items are not copied out of the chunks: an event that arrived whole in one
+    /// chunk is a slice of it ([`Sharer`](sse_proto::Sharer)), which keeps
+    /// that chunk's memory alive while the event lives.
     ///
     /// What comes out is what the parser's [`Config`] asks for; [`ItemStream::new`]
     /// turns comments on. A [`StreamError::Limit`] is not fatal: the oversized event
@@ -45,7 +49,7 @@ pin_project! {
     pub struct ItemStream<S: TryStream> {
         #[pin]
         inner: S,
-        parser: OwnedParser<S::Ok>,
+        parser: OwnedParser,
         done: bool,
     }
 }
@@ -62,7 +66,7 @@ impl<S: TryStream + fmt::Debug> fmt::Debug for ItemStream<S> {
 
 impl<S: TryStream> ItemStream<S>
 where
-    S::Ok: AsRef<[u8]>,
+    S::Ok: Into<Bytes>,
 {
     /// Items of `stream`, comments included.
     pub fn new(stream: S) -> Self {
@@ -104,7 +108,7 @@ impl<S: TryStream> ItemStream<S> {
 
 impl<S: TryStream> Stream for ItemStream<S>
 where
-    S::Ok: AsRef<[u8]>,
+    S::Ok: Into<Bytes>,
 {
     type Item = Result<OwnedItem, StreamError<S::Error>>;
 
@@ -149,7 +153,7 @@ pin_project! {
     /// ]);
     /// let mut events = EventStream::new(chunks);
     /// let event = events.next().await.unwrap()?;
-    /// assert_eq!((&*event.event_type, event.data.as_str()), ("greet", "hello"));
+    /// assert_eq!((&*event.event_type, &*event.data), ("greet", "hello"));
     /// assert_eq!(events.parser().last_event_id(), "1");
     /// assert!(events.next().await.is_none());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -165,7 +169,7 @@ pin_project! {
 
 impl<S: TryStream> EventStream<S>
 where
-    S::Ok: AsRef<[u8]>,
+    S::Ok: Into<Bytes>,
 {
     /// The events of `stream`, parsed with the default [`Config`].
     pub fn new(stream: S) -> Self {
@@ -219,7 +223,7 @@ impl<R: AsyncRead> EventStream<ReaderStream<R>> {
 impl<B> EventStream<http_body_util::BodyDataStream<B>>
 where
     B: http_body::Body,
-    B::Data: AsRef<[u8]>,
+    B::Data: Into<Bytes>,
 {
     /// The events of an HTTP body (a hyper `Incoming`, an axum `Body`, ...); trailers
     /// are ignored.
@@ -242,7 +246,7 @@ where
 
 impl<S: TryStream> Stream for EventStream<S>
 where
-    S::Ok: AsRef<[u8]>,
+    S::Ok: Into<Bytes>,
 {
     type Item = Result<OwnedEvent, StreamError<S::Error>>;
 

@@ -12,31 +12,18 @@ use sse_tokio::{ItemStream, ReaderStream, SseDecoder, StreamError};
 use tokio_util::codec::Decoder;
 use tokio_util::io::StreamReader;
 
-fn outcome(item: OwnedItem) -> Option<Outcome> {
-    Some(match item {
-        OwnedItem::Event(event) => Outcome::Event {
-            event_type: event.event_type.into_owned(),
-            data: event.data,
-            id: event.last_event_id,
-        },
-        OwnedItem::Retry(ms) => Outcome::Retry(ms),
-        OwnedItem::Comment(text) => Outcome::Comment(text),
-        _ => return None,
-    })
-}
-
 /// Drains an item stream into a run.
 fn run<S>(mut stream: ItemStream<S>) -> Run
 where
     S: futures_util::TryStream + Unpin,
-    S::Ok: AsRef<[u8]>,
+    S::Ok: Into<Bytes>,
     S::Error: std::fmt::Debug,
 {
     let mut items = Vec::new();
     futures_executor::block_on(async {
         while let Some(next) = stream.next().await {
             match next {
-                Ok(item) => items.extend(outcome(item)),
+                Ok(item) => items.extend(Outcome::from_owned(item)),
                 Err(StreamError::Limit(e)) => items.push(Outcome::from_error(&e)),
                 Err(e) => panic!("{e:?}"),
             }
@@ -82,7 +69,7 @@ fn codec_layer(config: &VectorConfig, chunks: &[&[u8]]) -> Run {
     let mut items = Vec::new();
     let mut push = |result: Result<Option<OwnedItem>, sse_tokio::CodecError>| match result {
         Ok(Some(item)) => {
-            items.extend(outcome(item));
+            items.extend(Outcome::from_owned(item));
             true
         }
         Ok(None) => false,

@@ -288,11 +288,11 @@ fn output(item: Result<Event, Error>, now: u64) -> Output {
     match item {
         Ok(Event::Open) => Output::Open,
         Ok(Event::Message(event)) => Output::Item(Outcome::Event {
-            event_type: event.event_type.into_owned(),
-            data: event.data,
-            id: event.last_event_id,
+            event_type: event.event_type.into(),
+            data: event.data.into(),
+            id: event.last_event_id.into(),
         }),
-        Ok(Event::Comment(text)) => Output::Item(Outcome::Comment(text)),
+        Ok(Event::Comment(text)) => Output::Item(Outcome::Comment(text.into())),
         Ok(Event::Retry(time)) => Output::Item(Outcome::Retry(time.as_millis() as u64)),
         Ok(other) => panic!("unexpected {other:?}"),
         Err(Error::Reconnecting { reason, delay, .. }) => Output::Reconnecting {
