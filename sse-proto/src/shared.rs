@@ -225,6 +225,16 @@ mod tests {
         (shared_items, copied)
     }
 
+    /// The next item of `chunk` from `input` on, shared.
+    fn next(
+        parser: &mut Parser,
+        sharer: &mut Sharer,
+        chunk: &Bytes,
+        input: &mut &[u8],
+    ) -> OwnedItem {
+        sharer.share(chunk, parser.parse(input).unwrap().unwrap())
+    }
+
     fn in_chunk(text: &ByteString, chunk: &Bytes) -> bool {
         offset(chunk, text.as_bytes()).is_some()
     }
@@ -280,15 +290,11 @@ mod tests {
         let mut sharer = Sharer::new();
         let chunk = Bytes::from_static(b": hi\nevent: t\nid: 5\ndata: \xc3\xa9t\xc3\xa9\n\n");
         let mut input = &chunk[..];
-        let OwnedItem::Comment(comment) =
-            sharer.share(&chunk, parser.parse(&mut input).unwrap().unwrap())
-        else {
+        let OwnedItem::Comment(comment) = next(&mut parser, &mut sharer, &chunk, &mut input) else {
             panic!()
         };
         assert!(in_chunk(&comment, &chunk));
-        let OwnedItem::Event(event) =
-            sharer.share(&chunk, parser.parse(&mut input).unwrap().unwrap())
-        else {
+        let OwnedItem::Event(event) = next(&mut parser, &mut sharer, &chunk, &mut input) else {
             panic!()
         };
         assert_eq!(&*event.data, "été");
@@ -299,17 +305,15 @@ mod tests {
         assert!(!in_chunk(&event.last_event_id, &chunk));
 
         // The next chunk.
-        let next = Bytes::from_static(b"event: t\ndata: 2\n\n");
-        let mut input = &next[..];
-        let OwnedItem::Event(second) =
-            sharer.share(&next, parser.parse(&mut input).unwrap().unwrap())
-        else {
+        let later = Bytes::from_static(b"event: t\ndata: 2\n\n");
+        let mut input = &later[..];
+        let OwnedItem::Event(second) = next(&mut parser, &mut sharer, &later, &mut input) else {
             panic!()
         };
         assert_eq!(&*second.last_event_id, "5");
-        assert!(!in_chunk(&second.last_event_id, &next));
-        assert!(in_chunk(&second.event_type, &next));
-        assert!(in_chunk(&second.data, &next));
+        assert!(!in_chunk(&second.last_event_id, &later));
+        assert!(in_chunk(&second.event_type, &later));
+        assert!(in_chunk(&second.data, &later));
     }
 
     #[test]
@@ -319,9 +323,7 @@ mod tests {
         let mut sharer = Sharer::new();
         let chunk = Bytes::from_static(b"data: 2\nevent: u\n\n");
         let mut input = &chunk[..];
-        let OwnedItem::Event(event) =
-            sharer.share(&chunk, parser.parse(&mut input).unwrap().unwrap())
-        else {
+        let OwnedItem::Event(event) = next(&mut parser, &mut sharer, &chunk, &mut input) else {
             panic!()
         };
         assert_eq!((&*event.event_type, &*event.data), ("u", "2"));
