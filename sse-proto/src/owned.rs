@@ -96,10 +96,7 @@ impl OwnedParser {
             Ok(Some(item)) => Some(Ok(self.sharer.share(&self.chunk, item))),
             Err(e) => Some(Err(e)),
             Ok(None) => {
-                // Used up: its memory is the items' now.
-                self.chunk = Bytes::new();
-                self.pos = 0;
-                self.sharer.release();
+                self.let_go();
                 None
             }
         }
@@ -108,10 +105,15 @@ impl OwnedParser {
     /// Ends the stream ([`Parser::finish`]): a pending event is discarded (`true` if
     /// there was one), and the parser is ready for the next response.
     pub fn finish(&mut self) -> bool {
+        self.let_go();
+        self.parser.finish()
+    }
+
+    /// Lets go of the chunk, used up or abandoned: its memory is the items' now.
+    fn let_go(&mut self) {
         self.chunk = Bytes::new();
         self.pos = 0;
         self.sharer.release();
-        self.parser.finish()
     }
 }
 

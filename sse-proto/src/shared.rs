@@ -6,12 +6,10 @@
 //! (data assembled across chunks, the parser's stored last event ID) is copied, as
 //! [`Item::into_owned`] copies it.
 
-use alloc::string::String;
-
 use bytes::Bytes;
 use bytestring::ByteString;
 
-use crate::item::{OwnedDiagnostic, OwnedEvent, OwnedItem};
+use crate::item::{OwnedDiagnostic, OwnedEvent, OwnedItem, owned};
 use crate::{DEFAULT_EVENT_TYPE, Diagnostic, Event, Item, Text};
 
 /// Makes [`OwnedItem`]s that share the [`Bytes`] chunk they were parsed from.
@@ -151,7 +149,7 @@ impl Sharer {
                 }
             }
         }
-        ByteString::from(String::from(text.to_string_lossy()))
+        owned(text)
     }
 }
 
