@@ -290,6 +290,17 @@ pub struct Run {
     pub retry: Option<u64>,
 }
 
+impl Run {
+    /// `items`, and the state `parser` ended in.
+    pub fn new(items: Vec<Outcome>, parser: &Parser) -> Run {
+        Run {
+            items,
+            last_event_id: parser.last_event_id().to_string_lossy().into_owned(),
+            retry: parser.retry(),
+        }
+    }
+}
+
 /// Runs `chunks` through the sse-proto [`Parser`] directly: the reference layer.
 pub fn proto_layer(config: &VectorConfig, chunks: &[&[u8]]) -> Run {
     let mut parser = config.parser();
@@ -305,11 +316,7 @@ pub fn proto_layer(config: &VectorConfig, chunks: &[&[u8]]) -> Run {
         }
     }
     parser.finish();
-    Run {
-        items,
-        last_event_id: parser.last_event_id().to_string_lossy().into_owned(),
-        retry: parser.retry(),
-    }
+    Run::new(items, &parser)
 }
 
 /// Runs `chunks` through the blocking [`sse_proto::EventReader`], one chunk per
@@ -350,15 +357,7 @@ pub fn reader_layer(config: &VectorConfig, chunks: &[&[u8]]) -> Run {
             Err(e) => panic!("{e}"),
         }
     }
-    Run {
-        items,
-        last_event_id: reader
-            .parser()
-            .last_event_id()
-            .to_string_lossy()
-            .into_owned(),
-        retry: reader.parser().retry(),
-    }
+    Run::new(items, reader.parser())
 }
 
 /// Loads every vector.

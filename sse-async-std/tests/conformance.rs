@@ -32,15 +32,7 @@ where
             }
         }
     });
-    Run {
-        items,
-        last_event_id: stream
-            .parser()
-            .last_event_id()
-            .to_string_lossy()
-            .into_owned(),
-        retry: stream.parser().retry(),
-    }
+    Run::new(items, stream.parser())
 }
 
 fn stream_layer(config: &VectorConfig, chunks: &[&[u8]]) -> Run {

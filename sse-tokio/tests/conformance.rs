@@ -29,15 +29,7 @@ where
             }
         }
     });
-    Run {
-        items,
-        last_event_id: stream
-            .parser()
-            .last_event_id()
-            .to_string_lossy()
-            .into_owned(),
-        retry: stream.parser().retry(),
-    }
+    Run::new(items, stream.parser())
 }
 
 fn stream_layer(config: &VectorConfig, chunks: &[&[u8]]) -> Run {
@@ -85,15 +77,7 @@ fn codec_layer(config: &VectorConfig, chunks: &[&[u8]]) -> Run {
         assert!(buf.is_empty(), "the decoder takes every byte it is given");
     }
     while push(decoder.decode_eof(&mut buf)) {}
-    Run {
-        items,
-        last_event_id: decoder
-            .parser()
-            .last_event_id()
-            .to_string_lossy()
-            .into_owned(),
-        retry: decoder.parser().retry(),
-    }
+    Run::new(items, decoder.parser())
 }
 
 #[test]
