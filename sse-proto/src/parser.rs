@@ -464,6 +464,29 @@ impl<S: Storage> Parser<S> {
         }
     }
 
+    /// With [`Config::stream_data`], in the middle of a `data` value that began in an
+    /// earlier chunk (a large event arriving in many chunks, the case streaming is
+    /// for): the length of the piece of `chunk[pos..]` up to the line end or the
+    /// chunk's end, which goes out as it is, as the slow path would hand it out, but
+    /// without its machinery. `None` when there is no such piece; the slow path then
+    /// ends the line.
+    #[inline]
+    fn streamed_value(&self, chunk: &[u8], pos: usize) -> Option<usize> {
+        let streaming = self.config.stream_data
+            && self.line_state
+                == LineState::Value {
+                    field: Field::Data,
+                    strip: false,
+                }
+            && !self.pending_cr;
+        if !streaming || pos == chunk.len() {
+            return None;
+        }
+        let rest = &chunk[pos..];
+        let len = find_line_end(rest).unwrap_or(rest.len());
+        (len > 0).then_some(len)
+    }
+
     /// Borrows `chunk` for a loop of [`Feed::next`] calls.
     pub fn feed<'p, 'c>(&'p mut self, chunk: &'c [u8]) -> Feed<'p, 'c, S> {
         Feed {
@@ -784,6 +807,10 @@ impl<S: Storage> Parser<S> {
                     return Ok(Some(out));
                 }
             } else {
+                if let Some(len) = self.streamed_value(chunk, *pos) {
+                    let start = mem::replace(pos, *pos + len);
+                    return Ok(Some(Out::Data(Loc::Chunk(start, *pos))));
+                }
                 // Slow path: the rest of a line that started in an earlier chunk.
                 let end = if rest.len() > TAIL_BLOCK
                     && matches!(

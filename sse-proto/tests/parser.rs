@@ -468,6 +468,41 @@ fn streamed_lines_keep_every_joining_lf_across_chunks() {
     }
 }
 
+/// A value that goes on across chunks is handed out piece by piece, up to its line end
+/// (LF, CR or CRLF, cut or not), whatever the three chunks are.
+#[test]
+fn streamed_values_are_the_same_cut_anywhere_in_three() {
+    let input: &[u8] = b"data: abc\r\ndata:def\rdata:  g\n\nevent: e\ndata: hij\r\n\r\n";
+    for i in 0..=input.len() {
+        for j in i..=input.len() {
+            let mut parser = Parser::with_config(Config::new().stream_data(true));
+            let (mut data, mut ends) = (Vec::new(), Vec::new());
+            for chunk in [&input[..i], &input[i..j], &input[j..]] {
+                let mut rest = chunk;
+                while let Some(item) = parser.parse(&mut rest).unwrap() {
+                    match item {
+                        Item::Data(piece) => data.extend_from_slice(piece.as_bytes()),
+                        Item::EventEnd(event) => {
+                            ends.push((event.event_type().as_bytes().to_vec(), data.clone()));
+                            data.clear();
+                        }
+                        other => panic!("{other:?}"),
+                    }
+                }
+            }
+            assert!(!parser.finish(), "cut at {i}, {j}");
+            assert_eq!(
+                ends,
+                [
+                    (b"message".to_vec(), b"abc\ndef\n g".to_vec()),
+                    (b"e".to_vec(), b"hij".to_vec())
+                ],
+                "cut at {i}, {j}"
+            );
+        }
+    }
+}
+
 #[test]
 fn long_data_lines_are_the_same_however_cut() {
     // Values long enough to be read in several blocks once they span chunks, with
