@@ -6,6 +6,7 @@
 //! [`check`] compares that with what the corpus generator wrote before anything is
 //! timed: a fast number can never come from a wrong parse.
 
+pub mod assembly;
 pub mod counting;
 pub mod encode;
 

@@ -18,6 +18,11 @@
 //!   corpus unless one is named), interleaved round by round, as ratios to the
 //!   memchr2 and memcpy baselines and to the fastest peer (eventsource-stream, far
 //!   slower, is left out).
+//! - `bench-report assemble-ratio [ROUNDS] [MiB]`: on the `large-256k` corpus, how
+//!   close any parser that assembles long lines could come to memcpy: copying into an
+//!   event-sized buffer alone, a scan then that copy, the two fused with AVX2 (see
+//!   `sse_benches::assembly`), beside `sse-proto` and its `stream_data` mode, all as
+//!   ratios to the memcpy baseline, from interleaved fastest runs as above.
 //! - `bench-report run CONTENDER CORPUS CHUNK [MiB]`: one run, to be counted under
 //!   `valgrind --tool=callgrind` (see `benches/callgrind.sh`).
 
@@ -61,6 +66,11 @@ fn main() {
             let mib = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(1usize);
             parse_ratio(rounds, mib << 20, args.get(3).map(String::as_str));
         }
+        Some("assemble-ratio") => {
+            let rounds = args.get(1).map_or(30, |s| s.parse().expect("rounds"));
+            let mib = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(1usize);
+            assemble_ratio(rounds, mib << 20);
+        }
         Some("encode-ratio") => {
             let rounds = args.get(1).map_or(200, |s| s.parse().expect("rounds"));
             encode_ratio(rounds);
@@ -88,7 +98,8 @@ fn main() {
         }
         _ => eprintln!(
             "usage: bench-report allocs [MiB] | encode-allocs [KiB] | \
-             encode-run CONTENDER CORPUS [RUNS] | encode-ratio [ROUNDS] | parse-ratio [ROUNDS] [MiB] [CORPUS] | run CONTENDER CORPUS CHUNK [MiB] | \
+             encode-run CONTENDER CORPUS [RUNS] | encode-ratio [ROUNDS] | parse-ratio [ROUNDS] [MiB] [CORPUS] | \
+             assemble-ratio [ROUNDS] [MiB] | run CONTENDER CORPUS CHUNK [MiB] | \
              linear KIB CHUNK"
         ),
     }
@@ -244,6 +255,64 @@ fn parse_ratio(rounds: usize, size: usize, only: Option<&str>) {
                 peer_time / time("sse-tokio EventStream"),
             );
         }
+    }
+}
+
+fn assemble_ratio(rounds: usize, size: usize) {
+    use sse_benches::assembly;
+    type Run = Box<dyn Fn(&[bytes::Bytes]) -> usize>;
+    let corpus = sse_benches::corpus("large-256k", size).expect("corpus");
+    let parser = |name: &str| {
+        let contender = contenders()
+            .into_iter()
+            .find(|c| c.name == name)
+            .expect("contender");
+        move |pieces: &[bytes::Bytes]| (contender.run)(pieces).1
+    };
+    let fused = assembly::fused_copy_scan(&[]).is_some();
+    let mut runs: Vec<(&str, Run)> = vec![
+        ("memcpy", Box::new(parser("memcpy"))),
+        (
+            "copy into the event",
+            Box::new(|p| assembly::copy_into_event(p).1),
+        ),
+        ("memchr2", Box::new(parser("memchr2 line ends"))),
+        (
+            "scan, then copy",
+            Box::new(|p| assembly::scan_then_copy(p).1),
+        ),
+        ("sse-proto", Box::new(parser("sse-proto"))),
+        (
+            "sse-proto stream_data",
+            Box::new(parser("sse-proto stream_data")),
+        ),
+    ];
+    if fused {
+        runs.insert(
+            4,
+            (
+                "fused AVX2",
+                Box::new(|p| assembly::fused_copy_scan(p).expect("avx2").1),
+            ),
+        );
+    }
+    let names: Vec<&str> = runs.iter().map(|(name, _)| *name).collect();
+    println!("| large-256k / chunk | {} |", names[1..].join(" | "));
+    println!("|---|{}", "---|".repeat(names.len() - 1));
+    for chunk in [65536, 1460] {
+        let pieces = chunks(&corpus, chunk);
+        let best = fastest_runs(rounds, runs.len(), |i| {
+            std::hint::black_box((runs[i].1)(std::hint::black_box(&pieces)));
+        });
+        let memcpy = best[0].as_secs_f64();
+        let cells: Vec<String> = best[1..]
+            .iter()
+            .map(|b| format!("{:.2}x", memcpy / b.as_secs_f64()))
+            .collect();
+        println!("| {chunk} | {} |", cells.join(" | "));
+    }
+    if !fused {
+        println!("(no AVX2 on this CPU: the fused pass is left out)");
     }
 }
 
