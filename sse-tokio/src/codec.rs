@@ -3,16 +3,19 @@
 use core::fmt;
 use std::io;
 
-use bytes::{Buf, BytesMut};
-use sse_proto::{Config, Encode, EncodeError, OwnedItem, Parser};
+use bytes::BytesMut;
+use sse_proto::{Config, Encode, EncodeError, OwnedItem, OwnedParser, Parser};
 use tokio_util::codec::{Decoder, Encoder};
 
 /// A [`Decoder`] of event streams: every [`OwnedItem`] (events, `retry` values,
 /// comments, ...), for `FramedRead`.
 ///
 /// The decoder takes every byte it is given (a line split across reads is kept in the
-/// parser, not in the read buffer), so the buffer never grows past one read. At the
-/// end of the input a pending, unfinished event is discarded, as the spec says.
+/// parser, not in the read buffer), so the buffer never grows past one read. What it
+/// takes is frozen, not copied: the text of an item that arrived whole in one read is
+/// a slice of that read's memory, as [`EventStream`](crate::EventStream)'s is of its
+/// chunks (so a slice kept keeps that read's buffer alive). At the end of the input a
+/// pending, unfinished event is discarded, as the spec says.
 ///
 /// `FramedRead` ends the stream after any decoder error; so a
 /// [`CodecError::Limit`], which [`EventStream`](crate::EventStream) and
@@ -37,7 +40,7 @@ use tokio_util::codec::{Decoder, Encoder};
 /// ```
 #[derive(Debug)]
 pub struct SseDecoder {
-    parser: Parser,
+    parser: OwnedParser,
 }
 
 impl SseDecoder {
@@ -53,13 +56,15 @@ impl SseDecoder {
 
     /// A decoder around `parser` (set up with a last event ID, say).
     pub fn with_parser(parser: Parser) -> Self {
-        SseDecoder { parser }
+        SseDecoder {
+            parser: OwnedParser::new(parser),
+        }
     }
 
     /// The parser, for its [`last_event_id`](Parser::last_event_id) and
     /// [`retry`](Parser::retry).
     pub fn parser(&self) -> &Parser {
-        &self.parser
+        self.parser.parser()
     }
 }
 
@@ -74,15 +79,17 @@ impl Decoder for SseDecoder {
     type Error = CodecError;
 
     fn decode(&mut self, src: &mut BytesMut) -> Result<Option<OwnedItem>, CodecError> {
-        let mut input: &[u8] = src;
-        let len = input.len();
-        let result = self
-            .parser
-            .parse(&mut input)
-            .map(|o| o.map(|i| i.into_owned()));
-        let consumed = len - input.len();
-        src.advance(consumed);
-        result.map_err(CodecError::Limit)
+        loop {
+            if let Some(item) = self.parser.next() {
+                return item.map(Some).map_err(CodecError::Limit);
+            }
+            // What was taken is used up: take what has been read since. `src` keeps
+            // its spare capacity for the next read.
+            if src.is_empty() {
+                return Ok(None);
+            }
+            self.parser.push(src.split().freeze());
+        }
     }
 
     fn decode_eof(&mut self, src: &mut BytesMut) -> Result<Option<OwnedItem>, CodecError> {
@@ -166,5 +173,36 @@ impl core::error::Error for CodecError {
 impl From<io::Error> for CodecError {
     fn from(e: io::Error) -> Self {
         CodecError::Io(e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Events that arrived in one read are slices of it, not copies; one cut by the
+    /// read's end is whole all the same.
+    #[test]
+    fn decoded_text_is_a_slice_of_the_read() {
+        let mut decoder = SseDecoder::new();
+        let mut src = BytesMut::from(&b"data: one\n\nevent: e\ndata: two\n\ndata: th"[..]);
+        let mut texts = Vec::new();
+        while let Some(OwnedItem::Event(event)) = decoder.decode(&mut src).unwrap() {
+            texts.push((event.event_type, event.data));
+        }
+        assert!(src.is_empty(), "every byte is taken");
+        let at = |text: &sse_proto::ByteString| text.as_bytes().as_ptr() as usize;
+        assert_eq!(
+            at(&texts[1].1) - at(&texts[0].1),
+            20,
+            "one buffer, not copies"
+        );
+        assert_eq!(at(&texts[1].1) - at(&texts[1].0), 8);
+        src.extend_from_slice(b"ree\n\n");
+        let Some(OwnedItem::Event(event)) = decoder.decode(&mut src).unwrap() else {
+            panic!("the cut event");
+        };
+        assert_eq!(event.data, "three");
+        assert_eq!(decoder.decode_eof(&mut src).unwrap(), None);
     }
 }
