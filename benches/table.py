@@ -16,10 +16,10 @@ for bench in root.glob("**/new/benchmark.json"):
     gib_s = nbytes / (est["mean"]["point_estimate"] * 1e-9) / 2**30
     rows.setdefault(group, {})[name] = gib_s
 
-OURS = ["sse-proto", "sse-proto stream_data", "sse-proto EventReader", "sse-tokio EventStream"]
+OURS = ["sse-proto", "sse-proto stream_data", "sse-proto EventReader", "sse-tokio EventStream", "sse-tokio SseDecoder"]
 PEERS = ["sse-parse", "sse-core", "sseer", "sse-stream", "eventsource-stream"]
-print("| corpus / chunk | sse-proto GiB/s | / memchr2 | / memcpy | / fastest peer (which) | stream_data / memcpy | EventReader / fastest peer | sse-tokio EventStream / fastest peer |")
-print("|---|---|---|---|---|---|---|---|")
+print("| corpus / chunk | sse-proto GiB/s | / memchr2 | / memcpy | / fastest peer (which) | stream_data / memcpy | EventReader / fastest peer | sse-tokio EventStream / fastest peer | sse-tokio SseDecoder / fastest peer |")
+print("|---|---|---|---|---|---|---|---|---|")
 for group in sorted(g for g in rows if g.startswith("parse/")):
     r = rows[group]
     ours = r.get("sse-proto")
@@ -32,7 +32,8 @@ for group in sorted(g for g in rows if g.startswith("parse/")):
     print(f"| {group[6:]} | {ours:.2f} | {ratio(ours, r.get('memchr2 line ends'))} | {ratio(ours, r.get('memcpy'))} "
           f"| {ratio(ours, peers.get(best))} ({best}) | {ratio(r.get('sse-proto stream_data'), r.get('memcpy'))} "
           f"| {ratio(r.get('sse-proto EventReader'), peers.get(best))} "
-          f"| {ratio(r.get('sse-tokio EventStream'), peers.get(best))} |")
+          f"| {ratio(r.get('sse-tokio EventStream'), peers.get(best))} "
+          f"| {ratio(r.get('sse-tokio SseDecoder'), peers.get(best))} |")
 for group in sorted(g for g in rows if not g.startswith("parse/")):
     for name, v in sorted(rows[group].items()):
         print(f"| {group} {name} | {v:.3f} GiB/s |")

@@ -268,6 +268,11 @@ pub fn contenders() -> Vec<Contender> {
             run: ours_tokio_stream,
         },
         Contender {
+            name: "sse-tokio SseDecoder",
+            baseline: false,
+            run: ours_tokio_codec,
+        },
+        Contender {
             name: "sse-parse",
             baseline: false,
             run: sse_parse,
@@ -399,6 +404,32 @@ pub fn ours_tokio_stream(chunks: &[Bytes]) -> Tally {
         let event = event.unwrap();
         (n + 1, b + event.data.len())
     }))
+}
+
+/// The tokio adapter's codec (`tokio_util::codec::Decoder`), fed as `FramedRead` feeds
+/// it: each chunk is read into one growing `BytesMut`, then decoded until it asks for
+/// more. Items share the memory of the read they came in.
+pub fn ours_tokio_codec(chunks: &[Bytes]) -> Tally {
+    use tokio_util::codec::Decoder;
+    let mut decoder = sse_tokio::SseDecoder::with_config(sse_proto::Config::new());
+    let mut buf = bytes::BytesMut::new();
+    let (mut events, mut bytes) = (0, 0);
+    let mut count = |item: Option<sse_proto::OwnedItem>| match item {
+        Some(sse_proto::OwnedItem::Event(event)) => {
+            events += 1;
+            bytes += event.data.len();
+            true
+        }
+        Some(_) => true,
+        None => false,
+    };
+    for chunk in chunks {
+        buf.reserve(chunk.len());
+        buf.extend_from_slice(chunk);
+        while count(decoder.decode(&mut buf).unwrap()) {}
+    }
+    while count(decoder.decode_eof(&mut buf).unwrap()) {}
+    (events, bytes)
 }
 
 /// sse-parse: `feed` then `next_event`.

@@ -1078,20 +1078,17 @@ impl<S: Storage> Parser<S> {
     /// joined by LF, making `new_len` bytes (checked against the limit already).
     #[inline(always)]
     fn join_data(&mut self, chunk: &[u8], vs: usize, ve: usize, new_len: usize) {
+        let data = &mut self.bufs.data;
         if let Held::Chunk(a, b) = self.data {
-            // The first line was still in the chunk: bring it along (with the
-            // capacity this reserves, a moved-out buffer's is not needed).
-            let data = &mut self.bufs.data;
+            // The first line was still in the chunk: bring it along. (This reserves
+            // what the lines need, so a moved-out buffer's capacity is not asked for.)
             data.clear();
             data.reserve_within(new_len, self.data_limit);
             let _ = data.try_extend(&chunk[a..b]);
             self.data = Held::Stored;
         } else {
-            self.bufs
-                .data
-                .reserve_within(1 + (ve - vs), self.data_limit);
+            data.reserve_within(1 + (ve - vs), self.data_limit);
         }
-        let data = &mut self.bufs.data;
         let _ = data.try_extend(b"\n");
         let _ = data.try_extend(&chunk[vs..ve]);
         self.data_len = new_len;
