@@ -21,6 +21,7 @@ use http_body_util::{Either, Full};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
+use hyper_util::server::graceful::GracefulShutdown;
 use sse_proto::{Backfill, DEFAULT_MAX_BYTES, EncodeError, Message};
 use sse_tokio::{Hub, SseBody};
 
@@ -56,7 +57,14 @@ stderr with its line number and skipped.
 
 The server prints the address it listens on to stderr (with port 0, the port the
 system picked). It keeps serving after stdin ends, with the history as it stands,
-until interrupted (Ctrl-C).";
+until interrupted. On Ctrl-C (SIGINT) it shuts down gracefully: it stops accepting,
+ends every event stream after the events already queued for it (clients then
+reconnect, to a new server say, and resume from their last event ID), lets the
+other responses finish, and exits; it waits for them at most a few seconds, and a
+second Ctrl-C exits at once.";
+
+/// How long a shutdown waits for open connections to finish.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
 /// Options of `sse serve`.
 #[derive(Debug, clap::Args)]
@@ -94,7 +102,8 @@ struct Server {
 
 type Body = Either<SseBody, Full<Bytes>>;
 
-/// Serves until interrupted; returns early only if it cannot start.
+/// Serves until interrupted (then shuts down gracefully); returns early only if it
+/// cannot start.
 pub fn run(args: &Args, input: impl Read + Send + 'static) -> io::Result<ExitCode> {
     let keep_alive = match Duration::try_from_secs_f64(args.keep_alive) {
         Ok(interval) if interval.is_zero() => None,
@@ -130,8 +139,15 @@ pub fn run(args: &Args, input: impl Read + Send + 'static) -> io::Result<ExitCod
         let ndjson = args.ndjson;
         // Reading stdin blocks, and publishing does not need the runtime.
         std::thread::spawn(move || read_input(input, &hub, ndjson));
+        let connections = GracefulShutdown::new();
+        let interrupted = tokio::signal::ctrl_c();
+        tokio::pin!(interrupted);
         loop {
-            let stream = match listener.accept().await {
+            let accepted = tokio::select! {
+                accepted = listener.accept() => accepted,
+                _ = &mut interrupted => break,
+            };
+            let stream = match accepted {
                 Ok((stream, _)) => stream,
                 Err(e) => {
                     // Out of file descriptors, say: wait rather than spin.
@@ -141,16 +157,33 @@ pub fn run(args: &Args, input: impl Read + Send + 'static) -> io::Result<ExitCod
                 }
             };
             let server = server.clone();
+            let service = service_fn(move |request| {
+                let response = respond(&server, &request);
+                async move { Ok::<_, Infallible>(response) }
+            });
+            let connection = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service);
+            let connection = connections.watch(connection);
             tokio::spawn(async move {
-                let service = service_fn(move |request| {
-                    let response = respond(&server, &request);
-                    async move { Ok::<_, Infallible>(response) }
-                });
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), service)
-                    .await;
+                let _ = connection.await;
             });
         }
+        drop(listener);
+        eprintln!(
+            "sse serve: interrupted; ending {} connection(s): streams end after what is \
+             queued for them, and clients resume elsewhere from their last event ID",
+            connections.count()
+        );
+        // An event stream never ends by itself; closing the hub ends them all.
+        server.hub.close();
+        tokio::select! {
+            () = connections.shutdown() => eprintln!("sse serve: every connection closed"),
+            () = tokio::time::sleep(SHUTDOWN_GRACE) => {
+                eprintln!("sse serve: connections still open after {SHUTDOWN_GRACE:?}; exiting");
+            }
+            _ = tokio::signal::ctrl_c() => eprintln!("sse serve: interrupted again; exiting"),
+        }
+        Ok(ExitCode::SUCCESS)
     })
 }
 

@@ -72,6 +72,29 @@ impl Server {
         self.stdin = None;
     }
 
+    /// Sends SIGINT, as Ctrl-C in a terminal does.
+    #[cfg(unix)]
+    fn interrupt(&self) {
+        let status = std::process::Command::new("kill")
+            .args(["-INT", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
+    /// Waits for the server to exit; whether it succeeded.
+    #[cfg(unix)]
+    fn exits(&mut self) -> bool {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status.success();
+            }
+            assert!(Instant::now() < deadline, "the server is still running");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// The next stderr line.
     fn stderr_line(&self) -> String {
         self.stderr.recv_timeout(WAIT).expect("a line on stderr")
@@ -214,6 +237,30 @@ impl Stream {
         assert_ne!(n, 0, "the stream ended");
         self.pending.extend_from_slice(&buf[..n]);
         self.raw.extend_from_slice(&buf[..n]);
+    }
+
+    /// Reads to the end of the stream (which must come within [`WAIT`]); returns
+    /// the events that arrived before it.
+    #[cfg(unix)]
+    fn end(&mut self) -> Vec<Seen> {
+        let mut buf = [0u8; 16 * 1024];
+        loop {
+            let n = self.socket.read(&mut buf).expect("the stream ends in time");
+            if n == 0 {
+                break;
+            }
+            self.pending.extend_from_slice(&buf[..n]);
+            self.raw.extend_from_slice(&buf[..n]);
+        }
+        let mut out = Vec::new();
+        let mut input = &self.pending[..];
+        while let Some(item) = self.parser.parse(&mut input).unwrap() {
+            if let Item::Event(event) = item {
+                out.push(format!("{} {}", event.last_event_id(), event.data()));
+            }
+        }
+        assert!(input.is_empty(), "the stream ends between events");
+        out
     }
 
     /// Waits until nothing more arrives for `quiet`; returns the events that did.
@@ -420,4 +467,23 @@ fn a_bad_option_or_address_fails_at_once() {
     let (_, stderr, ok) = common::run(sse("serve", &["--addr", "256.0.0.1:1"]), b"");
     assert!(!ok);
     assert!(stderr.contains("cannot listen on 256.0.0.1:1"), "{stderr}");
+}
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_ends_the_streams_and_exits() {
+    let mut server = Server::start(&[]);
+    let mut stream = server.events(None);
+    server.write("before\n");
+    assert_eq!(id_and_data(&stream.take(1)[0]).1, "before");
+    server.interrupt();
+    let said = server.stderr_line();
+    assert!(
+        said.starts_with("sse serve: interrupted; ending 1 connection(s)"),
+        "{said}"
+    );
+    // The stream ends cleanly, at an event boundary, and the server exits 0.
+    assert_eq!(stream.end(), Vec::<Seen>::new());
+    assert!(server.exits(), "a graceful shutdown succeeds");
+    assert_eq!(server.stderr_line(), "sse serve: every connection closed");
 }
