@@ -481,19 +481,24 @@ impl<S: Storage> Parser<S> {
     /// ends the line.
     #[inline]
     fn streamed_value(&self, chunk: &[u8], pos: usize) -> Option<usize> {
-        let streaming = self.config.stream_data
-            && self.line_state
-                == LineState::Value {
-                    field: Field::Data,
-                    strip: false,
-                }
-            && !self.pending_cr;
+        let streaming = self.config.stream_data && self.in_data_value() && !self.pending_cr;
         if !streaming || pos == chunk.len() {
             return None;
         }
         let rest = &chunk[pos..];
         let len = find_line_end(rest).unwrap_or(rest.len());
         (len > 0).then_some(len)
+    }
+
+    /// Inside a `data` value that began in an earlier chunk, its leading space dealt
+    /// with.
+    #[inline(always)]
+    fn in_data_value(&self) -> bool {
+        self.line_state
+            == LineState::Value {
+                field: Field::Data,
+                strip: false,
+            }
     }
 
     /// Borrows `chunk` for a loop of [`Feed::next`] calls.
@@ -822,13 +827,7 @@ impl<S: Storage> Parser<S> {
                 }
                 // Slow path: the rest of a line that started in an earlier chunk.
                 let end = if rest.len() > TAIL_BLOCK
-                    && matches!(
-                        self.line_state,
-                        LineState::Value {
-                            field: Field::Data,
-                            strip: false
-                        }
-                    )
+                    && self.in_data_value()
                     && !self.config.stream_data
                 {
                     // A long data value in a large chunk, read in one go.
