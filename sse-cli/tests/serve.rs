@@ -252,14 +252,9 @@ impl Stream {
             self.pending.extend_from_slice(&buf[..n]);
             self.raw.extend_from_slice(&buf[..n]);
         }
-        let mut out = Vec::new();
-        let mut input = &self.pending[..];
-        while let Some(item) = self.parser.parse(&mut input).unwrap() {
-            if let Item::Event(event) = item {
-                out.push(format!("{} {}", event.last_event_id(), event.data()));
-            }
-        }
-        assert!(input.is_empty(), "the stream ends between events");
+        let out = self.parse_pending();
+        // The parser takes every byte; what it holds is an unfinished event.
+        assert!(!self.parser.finish(), "the stream ends between events");
         out
     }
 
@@ -273,6 +268,12 @@ impl Stream {
             self.raw.extend_from_slice(&buf[..n]);
         }
         self.socket.set_read_timeout(Some(WAIT)).unwrap();
+        self.parse_pending()
+    }
+
+    /// The events in the bytes received and not parsed yet, as "id data" (the
+    /// parser keeps the start of an event still to come).
+    fn parse_pending(&mut self) -> Vec<Seen> {
         let mut out = Vec::new();
         let mut input = &self.pending[..];
         while let Some(item) = self.parser.parse(&mut input).unwrap() {
