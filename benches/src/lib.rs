@@ -407,8 +407,8 @@ pub fn ours_tokio_stream(chunks: &[Bytes]) -> Tally {
 }
 
 /// The tokio adapter's codec (`tokio_util::codec::Decoder`), fed as `FramedRead` feeds
-/// it: each chunk is read into one growing `BytesMut`, then decoded until it asks for
-/// more. Items share the memory of the read they came in.
+/// it: each chunk is copied into the read buffer (a `BytesMut`), as a read would, then
+/// decoded until it asks for more. Items share the memory of the read they came in.
 pub fn ours_tokio_codec(chunks: &[Bytes]) -> Tally {
     use tokio_util::codec::Decoder;
     let mut decoder = sse_tokio::SseDecoder::with_config(sse_proto::Config::new());
@@ -424,7 +424,6 @@ pub fn ours_tokio_codec(chunks: &[Bytes]) -> Tally {
         None => false,
     };
     for chunk in chunks {
-        buf.reserve(chunk.len());
         buf.extend_from_slice(chunk);
         while count(decoder.decode(&mut buf).unwrap()) {}
     }

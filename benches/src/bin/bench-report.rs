@@ -263,7 +263,7 @@ fn assemble_ratio(rounds: usize, size: usize) {
     use sse_benches::assembly;
     type Run = Box<dyn Fn(&[bytes::Bytes]) -> usize>;
     let corpus = sse_benches::corpus("large-256k", size).expect("corpus");
-    let parser = |name: &str| {
+    let contender = |name: &str| {
         let contender = contenders()
             .into_iter()
             .find(|c| c.name == name)
@@ -272,20 +272,20 @@ fn assemble_ratio(rounds: usize, size: usize) {
     };
     let fused = assembly::fused_copy_scan(&[]).is_some();
     let mut runs: Vec<(&str, Run)> = vec![
-        ("memcpy", Box::new(parser("memcpy"))),
+        ("memcpy", Box::new(contender("memcpy"))),
         (
             "copy into the event",
             Box::new(|p| assembly::copy_into_event(p).1),
         ),
-        ("memchr2", Box::new(parser("memchr2 line ends"))),
+        ("memchr2", Box::new(contender("memchr2 line ends"))),
         (
             "scan, then copy",
             Box::new(|p| assembly::scan_then_copy(p).1),
         ),
-        ("sse-proto", Box::new(parser("sse-proto"))),
+        ("sse-proto", Box::new(contender("sse-proto"))),
         (
             "sse-proto stream_data",
-            Box::new(parser("sse-proto stream_data")),
+            Box::new(contender("sse-proto stream_data")),
         ),
     ];
     if fused {
