@@ -133,6 +133,8 @@ extern crate alloc;
 extern crate std;
 
 #[cfg(feature = "alloc")]
+mod broadcast;
+#[cfg(feature = "alloc")]
 mod connection;
 mod encoder;
 mod error;
@@ -145,6 +147,8 @@ mod owned;
 mod parser;
 #[cfg(feature = "std")]
 mod reader;
+#[cfg(feature = "alloc")]
+mod server_stream;
 #[cfg(feature = "alloc")]
 mod shared;
 mod storage;
@@ -161,6 +165,8 @@ pub use bytes::Bytes;
 /// `Bytes`.
 #[cfg(feature = "alloc")]
 pub use bytestring::ByteString;
+#[cfg(feature = "alloc")]
+pub use broadcast::{Broadcast, DEFAULT_SUBSCRIBER_CAPACITY, Next, Published, Subscription};
 #[cfg(feature = "alloc")]
 pub use connection::{
     Backoff, ConnectError, Connection, ConnectionConfig, ConnectionError, ConnectionEvent, Headers,
@@ -183,6 +189,8 @@ pub use owned::OwnedParser;
 pub use parser::{Buffers, Config, DEFAULT_MAX_EVENT_SIZE, Feed, Parser};
 #[cfg(feature = "std")]
 pub use reader::{EventReader, ReadError};
+#[cfg(feature = "alloc")]
+pub use server_stream::ServerStream;
 #[cfg(feature = "alloc")]
 pub use shared::Sharer;
 pub use storage::{CapacityError, SliceStorage, Storage};

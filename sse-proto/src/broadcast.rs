@@ -1,0 +1,452 @@
+//! The hub's rules, without a lock, a channel or a clock: one feed to many
+//! subscribers, replay by `Last-Event-ID`, and what happens to a subscriber that
+//! falls behind.
+//!
+//! A runtime layer wraps a [`Broadcast`] in its lock, keeps each subscriber's
+//! [`Subscription`] in that subscriber's response body, and wakes the bodies that
+//! [`Broadcast::poll`] told to wait when something is published. Every decision is
+//! made here, once.
+
+use alloc::collections::VecDeque;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use crate::{Backfill, EncodeError, History, Message};
+
+/// How many events a subscriber may fall behind before it counts as lagging,
+/// unless set.
+pub const DEFAULT_SUBSCRIBER_CAPACITY: usize = 256;
+
+/// A broadcast with replay: what a hub decides, as a value.
+///
+/// [`publish`](Broadcast::publish) records an event in the [`History`] and appends
+/// it to one shared log of the last `capacity` live events; each subscriber is a
+/// position in that log ([`Subscription`]), so publishing costs the same whatever
+/// the number of subscribers. `B` is how an encoded event is held; with
+/// `bytes::Bytes` handing it to a subscriber is a reference count.
+///
+/// # Rules
+///
+/// - **No gap and no duplicate at the handover.** [`subscribe`](Broadcast::subscribe)
+///   takes the replay from the history and places the subscriber at the end of the
+///   log in one step: each event is in the replay or live, never both or neither.
+/// - **One order.** Every subscriber gets events in the order they were published.
+/// - **A slow subscriber is dropped, not waited for.** A subscriber `capacity`
+///   events behind when another is published is *lagging*: it is sent the
+///   `capacity` events it had pending, then its stream ends, so that its client
+///   reconnects with the ID of the last event it got and resumes from the history.
+///   Memory per subscriber is a position, whatever the rate.
+/// - **Closing** ([`close`](Broadcast::close)) ends every stream after what it has
+///   pending, and every later subscription after its replay; publishing still
+///   records history.
+///
+/// ```
+/// use sse_proto::{Backfill, Broadcast, History, Message, Next};
+///
+/// let history: History<Vec<u8>> = History::new();
+/// let mut hub = Broadcast::new(history, 2, Backfill::Nothing, Backfill::Everything);
+/// let mut sub = hub.subscribe(None);
+/// assert_eq!(hub.poll(&mut sub), Next::Wait);
+/// hub.publish(&Message::new("one"))?;
+/// assert_eq!(hub.poll(&mut sub), Next::Send(b"id: 1\ndata: one\n\n".to_vec()));
+/// hub.close();
+/// assert_eq!(hub.poll(&mut sub), Next::End);
+/// # Ok::<(), sse_proto::EncodeError>(())
+/// ```
+#[derive(Debug)]
+pub struct Broadcast<B> {
+    history: History<B>,
+    /// The last `capacity` events published (more only in passing), the first of
+    /// them number `base`.
+    log: VecDeque<B>,
+    base: u64,
+    /// `counts[i]`: how many live subscribers are at position `base + i`, whose
+    /// next event is `log[i]` (at `log.len()`: up to date).
+    counts: VecDeque<usize>,
+    /// Live subscribers: the sum of `counts`, until closing.
+    live: usize,
+    /// What subscribers that lagged had pending, until each of them has taken it.
+    lagged: Vec<Lagged<B>>,
+    capacity: usize,
+    new_clients: Backfill,
+    unknown_ids: Backfill,
+    /// The position at which every stream ends, once closed.
+    closed_at: Option<u64>,
+}
+
+#[derive(Debug)]
+struct Lagged<B> {
+    /// The position the subscribers were at.
+    at: u64,
+    pending: Vec<B>,
+    /// How many have not taken it yet.
+    waiting: usize,
+}
+
+/// One subscriber's place in a [`Broadcast`]: its replay, then its position in the
+/// live log. Hand it to [`Broadcast::poll`] for what to send, and to
+/// [`Broadcast::unsubscribe`] when the subscriber goes away.
+#[derive(Debug)]
+pub struct Subscription<B> {
+    /// The replay, or what was pending when it lagged.
+    queue: VecDeque<B>,
+    /// The next live position, while `state` is `Live`.
+    position: u64,
+    state: State,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    /// Counted at `position`.
+    Live,
+    /// Sends `queue`, then ends: it lagged, or it subscribed after closing.
+    Ending,
+    Ended,
+}
+
+/// What a subscriber does next, from [`Broadcast::poll`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Next<B> {
+    /// Send these bytes (one whole event).
+    Send(B),
+    /// Nothing to send: wait for the next [`publish`](Broadcast::publish) or
+    /// [`close`](Broadcast::close), then ask again.
+    Wait,
+    /// The stream is over (the subscriber lagged, or the broadcast was closed):
+    /// end the response.
+    End,
+}
+
+/// What [`Broadcast::publish`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Published {
+    /// The event's ID: the message's own, or the one the history gave it.
+    pub id: String,
+    /// How many subscribers will be sent it.
+    pub queued: usize,
+    /// How many subscribers lagged at this event: they are sent what they had
+    /// pending, then their streams end, and their clients resume from the history.
+    pub lagged: usize,
+}
+
+impl<B: Clone> Broadcast<B> {
+    /// A broadcast recording into `history`, letting a subscriber fall `capacity`
+    /// events behind (at least 1), and replaying to clients without an ID and with an
+    /// unknown one as `new_clients` and `unknown_ids` say (see [`Backfill`]).
+    pub fn new(
+        history: History<B>,
+        capacity: usize,
+        new_clients: Backfill,
+        unknown_ids: Backfill,
+    ) -> Self {
+        let mut counts = VecDeque::new();
+        counts.push_back(0);
+        Broadcast {
+            history,
+            log: VecDeque::new(),
+            base: 0,
+            counts,
+            live: 0,
+            lagged: Vec::new(),
+            capacity: capacity.max(1),
+            new_clients,
+            unknown_ids,
+            closed_at: None,
+        }
+    }
+
+    /// The history, for its size and limits.
+    pub fn history(&self) -> &History<B> {
+        &self.history
+    }
+
+    /// How many events a subscriber may fall behind.
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// How many subscribers are live (not lagged, not closed, not unsubscribed).
+    pub fn subscribers(&self) -> usize {
+        self.live
+    }
+
+    /// Whether [`close`](Broadcast::close) was called.
+    pub fn is_closed(&self) -> bool {
+        self.closed_at.is_some()
+    }
+
+    /// The position after the newest event in the log.
+    fn head(&self) -> u64 {
+        self.base + self.log.len() as u64
+    }
+
+    /// Records `message` in the history and appends it to the live log. A message
+    /// without an ID is given one ([`History::push`]). Fails, recording nothing, if
+    /// the message cannot be encoded.
+    ///
+    /// ```
+    /// use sse_proto::{Backfill, Broadcast, History, Message};
+    ///
+    /// let mut hub = Broadcast::new(History::<Vec<u8>>::new(), 1, Backfill::Nothing, Backfill::Everything);
+    /// let mut slow = hub.subscribe(None);
+    /// assert_eq!(hub.publish(&Message::new("a"))?.lagged, 0);
+    /// // `slow` has one event pending, its whole allowance: the next one drops it.
+    /// let published = hub.publish(&Message::new("b").id("b"))?;
+    /// assert_eq!((published.id.as_str(), published.queued, published.lagged), ("b", 0, 1));
+    /// # Ok::<(), sse_proto::EncodeError>(())
+    /// ```
+    pub fn publish<T: AsRef<str>>(&mut self, message: &Message<T>) -> Result<Published, EncodeError>
+    where
+        B: From<Vec<u8>>,
+    {
+        let entry = self.history.push(message)?;
+        let mut published = Published {
+            id: String::from(entry.id()),
+            queued: 0,
+            lagged: 0,
+        };
+        if self.closed_at.is_some() {
+            return Ok(published);
+        }
+        let bytes = entry.bytes().clone();
+        self.log.push_back(bytes);
+        self.counts.push_back(0);
+        if self.log.len() > self.capacity {
+            // The oldest event leaves the log: whoever still needs it has lagged.
+            let lagged = self.counts.pop_front().unwrap_or(0);
+            if lagged > 0 {
+                self.lagged.push(Lagged {
+                    at: self.base,
+                    pending: self.log.iter().take(self.capacity).cloned().collect(),
+                    waiting: lagged,
+                });
+                self.live -= lagged;
+                published.lagged = lagged;
+            }
+            self.log.pop_front();
+            self.base += 1;
+        }
+        published.queued = self.live;
+        Ok(published)
+    }
+
+    /// A subscriber for a client that connects with `last_event_id` (its
+    /// `Last-Event-ID` header; `None` or empty for none): the events it missed
+    /// ([`History::since`], with this broadcast's [`Backfill`]s), then every event
+    /// published from now on. After [`close`](Broadcast::close), the replay only.
+    pub fn subscribe(&mut self, last_event_id: Option<&str>) -> Subscription<B> {
+        let queue = self
+            .history
+            .since(last_event_id)
+            .entries(self.new_clients, self.unknown_ids)
+            .map(|entry| entry.bytes().clone())
+            .collect();
+        let position = self.head();
+        let state = if self.closed_at.is_some() {
+            State::Ending
+        } else {
+            self.live += 1;
+            if let Some(count) = self.counts.back_mut() {
+                *count += 1;
+            }
+            State::Live
+        };
+        Subscription {
+            queue,
+            position,
+            state,
+        }
+    }
+
+    /// What `subscription` sends next.
+    pub fn poll(&mut self, subscription: &mut Subscription<B>) -> Next<B> {
+        if let Some(bytes) = subscription.queue.pop_front() {
+            return Next::Send(bytes);
+        }
+        match subscription.state {
+            State::Live => {}
+            State::Ending | State::Ended => {
+                subscription.state = State::Ended;
+                return Next::End;
+            }
+        }
+        let position = subscription.position;
+        if position < self.base {
+            // It lagged: what it had pending, then the end.
+            subscription.state = State::Ending;
+            if let Some(index) = self.lagged.iter().position(|l| l.at == position) {
+                let lagged = &mut self.lagged[index];
+                lagged.waiting -= 1;
+                if lagged.waiting == 0 {
+                    subscription.queue = self.lagged.swap_remove(index).pending.into();
+                } else {
+                    subscription.queue = lagged.pending.iter().cloned().collect();
+                }
+            }
+            return self.poll(subscription);
+        }
+        let index = (position - self.base) as usize;
+        if self.closed_at.is_some_and(|end| position >= end) {
+            self.leave(index);
+            subscription.state = State::Ended;
+            return Next::End;
+        }
+        let Some(bytes) = self.log.get(index) else {
+            return Next::Wait;
+        };
+        let bytes = bytes.clone();
+        self.counts[index] -= 1;
+        self.counts[index + 1] += 1;
+        subscription.position += 1;
+        Next::Send(bytes)
+    }
+
+    /// The subscriber went away: it no longer counts, and nothing is kept for it.
+    pub fn unsubscribe(&mut self, subscription: Subscription<B>) {
+        if subscription.state != State::Live {
+            return;
+        }
+        let position = subscription.position;
+        if position >= self.base {
+            let index = (position - self.base) as usize;
+            if self.closed_at.is_none() {
+                self.live -= 1;
+            }
+            self.leave(index);
+        } else if let Some(index) = self.lagged.iter().position(|l| l.at == position) {
+            self.lagged[index].waiting -= 1;
+            if self.lagged[index].waiting == 0 {
+                self.lagged.swap_remove(index);
+            }
+        }
+    }
+
+    /// A subscriber at log index `index` stops being counted there.
+    fn leave(&mut self, index: usize) {
+        if let Some(count) = self.counts.get_mut(index) {
+            *count = count.saturating_sub(1);
+        }
+    }
+
+    /// Ends every subscriber's stream after what it has pending, and every later
+    /// subscription after its replay. Publishing goes on recording history (for
+    /// the replays).
+    pub fn close(&mut self) {
+        if self.closed_at.is_none() {
+            self.closed_at = Some(self.head());
+            self.live = 0;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use alloc::format;
+    use alloc::vec;
+
+    use super::*;
+
+    type Hub = Broadcast<Vec<u8>>;
+
+    fn hub(capacity: usize) -> Hub {
+        Broadcast::new(History::new(), capacity, Backfill::Nothing, Backfill::Everything)
+    }
+
+    fn publish(hub: &mut Hub, data: &str) -> Published {
+        hub.publish(&Message::new(data)).unwrap()
+    }
+
+    /// Everything `sub` sends now, as data, and how it stops.
+    fn drain(hub: &mut Hub, sub: &mut Subscription<Vec<u8>>) -> (Vec<String>, Next<Vec<u8>>) {
+        let mut sent = Vec::new();
+        loop {
+            match hub.poll(sub) {
+                Next::Send(bytes) => {
+                    let text = core::str::from_utf8(&bytes).unwrap();
+                    sent.push(String::from(text.rsplit("data: ").next().unwrap().trim_end()));
+                }
+                other => return (sent, other),
+            }
+        }
+    }
+
+    #[test]
+    fn replay_then_live_with_no_gap() {
+        let mut hub = hub(4);
+        publish(&mut hub, "a");
+        publish(&mut hub, "b");
+        let mut sub = hub.subscribe(Some("1"));
+        publish(&mut hub, "c");
+        assert_eq!(drain(&mut hub, &mut sub), (vec!["b".into(), "c".into()], Next::Wait));
+    }
+
+    #[test]
+    fn a_lagging_subscriber_gets_what_it_had_pending_then_ends() {
+        let mut hub = hub(2);
+        let mut slow = hub.subscribe(None);
+        let mut fast = hub.subscribe(None);
+        let mut lagged = Vec::new();
+        for n in 1..=5 {
+            lagged.push(publish(&mut hub, &format!("e{n}")).lagged);
+            drain(&mut hub, &mut fast);
+        }
+        assert_eq!(lagged, [0, 0, 1, 0, 0]);
+        assert_eq!(hub.subscribers(), 1);
+        assert_eq!(drain(&mut hub, &mut slow), (vec!["e1".into(), "e2".into()], Next::End));
+        assert!(hub.lagged.is_empty());
+        assert_eq!(hub.poll(&mut slow), Next::End);
+    }
+
+    #[test]
+    fn subscribers_that_lag_together_share_what_was_pending() {
+        let mut hub = hub(1);
+        let mut subs: Vec<_> = (0..3).map(|_| hub.subscribe(None)).collect();
+        publish(&mut hub, "a");
+        assert_eq!(publish(&mut hub, "b").lagged, 3);
+        let last = subs.pop().unwrap();
+        for mut sub in subs {
+            assert_eq!(drain(&mut hub, &mut sub), (vec!["a".into()], Next::End));
+        }
+        assert_eq!(hub.lagged.len(), 1);
+        hub.unsubscribe(last);
+        assert!(hub.lagged.is_empty());
+    }
+
+    #[test]
+    fn the_log_holds_capacity_events_and_publishing_never_grows_it() {
+        let mut hub = hub(3);
+        let _idle = hub.subscribe(None);
+        for n in 0..100u32 {
+            publish(&mut hub, &format!("{n}"));
+            assert!(hub.log.len() <= 3);
+            assert_eq!(hub.counts.len(), hub.log.len() + 1);
+        }
+        assert_eq!(hub.subscribers(), 0);
+    }
+
+    #[test]
+    fn unsubscribing_stops_counting() {
+        let mut hub = hub(2);
+        let sub = hub.subscribe(None);
+        publish(&mut hub, "a");
+        hub.unsubscribe(sub);
+        assert_eq!(hub.subscribers(), 0);
+        publish(&mut hub, "b");
+        assert_eq!(publish(&mut hub, "c").lagged, 0);
+    }
+
+    #[test]
+    fn closing_ends_streams_after_what_is_pending() {
+        let mut hub = hub(8);
+        let mut early = hub.subscribe(None);
+        publish(&mut hub, "a");
+        hub.close();
+        assert_eq!(hub.subscribers(), 0);
+        let published = publish(&mut hub, "b");
+        assert_eq!((published.queued, published.lagged), (0, 0));
+        assert_eq!(drain(&mut hub, &mut early), (vec!["a".into()], Next::End));
+        let mut late = hub.subscribe(Some("1"));
+        assert_eq!(drain(&mut hub, &mut late), (vec!["b".into()], Next::End));
+    }
+}
