@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use sse_proto::ConnectionError;
-use sse_tokio::{Error, Event, EventSource};
+use sse_tokio::{EventSource, SourceError, SourceEvent};
 
 use crate::ndjson::Line;
 
@@ -138,7 +138,7 @@ impl<W: Write> Listener<W> {
         }
         while let Some(item) = source.next().await {
             match item {
-                Ok(Event::Message(event)) => {
+                Ok(SourceEvent::Message(event)) => {
                     let line = Line::new()
                         .string("type", &event.event_type)
                         .string("data", &event.data)
@@ -150,12 +150,14 @@ impl<W: Write> Listener<W> {
                         source.close();
                     }
                 }
-                Ok(Event::Comment(text)) => self.write(Line::new().string("comment", &text))?,
-                Ok(Event::Retry(time)) => {
+                Ok(SourceEvent::Comment(text)) => {
+                    self.write(Line::new().string("comment", &text))?
+                }
+                Ok(SourceEvent::Retry(time)) => {
                     self.retry = Some(u64::try_from(time.as_millis()).unwrap_or(u64::MAX));
                 }
                 Ok(_) => {}
-                Err(Error::Limit(e)) => eprintln!("sse listen: {e}"),
+                Err(SourceError::Limit(e)) => eprintln!("sse listen: {e}"),
                 Err(error) => {
                     let mut message = error.to_string();
                     let mut cause = core::error::Error::source(&error);
@@ -165,7 +167,7 @@ impl<W: Write> Listener<W> {
                         cause = e.source();
                     }
                     self.error(&message)?;
-                    if let Error::Failed { reason, .. } = error {
+                    if let SourceError::Failed { reason, .. } = error {
                         // 204 No Content is the server's way of saying "stop".
                         code = if reason == ConnectionError::Status(204) {
                             0

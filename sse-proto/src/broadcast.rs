@@ -350,7 +350,12 @@ mod tests {
     type Hub = Broadcast<Vec<u8>>;
 
     fn hub(capacity: usize) -> Hub {
-        Broadcast::new(History::new(), capacity, Backfill::Nothing, Backfill::Everything)
+        Broadcast::new(
+            History::new(),
+            capacity,
+            Backfill::Nothing,
+            Backfill::Everything,
+        )
     }
 
     fn publish(hub: &mut Hub, data: &str) -> Published {
@@ -364,7 +369,9 @@ mod tests {
             match hub.poll(sub) {
                 Next::Send(bytes) => {
                     let text = core::str::from_utf8(&bytes).unwrap();
-                    sent.push(String::from(text.rsplit("data: ").next().unwrap().trim_end()));
+                    sent.push(String::from(
+                        text.rsplit("data: ").next().unwrap().trim_end(),
+                    ));
                 }
                 other => return (sent, other),
             }
@@ -378,7 +385,10 @@ mod tests {
         publish(&mut hub, "b");
         let mut sub = hub.subscribe(Some("1"));
         publish(&mut hub, "c");
-        assert_eq!(drain(&mut hub, &mut sub), (vec!["b".into(), "c".into()], Next::Wait));
+        assert_eq!(
+            drain(&mut hub, &mut sub),
+            (vec!["b".into(), "c".into()], Next::Wait)
+        );
     }
 
     #[test]
@@ -393,7 +403,10 @@ mod tests {
         }
         assert_eq!(lagged, [0, 0, 1, 0, 0]);
         assert_eq!(hub.subscribers(), 1);
-        assert_eq!(drain(&mut hub, &mut slow), (vec!["e1".into(), "e2".into()], Next::End));
+        assert_eq!(
+            drain(&mut hub, &mut slow),
+            (vec!["e1".into(), "e2".into()], Next::End)
+        );
         assert!(hub.lagged.is_empty());
         assert_eq!(hub.poll(&mut slow), Next::End);
     }

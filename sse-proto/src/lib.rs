@@ -157,6 +157,8 @@ pub mod strategies;
 mod text;
 mod time;
 
+#[cfg(feature = "alloc")]
+pub use broadcast::{Broadcast, DEFAULT_SUBSCRIBER_CAPACITY, Next, Published, Subscription};
 /// The `bytes` crate's shared buffer, re-exported: what [`Sharer`] and the
 /// adapters share chunks as.
 #[cfg(feature = "alloc")]
@@ -165,8 +167,6 @@ pub use bytes::Bytes;
 /// `Bytes`.
 #[cfg(feature = "alloc")]
 pub use bytestring::ByteString;
-#[cfg(feature = "alloc")]
-pub use broadcast::{Broadcast, DEFAULT_SUBSCRIBER_CAPACITY, Next, Published, Subscription};
 #[cfg(feature = "alloc")]
 pub use connection::{
     Backoff, ConnectError, Connection, ConnectionConfig, ConnectionError, ConnectionEvent, Headers,

@@ -77,7 +77,9 @@ impl ServerStream {
     pub fn poll_transmit(&mut self, now: Time) -> Option<Vec<u8>> {
         if !self.started {
             self.started = true;
-            self.heartbeat = self.keep_alive.map(|interval| Heartbeat::new(now, interval));
+            self.heartbeat = self
+                .keep_alive
+                .map(|interval| Heartbeat::new(now, interval));
         }
         let time = self.retry.take()?;
         self.handle_sent(now);
@@ -130,6 +132,9 @@ mod tests {
     #[test]
     fn a_sub_millisecond_retry_is_one_millisecond() {
         let mut stream = ServerStream::new().retry(Duration::from_micros(10));
-        assert_eq!(stream.poll_transmit(Time::ZERO).as_deref(), Some(&b"retry: 1\n\n"[..]));
+        assert_eq!(
+            stream.poll_transmit(Time::ZERO).as_deref(),
+            Some(&b"retry: 1\n\n"[..])
+        );
     }
 }

@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use futures_util::StreamExt;
 use sse_proto::{ConnectionError, Message};
-use sse_tokio::{Error, Event, EventSource, LastEventId};
+use sse_tokio::{EventSource, LastEventIdHeader, SourceError, SourceEvent};
 
 use common::watchdog;
 
@@ -26,7 +26,7 @@ struct Log(Arc<Mutex<Vec<Option<String>>>>);
 
 /// Sends the events after `Last-Event-ID`, at most three per connection, then ends
 /// the response; 204 once there is nothing left.
-async fn events(State(log): State<Log>, LastEventId(last): LastEventId) -> Response {
+async fn events(State(log): State<Log>, LastEventIdHeader(last): LastEventIdHeader) -> Response {
     log.0.lock().unwrap().push(last.clone());
     let after: u32 = last.as_deref().map_or(0, |id| id.parse().unwrap());
     if after >= EVENTS {
@@ -61,12 +61,12 @@ async fn every_event_arrives_exactly_once_across_drops() {
     let mut failed = None;
     while let Some(item) = source.next().await {
         match item {
-            Ok(Event::Message(event)) => {
+            Ok(SourceEvent::Message(event)) => {
                 assert_eq!(event.data, format!("{{\"n\":{}}}", event.last_event_id));
                 received.push(event.last_event_id.parse::<u32>().unwrap());
             }
             Ok(_) => {}
-            Err(Error::Reconnecting { reason, delay, .. }) => {
+            Err(SourceError::Reconnecting { reason, delay, .. }) => {
                 assert_eq!(reason, ConnectionError::EndOfStream);
                 assert_eq!(delay, Duration::from_millis(250));
                 drops += 1;
@@ -78,7 +78,7 @@ async fn every_event_arrives_exactly_once_across_drops() {
     assert_eq!(drops, 7);
     assert!(matches!(
         failed,
-        Some(Error::Failed {
+        Some(SourceError::Failed {
             reason: ConnectionError::Status(204),
             ..
         })

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use sse_proto::{ConnectError, ConnectionConfig, ConnectionError, ReadyState};
-use sse_tokio::{BuildError, Error, Event, EventSource};
+use sse_tokio::{BuildError, EventSource, SourceError, SourceEvent};
 use tokio::time::Instant;
 
 use common::{fixed, scripted, watchdog};
@@ -16,17 +16,17 @@ use common::{fixed, scripted, watchdog};
 const LIMIT: Duration = Duration::from_secs(60);
 
 /// A short description of an item, for comparing whole sequences.
-fn show(item: &Result<Event, Error>) -> String {
+fn show(item: &Result<SourceEvent, SourceError>) -> String {
     match item {
-        Ok(Event::Open) => "open".into(),
-        Ok(Event::Message(e)) => format!("{}:{}:{}", e.event_type, e.data, e.last_event_id),
-        Ok(Event::Comment(c)) => format!("comment {c}"),
-        Ok(Event::Retry(d)) => format!("retry {}", d.as_millis()),
+        Ok(SourceEvent::Open) => "open".into(),
+        Ok(SourceEvent::Message(e)) => format!("{}:{}:{}", e.event_type, e.data, e.last_event_id),
+        Ok(SourceEvent::Comment(c)) => format!("comment {c}"),
+        Ok(SourceEvent::Retry(d)) => format!("retry {}", d.as_millis()),
         Ok(other) => format!("{other:?}"),
-        Err(Error::Reconnecting { reason, delay, .. }) => {
+        Err(SourceError::Reconnecting { reason, delay, .. }) => {
             format!("reconnecting ({reason:?}) in {}", delay.as_millis())
         }
-        Err(Error::Failed { reason, .. }) => format!("failed ({reason:?})"),
+        Err(SourceError::Failed { reason, .. }) => format!("failed ({reason:?})"),
         Err(e) => format!("error {e}"),
     }
 }
@@ -300,7 +300,7 @@ async fn a_refused_connection_is_retried_with_its_cause() {
         let error = source.next().await.unwrap().unwrap_err();
         assert!(matches!(
             &error,
-            Error::Reconnecting { reason: ConnectionError::Network, delay, source: Some(_) }
+            SourceError::Reconnecting { reason: ConnectionError::Network, delay, source: Some(_) }
                 if *delay == Duration::from_millis(250)
         ));
         assert!(!error.is_fatal());

@@ -27,7 +27,7 @@ use hyper::service::service_fn;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::{Connected, Connection};
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use sse_tokio::{BuildError, Error, Event, EventSource};
+use sse_tokio::{BuildError, EventSource, SourceError, SourceEvent};
 use tokio::io::DuplexStream;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
@@ -196,7 +196,7 @@ async fn play(scenario: &Scenario) -> Vec<StepRun> {
                     Client::builder(TokioExecutor::new()).build(Connector(pipe_tx.clone()));
                 match EventSource::builder(scenario.url.as_str())
                     .config(scenario.config.clone())
-                    .connect_with(client)
+                    .connect_with(sse_tokio::HyperClient(client))
                 {
                     Ok(s) => source = Some(s),
                     Err(BuildError::Connect(e)) => {
@@ -284,22 +284,22 @@ async fn play(scenario: &Scenario) -> Vec<StepRun> {
     runs
 }
 
-fn output(item: Result<Event, Error>, now: u64) -> Output {
+fn output(item: Result<SourceEvent, SourceError>, now: u64) -> Output {
     match item {
-        Ok(Event::Open) => Output::Open,
-        Ok(Event::Message(event)) => Output::Item(Outcome::Event {
+        Ok(SourceEvent::Open) => Output::Open,
+        Ok(SourceEvent::Message(event)) => Output::Item(Outcome::Event {
             event_type: event.event_type.into(),
             data: event.data.into(),
             id: event.last_event_id.into(),
         }),
-        Ok(Event::Comment(text)) => Output::Item(Outcome::Comment(text.into())),
-        Ok(Event::Retry(time)) => Output::Item(Outcome::Retry(time.as_millis() as u64)),
+        Ok(SourceEvent::Comment(text)) => Output::Item(Outcome::Comment(text.into())),
+        Ok(SourceEvent::Retry(time)) => Output::Item(Outcome::Retry(time.as_millis() as u64)),
         Ok(other) => panic!("unexpected {other:?}"),
-        Err(Error::Reconnecting { reason, delay, .. }) => Output::Reconnecting {
+        Err(SourceError::Reconnecting { reason, delay, .. }) => Output::Reconnecting {
             error: error_code(&reason),
             at: now + delay.as_millis() as u64,
         },
-        Err(Error::Failed {
+        Err(SourceError::Failed {
             reason,
             retries_exhausted,
             ..
@@ -307,7 +307,7 @@ fn output(item: Result<Event, Error>, now: u64) -> Output {
             error: error_code(&reason),
             retries_exhausted,
         },
-        Err(Error::Limit(e)) => Output::Item(Outcome::from_error(&e)),
+        Err(SourceError::Limit(e)) => Output::Item(Outcome::from_error(&e)),
         Err(e) => panic!("unexpected {e}"),
     }
 }

@@ -16,7 +16,7 @@ use futures_util::StreamExt;
 use http_body::{Body, Frame};
 use http_body_util::BodyExt;
 use sse_proto::{Backfill, ConnectionError, History, Item, Message, Parser};
-use sse_tokio::{Error, Event, EventSource, Hub, SseBody};
+use sse_tokio::{EventSource, Hub, SourceError, SourceEvent, SseBody};
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
@@ -47,7 +47,7 @@ fn events(bytes: &[u8]) -> Vec<String> {
 }
 
 async fn collect(body: SseBody) -> Vec<String> {
-    events(&body.collect().await.unwrap().to_bytes())
+    events(&BodyExt::collect(body).await.unwrap().to_bytes())
 }
 
 #[tokio::test]
@@ -348,7 +348,7 @@ async fn serve_hub(
 
 async fn next_message(source: &mut EventSource) -> String {
     match source.next().await.expect("the stream goes on") {
-        Ok(Event::Message(event)) => format!("{}:{}", event.last_event_id, event.data),
+        Ok(SourceEvent::Message(event)) => format!("{}:{}", event.last_event_id, event.data),
         other => panic!("expected an event, got {other:?}"),
     }
 }
@@ -363,7 +363,7 @@ async fn an_event_source_resumes_after_a_cut_with_what_it_missed() {
         .reconnection_time(Duration::from_secs(1))
         .connect()
         .unwrap();
-    assert!(matches!(source.next().await, Some(Ok(Event::Open))));
+    assert!(matches!(source.next().await, Some(Ok(SourceEvent::Open))));
     assert_eq!(requests.recv().await.unwrap(), None);
     hub.publish(Message::new("a")).unwrap();
     assert_eq!(next_message(&mut source).await, "2:a");
@@ -371,7 +371,7 @@ async fn an_event_source_resumes_after_a_cut_with_what_it_missed() {
     // The connection is cut. While the client waits to reconnect, two events go out.
     cut.notify_waiters();
     match source.next().await {
-        Some(Err(Error::Reconnecting { reason, .. })) => {
+        Some(Err(SourceError::Reconnecting { reason, .. })) => {
             assert_eq!(reason, ConnectionError::Network)
         }
         other => panic!("{other:?}"),
@@ -382,7 +382,7 @@ async fn an_event_source_resumes_after_a_cut_with_what_it_missed() {
 
     // It comes back with Last-Event-ID 2, and gets them from the history, then the
     // live events: no gap, no repeat.
-    assert!(matches!(source.next().await, Some(Ok(Event::Open))));
+    assert!(matches!(source.next().await, Some(Ok(SourceEvent::Open))));
     assert_eq!(requests.recv().await.unwrap().as_deref(), Some("2"));
     assert_eq!(next_message(&mut source).await, "3:b");
     assert_eq!(next_message(&mut source).await, "4:c");
@@ -412,7 +412,7 @@ async fn an_event_source_that_lags_is_dropped_and_catches_up() {
         .reconnection_time(Duration::from_millis(10))
         .connect()
         .unwrap();
-    assert!(matches!(source.next().await, Some(Ok(Event::Open))));
+    assert!(matches!(source.next().await, Some(Ok(SourceEvent::Open))));
     assert_eq!(requests.recv().await.unwrap(), None);
 
     // The client reads nothing while events are published until it lags.
@@ -441,13 +441,13 @@ async fn an_event_source_that_lags_is_dropped_and_catches_up() {
     let mut reconnections = 0;
     while next_id <= published {
         match source.next().await.unwrap() {
-            Ok(Event::Message(event)) => {
+            Ok(SourceEvent::Message(event)) => {
                 assert_eq!(event.last_event_id, next_id.to_string());
                 assert_eq!(event.data.len(), SIZE);
                 next_id += 1;
             }
-            Ok(Event::Open) => {}
-            Err(Error::Reconnecting { reason, .. }) => {
+            Ok(SourceEvent::Open) => {}
+            Err(SourceError::Reconnecting { reason, .. }) => {
                 assert_eq!(reason, ConnectionError::EndOfStream);
                 reconnections += 1;
             }

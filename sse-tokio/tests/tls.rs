@@ -14,7 +14,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use sse_proto::Message;
-use sse_tokio::{Event, EventSource};
+use sse_tokio::{EventSource, SourceEvent};
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 
@@ -105,9 +105,9 @@ async fn events_over_tls_with_http2_by_alpn() {
         .tls_config(client_config)
         .connect()
         .unwrap();
-    assert!(matches!(source.next().await, Some(Ok(Event::Open))));
+    assert!(matches!(source.next().await, Some(Ok(SourceEvent::Open))));
     match source.next().await {
-        Some(Ok(Event::Message(event))) => assert_eq!(event.data, "over TLS"),
+        Some(Ok(SourceEvent::Message(event))) => assert_eq!(event.data, "over TLS"),
         other => panic!("{other:?}"),
     }
     assert_eq!(versions.recv().await, Some(http::Version::HTTP_2));
@@ -136,7 +136,7 @@ async fn an_untrusted_certificate_is_a_network_error() {
     // The default roots (webpki) do not trust the test's certificate.
     let mut source = EventSource::new(&format!("https://127.0.0.1:{port}/")).unwrap();
     match source.next().await {
-        Some(Err(error @ sse_tokio::Error::Reconnecting { .. })) => {
+        Some(Err(error @ sse_tokio::SourceError::Reconnecting { .. })) => {
             assert_eq!(error.reason(), Some(sse_proto::ConnectionError::Network));
             let mut chain = String::new();
             let mut cause = std::error::Error::source(&error);

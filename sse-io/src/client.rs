@@ -1,13 +1,15 @@
-//! A reconnecting client, EventSource-like, on hyper: a driver for
+//! A reconnecting client, EventSource-like, over any HTTP client: a driver for
 //! [`sse_proto::Connection`].
 //!
 //! Every decision (which response opens the stream, when and how to reconnect, what
 //! `Last-Event-ID` to send, when a silent connection is dead) is the core's. This
-//! module sends the requests the connection asks for, hands it the responses, the
-//! body bytes and the time, and sleeps until [`Connection::poll_timeout`].
+//! module sends the requests the connection asks for through a [`Transport`], hands
+//! it the responses, the body bytes and the time, and sleeps until
+//! [`Connection::poll_timeout`] on the runtime's timer.
 
 use core::fmt;
 use core::future::Future;
+use core::marker::PhantomData;
 use core::pin::Pin;
 use core::task::{Context, Poll};
 use std::collections::VecDeque;
@@ -15,36 +17,86 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures_core::Stream;
-use http_body::Body as _;
-use http_body_util::Full;
-use hyper::body::Incoming;
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::Connect;
-use hyper_util::rt::TokioExecutor;
 use sse_proto::{
     ByteString, ConnectError, Connection, ConnectionConfig, ConnectionError, ConnectionEvent, Item,
     OwnedEvent, ReadyState, Sharer, Time,
 };
-use tokio::time::{Instant, Sleep};
 
-/// A boxed transport error (from hyper, the connector, TLS, ...).
+use crate::runtime::{Alarm, Clock, Runtime};
+
+/// A boxed transport error (from the HTTP client, the connector, TLS, ...).
 pub type BoxError = Box<dyn core::error::Error + Send + Sync>;
 
-type ResponseFuture =
-    Pin<Box<dyn Future<Output = Result<http::Response<Incoming>, BoxError>> + Send>>;
+/// A response body, as a [`Transport`] hands it over: its bytes as they arrive.
+pub type BodyStream = Pin<Box<dyn Stream<Item = Result<Bytes, BoxError>> + Send>>;
 
-/// What sends a request: a hyper client, type-erased.
-trait Transport: Send + Sync {
-    fn send(&self, request: http::Request<Full<Bytes>>) -> ResponseFuture;
+/// A response on its way, as a [`Transport`] hands it over.
+pub type ResponseFuture =
+    Pin<Box<dyn Future<Output = Result<http::Response<BodyStream>, BoxError>> + Send>>;
+
+/// What sends an [`EventSource`]'s requests: any HTTP client.
+///
+/// `send` makes one request, as given (method, URL, headers and body: the
+/// connection has set `Accept`, `Cache-Control` and `Last-Event-ID`), and resolves
+/// to the response head with the body as a stream of chunks. It must not follow
+/// redirects (the connection does, as the spec says, with its own limits and
+/// checks) and must not decompress or buffer the body. Dropping the future or the
+/// body abandons the request.
+///
+/// ```
+/// use bytes::Bytes;
+/// use sse_io::{BodyStream, ResponseFuture, Transport};
+///
+/// /// Answers every request with the same stream.
+/// struct Canned(&'static str);
+///
+/// impl Transport for Canned {
+///     fn send(&self, _request: http::Request<Bytes>) -> ResponseFuture {
+///         let body: BodyStream = Box::pin(futures_util::stream::iter([Ok(Bytes::from(self.0))]));
+///         let response = http::Response::builder()
+///             .header("content-type", "text/event-stream")
+///             .body(body)
+///             .unwrap();
+///         Box::pin(async move { Ok(response) })
+///     }
+/// }
+/// ```
+pub trait Transport: Send + Sync + 'static {
+    /// Sends `request`.
+    fn send(&self, request: http::Request<Bytes>) -> ResponseFuture;
+
+    /// Whether it can request `https://` URLs (default: yes).
+    fn https(&self) -> bool {
+        true
+    }
 }
 
-impl<C> Transport for Client<C, Full<Bytes>>
-where
-    C: Connect + Clone + Send + Sync + 'static,
-{
-    fn send(&self, request: http::Request<Full<Bytes>>) -> ResponseFuture {
-        let response = self.request(request);
-        Box::pin(async move { response.await.map_err(|e| Box::new(e) as BoxError) })
+/// How a runtime adapter's own HTTP client is set up: the transport options of a
+/// [`Builder`].
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct TransportOptions {
+    /// Speak HTTP/2 from the start on `http://` URLs (h2c "prior knowledge").
+    pub http2_prior_knowledge: bool,
+    /// The TLS settings for `https://` URLs (`None`: the transport's defaults).
+    #[cfg(feature = "rustls")]
+    pub tls: Option<rustls::ClientConfig>,
+}
+
+/// A runtime whose adapter has an HTTP client: what [`Builder::connect`] and
+/// [`EventSource::new`] use.
+pub trait DefaultTransport: Runtime {
+    /// The adapter's client, set up as `options` say.
+    fn transport(options: &TransportOptions) -> Result<Box<dyn Transport>, BuildError>;
+}
+
+impl Transport for Box<dyn Transport> {
+    fn send(&self, request: http::Request<Bytes>) -> ResponseFuture {
+        (**self).send(request)
+    }
+
+    fn https(&self) -> bool {
+        (**self).https()
     }
 }
 
@@ -69,17 +121,36 @@ where
 /// # Ok::<(), sse_tokio::BuildError>(())
 /// # }).unwrap();
 /// ```
-#[derive(Debug, Clone)]
 #[must_use = "a builder does nothing until connect() is called"]
-pub struct Builder {
+pub struct Builder<R: Runtime> {
     url: String,
     config: ConnectionConfig,
-    http2_prior_knowledge: bool,
-    #[cfg(feature = "rustls")]
-    tls: Option<rustls::ClientConfig>,
+    options: TransportOptions,
+    runtime: PhantomData<fn() -> R>,
 }
 
-impl Builder {
+impl<R: Runtime> fmt::Debug for Builder<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Builder")
+            .field("url", &self.url)
+            .field("config", &self.config)
+            .field("options", &self.options)
+            .finish()
+    }
+}
+
+impl<R: Runtime> Clone for Builder<R> {
+    fn clone(&self) -> Self {
+        Builder {
+            url: self.url.clone(),
+            config: self.config.clone(),
+            options: self.options.clone(),
+            runtime: PhantomData,
+        }
+    }
+}
+
+impl<R: Runtime> Builder<R> {
     /// Replaces the whole configuration (the setters below change parts of it).
     pub fn config(mut self, config: ConnectionConfig) -> Self {
         self.config = config;
@@ -123,7 +194,7 @@ impl Builder {
         self
     }
 
-    /// Also yields comments ([`Event::Comment`]).
+    /// Also yields comments ([`SourceEvent::Comment`]).
     pub fn comments(mut self, on: bool) -> Self {
         self.config.parser.comments = on;
         self
@@ -132,7 +203,7 @@ impl Builder {
     /// Speaks HTTP/2 from the start on `http://` URLs (h2c "prior knowledge"). Over
     /// TLS, HTTP/2 is negotiated by ALPN without this.
     pub fn http2_prior_knowledge(mut self) -> Self {
-        self.http2_prior_knowledge = true;
+        self.options.http2_prior_knowledge = true;
         self
     }
 
@@ -140,59 +211,30 @@ impl Builder {
     /// HTTP/2 and HTTP/1.1 by ALPN).
     #[cfg(feature = "rustls")]
     pub fn tls_config(mut self, config: rustls::ClientConfig) -> Self {
-        self.tls = Some(config);
+        self.options.tls = Some(config);
         self
     }
 
-    /// Starts the connection with the built-in hyper client. The first request is
-    /// sent when the [`EventSource`] is first polled.
+    /// Starts the connection with the runtime adapter's HTTP client
+    /// ([`DefaultTransport`]). The first request is sent when the [`EventSource`]
+    /// is first polled.
     ///
-    /// Fails if the URL is not an absolute `http(s)` URL that hyper can request, if
-    /// a method or header is invalid, or for an `https://` URL without the `rustls`
-    /// feature.
-    pub fn connect(self) -> Result<EventSource, BuildError> {
-        let mut client = Client::builder(TokioExecutor::new());
-        client.http2_only(self.http2_prior_knowledge);
-        #[cfg(feature = "rustls")]
-        {
-            use hyper_rustls::ConfigBuilderExt as _;
-            let tls = match self.tls.clone() {
-                Some(config) => config,
-                None => rustls::ClientConfig::builder_with_provider(
-                    rustls::crypto::ring::default_provider().into(),
-                )
-                .with_safe_default_protocol_versions()
-                .map_err(|e| BuildError::Tls(e.to_string()))?
-                .with_webpki_roots()
-                .with_no_client_auth(),
-            };
-            let https = hyper_rustls::HttpsConnectorBuilder::new()
-                .with_tls_config(tls)
-                .https_or_http()
-                .enable_http1()
-                .enable_http2()
-                .build();
-            let client = client.build(https);
-            self.start(Box::new(client), true)
-        }
-        #[cfg(not(feature = "rustls"))]
-        {
-            let client = client.build_http();
-            self.start(Box::new(client), false)
-        }
-    }
-
-    /// Starts the connection with your own hyper-util client (a custom connector, a
-    /// proxy, TLS settings, pool settings...). `https://` URLs are allowed: the
-    /// connector is trusted to handle them.
-    pub fn connect_with<C>(self, client: Client<C, Full<Bytes>>) -> Result<EventSource, BuildError>
+    /// Fails if the URL is not an absolute `http(s)` URL, if a method or header is
+    /// invalid, or for an `https://` URL that the transport cannot request.
+    pub fn connect(self) -> Result<EventSource<R>, BuildError>
     where
-        C: Connect + Clone + Send + Sync + 'static,
+        R: DefaultTransport,
     {
-        self.start(Box::new(client), true)
+        let transport = R::transport(&self.options)?;
+        self.connect_with(transport)
     }
 
-    fn start(self, transport: Box<dyn Transport>, https: bool) -> Result<EventSource, BuildError> {
+    /// Starts the connection over `transport`: any HTTP client (see [`Transport`]).
+    pub fn connect_with(self, transport: impl Transport) -> Result<EventSource<R>, BuildError> {
+        self.start(Box::new(transport))
+    }
+
+    fn start(self, transport: Box<dyn Transport>) -> Result<EventSource<R>, BuildError> {
         let mut config = self.config;
         // Events come out whole; streamed data pieces have no place in this API.
         config.parser.stream_data = false;
@@ -200,20 +242,20 @@ impl Builder {
         if let Some(backoff) = &mut config.backoff {
             backoff.seed = backoff.seed.or_else(|| Some(entropy()));
         }
-        let start = Instant::now();
+        let clock = Clock::start::<R>();
         let conn = Connection::new(Time::ZERO, &self.url, config).map_err(BuildError::Connect)?;
         let url = conn.url();
         let url = url.split('#').next().unwrap_or(url);
         http::Uri::try_from(url).map_err(|e| BuildError::Uri(e.to_string()))?;
-        if !https && url.starts_with("https:") {
+        if !transport.https() && url.starts_with("https:") {
             return Err(BuildError::HttpsUnsupported);
         }
         let mut source = EventSource {
             conn,
             transport,
-            start,
+            clock,
             transfer: Transfer::Idle,
-            timer: None,
+            alarm: Alarm::new(),
             deadline: None,
             queue: VecDeque::new(),
             sharer: Sharer::new(),
@@ -230,9 +272,10 @@ impl Builder {
 pub enum BuildError {
     /// The core refused the URL, method, a header or the last event ID.
     Connect(ConnectError),
-    /// hyper cannot request this URL.
+    /// The URL is not one an HTTP request can be made to.
     Uri(String),
-    /// An `https://` URL, but the crate was built without the `rustls` feature.
+    /// An `https://` URL, but the transport cannot speak TLS (a runtime adapter
+    /// built without its `rustls` feature).
     HttpsUnsupported,
     /// The TLS settings could not be built.
     Tls(String),
@@ -244,7 +287,7 @@ impl fmt::Display for BuildError {
             BuildError::Connect(e) => e.fmt(f),
             BuildError::Uri(e) => write!(f, "invalid URL: {e}"),
             BuildError::HttpsUnsupported => {
-                f.write_str("https URLs need the sse-tokio feature \"rustls\"")
+                f.write_str("https URLs need a TLS transport (the adapter's \"rustls\" feature)")
             }
             BuildError::Tls(e) => write!(f, "TLS settings: {e}"),
         }
@@ -263,7 +306,7 @@ impl core::error::Error for BuildError {
 /// What an [`EventSource`] yields besides errors.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum Event {
+pub enum SourceEvent {
     /// The connection was announced (the spec's `open` event): a 200
     /// `text/event-stream` response arrived. Again after every reconnection.
     Open,
@@ -277,11 +320,11 @@ pub enum Event {
 
 /// An error from an [`EventSource`]: the spec's `error` event, with the reason.
 ///
-/// Only [`Error::Failed`] is final (the stream ends after it); after the others,
+/// Only [`SourceError::Failed`] is final (the stream ends after it); after the others,
 /// keep polling.
 #[derive(Debug)]
 #[non_exhaustive]
-pub enum Error {
+pub enum SourceError {
     /// The connection was lost or refused, and will be reestablished after `delay`;
     /// `readyState` is `CONNECTING`.
     Reconnecting {
@@ -308,28 +351,30 @@ pub enum Error {
     Limit(sse_proto::Error),
 }
 
-impl Error {
-    /// Whether this is [`Error::Failed`]: no further request will be made.
+impl SourceError {
+    /// Whether this is [`SourceError::Failed`]: no further request will be made.
     pub fn is_fatal(&self) -> bool {
-        matches!(self, Error::Failed { .. })
+        matches!(self, SourceError::Failed { .. })
     }
 
-    /// Why the connection was lost or failed (`None` for [`Error::Limit`]).
+    /// Why the connection was lost or failed (`None` for [`SourceError::Limit`]).
     pub fn reason(&self) -> Option<ConnectionError> {
         match self {
-            Error::Reconnecting { reason, .. } | Error::Failed { reason, .. } => Some(*reason),
-            Error::Limit(_) => None,
+            SourceError::Reconnecting { reason, .. } | SourceError::Failed { reason, .. } => {
+                Some(*reason)
+            }
+            SourceError::Limit(_) => None,
         }
     }
 }
 
-impl fmt::Display for Error {
+impl fmt::Display for SourceError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::Reconnecting { reason, delay, .. } => {
+            SourceError::Reconnecting { reason, delay, .. } => {
                 write!(f, "{reason}; reconnecting in {} ms", delay.as_millis())
             }
-            Error::Failed {
+            SourceError::Failed {
                 reason,
                 retries_exhausted,
                 ..
@@ -341,18 +386,18 @@ impl fmt::Display for Error {
                     "not reconnecting"
                 })
             }
-            Error::Limit(e) => e.fmt(f),
+            SourceError::Limit(e) => e.fmt(f),
         }
     }
 }
 
-impl core::error::Error for Error {
+impl core::error::Error for SourceError {
     fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
         match self {
-            Error::Reconnecting { source, .. } | Error::Failed { source, .. } => source
+            SourceError::Reconnecting { source, .. } | SourceError::Failed { source, .. } => source
                 .as_deref()
                 .map(|e| e as &(dyn core::error::Error + 'static)),
-            Error::Limit(e) => Some(e),
+            SourceError::Limit(e) => Some(e),
         }
     }
 }
@@ -361,16 +406,16 @@ impl core::error::Error for Error {
 enum Transfer {
     Idle,
     Requesting(ResponseFuture),
-    /// `chunk` is the body frame being parsed, `pos` how much of it is.
+    /// `chunk` is the body chunk being parsed, `pos` how much of it is.
     Streaming {
-        body: Incoming,
+        body: BodyStream,
         chunk: Bytes,
         pos: usize,
     },
 }
 
 /// A reconnecting Server-Sent Events client, like the browser's `EventSource`: a
-/// [`Stream`] of [`Event`]s and [`Error`]s.
+/// [`Stream`] of [`SourceEvent`]s and [`SourceError`]s.
 ///
 /// It follows the spec's processing model, as [`sse_proto::Connection`] implements
 /// it: a 200 `text/event-stream` response opens the stream; when the body ends or
@@ -385,9 +430,8 @@ enum Transfer {
 ///
 /// ```
 /// use futures_util::StreamExt;
-/// use sse_tokio::{Error, Event, EventSource};
+/// use sse_tokio::{EventSource, SourceError, SourceEvent};
 ///
-/// # #[cfg(feature = "server")]
 /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
 /// # // A server on loopback: two events, then 204 on the reconnection.
 /// # let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -414,7 +458,7 @@ enum Transfer {
 /// let mut seen = Vec::new();
 /// while let Some(next) = source.next().await {
 ///     match next {
-///         Ok(Event::Message(event)) => seen.push(format!("{}: {}", event.event_type, event.data)),
+///         Ok(SourceEvent::Message(event)) => seen.push(format!("{}: {}", event.event_type, event.data)),
 ///         Ok(_) => {}
 ///         // The stream ended, and the server then said 204: not reconnecting.
 ///         Err(error) => seen.push(error.to_string()),
@@ -434,23 +478,23 @@ enum Transfer {
 /// # Ok::<(), sse_tokio::BuildError>(())
 /// # }).unwrap();
 /// ```
-pub struct EventSource {
+pub struct EventSource<R: Runtime> {
     conn: Connection,
     transport: Box<dyn Transport>,
-    /// The epoch of the connection's clock.
-    start: Instant,
+    /// The connection's clock.
+    clock: Clock,
     transfer: Transfer,
-    timer: Option<Pin<Box<Sleep>>>,
+    alarm: Alarm<R>,
     /// The armed deadline, from `poll_timeout`.
     deadline: Option<Time>,
-    queue: VecDeque<Result<Event, Error>>,
+    queue: VecDeque<Result<SourceEvent, SourceError>>,
     /// Slices events out of the body chunk being parsed.
     sharer: Sharer,
     /// The transport error behind the next `Reconnecting` or `Failed`.
     cause: Option<BoxError>,
 }
 
-impl fmt::Debug for EventSource {
+impl<R: Runtime> fmt::Debug for EventSource<R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventSource")
             .field("url", &self.conn.url())
@@ -460,20 +504,23 @@ impl fmt::Debug for EventSource {
     }
 }
 
-impl EventSource {
-    /// A `GET` of `url` with the default settings; see [`EventSource::builder`].
-    pub fn new(url: &str) -> Result<EventSource, BuildError> {
+impl<R: Runtime> EventSource<R> {
+    /// A `GET` of `url` with the default settings and the adapter's HTTP client;
+    /// see [`EventSource::builder`].
+    pub fn new(url: &str) -> Result<Self, BuildError>
+    where
+        R: DefaultTransport,
+    {
         Self::builder(url).connect()
     }
 
     /// A builder for a connection to `url`.
-    pub fn builder(url: impl Into<String>) -> Builder {
+    pub fn builder(url: impl Into<String>) -> Builder<R> {
         Builder {
             url: url.into(),
             config: ConnectionConfig::new(),
-            http2_prior_knowledge: false,
-            #[cfg(feature = "rustls")]
-            tls: None,
+            options: TransportOptions::default(),
+            runtime: PhantomData,
         }
     }
 
@@ -515,7 +562,7 @@ impl EventSource {
 
     /// The time on the connection's clock.
     fn now(&self) -> Time {
-        Time::from_duration(Instant::now().saturating_duration_since(self.start))
+        self.clock.now::<R>()
     }
 
     /// Drains the connection's outputs in the documented order: events, the request,
@@ -524,10 +571,10 @@ impl EventSource {
         loop {
             while let Some(event) = self.conn.poll_event() {
                 let item = match event {
-                    ConnectionEvent::Open => Ok(Event::Open),
+                    ConnectionEvent::Open => Ok(SourceEvent::Open),
                     ConnectionEvent::Reconnecting { error, at } => {
                         self.transfer = Transfer::Idle;
-                        Err(Error::Reconnecting {
+                        Err(SourceError::Reconnecting {
                             reason: error,
                             delay: at.saturating_duration_since(now),
                             source: self.cause.take(),
@@ -538,7 +585,7 @@ impl EventSource {
                         retries_exhausted,
                     } => {
                         self.transfer = Transfer::Idle;
-                        Err(Error::Failed {
+                        Err(SourceError::Failed {
                             reason: error,
                             retries_exhausted,
                             source: self.cause.take(),
@@ -557,8 +604,8 @@ impl EventSource {
                     self.transfer = Transfer::Requesting(self.transport.send(request));
                     break;
                 }
-                // A redirect to a URL hyper cannot request: a network error, as in
-                // Fetch.
+                // A redirect to a URL that cannot be requested: a network error, as
+                // in Fetch.
                 Err(e) => {
                     self.transfer = Transfer::Idle;
                     self.cause = Some(Box::new(e));
@@ -567,12 +614,6 @@ impl EventSource {
             }
         }
         self.deadline = self.conn.poll_timeout();
-    }
-
-    fn instant(&self, time: Time) -> Instant {
-        // tokio's timer cannot represent "never": far deadlines are clamped.
-        let far = Duration::from_secs(60 * 60 * 24 * 365);
-        self.start + time.since_epoch().min(far)
     }
 }
 
@@ -589,23 +630,22 @@ fn entropy() -> u64 {
     hasher.finish()
 }
 
-fn build_request(
-    request: &sse_proto::Request<'_>,
-) -> Result<http::Request<Full<Bytes>>, http::Error> {
+fn build_request(request: &sse_proto::Request<'_>) -> Result<http::Request<Bytes>, http::Error> {
     let mut builder = http::Request::builder()
         .method(request.method())
         .uri(request.url());
     for (name, value) in request.headers() {
         builder = builder.header(name, value);
     }
-    let body = request.body().map_or_else(Full::default, |body| {
-        Full::new(Bytes::copy_from_slice(body))
-    });
-    builder.body(body)
+    builder.body(
+        request
+            .body()
+            .map_or_else(Bytes::new, Bytes::copy_from_slice),
+    )
 }
 
-impl Stream for EventSource {
-    type Item = Result<Event, Error>;
+impl<R: Runtime> Stream for EventSource<R> {
+    type Item = Result<SourceEvent, SourceError>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.get_mut();
@@ -623,17 +663,17 @@ impl Stream for EventSource {
                     let mut input = &chunk[*pos..];
                     let len = input.len();
                     let item = match this.conn.handle_body(now, &mut input) {
-                        Ok(Some(Item::Event(event))) => {
-                            Some(Ok(Event::Message(this.sharer.share_event(chunk, event))))
-                        }
-                        Ok(Some(Item::Comment(text))) => {
-                            Some(Ok(Event::Comment(this.sharer.share_text(chunk, text))))
-                        }
+                        Ok(Some(Item::Event(event))) => Some(Ok(SourceEvent::Message(
+                            this.sharer.share_event(chunk, event),
+                        ))),
+                        Ok(Some(Item::Comment(text))) => Some(Ok(SourceEvent::Comment(
+                            this.sharer.share_text(chunk, text),
+                        ))),
                         Ok(Some(Item::Retry(ms))) => {
-                            Some(Ok(Event::Retry(Duration::from_millis(ms))))
+                            Some(Ok(SourceEvent::Retry(Duration::from_millis(ms))))
                         }
                         Ok(_) => None,
-                        Err(e) => Some(Err(Error::Limit(e))),
+                        Err(e) => Some(Err(SourceError::Limit(e))),
                     };
                     *pos += len - input.len();
                     // Bytes move the idle deadline.
@@ -643,16 +683,14 @@ impl Stream for EventSource {
                     }
                     continue;
                 }
-                Transfer::Streaming { body, chunk, pos } => match Pin::new(body).poll_frame(cx) {
-                    Poll::Ready(Some(Ok(frame))) => {
-                        if let Ok(data) = frame.into_data() {
-                            (*chunk, *pos) = (data, 0);
-                        }
+                Transfer::Streaming { body, chunk, pos } => match body.as_mut().poll_next(cx) {
+                    Poll::Ready(Some(Ok(data))) => {
+                        (*chunk, *pos) = (data, 0);
                         continue;
                     }
                     Poll::Ready(Some(Err(e))) => {
                         this.transfer = Transfer::Idle;
-                        this.cause = Some(Box::new(e));
+                        this.cause = Some(e);
                         this.conn.handle_error(now);
                         this.drain(now);
                         continue;
@@ -693,14 +731,11 @@ impl Stream for EventSource {
             let Some(deadline) = this.deadline else {
                 return Poll::Pending;
             };
-            let at = this.instant(deadline);
-            let timer = this
-                .timer
-                .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(at)));
-            if timer.deadline() != at {
-                timer.as_mut().reset(at);
-            }
-            if timer.as_mut().poll(cx).is_pending() {
+            if this
+                .alarm
+                .poll(cx, this.clock.instant(deadline))
+                .is_pending()
+            {
                 return Poll::Pending;
             }
             let now = this.now();

@@ -1,4 +1,8 @@
-//! Events as a `Stream`, over any stream of byte chunks or any `AsyncRead`.
+//! Events as a `Stream`, over any stream of byte chunks.
+//!
+//! The consuming half of every adapter: chunks go to an [`OwnedParser`] as they
+//! come, and what it finds comes out owned, so that nothing borrows from a chunk
+//! that is gone by the next poll.
 
 use core::fmt;
 use core::pin::Pin;
@@ -7,17 +11,16 @@ use core::task::{Context, Poll, ready};
 use futures_core::{Stream, TryStream};
 use pin_project_lite::pin_project;
 use sse_proto::{Bytes, Config, OwnedEvent, OwnedItem, OwnedParser, Parser};
-use tokio::io::AsyncRead;
-use tokio_util::io::ReaderStream;
 
 pin_project! {
     /// Every item of an event stream ([`OwnedItem`]: events, `retry` values,
     /// comments, ...), over a stream of byte chunks.
     ///
     /// The chunks are any `Stream<Item = Result<B, E>>` with `B: Into<Bytes>`
-    /// (`Bytes`, `Vec<u8>`, `&'static [u8]`, ...): a `reqwest` byte stream, a hyper
-    /// body through [`EventStream::from_body`], or an `AsyncRead` through
-    /// [`EventStream::from_reader`]. Chunk boundaries may fall anywhere.
+    /// (`Bytes`, `Vec<u8>`, `&'static [u8]`, ...): a `reqwest` byte stream, an HTTP
+    /// body through [`EventStream::from_body`], or an `AsyncRead` through a runtime
+    /// adapter's `from_reader`. Chunk boundaries may fall anywhere, inside a line or
+    /// a CRLF included.
     ///
     /// Items are not copied out of the chunks: an event that arrived whole in one
     /// chunk is a slice of it ([`Sharer`](sse_proto::Sharer)), which keeps
@@ -32,9 +35,9 @@ pin_project! {
     /// ```
     /// use futures_util::StreamExt;
     /// use sse_proto::OwnedItem;
-    /// use sse_tokio::ItemStream;
+    /// use sse_io::ItemStream;
     ///
-    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// # futures_executor::block_on(async {
     /// let chunks = futures_util::stream::iter([
     ///     Ok::<_, std::io::Error>(&b": hello\nretry: 10"[..]),
     ///     Ok(b"00\ndata: x\n\n"),
@@ -144,9 +147,9 @@ pin_project! {
     ///
     /// ```
     /// use futures_util::StreamExt;
-    /// use sse_tokio::EventStream;
+    /// use sse_io::EventStream;
     ///
-    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// # futures_executor::block_on(async {
     /// let chunks = futures_util::stream::iter([
     ///     Ok::<_, std::io::Error>(bytes::Bytes::from_static(b"id: 1\nevent: greet\ndata: hel")),
     ///     Ok(bytes::Bytes::from_static(b"lo\n\n: keep-alive\n\n")),
@@ -202,24 +205,6 @@ impl<S: TryStream> EventStream<S> {
     }
 }
 
-impl<R: AsyncRead> EventStream<ReaderStream<R>> {
-    /// The events read from `reader`.
-    ///
-    /// ```
-    /// use futures_util::StreamExt;
-    /// use sse_tokio::EventStream;
-    ///
-    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
-    /// let reader: &[u8] = b"data: from a reader\n\n";
-    /// let mut events = EventStream::from_reader(reader);
-    /// assert_eq!(events.next().await.unwrap().unwrap().data, "from a reader");
-    /// # });
-    /// ```
-    pub fn from_reader(reader: R) -> Self {
-        EventStream::new(ReaderStream::new(reader))
-    }
-}
-
 impl<B> EventStream<http_body_util::BodyDataStream<B>>
 where
     B: http_body::Body,
@@ -231,9 +216,9 @@ where
     /// ```
     /// use futures_util::StreamExt;
     /// use http_body_util::Full;
-    /// use sse_tokio::EventStream;
+    /// use sse_io::EventStream;
     ///
-    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// # futures_executor::block_on(async {
     /// let body = Full::new(bytes::Bytes::from_static(b"data: from a body\n\n"));
     /// let mut events = EventStream::from_body(body);
     /// assert_eq!(events.next().await.unwrap().unwrap().data, "from a body");

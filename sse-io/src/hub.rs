@@ -1,65 +1,55 @@
-//! Broadcasting with replay: every event to every subscriber, and what a client
-//! missed when it reconnects.
-//!
-//! Most event-stream servers broadcast: one feed (prices, logs, notifications), many
-//! clients. Two things then go wrong in every implementation that is written ad hoc:
-//! a client that reconnects with `Last-Event-ID` is sent nothing it missed (or
-//! everything again), and one slow client either holds up the publisher or makes the
-//! server buffer without limit. [`Hub`] does both the SSE way. It keeps the last
-//! events in a [`History`] (the sans-IO replay buffer of `sse-proto`, which makes
-//! every decision about IDs, limits and unknown IDs) behind one lock, and gives each
-//! subscriber an [`SseBody`] that replays, then streams live, with keep-alives as any
-//! [`SseBody`] has them.
+//! Broadcasting with replay, on any runtime: [`Broadcast`]'s rules behind one lock,
+//! with the wakers of the streams that wait for the next event.
 
-use std::collections::VecDeque;
-use std::fmt;
+use core::fmt;
+use core::marker::PhantomData;
+use core::task::{Context, Poll, Waker};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
-use sse_proto::{Backfill, EncodeError, History, Message};
-use tokio::sync::mpsc;
+use sse_proto::{
+    Backfill, Broadcast, DEFAULT_SUBSCRIBER_CAPACITY, EncodeError, History, Message, Next,
+    Published, Subscription,
+};
 
-use crate::SseBody;
-
-/// How many events a subscriber may fall behind before it is dropped, unless set.
-const DEFAULT_CAPACITY: usize = 256;
+use crate::body::{Source, SseBody};
+use crate::runtime::Runtime;
 
 /// A broadcast of events with replay: [`publish`](Hub::publish) sends an event to
 /// every subscriber and records it in a [`History`]; [`subscribe`](Hub::subscribe)
 /// starts a stream that replays what a reconnecting client missed, then follows the
-/// live events.
+/// live events. The rules are [`Broadcast`]'s; this is its async face.
 ///
-/// Cloning is cheap: every clone is the same hub. The subscribers' streams end when
-/// the last clone is dropped. `examples/hub.rs` serves one on plain hyper.
+/// Cloning is cheap: every clone is the same hub. The subscribers' streams end,
+/// after what they have pending, when the last clone is dropped or
+/// [`close`](Hub::close) is called.
 ///
 /// # Guarantees
 ///
-/// - **No gap and no duplicate at the handover.** [`Hub::subscribe`] reads the replay
-///   and registers the subscriber under the lock that [`Hub::publish`] takes to
-///   record and fan out an event: each event is either in the replay or in the live
-///   queue, never both, never neither.
+/// - **No gap and no duplicate at the handover** between replay and live events.
 /// - **One order.** Events reach every subscriber in the order they were recorded.
 /// - **The publisher never waits for a subscriber.** [`Hub::publish`] is a plain
-///   function: it queues the event for each subscriber without waiting for room
-///   (it only takes the hub's lock, for as long as one event's fan-out), and it can
-///   be called from any thread, async or not.
+///   function that appends to one shared log: its cost does not grow with the
+///   number of subscribers, except for waking those that wait. It can be called
+///   from any thread, async or not.
 ///
 /// # Slow subscribers
 ///
-/// Each subscriber has a bounded queue ([`HubBuilder::capacity`]) of events not yet
-/// taken by its connection. A subscriber whose queue is full when an event is
-/// published is *lagging*: the hub drops it. Its stream sends what was queued and
-/// then ends, so the client, as every EventSource does, reconnects with the ID of the
-/// last event it received, and the hub replays the rest from its history. The slow
-/// client catches up at its own pace, the publisher never waits, and the server
-/// holds at most `capacity` events per subscriber besides the one history (whose
-/// bytes the queues and replays share).
+/// A subscriber may fall [`capacity`](HubBuilder::capacity) events behind. One that
+/// is that far behind when an event is published is *lagging*: its stream sends
+/// what it had pending and ends, so that its client, as every EventSource does,
+/// reconnects with the ID of the last event it received, and the hub replays the
+/// rest from its history. The publisher never waits, and the server holds one
+/// position per subscriber besides the one log and history, whose bytes the
+/// streams share.
 ///
 /// A client that lags by more than the history holds (or that takes longer to
 /// reconnect than the history lasts) comes back with an ID the history no longer
-/// has, and gets what [`HubBuilder::unknown_ids`] says (by default, everything held):
-/// size the history for the publishing rate times the clients' reconnection time.
+/// has, and gets what [`HubBuilder::unknown_ids`] says (by default, everything
+/// held): size the history for the publishing rate times the clients'
+/// reconnection time.
 ///
 /// # IDs
 ///
@@ -67,8 +57,8 @@ const DEFAULT_CAPACITY: usize = 256;
 /// without one is given the next number of a sequence (see [`History::push`]). The
 /// sequence starts at the time the hub was built, in microseconds since the UNIX
 /// epoch, so that a restarted server does not hand out IDs its clients still hold
-/// from the last run: their IDs are unknown to it, rather than mistaken for new ones.
-/// (A history passed to [`HubBuilder::history`] keeps its own start.)
+/// from the last run. (A history passed to [`HubBuilder::history`] keeps its own
+/// start.)
 ///
 /// ```
 /// use std::time::Duration;
@@ -87,55 +77,67 @@ const DEFAULT_CAPACITY: usize = 256;
 /// hub.publish(Message::new("three"))?;
 ///
 /// drop(hub); // the streams end when the hub is gone
-/// let bytes = body.collect().await.unwrap().to_bytes();
+/// let bytes = BodyExt::collect(body).await.unwrap().to_bytes();
 /// assert_eq!(&bytes[..], b"id: 2\ndata: two\n\nid: 3\ndata: three\n\n");
 /// # Ok::<(), sse_proto::EncodeError>(())
 /// # }).unwrap();
 /// ```
-#[derive(Clone)]
-pub struct Hub {
+pub struct Hub<R: Runtime> {
     shared: Arc<Shared>,
+    runtime: PhantomData<fn() -> R>,
 }
 
 struct Shared {
     state: Mutex<State>,
-    capacity: usize,
-    new_clients: Backfill,
-    unknown_ids: Backfill,
+    /// Live `Hub` handles: the hub closes when the last goes.
+    handles: AtomicUsize,
 }
 
 struct State {
-    history: History<Bytes>,
-    subscribers: Vec<mpsc::Sender<Bytes>>,
-    /// When the list reaches this length, subscribers that went away are swept out
-    /// on the next subscribe (publishing sweeps them anyway).
-    sweep_at: usize,
-    /// Set by [`Hub::close`]: no subscriber is kept from then on.
-    closed: bool,
+    broadcast: Broadcast<Bytes>,
+    /// The streams to wake at the next publish or close.
+    waiting: Vec<Waker>,
+    /// Counts publishes and closes: a stream registered in `waiting` in this epoch
+    /// only updates its waker.
+    epoch: u64,
 }
 
-/// The smallest `sweep_at`.
-const SWEEP_MIN: usize = 64;
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // Nothing panics while holding the lock; the state is consistent after each
+        // step anyway.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
 
-impl Hub {
+    /// Wakes every waiting stream, outside the lock.
+    fn wake(&self, mut state: MutexGuard<'_, State>) {
+        state.epoch += 1;
+        let waiting = std::mem::take(&mut state.waiting);
+        drop(state);
+        for waker in waiting {
+            waker.wake();
+        }
+    }
+}
+
+impl<R: Runtime> Hub<R> {
     /// A hub with the default settings (see [`HubBuilder`]).
-    pub fn new() -> Hub {
-        Hub::builder().build()
+    pub fn new() -> Self {
+        Self::builder().build()
     }
 
     /// Settings for a new hub.
-    pub fn builder() -> HubBuilder {
+    pub fn builder() -> HubBuilder<R> {
         HubBuilder::new()
     }
 
     /// Records `message` in the history and queues it for every subscriber;
-    /// returns its ID and how many subscribers got it.
+    /// returns its ID and how many subscribers got it ([`Broadcast::publish`]).
     ///
-    /// A message without an ID is given one (see [IDs](Hub#ids)).
-    /// A subscriber whose queue is full is dropped: its stream ends after what is
-    /// queued, and its client resumes from the history. Subscribers whose client went
-    /// away are forgotten. Fails, recording and sending nothing, if the message cannot
-    /// be encoded (a line break in its type or ID, a NUL in its ID).
+    /// A message without an ID is given one (see [IDs](Hub#ids)). A subscriber too
+    /// far behind lags: its stream ends after what it has pending, and its client
+    /// resumes from the history. Fails, recording and sending nothing, if the
+    /// message cannot be encoded (a line break in its type or ID, a NUL in its ID).
     ///
     /// ```
     /// use sse_proto::{EncodeError, History, Message};
@@ -157,30 +159,9 @@ impl Hub {
     /// # Ok::<(), EncodeError>(())
     /// ```
     pub fn publish<T: AsRef<str>>(&self, message: Message<T>) -> Result<Published, EncodeError> {
-        let mut state = self.lock();
-        let State {
-            history,
-            subscribers,
-            ..
-        } = &mut *state;
-        let entry = history.push(&message)?;
-        let mut published = Published {
-            id: entry.id().to_owned(),
-            queued: 0,
-            lagged: 0,
-        };
-        let bytes = entry.bytes();
-        subscribers.retain(|tx| match tx.try_send(bytes.clone()) {
-            Ok(()) => {
-                published.queued += 1;
-                true
-            }
-            Err(mpsc::error::TrySendError::Full(_)) => {
-                published.lagged += 1;
-                false
-            }
-            Err(mpsc::error::TrySendError::Closed(_)) => false,
-        });
+        let mut state = self.shared.lock();
+        let published = state.broadcast.publish(&message)?;
+        self.shared.wake(state);
         Ok(published)
     }
 
@@ -208,38 +189,27 @@ impl Hub {
     /// let known = hub.subscribe(Some("2")); // event 3
     /// let unknown = hub.subscribe(Some("1")); // evicted: everything held, by default
     /// drop(hub);
-    /// let text = |body: sse_tokio::SseBody| async { body.collect().await.unwrap().to_bytes() };
+    /// let text = |body: sse_tokio::SseBody| async { BodyExt::collect(body).await.unwrap().to_bytes() };
     /// assert_eq!(&text(new).await[..], b"");
     /// assert_eq!(&text(known).await[..], b"id: 3\ndata: c\n\n");
     /// assert_eq!(&text(unknown).await[..], b"id: 2\ndata: b\n\nid: 3\ndata: c\n\n");
     /// # });
     /// ```
-    pub fn subscribe(&self, last_event_id: Option<&str>) -> SseBody {
-        let (tx, rx) = mpsc::channel(self.shared.capacity);
-        let mut state = self.lock();
-        let replay: VecDeque<Bytes> = state
-            .history
-            .since(last_event_id)
-            .entries(self.shared.new_clients, self.shared.unknown_ids)
-            .map(|entry| entry.bytes().clone())
-            .collect();
-        if state.subscribers.len() >= state.sweep_at {
-            state.subscribers.retain(|tx| !tx.is_closed());
-            state.sweep_at = SWEEP_MIN.max(2 * state.subscribers.len());
-        }
-        if !state.closed {
-            state.subscribers.push(tx);
-        }
-        drop(state);
-        SseBody::with_replay(rx, replay)
+    pub fn subscribe(&self, last_event_id: Option<&str>) -> SseBody<R> {
+        let subscription = self.shared.lock().broadcast.subscribe(last_event_id);
+        SseBody::new(Source::Hub(HubStream {
+            shared: Arc::clone(&self.shared),
+            subscription: Some(subscription),
+            registered: None,
+        }))
     }
 
-    /// Ends every subscriber's stream, after what is queued for it, and every stream
-    /// subscribed from now on, after its replay: what a server's graceful shutdown
-    /// needs, since it waits for responses to end and an event stream never ends on
-    /// its own. Clients reconnect (to the next instance, say) and resume from their
-    /// last event ID. Publishing still records events in the history, for the
-    /// replays.
+    /// Ends every subscriber's stream, after what is pending for it, and every
+    /// stream subscribed from now on, after its replay: what a server's graceful
+    /// shutdown needs, since it waits for responses to end and an event stream never
+    /// ends on its own. Clients reconnect (to the next instance, say) and resume
+    /// from their last event ID. Publishing still records events in the history,
+    /// for the replays.
     ///
     /// ```
     /// use http_body_util::BodyExt;
@@ -251,17 +221,17 @@ impl Hub {
     /// let body = hub.subscribe(None);
     /// hub.publish(Message::new("last")).unwrap();
     /// hub.close(); // other clones of `hub` are still alive
-    /// assert_eq!(&body.collect().await.unwrap().to_bytes()[..], b"id: 1\ndata: last\n\n");
+    /// assert_eq!(&BodyExt::collect(body).await.unwrap().to_bytes()[..], b"id: 1\ndata: last\n\n");
     /// assert_eq!(hub.subscribers(), 0);
     /// # });
     /// ```
     pub fn close(&self) {
-        let mut state = self.lock();
-        state.closed = true;
-        state.subscribers.clear();
+        let mut state = self.shared.lock();
+        state.broadcast.close();
+        self.shared.wake(state);
     }
 
-    /// How many subscribers are connected (those whose client went away are not
+    /// How many subscribers are connected (those that went away or lagged are not
     /// counted).
     ///
     /// ```
@@ -272,82 +242,126 @@ impl Hub {
     /// assert_eq!(hub.subscribers(), 0);
     /// ```
     pub fn subscribers(&self) -> usize {
-        let mut state = self.lock();
-        state.subscribers.retain(|tx| !tx.is_closed());
-        state.subscribers.len()
-    }
-
-    fn lock(&self) -> MutexGuard<'_, State> {
-        // Nothing panics while holding the lock; if something did, the state is
-        // still consistent (each step leaves it so).
-        self.shared
-            .state
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
+        self.shared.lock().broadcast.subscribers()
     }
 }
 
-impl Default for Hub {
+impl<R: Runtime> Default for Hub<R> {
     fn default() -> Self {
         Hub::new()
     }
 }
 
-impl fmt::Debug for Hub {
+impl<R: Runtime> Clone for Hub<R> {
+    fn clone(&self) -> Self {
+        self.shared.handles.fetch_add(1, Ordering::Relaxed);
+        Hub {
+            shared: Arc::clone(&self.shared),
+            runtime: PhantomData,
+        }
+    }
+}
+
+impl<R: Runtime> Drop for Hub<R> {
+    fn drop(&mut self) {
+        if self.shared.handles.fetch_sub(1, Ordering::AcqRel) == 1 {
+            let mut state = self.shared.lock();
+            state.broadcast.close();
+            self.shared.wake(state);
+        }
+    }
+}
+
+impl<R: Runtime> fmt::Debug for Hub<R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let state = self.lock();
+        let state = self.shared.lock();
+        let history = state.broadcast.history();
         f.debug_struct("Hub")
-            .field("events", &state.history.len())
-            .field("history_bytes", &state.history.size())
-            .field("subscribers", &state.subscribers.len())
-            .field("capacity", &self.shared.capacity)
+            .field("events", &history.len())
+            .field("history_bytes", &history.size())
+            .field("subscribers", &state.broadcast.subscribers())
+            .field("capacity", &state.broadcast.capacity())
             .finish_non_exhaustive()
     }
 }
 
-/// What [`Hub::publish`] did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Published {
-    /// The event's ID: the message's own, or the one the hub gave it.
-    pub id: String,
-    /// How many subscribers it was queued for.
-    pub queued: usize,
-    /// How many subscribers were dropped because their queue was full; their
-    /// clients will reconnect and resume from the history.
-    pub lagged: usize,
+/// One subscriber's end of a hub: what its body polls.
+pub(crate) struct HubStream {
+    shared: Arc<Shared>,
+    /// `None` once given back to the broadcast.
+    subscription: Option<Subscription<Bytes>>,
+    /// The epoch and place in `waiting` where this stream's waker is.
+    registered: Option<(u64, usize)>,
+}
+
+impl HubStream {
+    pub(crate) fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<Bytes>> {
+        let Some(subscription) = &mut self.subscription else {
+            return Poll::Ready(None);
+        };
+        let mut state = self.shared.lock();
+        match state.broadcast.poll(subscription) {
+            Next::Send(bytes) => Poll::Ready(Some(bytes)),
+            Next::End => Poll::Ready(None),
+            Next::Wait => {
+                let epoch = state.epoch;
+                match self.registered {
+                    Some((at, index)) if at == epoch => {
+                        let waker = &mut state.waiting[index];
+                        if !waker.will_wake(cx.waker()) {
+                            waker.clone_from(cx.waker());
+                        }
+                    }
+                    _ => {
+                        self.registered = Some((epoch, state.waiting.len()));
+                        state.waiting.push(cx.waker().clone());
+                    }
+                }
+                Poll::Pending
+            }
+        }
+    }
+}
+
+impl Drop for HubStream {
+    fn drop(&mut self) {
+        if let Some(subscription) = self.subscription.take() {
+            self.shared.lock().broadcast.unsubscribe(subscription);
+        }
+    }
 }
 
 /// Settings for a [`Hub`], from [`Hub::builder`].
-///
-/// ```
-/// use sse_proto::{Backfill, History};
-///
-/// let hub = sse_tokio::Hub::builder()
-///     .max_events(10_000)
-///     .max_bytes(16 << 20)
-///     .capacity(64)
-///     .new_clients(Backfill::Everything)
-///     .build();
-/// ```
-#[derive(Debug)]
-pub struct HubBuilder {
+pub struct HubBuilder<R: Runtime> {
     history: History<Bytes>,
     capacity: usize,
     new_clients: Backfill,
     unknown_ids: Backfill,
+    runtime: PhantomData<fn() -> R>,
 }
 
-impl HubBuilder {
+impl<R: Runtime> fmt::Debug for HubBuilder<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HubBuilder")
+            .field("history", &self.history)
+            .field("capacity", &self.capacity)
+            .field("new_clients", &self.new_clients)
+            .field("unknown_ids", &self.unknown_ids)
+            .finish()
+    }
+}
+
+impl<R: Runtime> HubBuilder<R> {
     fn new() -> Self {
         let micros = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(1, |since| u64::try_from(since.as_micros()).unwrap_or(1));
         HubBuilder {
             history: History::new().first_id(micros),
-            capacity: DEFAULT_CAPACITY,
+            capacity: DEFAULT_SUBSCRIBER_CAPACITY,
             new_clients: Backfill::Nothing,
             unknown_ids: Backfill::Everything,
+            runtime: PhantomData,
         }
     }
 
@@ -375,15 +389,14 @@ impl HubBuilder {
         self
     }
 
-    /// How many events a subscriber's queue holds (events published and not yet
-    /// taken by its connection) before the subscriber counts as lagging and is
-    /// dropped. Default 256.
+    /// How many events a subscriber may fall behind (published and not yet taken by
+    /// its connection) before it counts as lagging. Default 256.
     ///
     /// # Panics
     ///
     /// Panics if `capacity` is zero.
     pub fn capacity(mut self, capacity: usize) -> Self {
-        assert!(capacity > 0, "a subscriber's queue needs room for an event");
+        assert!(capacity > 0, "a subscriber needs room for an event");
         self.capacity = capacity;
         self
     }
@@ -406,19 +419,23 @@ impl HubBuilder {
     }
 
     /// The hub.
-    pub fn build(self) -> Hub {
+    pub fn build(self) -> Hub<R> {
+        let broadcast = Broadcast::new(
+            self.history,
+            self.capacity,
+            self.new_clients,
+            self.unknown_ids,
+        );
         Hub {
             shared: Arc::new(Shared {
                 state: Mutex::new(State {
-                    history: self.history,
-                    subscribers: Vec::new(),
-                    sweep_at: SWEEP_MIN,
-                    closed: false,
+                    broadcast,
+                    waiting: Vec::new(),
+                    epoch: 0,
                 }),
-                capacity: self.capacity,
-                new_clients: self.new_clients,
-                unknown_ids: self.unknown_ids,
+                handles: AtomicUsize::new(1),
             }),
+            runtime: PhantomData,
         }
     }
 }

@@ -1,0 +1,57 @@
+//! Server-Sent Events on any async runtime: the code between the sans-IO core,
+//! [`sse_proto`], and a runtime, written once.
+//!
+//! `sse-proto` decides everything (parsing, encoding, the client's reconnection
+//! model, the keep-alive schedule, the hub's replay and lag rules) and does no I/O.
+//! This crate drives it with futures: it turns streams of byte chunks into events,
+//! serves a stream as a response body, fans a feed out to many bodies, and runs the
+//! reconnecting client. It does not spawn tasks or touch sockets: what it needs
+//! from a runtime is a clock and a timer ([`Runtime`]), and from an HTTP client one
+//! method ([`Transport`]). The runtime adapters (`sse-tokio`, `sse-async-std`)
+//! implement those two traits, add their I/O traits, and re-export these types under
+//! their runtime, so that `sse_tokio::Hub` and `sse_async_std::Hub` are one type for
+//! two runtimes, as `quinn` is one crate over `quinn-proto` for several runtimes.
+//!
+//! | what | where the decision is | the driver here |
+//! |---|---|---|
+//! | parsing a stream of chunks | [`sse_proto::OwnedParser`] | [`ItemStream`], [`EventStream`] |
+//! | what a server stream sends next | [`sse_proto::ServerStream`] | [`SseBody`] |
+//! | fan-out, replay, lag, close | [`sse_proto::Broadcast`] | [`Hub`] |
+//! | request, reconnect, fail | [`sse_proto::Connection`] | [`EventSource`] |
+//!
+//! # Pull APIs
+//!
+//! Every stream here ends (`None`) only at the end of the stream; an error item is
+//! final only where its type says so. A recoverable condition (an event over the
+//! parser's limit, skipped; a dropped connection being re-established) is an `Err`
+//! item after which the stream carries on, so in a
+//! `while let Some(x) = stream.next().await` loop, handle it and keep going. The
+//! sans-IO pull APIs below them answer `None` for "need more input", which is never
+//! the end.
+//!
+//! # Crate features
+//!
+//! - `axum`: `IntoResponse` for [`SseBody`] and `FromRequestParts` for
+//!   [`LastEventIdHeader`].
+//! - `rustls`: [`Builder::tls_config`], for adapters whose transport speaks TLS.
+#![deny(missing_docs)]
+
+pub use sse_proto;
+
+mod body;
+mod client;
+mod headers;
+mod hub;
+mod runtime;
+mod stream;
+
+pub use body::{SendError, Sender, SseBody, channel};
+pub use client::{
+    BodyStream, BoxError, BuildError, Builder, DefaultTransport, EventSource, ResponseFuture,
+    SourceError, SourceEvent, Transport, TransportOptions,
+};
+pub use headers::{LastEventIdHeader, last_event_id, set_headers};
+pub use hub::{Hub, HubBuilder};
+pub use runtime::{Runtime, Timer};
+pub use sse_proto::{OwnedEvent, OwnedItem, Published, ReadyState};
+pub use stream::{EventStream, ItemStream, StreamError};
