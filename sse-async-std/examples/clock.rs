@@ -79,11 +79,11 @@ async fn serve(socket: TcpStream) -> std::io::Result<()> {
 
     let mut socket = socket;
     let mut head = String::from("HTTP/1.1 200 OK\r\nConnection: close\r\n");
-    for (name, value) in sse_async_std::HEADERS {
+    for (name, value) in sse_async_std::RESPONSE_HEADERS {
         head += &format!("{name}: {value}\r\n");
     }
     head += "\r\n";
     socket.write_all(head.as_bytes()).await?;
-    smol::io::copy(body.into_reader(), &mut socket).await?;
+    smol::io::copy(sse_async_std::BodyReader::new(body), &mut socket).await?;
     Ok(())
 }

@@ -1,36 +1,44 @@
-//! Server-Sent Events over `futures-io`, for smol and async-std alike: the runtime
-//! adapter over [`sse_proto`].
+//! Server-Sent Events over `futures-io`, for smol and async-std alike: the adapter of
+//! [`sse_io`] to the `async-io` reactor, over the sans-IO core [`sse_proto`].
 //!
-//! The adapter only moves bytes and time between the runtime and the sans-IO core;
-//! every protocol decision (parsing, encoding, the keep-alive schedule) lives in
-//! `sse-proto`. It is written against the `futures-core` and `futures-io` traits,
-//! which smol and async-std share, so it serves both (async-std is discontinued
-//! upstream; smol is the live runtime behind the same traits) and any other executor.
+//! Everything runtime-neutral is `sse-io`'s, re-exported here under the [`AsyncIo`]
+//! runtime: the event streams, the server body, the hub and the reconnecting client
+//! are the same types, with the same names and behaviour, as `sse_tokio`'s, and
+//! every protocol decision is `sse-proto`'s. What this crate adds is what differs
+//! here: the timer (`async_io::Timer`, which smol and async-std both run on, and
+//! which async-io drives from a thread of its own when no runtime does),
+//! `futures_io::AsyncRead` input ([`from_reader`], [`ReaderStream`]), the body as an
+//! `AsyncRead` ([`BodyReader`]) and the HTTP client ([`AsyncIoClient`]: hyper 1 over
+//! `async-net`). Nothing here spawns a task, so it runs under any executor.
+//! (async-std is discontinued upstream; smol is the live runtime behind the same
+//! traits. The tests run on both.)
 //!
 //! # Consuming
 //!
 //! [`EventStream`] and [`ItemStream`]: events (or every item) as a `Stream`, over
-//! any `Stream<Item = Result<B, E>>` of byte chunks (`B: AsRef<[u8]>`: an HTTP
+//! any `Stream<Item = Result<B, E>>` of byte chunks (`B: Into<Bytes>`: an HTTP
 //! client's body stream, an [`SseBody`]) or any `futures_io::AsyncRead`
-//! ([`EventStream::from_reader`], through [`ReaderStream`]).
+//! ([`from_reader`]). [`EventSource`] (feature `client`, default): the reconnecting
+//! client.
 //!
 //! # Serving
 //!
-//! [`channel`] (feature `server`) gives a [`Sender`] and an [`SseBody`]: a `Stream`
-//! of `Bytes` (or, with [`SseBody::into_reader`], an `AsyncRead`) with keep-alives
+//! [`channel`] gives a [`Sender`] and an [`SseBody`]: a `Stream` of `Bytes` and an
+//! `http_body::Body` (or, through [`BodyReader`], an `AsyncRead`) with keep-alives
 //! and an initial `retry`, behind a bounded queue; [`Sender::closed`] says when the
-//! server dropped the body because the client went away. [`HEADERS`] are the
-//! response headers an event stream needs. `examples/clock.rs` is a small server on
-//! bare smol (`cargo run -p sse-async-std --example clock`, then
-//! `curl -N http://127.0.0.1:8080/`).
+//! server dropped the body because the client went away. [`Hub`] broadcasts with
+//! replay. [`RESPONSE_HEADERS`] are the response headers an event stream needs;
+//! `examples/clock.rs` is a small server on bare smol
+//! (`cargo run -p sse-async-std --example clock`, then `curl -N
+//! http://127.0.0.1:8080/`).
+//!
+//! A whole exchange over loopback, on smol: a bare-bones HTTP/1.1 server copies the
+//! body into its socket, and the client decodes its socket.
 //!
 //! A whole exchange over loopback, on smol: a bare-bones HTTP/1.1 server copies the
 //! body into its socket, and the client decodes its socket.
 //!
 //! ```
-//! # #[cfg(not(feature = "server"))]
-//! # fn main() {}
-//! # #[cfg(feature = "server")]
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! use std::time::Duration;
 //! use smol::io::{AsyncReadExt, AsyncWriteExt};
@@ -59,11 +67,11 @@
 //!         })
 //!         .detach();
 //!         let mut head = String::from("HTTP/1.1 200 OK\r\nConnection: close\r\n");
-//!         for (name, value) in sse_async_std::HEADERS {
+//!         for (name, value) in sse_async_std::RESPONSE_HEADERS {
 //!             head += &format!("{name}: {value}\r\n");
 //!         }
 //!         socket.write_all(format!("{head}\r\n").as_bytes()).await?;
-//!         smol::io::copy(body.into_reader(), &mut socket).await?;
+//!         smol::io::copy(sse_async_std::BodyReader::new(body), &mut socket).await?;
 //!         socket.close().await
 //!     });
 //!
@@ -76,7 +84,7 @@
 //!         socket.read_exact(&mut byte).await?;
 //!         head.push(byte[0]);
 //!     }
-//!     let mut events = sse_async_std::EventStream::from_reader(socket);
+//!     let mut events = sse_async_std::from_reader(socket);
 //!     let mut seen = Vec::new();
 //!     while let Some(event) = events.next().await {
 //!         seen.push(event?.data);
@@ -93,43 +101,122 @@
 //! # Runtimes
 //!
 //! Nothing here spawns a task or needs a particular executor. The keep-alive timer is
-//! an `async_io::Timer`: smol's timer, and the one async-std runs on; async-io drives
-//! it from a thread of its own when no runtime does. The tests run every scenario
-//! that touches a runtime (sockets, tasks, timers) on both smol and async-std.
-//!
-//! # Coming from sse-tokio
-//!
-//! [`EventStream`], [`ItemStream`], [`StreamError`], [`ReaderStream`], [`channel`],
-//! [`Sender`], [`SendError`] and [`SseBody`]'s `keep_alive` and `retry` have the
-//! same names, signatures and behaviour as in `sse_tokio`, so switching is mostly a
-//! matter of the crate's name. What differs:
-//!
-//! - [`SseBody`] is a `Stream` of `Bytes` and an `AsyncRead`
-//!   ([`SseBody::into_reader`]), not an `http_body::Body`; there is no axum support,
-//!   and [`HEADERS`] takes the place of `set_headers`.
-//! - There are no `tokio_util` codecs (`SseDecoder`, `SseEncoder`): [`ItemStream`]
-//!   decodes, and [`sse_proto::Encode`] encodes into any buffer.
-//! - There is no reconnecting client (`EventSource`): it is not written. A client
-//!   can drive [`sse_proto::Connection`] (the EventSource processing model as a state
-//!   machine) with its HTTP client of choice, feeding the body through an
-//!   [`ItemStream`] or straight into the connection.
 //!
 //! # Crate features
 //!
-//! - `server` (default): [`channel`], [`Sender`], [`SseBody`], [`BodyReader`],
-//!   [`HEADERS`]; brings in `async-channel` and `async-io`. Without it, the crate
-//!   only decodes, on `futures-core`, `futures-io` and `bytes`.
+//! - `client` (default): [`EventSource::new`] and [`Builder::connect`] with
+//!   [`AsyncIoClient`] (hyper 1 over `async-net`, HTTP/1.1 and HTTP/2). (With any
+//!   other [`Transport`], the client needs no feature.)
+//! - `rustls`: `https://` URLs for the client, with rustls (ring) and the webpki root
+//!   certificates; HTTP/2 by ALPN.
+//! - `axum`: `IntoResponse` for [`SseBody`] and `FromRequestParts` for
+//!   [`LastEventIdHeader`].
 #![deny(missing_docs)]
 
-pub use sse_proto;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Instant;
 
+pub use sse_io::{self, sse_proto};
+pub use sse_io::{
+    BodyStream, BoxError, BuildError, EventStream, ItemStream, LastEventIdHeader, OwnedEvent,
+    OwnedItem, Published, ReadyState, ResponseFuture, SendError, Sender, SourceError, SourceEvent,
+    StreamError, Transport, TransportOptions, last_event_id, set_headers,
+};
+pub use sse_proto::RESPONSE_HEADERS;
+
+mod body_reader;
 mod reader;
-#[cfg(feature = "server")]
-mod server;
-mod stream;
+#[cfg(feature = "client")]
+mod transport;
 
+pub use body_reader::BodyReader;
 pub use reader::{DEFAULT_READ_CAPACITY, ReaderStream};
-#[cfg(feature = "server")]
-pub use server::{BodyReader, HEADERS, SendError, Sender, SseBody, channel};
-pub use sse_proto::{OwnedEvent, OwnedItem};
-pub use stream::{EventStream, ItemStream, StreamError};
+#[cfg(feature = "client")]
+pub use transport::AsyncIoClient;
+
+/// The `async-io` reactor, for [`sse_io`]: the clock and timer of smol and
+/// async-std.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AsyncIo;
+
+/// An `async_io::Timer` as [`sse_io`]'s timer.
+#[derive(Debug)]
+pub struct AsyncIoTimer(async_io::Timer);
+
+impl Future for AsyncIoTimer {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        Pin::new(&mut self.0).poll(cx).map(|_| ())
+    }
+}
+
+impl sse_io::Timer for AsyncIoTimer {
+    fn reset(&mut self, deadline: Instant) {
+        self.0.set_at(deadline);
+    }
+}
+
+impl sse_io::Runtime for AsyncIo {
+    type Timer = AsyncIoTimer;
+
+    fn now() -> Instant {
+        Instant::now()
+    }
+
+    fn timer(deadline: Instant) -> AsyncIoTimer {
+        AsyncIoTimer(async_io::Timer::at(deadline))
+    }
+}
+
+/// A `text/event-stream` response body on async-io: [`sse_io::SseBody`].
+pub type SseBody = sse_io::SseBody<AsyncIo>;
+/// A broadcast with replay on async-io: [`sse_io::Hub`].
+pub type Hub = sse_io::Hub<AsyncIo>;
+/// Settings for a [`Hub`]: [`sse_io::HubBuilder`].
+pub type HubBuilder = sse_io::HubBuilder<AsyncIo>;
+/// The reconnecting client on async-io: [`sse_io::EventSource`].
+pub type EventSource = sse_io::EventSource<AsyncIo>;
+/// Sets up an [`EventSource`]: [`sse_io::Builder`].
+pub type Builder = sse_io::Builder<AsyncIo>;
+
+/// A sender and the body it feeds, with a queue of `capacity` items between them
+/// ([`sse_io::channel`] on async-io).
+///
+/// ```
+/// use smol::stream::StreamExt;
+/// use sse_proto::Message;
+///
+/// smol::block_on(async {
+///     let (sender, mut body) = sse_async_std::channel(4);
+///     sender.send(Message::new("one")).await.unwrap();
+///     drop(sender);
+///     assert_eq!(body.next().await.unwrap().unwrap(), "data: one\n\n");
+///     assert!(body.next().await.is_none());
+/// });
+/// ```
+///
+/// # Panics
+///
+/// Panics if `capacity` is zero.
+pub fn channel(capacity: usize) -> (Sender, SseBody) {
+    sse_io::channel(capacity)
+}
+
+/// The events read from `reader`: any `futures_io::AsyncRead`, such as a smol or
+/// async-std `TcpStream` past the response head, or a child's stdout.
+///
+/// ```
+/// use smol::stream::StreamExt;
+///
+/// smol::block_on(async {
+///     let reader: &[u8] = b"data: from a reader\n\n";
+///     let mut events = sse_async_std::from_reader(reader);
+///     assert_eq!(events.next().await.unwrap().unwrap().data, "from a reader");
+/// });
+/// ```
+pub fn from_reader<R: futures_io::AsyncRead>(reader: R) -> EventStream<ReaderStream<R>> {
+    EventStream::new(ReaderStream::new(reader))
+}

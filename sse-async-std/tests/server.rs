@@ -132,7 +132,7 @@ async fn closed_completes_when_the_body_is_dropped<R: Runtime>() {
     for as_reader in [false, true] {
         let (sender, body) = sse_async_std::channel(1);
         let held: Box<dyn std::any::Any> = if as_reader {
-            Box::new(body.into_reader())
+            Box::new(sse_async_std::BodyReader::new(body))
         } else {
             Box::new(body)
         };
@@ -227,7 +227,7 @@ fn the_reader_hands_out_the_bytes_in_pieces_of_any_size() {
         let body = body.retry(Duration::from_secs(1));
         sender.send(Message::new("first")).await.unwrap();
         sender.send(Message::new("second").id("2")).await.unwrap();
-        let mut reader = body.into_reader();
+        let mut reader = sse_async_std::BodyReader::new(body);
 
         // A read of nothing reads nothing, and does not wait.
         assert_eq!(reader.read(&mut []).await.unwrap(), 0);
@@ -250,7 +250,7 @@ fn the_reader_hands_out_the_bytes_in_pieces_of_any_size() {
 
         let (body, rest) = reader.into_inner();
         assert_eq!(rest, "data: second\n\n");
-        let mut reader = body.into_reader();
+        let mut reader = sse_async_std::BodyReader::new(body);
         drop(sender);
         let mut end = Vec::new();
         reader.read_to_end(&mut end).await.unwrap();
@@ -267,7 +267,7 @@ fn serve_one<R: Runtime>(
 ) -> common::Task<std::io::Result<u64>> {
     R::spawn(async move {
         let mut socket = R::accept(&listener).await;
-        let copied = smol::io::copy(body.into_reader(), &mut socket).await;
+        let copied = smol::io::copy(sse_async_std::BodyReader::new(body), &mut socket).await;
         if copied.is_ok() {
             socket.close().await?;
         }

@@ -179,7 +179,7 @@ fn an_interrupted_read_is_retried() {
             data: b"data: x\n\n",
             reads: 0,
         };
-        let mut events = EventStream::from_reader(reader);
+        let mut events = sse_async_std::from_reader(reader);
         assert_eq!(events.next().await.unwrap().unwrap().data, "x");
         assert!(events.next().await.is_none());
     });
@@ -261,7 +261,7 @@ async fn events_from_a_tcp_socket<R: Runtime>() {
         socket.close().await.unwrap();
     });
     let socket = R::connect(addr).await;
-    let mut items = EventStream::from_reader(socket).into_items();
+    let mut items = sse_async_std::from_reader(socket).into_items();
     let mut seen = Vec::new();
     while let Some(item) = items.next().await {
         seen.push(item.unwrap());
