@@ -25,8 +25,8 @@ use std::fmt::{self, Write as _};
 
 use serde_json::{Map, Value};
 use sse_proto::{
-    Backoff, Config, ConnectError, Connection, ConnectionConfig, ConnectionError, ConnectionEvent,
-    ReadyState, RetryPolicy, Time,
+    Backoff, Config, Connection, ConnectionConfig, ConnectionError, ConnectionEvent, ReadyState,
+    RequestError, RetryPolicy, Time,
 };
 
 use crate::{
@@ -184,8 +184,8 @@ pub enum Output {
     },
     /// A body item (event, retry, comment, limit error), as in the parser vectors.
     Item(Outcome),
-    /// The constructor refused: [`connect_error_code`] of the error.
-    ConnectError(String),
+    /// The constructor refused: [`request_error_code`] of the error.
+    RequestError(String),
 }
 
 impl fmt::Display for Output {
@@ -214,7 +214,7 @@ impl fmt::Display for Output {
                 Ok(())
             }
             Output::Item(item) => item.fmt(f),
-            Output::ConnectError(code) => write!(f, "connect error {code}"),
+            Output::RequestError(code) => write!(f, "connect error {code}"),
         }
     }
 }
@@ -246,13 +246,13 @@ pub fn error_code(error: &ConnectionError) -> String {
 
 /// The vectors' code for a constructor error: `invalid_url`, `unsupported_scheme`,
 /// `invalid_method`, `invalid_header`, `invalid_last_event_id`.
-pub fn connect_error_code(error: &ConnectError) -> String {
+pub fn request_error_code(error: &RequestError) -> String {
     match error {
-        ConnectError::InvalidUrl => "invalid_url",
-        ConnectError::UnsupportedScheme => "unsupported_scheme",
-        ConnectError::InvalidMethod => "invalid_method",
-        ConnectError::InvalidHeader => "invalid_header",
-        ConnectError::InvalidLastEventId => "invalid_last_event_id",
+        RequestError::InvalidUrl => "invalid_url",
+        RequestError::UnsupportedScheme => "unsupported_scheme",
+        RequestError::InvalidMethod => "invalid_method",
+        RequestError::InvalidHeader => "invalid_header",
+        RequestError::InvalidLastEventId => "invalid_last_event_id",
         _ => "other",
     }
     .to_string()
@@ -309,7 +309,7 @@ pub fn proto_layer(scenario: &Scenario) -> Vec<StepRun> {
             (Input::Connect, _) => {
                 match Connection::new(now, &scenario.url, scenario.config.clone()) {
                     Ok(c) => conn = Some(c),
-                    Err(e) => outputs.push(Output::ConnectError(connect_error_code(&e))),
+                    Err(e) => outputs.push(Output::RequestError(request_error_code(&e))),
                 }
             }
             (_, None) => panic!("{}: an input before connect", scenario.name),
@@ -630,7 +630,7 @@ fn parse_output(v: &Value) -> Result<Output, String> {
         });
     }
     if let Some(code) = v.get("connect_error") {
-        return Ok(Output::ConnectError(string(code, "connect_error")?));
+        return Ok(Output::RequestError(string(code, "connect_error")?));
     }
     outcome(v).map(Output::Item)
 }

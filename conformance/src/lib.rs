@@ -25,6 +25,12 @@ use std::fmt::{self, Write as _};
 use serde_json::Value;
 use sse_proto::{Config, Item, Parser};
 
+/// A reconnection time in whole milliseconds, as vectors and `sse decode` write it
+/// (saturating).
+pub fn millis(time: std::time::Duration) -> u64 {
+    u64::try_from(time.as_millis()).unwrap_or(u64::MAX)
+}
+
 pub mod connection;
 pub mod fuzz;
 pub mod reference;
@@ -206,7 +212,7 @@ impl Outcome {
                 data: event.data().to_string_lossy().into_owned(),
                 id: event.last_event_id().to_string_lossy().into_owned(),
             },
-            Item::Retry(ms) => Outcome::Retry(*ms),
+            Item::Retry(time) => Outcome::Retry(millis(*time)),
             Item::Comment(text) => Outcome::Comment(text.to_string_lossy().into_owned()),
             _ => return None,
         })
@@ -221,7 +227,7 @@ impl Outcome {
                 data: event.data.into(),
                 id: event.last_event_id.into(),
             },
-            sse_proto::OwnedItem::Retry(ms) => Outcome::Retry(ms),
+            sse_proto::OwnedItem::Retry(time) => Outcome::Retry(millis(time)),
             sse_proto::OwnedItem::Comment(text) => Outcome::Comment(text.into()),
             _ => return None,
         })
@@ -296,7 +302,7 @@ impl Run {
         Run {
             items,
             last_event_id: parser.last_event_id().to_string_lossy().into_owned(),
-            retry: parser.retry(),
+            retry: parser.retry().map(millis),
         }
     }
 }

@@ -102,7 +102,7 @@ fn run(config: Config, chunks: &[Vec<u8>]) -> (Vec<String>, String, Option<u64>,
     (
         out,
         parser.last_event_id().to_string(),
-        parser.retry(),
+        parser.retry().map(conformance::millis),
         discarded,
     )
 }
@@ -161,7 +161,7 @@ proptest! {
         parser.finish();
         prop_assert_eq!(items, expected.items);
         prop_assert_eq!(parser.last_event_id().to_string(), expected.last_event_id);
-        prop_assert_eq!(parser.retry(), expected.retry);
+        prop_assert_eq!(parser.retry().map(conformance::millis), expected.retry);
     }
 
     /// Streamed data, joined, is the data the buffered parser would dispatch.

@@ -286,7 +286,10 @@ async fn a_stream_is_served_over_tcp<R: Runtime>() {
     let server = serve_one::<R>(listener, body);
 
     let mut items = ItemStream::new(ReaderStream::new(R::connect(addr).await));
-    assert_eq!(items.next().await.unwrap().unwrap(), OwnedItem::Retry(1500));
+    assert_eq!(
+        items.next().await.unwrap().unwrap(),
+        OwnedItem::Retry(Duration::from_millis(1500))
+    );
     for n in 1..=3 {
         sender
             .send(Message::new(format!("event {n}")).id(n.to_string()))

@@ -80,7 +80,10 @@ fn the_parser_keeps_the_last_event_id_and_retry() {
 
         // The rest as items: the parser's config (no comments) carries over.
         let mut items = events.into_items();
-        assert_eq!(items.next().await.unwrap().unwrap(), OwnedItem::Retry(2500));
+        assert_eq!(
+            items.next().await.unwrap().unwrap(),
+            OwnedItem::Retry(Duration::from_millis(2500))
+        );
         let Some(Ok(OwnedItem::Event(b))) = items.next().await else {
             panic!()
         };
@@ -89,7 +92,7 @@ fn the_parser_keeps_the_last_event_id_and_retry() {
         let (_chunks, parser) = items.into_parts();
         assert_eq!(
             (parser.last_event_id(), parser.retry()),
-            ("42".into(), Some(2500))
+            ("42".into(), Some(Duration::from_millis(2500)))
         );
     });
 }
@@ -267,9 +270,10 @@ async fn events_from_a_tcp_socket<R: Runtime>() {
         seen.push(item.unwrap());
     }
     server.await;
-    let OwnedItem::Retry(1000) = seen[0] else {
+    let OwnedItem::Retry(time) = seen[0] else {
         panic!("{seen:?}")
     };
+    assert_eq!(time, Duration::from_millis(1000));
     let [OwnedItem::Event(first), OwnedItem::Event(second)] = &seen[1..] else {
         panic!("{seen:?}")
     };

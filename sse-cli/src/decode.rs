@@ -64,7 +64,7 @@ pub fn run(args: &Args, mut input: impl Read, output: impl Write) -> io::Result<
     let last = Line::new()
         .bool("final", true)
         .string("last_event_id", &parser.last_event_id().to_string_lossy())
-        .number_or_null("retry", parser.retry());
+        .millis_or_null("retry", parser.retry());
     out.write_all(last.finish().as_bytes())?;
     out.flush()?;
     Ok(if failed {
@@ -74,13 +74,17 @@ pub fn run(args: &Args, mut input: impl Read, output: impl Write) -> io::Result<
     })
 }
 
-fn write_item(out: &mut impl Write, item: Item<'_>, retry: Option<u64>) -> io::Result<()> {
+fn write_item(
+    out: &mut impl Write,
+    item: Item<'_>,
+    retry: Option<std::time::Duration>,
+) -> io::Result<()> {
     let line = match item {
         Item::Event(event) => Line::new()
             .string("type", &event.event_type().to_string_lossy())
             .string("data", &event.data().to_string_lossy())
             .string("id", &event.last_event_id().to_string_lossy())
-            .number_or_null("retry", retry),
+            .millis_or_null("retry", retry),
         Item::Comment(text) => Line::new().string("comment", &text.to_string_lossy()),
         Item::Diagnostic(d) => {
             match d {

@@ -115,7 +115,7 @@ pub fn run(args: &Args, output: impl Write) -> io::Result<ExitCode> {
             Line::new()
                 .bool("final", true)
                 .string("last_event_id", &source.last_event_id())
-                .number_or_null("retry", listener.retry),
+                .millis_or_null("retry", listener.retry),
         )?;
         Ok(ExitCode::from(code))
     })
@@ -124,7 +124,7 @@ pub fn run(args: &Args, output: impl Write) -> io::Result<ExitCode> {
 struct Listener<W> {
     out: W,
     /// The last `retry` value the stream set, as `sse decode` reports it.
-    retry: Option<u64>,
+    retry: Option<Duration>,
     events: u64,
     max_events: Option<u64>,
 }
@@ -143,7 +143,7 @@ impl<W: Write> Listener<W> {
                         .string("type", &event.event_type)
                         .string("data", &event.data)
                         .string("id", &event.last_event_id)
-                        .number_or_null("retry", self.retry);
+                        .millis_or_null("retry", self.retry);
                     self.write(line)?;
                     self.events += 1;
                     if self.max_events.is_some_and(|max| self.events >= max) {
@@ -154,7 +154,7 @@ impl<W: Write> Listener<W> {
                     self.write(Line::new().string("comment", &text))?
                 }
                 Ok(SourceEvent::Retry(time)) => {
-                    self.retry = Some(u64::try_from(time.as_millis()).unwrap_or(u64::MAX));
+                    self.retry = Some(time);
                 }
                 Ok(_) => {}
                 Err(SourceError::Limit(e)) => eprintln!("sse listen: {e}"),

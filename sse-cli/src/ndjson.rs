@@ -38,11 +38,12 @@ impl Line {
         self
     }
 
-    pub fn number_or_null(mut self, key: &str, value: Option<u64>) -> Self {
+    /// A reconnection time, in whole milliseconds, or null.
+    pub fn millis_or_null(mut self, key: &str, value: Option<std::time::Duration>) -> Self {
         self.key(key);
         match value {
-            Some(n) => {
-                let _ = write!(self.0, "{n}");
+            Some(time) => {
+                let _ = write!(self.0, "{}", time.as_millis());
             }
             None => self.0.push_str("null"),
         }

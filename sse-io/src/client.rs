@@ -18,8 +18,8 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures_core::Stream;
 use sse_proto::{
-    ByteString, ConnectError, Connection, ConnectionConfig, ConnectionError, ConnectionEvent, Item,
-    OwnedEvent, ReadyState, Sharer, Time,
+    ByteString, Connection, ConnectionConfig, ConnectionError, ConnectionEvent, Item, OwnedEvent,
+    ReadyState, RequestError, Sharer, Time,
 };
 
 use crate::runtime::{Alarm, Clock, Runtime};
@@ -271,7 +271,7 @@ impl<R: Runtime> Builder<R> {
 #[non_exhaustive]
 pub enum BuildError {
     /// The core refused the URL, method, a header or the last event ID.
-    Connect(ConnectError),
+    Connect(RequestError),
     /// The URL is not one an HTTP request can be made to.
     Uri(String),
     /// An `https://` URL, but the transport cannot speak TLS (a runtime adapter
@@ -669,9 +669,7 @@ impl<R: Runtime> Stream for EventSource<R> {
                         Ok(Some(Item::Comment(text))) => Some(Ok(SourceEvent::Comment(
                             this.sharer.share_text(chunk, text),
                         ))),
-                        Ok(Some(Item::Retry(ms))) => {
-                            Some(Ok(SourceEvent::Retry(Duration::from_millis(ms))))
-                        }
+                        Ok(Some(Item::Retry(time))) => Some(Ok(SourceEvent::Retry(time))),
                         Ok(_) => None,
                         Err(e) => Some(Err(SourceError::Limit(e))),
                     };

@@ -44,7 +44,7 @@ pin_project! {
     /// ]);
     /// let items: Vec<_> = ItemStream::new(chunks).map(Result::unwrap).collect().await;
     /// assert_eq!(items[0], OwnedItem::Comment("hello".into()));
-    /// assert_eq!(items[1], OwnedItem::Retry(1000));
+    /// assert_eq!(items[1], OwnedItem::Retry(std::time::Duration::from_secs(1)));
     /// assert!(matches!(&items[2], OwnedItem::Event(e) if e.data == "x"));
     /// # });
     /// ```

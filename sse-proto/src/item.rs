@@ -4,6 +4,7 @@
 use crate::Text;
 #[cfg(feature = "alloc")]
 use bytestring::ByteString;
+use core::time::Duration;
 
 /// The event type the spec gives an event whose `event` field was absent or empty.
 pub const DEFAULT_EVENT_TYPE: &str = "message";
@@ -16,9 +17,9 @@ pub enum Item<'a> {
     /// A dispatched event (a blank line ended a block that had at least one `data`
     /// line).
     Event(Event<'a>),
-    /// A valid `retry` field: the new reconnection time, in milliseconds. Values too
-    /// large for a `u64` saturate to `u64::MAX`.
-    Retry(u64),
+    /// A valid `retry` field: the new reconnection time (the field is in
+    /// milliseconds; values too large for a `u64` of them saturate to `u64::MAX`).
+    Retry(Duration),
     /// A comment line (`:` and what follows, with one leading space removed), when
     /// [`Config::comments`](crate::Config::comments) is on.
     Comment(Text<'a>),
@@ -210,7 +211,7 @@ impl Item<'_> {
     ///     items.push(item.into_owned());
     /// }
     /// assert_eq!(items[0], OwnedItem::Comment("hi".into()));
-    /// assert_eq!(items[1], OwnedItem::Retry(10));
+    /// assert_eq!(items[1], OwnedItem::Retry(core::time::Duration::from_millis(10)));
     /// let OwnedItem::Event(event) = &items[2] else { panic!() };
     /// assert_eq!(event.data, "x");
     /// ```
@@ -246,8 +247,8 @@ impl Item<'_> {
 pub enum OwnedItem {
     /// A dispatched event ([`Item::Event`]).
     Event(OwnedEvent),
-    /// A valid `retry` field, in milliseconds ([`Item::Retry`]).
-    Retry(u64),
+    /// A valid `retry` field: the new reconnection time ([`Item::Retry`]).
+    Retry(Duration),
     /// A comment ([`Item::Comment`]).
     Comment(ByteString),
     /// A piece of a streamed event's data, as raw bytes ([`Item::Data`]).

@@ -16,11 +16,11 @@
 //! while let Some(item) = parser.parse(&mut input).unwrap() {
 //!     match item {
 //!         Item::Event(event) => seen.push(format!("{}: {}", event.event_type(), event.data())),
-//!         Item::Retry(ms) => seen.push(format!("retry {ms}")),
+//!         Item::Retry(time) => seen.push(format!("retry {time:?}")),
 //!         _ => {}
 //!     }
 //! }
-//! assert_eq!(seen, ["retry 5000", "greeting: hello\nworld"]);
+//! assert_eq!(seen, ["retry 5s", "greeting: hello\nworld"]);
 //! ```
 //!
 //! The parser follows the spec's "Parsing an event stream" and "Interpreting an event
@@ -169,8 +169,8 @@ pub use bytes::Bytes;
 pub use bytestring::ByteString;
 #[cfg(feature = "alloc")]
 pub use connection::{
-    Backoff, ConnectError, Connection, ConnectionConfig, ConnectionError, ConnectionEvent, Headers,
-    ReadyState, Request, RetryPolicy,
+    Backoff, Connection, ConnectionConfig, ConnectionError, ConnectionEvent, Headers, ReadyState,
+    Request, RequestError, RetryPolicy,
 };
 pub use encoder::{
     Comment, Encode, EncodeError, KEEP_ALIVE, LastEventId, Message, RESPONSE_HEADERS, Retry,

@@ -16,6 +16,7 @@
 //! every split point, with comments on and off.
 
 use core::mem;
+use core::time::Duration;
 
 use memchr::{memchr, memchr2};
 
@@ -421,10 +422,10 @@ impl<S: Storage> Parser<S> {
             .map_err(|_| Error::EventTooLarge { limit })
     }
 
-    /// The reconnection time, in milliseconds, from the last valid `retry` field;
-    /// `None` if there has been none. Kept across [`finish`](Parser::finish).
-    pub fn retry(&self) -> Option<u64> {
-        self.retry
+    /// The reconnection time from the last valid `retry` field; `None` if there has
+    /// been none. Kept across [`finish`](Parser::finish).
+    pub fn retry(&self) -> Option<Duration> {
+        self.retry.map(Duration::from_millis)
     }
 
     /// Parses from the front of `input`, advancing it past what was consumed, until
@@ -1531,7 +1532,7 @@ impl<S: Storage> Parser<S> {
             Out::EventEnd { event_type } => {
                 Item::EventEnd(Event::new(self.bytes(event_type, chunk), b"", id))
             }
-            Out::Retry(ms) => Item::Retry(ms),
+            Out::Retry(ms) => Item::Retry(Duration::from_millis(ms)),
             Out::Comment(loc) => Item::Comment(text(loc)),
             Out::Data(loc) => Item::Data(text(loc)),
             Out::UnknownField(loc) => {

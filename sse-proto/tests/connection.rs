@@ -9,8 +9,8 @@ use core::time::Duration;
 
 use proptest::prelude::*;
 use sse_proto::{
-    Backoff, ConnectError, Connection, ConnectionConfig, ConnectionError, ConnectionEvent, Item,
-    OwnedEvent, ReadyState, RetryPolicy, Time,
+    Backoff, Connection, ConnectionConfig, ConnectionError, ConnectionEvent, Item, OwnedEvent,
+    ReadyState, RequestError, RetryPolicy, Time,
 };
 
 const URL: &str = "https://example.com/events";
@@ -258,32 +258,32 @@ fn body_of_a_failed_response_is_ignored() {
 fn constructor_rejects_what_it_cannot_send() {
     let new = |url: &str, config| Connection::new(Time::ZERO, url, config).map(|_| ());
     let cfg = ConnectionConfig::new;
-    assert_eq!(new("events", cfg()), Err(ConnectError::InvalidUrl));
-    assert_eq!(new("//example.com/x", cfg()), Err(ConnectError::InvalidUrl));
-    assert_eq!(new("http://", cfg()), Err(ConnectError::InvalidUrl));
+    assert_eq!(new("events", cfg()), Err(RequestError::InvalidUrl));
+    assert_eq!(new("//example.com/x", cfg()), Err(RequestError::InvalidUrl));
+    assert_eq!(new("http://", cfg()), Err(RequestError::InvalidUrl));
     assert_eq!(
         new("ws://example.com/", cfg()),
-        Err(ConnectError::UnsupportedScheme)
+        Err(RequestError::UnsupportedScheme)
     );
     assert_eq!(
         new(URL, cfg().method("GET /x")),
-        Err(ConnectError::InvalidMethod)
+        Err(RequestError::InvalidMethod)
     );
     assert_eq!(
         new(URL, cfg().header("Bad Name", "x")),
-        Err(ConnectError::InvalidHeader)
+        Err(RequestError::InvalidHeader)
     );
     assert_eq!(
         new(URL, cfg().header("X", "a\nb")),
-        Err(ConnectError::InvalidHeader)
+        Err(RequestError::InvalidHeader)
     );
     assert_eq!(
         new(URL, cfg().last_event_id("a\r\nX-Injected: 1")),
-        Err(ConnectError::InvalidLastEventId)
+        Err(RequestError::InvalidLastEventId)
     );
     assert_eq!(
         new(URL, cfg().last_event_id("a\0b")),
-        Err(ConnectError::InvalidLastEventId)
+        Err(RequestError::InvalidLastEventId)
     );
     assert_eq!(new(" https://example.com/ ", cfg()), Ok(()));
 }

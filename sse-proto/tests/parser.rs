@@ -147,11 +147,11 @@ fn finish_discards_the_pending_event_and_keeps_id_and_retry() {
             &mut parser,
             &[b"id: 1\nretry: 10\ndata: a\n\nid: 2\ndata: b\n"]
         ),
-        ["Retry(10)", "event message:a:1"]
+        ["Retry(10ms)", "event message:a:1"]
     );
     assert!(parser.finish(), "the event with id 2 was pending");
     assert_eq!(parser.last_event_id(), "1");
-    assert_eq!(parser.retry(), Some(10));
+    assert_eq!(parser.retry(), Some(std::time::Duration::from_millis(10)));
     // A new stream: a BOM is stripped again, and the id carries over.
     assert_eq!(
         items(&mut parser, &[b"\xEF\xBB\xBFdata: c\n\n"]),

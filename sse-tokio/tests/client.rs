@@ -7,7 +7,7 @@ mod common;
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use sse_proto::{ConnectError, ConnectionConfig, ConnectionError, ReadyState};
+use sse_proto::{ConnectionConfig, ConnectionError, ReadyState, RequestError};
 use sse_tokio::{BuildError, EventSource, SourceError, SourceEvent};
 use tokio::time::Instant;
 
@@ -312,14 +312,14 @@ async fn a_refused_connection_is_retried_with_its_cause() {
 #[test]
 fn bad_urls_are_refused_up_front() {
     let err = EventSource::new("/relative").unwrap_err();
-    assert_eq!(err, BuildError::Connect(ConnectError::InvalidUrl));
+    assert_eq!(err, BuildError::Connect(RequestError::InvalidUrl));
     let err = EventSource::new("ftp://example.com/").unwrap_err();
-    assert_eq!(err, BuildError::Connect(ConnectError::UnsupportedScheme));
+    assert_eq!(err, BuildError::Connect(RequestError::UnsupportedScheme));
     let err = EventSource::builder("http://127.0.0.1/")
         .header("X", "a\r\nb")
         .connect()
         .unwrap_err();
-    assert_eq!(err, BuildError::Connect(ConnectError::InvalidHeader));
+    assert_eq!(err, BuildError::Connect(RequestError::InvalidHeader));
 }
 
 #[cfg(not(feature = "rustls"))]

@@ -19,7 +19,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use conformance::Outcome;
 use conformance::connection::{
-    Input, Output, Scenario, SentRequest, StepRun, connect_error_code, error_code,
+    Input, Output, Scenario, SentRequest, StepRun, error_code, request_error_code,
 };
 use futures_util::StreamExt;
 use http_body_util::BodyExt;
@@ -200,7 +200,7 @@ async fn play(scenario: &Scenario) -> Vec<StepRun> {
                 {
                     Ok(s) => source = Some(s),
                     Err(BuildError::Connect(e)) => {
-                        outputs.push(Output::ConnectError(connect_error_code(&e)))
+                        outputs.push(Output::RequestError(request_error_code(&e)))
                     }
                     Err(e) => panic!("{}: {e}", scenario.name),
                 }

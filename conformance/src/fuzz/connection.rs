@@ -548,10 +548,10 @@ impl Driver {
                         format!("event ID {id:?}, connection's {current:?}")
                     });
                 }
-                if let Some(ms) = retry {
+                if let Some(retry) = retry {
                     let time = self.conn.reconnection_time();
-                    self.ensure(time == Duration::from_millis(ms), || {
-                        format!("retry: {ms} gave a reconnection time of {time:?}")
+                    self.ensure(time == retry, || {
+                        format!("retry: {retry:?} gave a reconnection time of {time:?}")
                     });
                 }
             }

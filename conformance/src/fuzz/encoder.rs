@@ -361,7 +361,7 @@ fn parse(stream: &[u8], chunks: &[&[u8]]) -> Vec<Seen> {
                     id: lossless(e.last_event_id()),
                 }),
                 Some(Item::Comment(text)) => seen.push(Seen::Comment(lossless(text))),
-                Some(Item::Retry(ms)) => seen.push(Seen::Retry(ms)),
+                Some(Item::Retry(time)) => seen.push(Seen::Retry(crate::millis(time))),
                 Some(other) => panic!("unexpected {other:?}"),
             }
         }

@@ -435,7 +435,7 @@ fn run<S: Storage>(parser: &mut Parser<S>, chunks: &[&[u8]], limits: Limits) -> 
         items,
         discarded,
         last_event_id: Bytes(parser.last_event_id().as_bytes().to_vec()),
-        retry: parser.retry(),
+        retry: parser.retry().map(crate::millis),
     }
 }
 
@@ -477,7 +477,7 @@ fn run_reader(config: Config, chunks: &[&[u8]], limits: Limits) -> Trace {
         items,
         discarded: false,
         last_event_id: Bytes(reader.parser().last_event_id().as_bytes().to_vec()),
-        retry: reader.parser().retry(),
+        retry: reader.parser().retry().map(crate::millis),
     }
 }
 
@@ -489,7 +489,7 @@ fn owned(item: Item<'_>) -> Seen {
             data: bytes(e.data()),
             id: bytes(e.last_event_id()),
         },
-        Item::Retry(ms) => Seen::Retry(ms),
+        Item::Retry(time) => Seen::Retry(crate::millis(time)),
         Item::Comment(text) => Seen::Comment(bytes(text)),
         Item::Data(text) => Seen::Data(bytes(text)),
         Item::EventEnd(e) => Seen::EventEnd {
@@ -563,7 +563,11 @@ fn check_item<S: Storage>(seen: &Seen, parser: &Parser<S>, config: &Config, limi
             assert!(text.0.len() <= limits.value, "comment over the limit");
             assert!(!has_line_break(&text.0), "line break in a comment");
         }
-        Seen::Retry(ms) => assert_eq!(parser.retry(), Some(*ms), "retry not kept"),
+        Seen::Retry(ms) => assert_eq!(
+            parser.retry().map(crate::millis),
+            Some(*ms),
+            "retry not kept"
+        ),
         Seen::UnknownField(name) => {
             assert!(config.diagnostics, "a diagnostic without diagnostics on");
             assert!(

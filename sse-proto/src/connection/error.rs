@@ -61,14 +61,14 @@ impl core::error::Error for ConnectionError {}
 /// request against header injection.
 ///
 /// ```
-/// use sse_proto::{ConnectError, Connection, ConnectionConfig, Time};
+/// use sse_proto::{RequestError, Connection, ConnectionConfig, Time};
 ///
 /// let err = Connection::new(Time::ZERO, "/relative", ConnectionConfig::new()).unwrap_err();
-/// assert_eq!(err, ConnectError::InvalidUrl);
+/// assert_eq!(err, RequestError::InvalidUrl);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
-pub enum ConnectError {
+pub enum RequestError {
     /// The URL is not an absolute URL with a host.
     InvalidUrl,
     /// The URL's scheme is not `http` or `https`.
@@ -83,16 +83,16 @@ pub enum ConnectError {
     InvalidLastEventId,
 }
 
-impl fmt::Display for ConnectError {
+impl fmt::Display for RequestError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
-            ConnectError::InvalidUrl => "not an absolute URL with a host",
-            ConnectError::UnsupportedScheme => "the URL's scheme is not http or https",
-            ConnectError::InvalidMethod => "the method is not an HTTP token",
-            ConnectError::InvalidHeader => "invalid header name or value",
-            ConnectError::InvalidLastEventId => "invalid initial last event ID",
+            RequestError::InvalidUrl => "not an absolute URL with a host",
+            RequestError::UnsupportedScheme => "the URL's scheme is not http or https",
+            RequestError::InvalidMethod => "the method is not an HTTP token",
+            RequestError::InvalidHeader => "invalid header name or value",
+            RequestError::InvalidLastEventId => "invalid initial last event ID",
         })
     }
 }
 
-impl core::error::Error for ConnectError {}
+impl core::error::Error for RequestError {}

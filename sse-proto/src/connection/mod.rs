@@ -23,7 +23,7 @@ mod request;
 mod url;
 
 pub use config::{Backoff, ConnectionConfig, RetryPolicy};
-pub use error::{ConnectError, ConnectionError};
+pub use error::{ConnectionError, RequestError};
 pub use request::{Headers, Request};
 
 use alloc::collections::VecDeque;
@@ -270,7 +270,7 @@ impl Connection {
     /// not be sent as they are.
     ///
     /// ```
-    /// use sse_proto::{ConnectError, Connection, ConnectionConfig, ReadyState, Time};
+    /// use sse_proto::{RequestError, Connection, ConnectionConfig, ReadyState, Time};
     ///
     /// let conn = Connection::new(Time::ZERO, "https://example.com/events", ConnectionConfig::new())?;
     /// assert_eq!(conn.ready_state(), ReadyState::Connecting);
@@ -278,18 +278,18 @@ impl Connection {
     /// let bad = ConnectionConfig::new().header("X-Evil", "a\r\nInjected: yes");
     /// assert_eq!(
     ///     Connection::new(Time::ZERO, "https://example.com/", bad).unwrap_err(),
-    ///     ConnectError::InvalidHeader
+    ///     RequestError::InvalidHeader
     /// );
-    /// # Ok::<(), ConnectError>(())
+    /// # Ok::<(), RequestError>(())
     /// ```
-    pub fn new(now: Time, url: &str, config: ConnectionConfig) -> Result<Self, ConnectError> {
+    pub fn new(now: Time, url: &str, config: ConnectionConfig) -> Result<Self, RequestError> {
         // Constructor steps 3-5: parse the URL, throw a SyntaxError on failure.
         let url = url::absolute_http(url).map_err(|problem| match problem {
-            url::UrlProblem::Invalid => ConnectError::InvalidUrl,
-            url::UrlProblem::Scheme => ConnectError::UnsupportedScheme,
+            url::UrlProblem::Invalid => RequestError::InvalidUrl,
+            url::UrlProblem::Scheme => RequestError::UnsupportedScheme,
         })?;
         if !url::is_token(&config.method) {
-            return Err(ConnectError::InvalidMethod);
+            return Err(RequestError::InvalidMethod);
         }
         // Fetch normalises these method names to upper case.
         let method = match config.method.to_ascii_uppercase().as_str() {
@@ -302,15 +302,15 @@ impl Connection {
             .iter()
             .any(|(name, value)| !url::is_token(name) || breaks_header(value))
         {
-            return Err(ConnectError::InvalidHeader);
+            return Err(RequestError::InvalidHeader);
         }
         if breaks_header(&config.last_event_id) {
-            return Err(ConnectError::InvalidLastEventId);
+            return Err(RequestError::InvalidLastEventId);
         }
         let mut parser = Parser::with_config(config.parser);
         parser
             .set_last_event_id(config.last_event_id.as_bytes())
-            .map_err(|_| ConnectError::InvalidLastEventId)?;
+            .map_err(|_| RequestError::InvalidLastEventId)?;
         let rng = config.backoff.and_then(|b| b.seed).unwrap_or(0);
         let mut conn = Connection {
             fetch: Fetch {
@@ -401,13 +401,11 @@ impl Connection {
     /// assert_eq!(conn.reconnection_time(), Duration::from_millis(500));
     /// ```
     pub fn reconnection_time(&self) -> Duration {
-        self.parser
-            .retry()
-            .map_or(self.config.reconnection_time, Duration::from_millis)
+        self.parser.retry().unwrap_or(self.config.reconnection_time)
     }
 
     /// The reconnection time the stream itself set with its last valid `retry`
-    /// field, in milliseconds; `None` until it sends one (then
+    /// field; `None` until it sends one (then
     /// [`reconnection_time`](Connection::reconnection_time) is the configured
     /// default). This is what `sse decode` reports as `retry`.
     ///
@@ -420,9 +418,9 @@ impl Connection {
     /// conn.handle_response(Time::ZERO, 200, [("content-type", "text/event-stream")]);
     /// let mut chunk: &[u8] = b"retry: 1500\n";
     /// while conn.handle_body(Time::ZERO, &mut chunk).unwrap().is_some() {}
-    /// assert_eq!(conn.retry(), Some(1500));
+    /// assert_eq!(conn.retry(), Some(core::time::Duration::from_millis(1500)));
     /// ```
-    pub fn retry(&self) -> Option<u64> {
+    pub fn retry(&self) -> Option<Duration> {
         self.parser.retry()
     }
 

@@ -57,7 +57,7 @@ fn parse_chunks<'a>(chunks: impl IntoIterator<Item = &'a [u8]>) -> Parsed {
                     data: text(event.data()),
                     last_event_id: text(event.last_event_id()),
                 }),
-                Item::Retry(ms) => items.push(Got::Retry(ms)),
+                Item::Retry(time) => items.push(Got::Retry(time.as_millis() as u64)),
                 Item::Comment(comment) => items.push(Got::Comment(text(comment))),
                 other => panic!("unexpected item {other:?}"),
             }
@@ -67,7 +67,7 @@ fn parse_chunks<'a>(chunks: impl IntoIterator<Item = &'a [u8]>) -> Parsed {
     Parsed {
         items,
         last_event_id: text(parser.last_event_id()),
-        retry: parser.retry(),
+        retry: parser.retry().map(|time| time.as_millis() as u64),
         pending,
     }
 }
