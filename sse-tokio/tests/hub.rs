@@ -1,24 +1,21 @@
-//! The broadcast hub: replay and live events, the handover between them under
-//! concurrent publishing, dropping a lagging subscriber and its resumption, and a
-//! reconnecting `EventSource` resuming over loopback.
+//! The broadcast hub behind a hyper server, with the reconnecting `EventSource` on
+//! tokio's paused clock: resuming after a cut, and catching up after lagging. (The
+//! hub's own behaviour is tested on every runtime in `sse-io/tests/hub.rs`.)
 #![cfg(all(feature = "server", feature = "client"))]
 
 mod common;
 
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::StreamExt;
 use http_body::{Body, Frame};
-use http_body_util::BodyExt;
-use sse_proto::{Backfill, ConnectionError, History, Item, Message, Parser};
+use sse_proto::{ConnectionError, History, Message};
 use sse_tokio::{EventSource, Hub, SourceError, SourceEvent, SseBody};
 use tokio::sync::Notify;
-use tokio::time::Instant;
 
 use common::{boxed, serve, watchdog};
 
@@ -27,266 +24,6 @@ const LIMIT: Duration = Duration::from_secs(60);
 /// A hub whose assigned IDs are 1, 2, 3, ...
 fn counting_hub() -> sse_tokio::HubBuilder {
     Hub::builder().history(History::new())
-}
-
-async fn next_frame(body: &mut SseBody) -> Option<Bytes> {
-    body.frame().await.map(|f| f.unwrap().into_data().unwrap())
-}
-
-/// The events in a stream's bytes, as "id:data".
-fn events(bytes: &[u8]) -> Vec<String> {
-    let mut parser = Parser::new();
-    let mut input = bytes;
-    let mut out = Vec::new();
-    while let Some(item) = parser.parse(&mut input).unwrap() {
-        if let Item::Event(event) = item {
-            out.push(format!("{}:{}", event.last_event_id(), event.data()));
-        }
-    }
-    out
-}
-
-async fn collect(body: SseBody) -> Vec<String> {
-    events(&BodyExt::collect(body).await.unwrap().to_bytes())
-}
-
-#[tokio::test]
-async fn a_subscriber_gets_its_replay_then_the_live_events() {
-    let hub = counting_hub().build();
-    for data in ["a", "b", "c"] {
-        hub.publish(Message::new(data)).unwrap();
-    }
-    let resumed = hub.subscribe(Some("1"));
-    let fresh = hub.subscribe(None);
-    let up_to_date = hub.subscribe(Some("3"));
-    hub.publish(Message::new("d")).unwrap();
-    drop(hub);
-    assert_eq!(collect(resumed).await, ["2:b", "3:c", "4:d"]);
-    assert_eq!(collect(fresh).await, ["4:d"]);
-    assert_eq!(collect(up_to_date).await, ["4:d"]);
-}
-
-#[tokio::test]
-async fn backfill_policies_decide_for_new_clients_and_unknown_ids() {
-    let hub = counting_hub()
-        .history(History::new().max_events(2))
-        .new_clients(Backfill::Everything)
-        .unknown_ids(Backfill::Nothing)
-        .build();
-    for data in ["a", "b", "c"] {
-        hub.publish(Message::new(data)).unwrap();
-    }
-    let fresh = hub.subscribe(None);
-    let evicted = hub.subscribe(Some("1"));
-    let foreign = hub.subscribe(Some("from another server"));
-    drop(hub);
-    assert_eq!(collect(fresh).await, ["2:b", "3:c"]);
-    assert!(collect(evicted).await.is_empty());
-    assert!(collect(foreign).await.is_empty());
-}
-
-#[tokio::test]
-async fn publishers_ids_are_kept_and_the_hubs_count_up() {
-    let hub = Hub::builder().history(History::new().first_id(7)).build();
-    let body = hub.subscribe(None);
-    assert_eq!(hub.publish(Message::new("a")).unwrap().id, "7");
-    assert_eq!(hub.publish(Message::new("b").id("x")).unwrap().id, "x");
-    assert_eq!(hub.publish(Message::new("c")).unwrap().id, "8");
-    drop(hub);
-    assert_eq!(collect(body).await, ["7:a", "x:b", "8:c"]);
-}
-
-#[test]
-fn by_default_assigned_ids_start_from_the_clock() {
-    let micros = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_micros() as u64;
-    let first: u64 = Hub::new()
-        .publish(Message::new("x"))
-        .unwrap()
-        .id
-        .parse()
-        .unwrap();
-    assert!(first >= micros && first < micros + 60_000_000, "{first}");
-}
-
-#[tokio::test]
-async fn a_lagging_subscriber_is_closed_and_resumes_from_the_history() {
-    let hub = counting_hub().capacity(2).build();
-    let mut slow = hub.subscribe(None);
-    let fast = hub.subscribe(None);
-    let fast_reader = tokio::spawn(collect(fast));
-    let mut lagged = Vec::new();
-    for n in 1..=5 {
-        let published = hub.publish(Message::new(format!("e{n}"))).unwrap();
-        lagged.push(published.lagged);
-        // Let the fast reader keep up.
-        tokio::task::yield_now().await;
-    }
-    // The third event found the slow queue full: dropped then, and only then.
-    assert_eq!(lagged, [0, 0, 1, 0, 0]);
-    assert_eq!(hub.subscribers(), 1);
-
-    // The slow stream delivers what it had queued, then ends...
-    assert_eq!(next_frame(&mut slow).await.unwrap(), "id: 1\ndata: e1\n\n");
-    assert_eq!(next_frame(&mut slow).await.unwrap(), "id: 2\ndata: e2\n\n");
-    assert_eq!(next_frame(&mut slow).await, None);
-    // ...and its client reconnects with the last ID it got: the history has the rest.
-    let resumed = hub.subscribe(Some("2"));
-    hub.publish(Message::new("e6")).unwrap();
-    drop(hub);
-    assert_eq!(collect(resumed).await, ["3:e3", "4:e4", "5:e5", "6:e6"]);
-    assert_eq!(fast_reader.await.unwrap().len(), 6);
-}
-
-#[tokio::test]
-async fn a_replay_does_not_count_against_the_live_queue() {
-    let hub = counting_hub().capacity(1).build();
-    for n in 1..=100 {
-        hub.publish(Message::new(n.to_string())).unwrap();
-    }
-    // 99 events to replay, and room for one live event besides.
-    let mut body = hub.subscribe(Some("1"));
-    assert_eq!(hub.publish(Message::new("live")).unwrap().lagged, 0);
-    for n in 2..=100 {
-        assert_eq!(
-            next_frame(&mut body).await.unwrap(),
-            format!("id: {n}\ndata: {n}\n\n")
-        );
-    }
-    assert_eq!(
-        next_frame(&mut body).await.unwrap(),
-        "id: 101\ndata: live\n\n"
-    );
-    assert_eq!(hub.subscribers(), 1);
-}
-
-#[tokio::test]
-async fn subscribers_that_went_away_are_forgotten() {
-    let hub = Hub::new();
-    let bodies: Vec<_> = (0..200).map(|_| hub.subscribe(None)).collect();
-    assert_eq!(hub.subscribers(), 200);
-    drop(bodies);
-    assert_eq!(hub.subscribers(), 0);
-    let published = hub.publish(Message::new("x")).unwrap();
-    assert_eq!((published.queued, published.lagged), (0, 0));
-}
-
-#[tokio::test(start_paused = true)]
-async fn keep_alives_and_retry_work_on_a_hub_stream() {
-    let hub = counting_hub().build();
-    hub.publish(Message::new("old")).unwrap();
-    let mut body = hub
-        .subscribe(Some("gone"))
-        .keep_alive(Duration::from_secs(15))
-        .retry(Duration::from_secs(2));
-    let start = Instant::now();
-    let at = move |secs| start + Duration::from_secs(secs);
-
-    // The retry, then the replay, at once.
-    assert_eq!(next_frame(&mut body).await.unwrap(), "retry: 2000\n\n");
-    assert_eq!(next_frame(&mut body).await.unwrap(), "id: 1\ndata: old\n\n");
-    assert_eq!(Instant::now(), start);
-    // Quiet: a keep-alive at 15 s.
-    assert_eq!(next_frame(&mut body).await.unwrap(), ":\n\n");
-    assert_eq!(Instant::now(), at(15));
-    // An event at 20 s postpones the next keep-alive to 35 s.
-    let publisher = {
-        let hub = hub.clone();
-        tokio::spawn(async move {
-            tokio::time::sleep_until(at(20)).await;
-            hub.publish(Message::new("new")).unwrap();
-        })
-    };
-    assert_eq!(next_frame(&mut body).await.unwrap(), "id: 2\ndata: new\n\n");
-    assert_eq!(Instant::now(), at(20));
-    assert_eq!(next_frame(&mut body).await.unwrap(), ":\n\n");
-    assert_eq!(Instant::now(), at(35));
-    publisher.await.unwrap();
-}
-
-/// Subscribers join while a publisher runs flat out on another thread: each gets
-/// every event after its starting point exactly once, in order.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn subscribing_during_publishing_loses_and_repeats_nothing() {
-    let _watchdog = watchdog(LIMIT);
-    const MIN_EVENTS: u64 = 5_000;
-    const PER_THREAD: u64 = 20;
-    let hub = counting_hub()
-        .history(History::new().max_events(usize::MAX).max_bytes(usize::MAX))
-        .capacity(1 << 20)
-        .new_clients(Backfill::Everything)
-        .build();
-    let published = Arc::new(AtomicU64::new(0));
-    let joined = Arc::new(AtomicU64::new(0));
-    let start = Arc::new(std::sync::Barrier::new(3));
-    // The publisher goes on until every subscriber has joined.
-    let publisher = {
-        let (hub, published, joined, start) = (
-            hub.clone(),
-            published.clone(),
-            joined.clone(),
-            start.clone(),
-        );
-        std::thread::spawn(move || {
-            start.wait();
-            let mut n = 0;
-            while n < MIN_EVENTS || joined.load(Ordering::SeqCst) < 2 * PER_THREAD {
-                n += 1;
-                let id = hub.publish(Message::new(format!("e{n}"))).unwrap().id;
-                assert_eq!(id, n.to_string());
-                published.store(n, Ordering::SeqCst);
-            }
-            n
-        })
-    };
-    // Subscribers from two threads, spread over the run, each starting from nothing
-    // or from the last event known to be published.
-    let subscriber = |odd: bool| {
-        let (hub, published, joined, start) = (
-            hub.clone(),
-            published.clone(),
-            joined.clone(),
-            start.clone(),
-        );
-        std::thread::spawn(move || {
-            start.wait();
-            let mut subscribers = Vec::new();
-            for turn in 0..PER_THREAD {
-                while published.load(Ordering::SeqCst) < turn * 100 {
-                    std::thread::yield_now();
-                }
-                let after = published.load(Ordering::SeqCst);
-                if (turn % 2 == 0) == odd || after == 0 {
-                    subscribers.push((0, hub.subscribe(None)));
-                } else {
-                    subscribers.push((after, hub.subscribe(Some(&after.to_string()))));
-                }
-                joined.fetch_add(1, Ordering::SeqCst);
-            }
-            subscribers
-        })
-    };
-    let joiners = [subscriber(false), subscriber(true)];
-    let mut subscribers = Vec::new();
-    for joiner in joiners {
-        subscribers.extend(joiner.join().unwrap());
-    }
-    let events = publisher.join().unwrap();
-    drop(hub);
-    let mut mid_stream = 0;
-    for (after, body) in subscribers {
-        let got = collect(body).await;
-        let expected: Vec<String> = (after + 1..=events).map(|n| format!("{n}:e{n}")).collect();
-        assert_eq!(got.len(), expected.len(), "from {after}");
-        assert!(got == expected, "from {after}: the events differ");
-        if after > 0 {
-            mid_stream += 1;
-        }
-    }
-    // Half the subscribers resumed from an ID while events were being published.
-    assert!(mid_stream >= PER_THREAD - 1, "{mid_stream}");
 }
 
 /// A response body the test can cut, as a failing proxy or network would: the
@@ -462,28 +199,4 @@ async fn an_event_source_that_lags_is_dropped_and_catches_up() {
         "{resumed_from}"
     );
     eprintln!("lagged after {published} events of 64 KiB; resumed from {resumed_from}");
-}
-
-#[tokio::test]
-async fn closing_ends_every_stream_after_what_is_queued() {
-    let _watchdog = watchdog(LIMIT);
-    let hub = counting_hub().build();
-    let other_handle = hub.clone();
-    let early = hub.subscribe(None);
-    hub.publish(Message::new("a")).unwrap();
-    let mut live = hub.subscribe(Some("1"));
-    hub.publish(Message::new("b")).unwrap();
-    hub.close();
-    // Ends although a clone of the hub is alive; nothing queued is lost.
-    assert_eq!(collect(early).await, ["1:a", "2:b"]);
-    assert_eq!(
-        next_frame(&mut live).await.as_deref(),
-        Some(&b"id: 2\ndata: b\n\n"[..])
-    );
-    assert_eq!(next_frame(&mut live).await, None);
-    // After closing: published events are recorded and replayed, streams end.
-    let published = other_handle.publish(Message::new("c")).unwrap();
-    assert_eq!((published.queued, published.lagged), (0, 0));
-    assert_eq!(collect(hub.subscribe(Some("1"))).await, ["2:b", "3:c"]);
-    assert_eq!(hub.subscribers(), 0);
 }

@@ -1,0 +1,273 @@
+//! The reconnecting client over each adapter's own HTTP client and timer, on tokio,
+//! smol and async-std, against a loopback server: events, reconnection with
+//! `Last-Event-ID` after the server's `retry`, a 204 that stops it, a request's
+//! method, headers and body on every attempt, HTTP/2, redirects, refused and idle
+//! connections, and `close()`.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{Rt, Server, next};
+use sse_io::{EventSource, SourceError, SourceEvent};
+use sse_proto::ConnectionError;
+
+fn show(item: &Result<SourceEvent, SourceError>) -> String {
+    match item {
+        Ok(SourceEvent::Open) => "open".into(),
+        Ok(SourceEvent::Message(e)) => format!("{}:{}:{}", e.event_type, e.data, e.last_event_id),
+        Ok(SourceEvent::Comment(c)) => format!("comment {c}"),
+        Ok(SourceEvent::Retry(d)) => format!("retry {}", d.as_millis()),
+        Ok(other) => format!("{other:?}"),
+        Err(SourceError::Reconnecting { reason, .. }) => format!("reconnecting ({reason:?})"),
+        Err(SourceError::Failed { reason, .. }) => format!("failed ({reason:?})"),
+        Err(other) => format!("{other:?}"),
+    }
+}
+
+async fn shown<R: sse_io::Runtime>(source: &mut EventSource<R>) -> String {
+    show(&next(source).await)
+}
+
+fn a_stream_reconnects_with_last_event_id_and_stops_on_204<T: Rt>() {
+    let server = Server::start();
+    T::block_on(async {
+        let mut source = EventSource::<T::R>::new(&server.url("/events")).unwrap();
+        let client = async {
+            let mut seen = Vec::new();
+            while let Some(item) = futures_util::StreamExt::next(&mut source).await {
+                seen.push(show(&item));
+            }
+            seen
+        };
+        let script = async {
+            let mut first = server.next().await;
+            assert_eq!(first.header("accept"), Some("text/event-stream"));
+            assert_eq!(first.header("last-event-id"), None);
+            let body = first.stream();
+            body.send(b"retry: 20\n\nid: 1\ndata: a\n\nevent: b\nid: 2\ndata: ");
+            body.send(b"b\n\ndata: cut off");
+            drop(body);
+            let mut second = server.next().await;
+            assert_eq!(second.header("last-event-id"), Some("2"));
+            second.fixed(204, &[], b"");
+        };
+        let (seen, ()) = futures_util::future::join(client, script).await;
+        assert_eq!(
+            seen,
+            [
+                "open",
+                "retry 20",
+                "message:a:1",
+                "b:b:2",
+                "reconnecting (EndOfStream)",
+                "failed (Status(204))",
+            ]
+        );
+        assert_eq!(source.last_event_id(), "2");
+        assert_eq!(source.reconnection_time(), Duration::from_millis(20));
+    });
+}
+
+fn method_headers_and_body_go_with_every_request<T: Rt>() {
+    let server = Server::start();
+    T::block_on(async {
+        let mut source = EventSource::<T::R>::builder(server.url("/chat?x=1"))
+            .method("POST")
+            .header("Authorization", "Bearer t")
+            .header("Content-Type", "application/json")
+            .body(r#"{"stream":true}"#)
+            .reconnection_time(Duration::from_millis(10))
+            .connect()
+            .unwrap();
+        let script = async {
+            for attempt in 0..2 {
+                let mut exchange = server.next().await;
+                assert_eq!(exchange.head.method, "POST");
+                assert_eq!(exchange.head.uri.path(), "/chat");
+                assert_eq!(exchange.head.uri.query(), Some("x=1"));
+                assert_eq!(exchange.header("authorization"), Some("Bearer t"));
+                assert_eq!(exchange.header("content-type"), Some("application/json"));
+                assert_eq!(&exchange.body[..], br#"{"stream":true}"#);
+                if attempt == 0 {
+                    exchange.stream().send(b"id: 7\ndata: x\n\n");
+                } else {
+                    assert_eq!(exchange.header("last-event-id"), Some("7"));
+                    exchange.fixed(204, &[], b"");
+                }
+            }
+        };
+        let client = async {
+            assert_eq!(shown(&mut source).await, "open");
+            assert_eq!(shown(&mut source).await, "message:x:7");
+            assert_eq!(shown(&mut source).await, "reconnecting (EndOfStream)");
+            assert_eq!(shown(&mut source).await, "failed (Status(204))");
+        };
+        futures_util::future::join(client, script).await;
+    });
+}
+
+fn http2_by_prior_knowledge<T: Rt>() {
+    let server = Server::start();
+    T::block_on(async {
+        let mut source = EventSource::<T::R>::builder(server.url("/h2"))
+            .http2_prior_knowledge()
+            .connect()
+            .unwrap();
+        let script = async {
+            let mut exchange = server.next().await;
+            assert_eq!(exchange.head.version, http::Version::HTTP_2);
+            exchange.stream().send(b"data: over h2\n\n");
+            exchange
+        };
+        let client = async {
+            assert_eq!(shown(&mut source).await, "open");
+            assert_eq!(shown(&mut source).await, "message:over h2:");
+        };
+        let (_exchange, ()) = futures_util::future::join(script, client).await;
+    });
+}
+
+fn redirects_are_followed<T: Rt>() {
+    let server = Server::start();
+    let target = server.url("/moved");
+    T::block_on(async {
+        let mut source = EventSource::<T::R>::new(&server.url("/start")).unwrap();
+        let script = async {
+            let mut first = server.next().await;
+            assert_eq!(first.head.uri.path(), "/start");
+            first.respond(
+                http::Response::builder()
+                    .status(307)
+                    .header("location", target.as_str())
+                    .body(http_body_util::BodyExt::boxed(
+                        http_body_util::Empty::new().map_err(
+                            |never: std::convert::Infallible| -> common::BoxError {
+                                match never {}
+                            },
+                        ),
+                    ))
+                    .unwrap(),
+            );
+            let mut second = server.next().await;
+            assert_eq!(second.head.uri.path(), "/moved");
+            let body = second.stream();
+            body.send(b"data: here\n\n");
+            body
+        };
+        let client = async {
+            assert_eq!(shown(&mut source).await, "open");
+            assert_eq!(shown(&mut source).await, "message:here:");
+        };
+        let (_body, ()) = futures_util::future::join(script, client).await;
+        // The URL stays the one it was created with, as the spec's `url` does.
+        assert!(source.url().ends_with("/start"));
+    });
+}
+
+use http_body_util::BodyExt as _;
+
+fn a_refused_connection_is_retried_with_its_cause<T: Rt>() {
+    // A port nobody listens on: bind one, then let it go.
+    let addr = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    T::block_on(async {
+        let mut source = EventSource::<T::R>::builder(format!("http://{addr}/"))
+            .reconnection_time(Duration::from_millis(5))
+            .connect()
+            .unwrap();
+        for _ in 0..2 {
+            let error = next(&mut source).await.unwrap_err();
+            assert_eq!(error.reason(), Some(ConnectionError::Network));
+            assert!(!error.is_fatal());
+            assert!(std::error::Error::source(&error).is_some(), "{error:?}");
+        }
+    });
+}
+
+fn an_idle_connection_is_reestablished<T: Rt>() {
+    let server = Server::start();
+    T::block_on(async {
+        let mut source = EventSource::<T::R>::builder(server.url("/idle"))
+            .idle_timeout(Duration::from_millis(100))
+            .reconnection_time(Duration::from_millis(5))
+            .connect()
+            .unwrap();
+        let script = async {
+            let mut first = server.next().await;
+            let silent = first.stream();
+            let mut second = server.next().await;
+            second.fixed(204, &[], b"");
+            silent
+        };
+        let client = async {
+            assert_eq!(shown(&mut source).await, "open");
+            assert_eq!(shown(&mut source).await, "reconnecting (IdleTimeout)");
+            assert_eq!(shown(&mut source).await, "failed (Status(204))");
+        };
+        let (_silent, ()) = futures_util::future::join(script, client).await;
+    });
+}
+
+fn close_ends_the_stream_and_the_connection<T: Rt>() {
+    let server = Server::start();
+    T::block_on(async {
+        let mut source = EventSource::<T::R>::new(&server.url("/")).unwrap();
+        let script = async {
+            let mut exchange = server.next().await;
+            let body = exchange.stream();
+            body.send(b"data: 1\n\ndata: 2\n\n");
+            body
+        };
+        let client = async {
+            assert_eq!(shown(&mut source).await, "open");
+            assert_eq!(shown(&mut source).await, "message:1:");
+        };
+        let (body, ()) = futures_util::future::join(script, client).await;
+        source.close();
+        assert_eq!(source.ready_state(), sse_io::ReadyState::Closed);
+        assert!(futures_util::StreamExt::next(&mut source).await.is_none());
+        // The server sees the connection go: its body's receiver is dropped.
+        let mut waited = Duration::ZERO;
+        while body
+            .0
+            .try_send(Ok(http_body::Frame::data(bytes::Bytes::new())))
+            .is_ok()
+        {
+            T::sleep(Duration::from_millis(5)).await;
+            waited += Duration::from_millis(5);
+            assert!(
+                waited < Duration::from_secs(10),
+                "the connection stayed open"
+            );
+        }
+    });
+}
+
+fn a_wrong_content_type_fails_without_reconnecting<T: Rt>() {
+    let server = Server::start();
+    T::block_on(async {
+        let mut source = EventSource::<T::R>::new(&server.url("/")).unwrap();
+        let script = async {
+            let mut exchange = server.next().await;
+            exchange.fixed(200, &[("content-type", "text/plain")], b"data: no\n\n");
+        };
+        let client = async { shown(&mut source).await };
+        let ((), shown) = futures_util::future::join(script, client).await;
+        assert_eq!(shown, "failed (ContentType)");
+        assert!(futures_util::StreamExt::next(&mut source).await.is_none());
+    });
+}
+
+on_every_runtime!(
+    a_stream_reconnects_with_last_event_id_and_stops_on_204,
+    method_headers_and_body_go_with_every_request,
+    http2_by_prior_knowledge,
+    redirects_are_followed,
+    a_refused_connection_is_retried_with_its_cause,
+    an_idle_connection_is_reestablished,
+    close_ends_the_stream_and_the_connection,
+    a_wrong_content_type_fails_without_reconnecting,
+);

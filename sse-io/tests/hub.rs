@@ -1,0 +1,326 @@
+//! The broadcast hub on each runtime: replay and live events, the handover between
+//! them under concurrent publishing, dropping a lagging subscriber and its
+//! resumption, closing, and keep-alives on a hub stream.
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use common::Rt;
+use futures_util::{FutureExt, StreamExt};
+use http_body_util::BodyExt;
+use sse_io::{Hub, HubBuilder, SseBody};
+use sse_proto::{Backfill, History, Item, Message, Parser};
+
+/// A hub whose assigned IDs are 1, 2, 3, ...
+fn counting_hub<T: Rt>() -> HubBuilder<T::R> {
+    Hub::builder().history(History::new())
+}
+
+async fn next_frame<R: sse_io::Runtime>(body: &mut SseBody<R>) -> Option<Bytes> {
+    body.next().await.map(|chunk| chunk.unwrap())
+}
+
+/// The events in a stream's bytes, as "id:data".
+fn events(bytes: &[u8]) -> Vec<String> {
+    let mut parser = Parser::new();
+    let mut input = bytes;
+    let mut out = Vec::new();
+    while let Some(item) = parser.parse(&mut input).unwrap() {
+        if let Item::Event(event) = item {
+            out.push(format!("{}:{}", event.last_event_id(), event.data()));
+        }
+    }
+    out
+}
+
+async fn collect<R: sse_io::Runtime>(body: SseBody<R>) -> Vec<String> {
+    events(&BodyExt::collect(body).await.unwrap().to_bytes())
+}
+
+fn a_subscriber_gets_its_replay_then_the_live_events<T: Rt>() {
+    T::block_on(async {
+        let hub = counting_hub::<T>().build();
+        for data in ["a", "b", "c"] {
+            hub.publish(Message::new(data)).unwrap();
+        }
+        let resumed = hub.subscribe(Some("1"));
+        let fresh = hub.subscribe(None);
+        let up_to_date = hub.subscribe(Some("3"));
+        hub.publish(Message::new("d")).unwrap();
+        drop(hub);
+        assert_eq!(collect(resumed).await, ["2:b", "3:c", "4:d"]);
+        assert_eq!(collect(fresh).await, ["4:d"]);
+        assert_eq!(collect(up_to_date).await, ["4:d"]);
+    });
+}
+
+fn backfill_policies_decide_for_new_clients_and_unknown_ids<T: Rt>() {
+    T::block_on(async {
+        let hub = counting_hub::<T>()
+            .history(History::new().max_events(2))
+            .new_clients(Backfill::Everything)
+            .unknown_ids(Backfill::Nothing)
+            .build();
+        for data in ["a", "b", "c"] {
+            hub.publish(Message::new(data)).unwrap();
+        }
+        let fresh = hub.subscribe(None);
+        let evicted = hub.subscribe(Some("1"));
+        let foreign = hub.subscribe(Some("from another server"));
+        drop(hub);
+        assert_eq!(collect(fresh).await, ["2:b", "3:c"]);
+        assert!(collect(evicted).await.is_empty());
+        assert!(collect(foreign).await.is_empty());
+    });
+}
+
+fn publishers_ids_are_kept_and_the_hubs_count_up<T: Rt>() {
+    T::block_on(async {
+        let hub = Hub::<T::R>::builder()
+            .history(History::new().first_id(7))
+            .build();
+        let body = hub.subscribe(None);
+        assert_eq!(hub.publish(Message::new("a")).unwrap().id, "7");
+        assert_eq!(hub.publish(Message::new("b").id("x")).unwrap().id, "x");
+        assert_eq!(hub.publish(Message::new("c")).unwrap().id, "8");
+        drop(hub);
+        assert_eq!(collect(body).await, ["7:a", "x:b", "8:c"]);
+    });
+}
+
+fn a_lagging_subscriber_is_closed_and_resumes_from_the_history<T: Rt>() {
+    T::block_on(async {
+        let hub = counting_hub::<T>().capacity(2).build();
+        let mut slow = hub.subscribe(None);
+        let mut fast = hub.subscribe(None);
+        let mut fast_got = 0;
+        let mut lagged = Vec::new();
+        for n in 1..=5 {
+            let published = hub.publish(Message::new(format!("e{n}"))).unwrap();
+            lagged.push(published.lagged);
+            // The fast reader keeps up.
+            while let Some(Some(_)) = next_frame(&mut fast).now_or_never() {
+                fast_got += 1;
+            }
+        }
+        // The third event found the slow queue full: dropped then, and only then.
+        assert_eq!(lagged, [0, 0, 1, 0, 0]);
+        assert_eq!(hub.subscribers(), 1);
+
+        // The slow stream delivers what it had queued, then ends...
+        assert_eq!(next_frame(&mut slow).await.unwrap(), "id: 1\ndata: e1\n\n");
+        assert_eq!(next_frame(&mut slow).await.unwrap(), "id: 2\ndata: e2\n\n");
+        assert_eq!(next_frame(&mut slow).await, None);
+        // ...and its client reconnects with the last ID it got: the history has the rest.
+        let resumed = hub.subscribe(Some("2"));
+        hub.publish(Message::new("e6")).unwrap();
+        drop(hub);
+        assert_eq!(collect(resumed).await, ["3:e3", "4:e4", "5:e5", "6:e6"]);
+        assert_eq!(fast_got + collect(fast).await.len(), 6);
+    });
+}
+
+fn a_replay_does_not_count_against_the_live_queue<T: Rt>() {
+    T::block_on(async {
+        let hub = counting_hub::<T>().capacity(1).build();
+        for n in 1..=100 {
+            hub.publish(Message::new(n.to_string())).unwrap();
+        }
+        // 99 events to replay, and room for one live event besides.
+        let mut body = hub.subscribe(Some("1"));
+        assert_eq!(hub.publish(Message::new("live")).unwrap().lagged, 0);
+        for n in 2..=100 {
+            assert_eq!(
+                next_frame(&mut body).await.unwrap(),
+                format!("id: {n}\ndata: {n}\n\n")
+            );
+        }
+        assert_eq!(
+            next_frame(&mut body).await.unwrap(),
+            "id: 101\ndata: live\n\n"
+        );
+        assert_eq!(hub.subscribers(), 1);
+    });
+}
+
+fn subscribers_that_went_away_are_forgotten<T: Rt>() {
+    T::block_on(async {
+        let hub = Hub::<T::R>::new();
+        let bodies: Vec<_> = (0..200).map(|_| hub.subscribe(None)).collect();
+        assert_eq!(hub.subscribers(), 200);
+        drop(bodies);
+        assert_eq!(hub.subscribers(), 0);
+        let published = hub.publish(Message::new("x")).unwrap();
+        assert_eq!((published.queued, published.lagged), (0, 0));
+    });
+}
+
+/// Subscribers join while a publisher runs flat out on another thread: each gets
+/// every event after its starting point exactly once, in order.
+fn subscribing_during_publishing_loses_and_repeats_nothing<T: Rt>() {
+    T::block_on(async {
+        const MIN_EVENTS: u64 = 5_000;
+        const PER_THREAD: u64 = 20;
+        let hub = counting_hub::<T>()
+            .history(History::new().max_events(usize::MAX).max_bytes(usize::MAX))
+            .capacity(1 << 20)
+            .new_clients(Backfill::Everything)
+            .build();
+        let published = Arc::new(AtomicU64::new(0));
+        let joined = Arc::new(AtomicU64::new(0));
+        let start = Arc::new(std::sync::Barrier::new(3));
+        // The publisher goes on until every subscriber has joined.
+        let publisher = {
+            let (hub, published, joined, start) = (
+                hub.clone(),
+                published.clone(),
+                joined.clone(),
+                start.clone(),
+            );
+            std::thread::spawn(move || {
+                start.wait();
+                let mut n = 0;
+                while n < MIN_EVENTS || joined.load(Ordering::SeqCst) < 2 * PER_THREAD {
+                    n += 1;
+                    let id = hub.publish(Message::new(format!("e{n}"))).unwrap().id;
+                    assert_eq!(id, n.to_string());
+                    published.store(n, Ordering::SeqCst);
+                }
+                n
+            })
+        };
+        // Subscribers from two threads, spread over the run, each starting from nothing
+        // or from the last event known to be published.
+        let subscriber = |odd: bool| {
+            let (hub, published, joined, start) = (
+                hub.clone(),
+                published.clone(),
+                joined.clone(),
+                start.clone(),
+            );
+            std::thread::spawn(move || {
+                start.wait();
+                let mut subscribers = Vec::new();
+                for turn in 0..PER_THREAD {
+                    while published.load(Ordering::SeqCst) < turn * 100 {
+                        std::thread::yield_now();
+                    }
+                    let after = published.load(Ordering::SeqCst);
+                    if (turn % 2 == 0) == odd || after == 0 {
+                        subscribers.push((0, hub.subscribe(None)));
+                    } else {
+                        subscribers.push((after, hub.subscribe(Some(&after.to_string()))));
+                    }
+                    joined.fetch_add(1, Ordering::SeqCst);
+                }
+                subscribers
+            })
+        };
+        let joiners = [subscriber(false), subscriber(true)];
+        let mut subscribers = Vec::new();
+        for joiner in joiners {
+            subscribers.extend(joiner.join().unwrap());
+        }
+        let events = publisher.join().unwrap();
+        drop(hub);
+        let mut mid_stream = 0;
+        for (after, body) in subscribers {
+            let got = collect(body).await;
+            let expected: Vec<String> = (after + 1..=events).map(|n| format!("{n}:e{n}")).collect();
+            assert_eq!(got.len(), expected.len(), "from {after}");
+            assert!(got == expected, "from {after}: the events differ");
+            if after > 0 {
+                mid_stream += 1;
+            }
+        }
+        // Half the subscribers resumed from an ID while events were being published.
+        assert!(mid_stream >= PER_THREAD - 1, "{mid_stream}");
+    });
+}
+
+fn closing_ends_every_stream_after_what_is_queued<T: Rt>() {
+    T::block_on(async {
+        let hub = counting_hub::<T>().build();
+        let other_handle = hub.clone();
+        let early = hub.subscribe(None);
+        hub.publish(Message::new("a")).unwrap();
+        let mut live = hub.subscribe(Some("1"));
+        hub.publish(Message::new("b")).unwrap();
+        hub.close();
+        // Ends although a clone of the hub is alive; nothing queued is lost.
+        assert_eq!(collect(early).await, ["1:a", "2:b"]);
+        assert_eq!(
+            next_frame(&mut live).await.as_deref(),
+            Some(&b"id: 2\ndata: b\n\n"[..])
+        );
+        assert_eq!(next_frame(&mut live).await, None);
+        // After closing: published events are recorded and replayed, streams end.
+        let published = other_handle.publish(Message::new("c")).unwrap();
+        assert_eq!((published.queued, published.lagged), (0, 0));
+        assert_eq!(collect(hub.subscribe(Some("1"))).await, ["2:b", "3:c"]);
+        assert_eq!(hub.subscribers(), 0);
+    });
+}
+
+#[test]
+fn by_default_assigned_ids_start_from_the_clock() {
+    let micros = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_micros() as u64;
+    let first: u64 = Hub::<sse_tokio::Tokio>::new()
+        .publish(Message::new("x"))
+        .unwrap()
+        .id
+        .parse()
+        .unwrap();
+    assert!(first >= micros && first < micros + 60_000_000, "{first}");
+}
+
+fn keep_alives_and_retry_work_on_a_hub_stream<T: Rt>() {
+    T::block_on(async {
+        let hub = counting_hub::<T>().build();
+        hub.publish(Message::new("old")).unwrap();
+        let interval = Duration::from_millis(150);
+        let mut body = hub
+            .subscribe(Some("gone"))
+            .keep_alive(interval)
+            .retry(Duration::from_secs(2));
+        let start = Instant::now();
+
+        // The retry, then the replay, at once.
+        assert_eq!(next_frame(&mut body).await.unwrap(), "retry: 2000\n\n");
+        assert_eq!(next_frame(&mut body).await.unwrap(), "id: 1\ndata: old\n\n");
+        assert!(start.elapsed() < interval);
+        // Quiet: a keep-alive after the interval.
+        assert_eq!(next_frame(&mut body).await.unwrap(), ":\n\n");
+        let first = start.elapsed();
+        assert!(first >= interval, "{first:?}");
+        // An event a little later postpones the next keep-alive to an interval after it.
+        let publisher = hub.clone();
+        T::spawn(async move {
+            T::sleep(Duration::from_millis(50)).await;
+            publisher.publish(Message::new("new")).unwrap();
+        });
+        assert_eq!(next_frame(&mut body).await.unwrap(), "id: 2\ndata: new\n\n");
+        let event = Instant::now();
+        assert_eq!(next_frame(&mut body).await.unwrap(), ":\n\n");
+        assert!(event.elapsed() >= interval, "{:?}", event.elapsed());
+    });
+}
+
+on_every_runtime!(
+    a_subscriber_gets_its_replay_then_the_live_events,
+    backfill_policies_decide_for_new_clients_and_unknown_ids,
+    publishers_ids_are_kept_and_the_hubs_count_up,
+    a_lagging_subscriber_is_closed_and_resumes_from_the_history,
+    a_replay_does_not_count_against_the_live_queue,
+    subscribers_that_went_away_are_forgotten,
+    subscribing_during_publishing_loses_and_repeats_nothing,
+    closing_ends_every_stream_after_what_is_queued,
+    keep_alives_and_retry_work_on_a_hub_stream,
+);
