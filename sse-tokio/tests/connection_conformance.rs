@@ -312,50 +312,7 @@ fn output(item: Result<SourceEvent, SourceError>, now: u64) -> Output {
     }
 }
 
-/// Scenarios where an input arrives in the very millisecond a deadline falls due.
-/// The scripted reference applies the input and fires the timer only at an explicit
-/// `timeout` step; a driver on a clock fires the due timer as the clock reaches it,
-/// before the input. Both orders are correct (the two things happen at once); the
-/// outputs only move from one step to the next.
-const SAME_INSTANT_TIES: &[&str] = &[
-    // The reconnection is due at once (retry 0, no floor): the request goes out with
-    // the `end` step rather than with the `timeout` step after it.
-    "retry-zero-exact-with-zero-floor",
-    // A keep-alive arrives exactly at the idle deadline: the timer wins.
-    "idle-timeout-comments-count",
-];
-
 #[test]
 fn connection_scenarios_through_the_adapter() {
-    let (ties, rest): (Vec<Scenario>, Vec<Scenario>) = conformance::connection::scenarios()
-        .into_iter()
-        .partition(|s| SAME_INSTANT_TIES.contains(&s.name.as_str()));
-    assert_eq!(
-        ties.len(),
-        SAME_INSTANT_TIES.len(),
-        "a listed scenario is gone"
-    );
-    let failures = conformance::connection::check_scenarios(&rest, adapter_layer);
-    let report: Vec<String> = failures
-        .iter()
-        .map(|f| {
-            format!(
-                "{} ({}), body {}:\n{}",
-                f.scenario, f.file, f.chunking, f.report
-            )
-        })
-        .collect();
-    assert!(
-        failures.is_empty(),
-        "sse-tokio EventSource: {} of {} connection scenarios failed\n{}",
-        failures.len(),
-        rest.len(),
-        report.join("\n")
-    );
-    // The ties fail only by that one-step shift.
-    for scenario in &ties {
-        let failures =
-            conformance::connection::check_scenarios(std::slice::from_ref(scenario), adapter_layer);
-        assert_eq!(failures.len(), 1, "{} now passes: unlist it", scenario.name);
-    }
+    conformance::connection::assert_conformance_on_a_clock("sse-tokio EventSource", adapter_layer);
 }
