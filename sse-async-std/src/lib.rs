@@ -171,16 +171,7 @@ impl sse_io::Runtime for AsyncIo {
     }
 }
 
-/// A `text/event-stream` response body on async-io: [`sse_io::SseBody`].
-pub type SseBody = sse_io::SseBody<AsyncIo>;
-/// A broadcast with replay on async-io: [`sse_io::Hub`].
-pub type Hub = sse_io::Hub<AsyncIo>;
-/// Settings for a [`Hub`]: [`sse_io::HubBuilder`].
-pub type HubBuilder = sse_io::HubBuilder<AsyncIo>;
-/// The reconnecting client on async-io: [`sse_io::EventSource`].
-pub type EventSource = sse_io::EventSource<AsyncIo>;
-/// Sets up an [`EventSource`]: [`sse_io::Builder`].
-pub type Builder = sse_io::Builder<AsyncIo>;
+sse_io::runtime_types!(AsyncIo, "async-io");
 
 /// A sender and the body it feeds, with a queue of `capacity` items between them
 /// ([`sse_io::channel`] on async-io).

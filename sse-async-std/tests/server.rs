@@ -1,6 +1,7 @@
-//! The server body: what it yields and in which order, the queue bound, keep-alives on
-//! the real clock, `closed()`, the `AsyncRead` view, and whole streams served over
-//! loopback TCP, on smol and on async-std.
+//! Serving on futures-io: the body as an `AsyncRead` (`BodyReader`), `closed()` in
+//! either form, keep-alives under an executor that drives no reactor, and whole
+//! streams copied into loopback TCP sockets, on smol and on async-std. (What the body
+//! yields, and when, is tested on every runtime in `sse-io/tests/server.rs`.)
 #![cfg(feature = "server")]
 
 mod common;
@@ -10,120 +11,21 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use common::{Runtime, finishes_within};
+use common::Runtime;
 use futures_io::AsyncBufRead;
 use smol::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
 use smol::stream::StreamExt;
-use sse_async_std::sse_proto::{Comment, Message, Retry};
+use sse_async_std::sse_proto::Message;
 use sse_async_std::{ItemStream, OwnedItem, ReaderStream, SendError, SseBody};
 
 async fn next_chunk(body: &mut SseBody) -> Option<Bytes> {
     body.next().await.map(|chunk| chunk.unwrap())
 }
 
-async fn collect(body: SseBody) -> Vec<u8> {
-    body.map(Result::unwrap).collect::<Vec<_>>().await.concat()
-}
-
 #[test]
-fn the_retry_comes_first_then_the_items_in_order() {
-    smol::block_on(async {
-        let (sender, body) = sse_async_std::channel(8);
-        let body = body.retry(Duration::from_millis(2500));
-        sender
-            .send(Message::new("one").event("a").id("1"))
-            .await
-            .unwrap();
-        sender.send(Comment::new("note")).await.unwrap();
-        sender
-            .send(Retry::new(Duration::from_secs(9)))
-            .await
-            .unwrap();
-        sender.try_send(Message::new("two\nlines")).unwrap();
-        drop(sender);
-        assert_eq!(
-            collect(body).await,
-            b"retry: 2500\n\nevent: a\nid: 1\ndata: one\n\n: note\n\nretry: 9000\n\ndata: two\ndata: lines\n\n"
-        );
-    });
-}
-
-#[test]
-fn the_stream_ends_when_every_sender_is_gone() {
-    smol::block_on(async {
-        let (sender, mut body) = sse_async_std::channel(4);
-        let second = sender.clone();
-        sender.send(Message::new("1")).await.unwrap();
-        drop(sender);
-        assert_eq!(next_chunk(&mut body).await.unwrap(), "data: 1\n\n");
-        // One sender is left: the stream waits for it.
-        assert!(
-            finishes_within(Duration::from_millis(30), next_chunk(&mut body))
-                .await
-                .is_none()
-        );
-        second.send(Comment::new("bye")).await.unwrap();
-        drop(second);
-        assert_eq!(next_chunk(&mut body).await.unwrap(), ": bye\n\n");
-        assert_eq!(next_chunk(&mut body).await, None);
-        assert_eq!(next_chunk(&mut body).await, None);
-    });
-}
-
-#[test]
-fn unsafe_items_are_refused_at_the_sender() {
-    smol::block_on(async {
-        let (sender, body) = sse_async_std::channel(4);
-        let err = sender
-            .send(Message::new("x").id("1\n\ndata: forged"))
-            .await
-            .unwrap_err();
-        assert!(matches!(err, SendError::Encode(_)), "{err:?}");
-        assert!(std::error::Error::source(&err).is_some());
-        let err = sender
-            .try_send(Message::new("x").event("a\rb"))
-            .unwrap_err();
-        assert!(matches!(err, SendError::Encode(_)), "{err:?}");
-        drop(sender);
-        assert!(collect(body).await.is_empty());
-    });
-}
-
-#[test]
-fn a_queue_of_zero_items_is_refused() {
-    let result = std::panic::catch_unwind(|| sse_async_std::channel(0));
-    assert!(result.is_err());
-}
-
-#[test]
-fn the_body_can_move_between_tasks_and_threads() {
+fn the_reader_can_move_between_tasks_and_threads() {
     fn assert_traits<T: Send + Sync + Unpin + 'static>() {}
-    assert_traits::<SseBody>();
     assert_traits::<sse_async_std::BodyReader>();
-    assert_traits::<sse_async_std::Sender>();
-}
-
-/// A body nobody reads holds what the queue holds, and `send` waits rather than
-/// buffering more.
-async fn a_body_nobody_reads_holds_at_most_the_queue<R: Runtime>() {
-    let (sender, mut body) = sse_async_std::channel(3);
-    assert_eq!(sender.capacity(), 3);
-    for n in 0..3 {
-        sender.try_send(Message::new(n.to_string())).unwrap();
-    }
-    assert_eq!(sender.try_send(Message::new("3")), Err(SendError::Full));
-    assert_eq!(sender.capacity(), 0);
-    let waited = finishes_within(Duration::from_millis(50), sender.send(Message::new("3"))).await;
-    assert!(waited.is_none(), "send did not wait for room");
-    // A sender waiting in another task goes on once the client takes a chunk.
-    let waiting = {
-        let sender = sender.clone();
-        R::spawn(async move { sender.send(Message::new("3")).await })
-    };
-    assert_eq!(next_chunk(&mut body).await.unwrap(), "data: 0\n\n");
-    waiting.await.unwrap();
-    drop(sender);
-    assert_eq!(collect(body).await, b"data: 1\n\ndata: 2\n\ndata: 3\n\n");
 }
 
 /// `closed()` waits while the body lives, and completes when it is dropped, in
@@ -159,41 +61,6 @@ async fn closed_completes_when_the_body_is_dropped<R: Runtime>() {
     }
 }
 
-/// Keep-alives on the real clock: one per quiet interval, and an item postpones the
-/// next. A timer never fires early, so the lower bounds hold on a loaded machine too.
-async fn keep_alives_arrive_on_schedule_and_traffic_postpones_them<R: Runtime>() {
-    const INTERVAL: Duration = Duration::from_millis(200);
-    // Between the body reading the clock and the test reading it.
-    const SLACK: Duration = Duration::from_millis(20);
-    let (sender, body) = sse_async_std::channel(4);
-    let mut body = body.keep_alive(INTERVAL).retry(Duration::from_secs(2));
-
-    assert_eq!(next_chunk(&mut body).await.unwrap(), "retry: 2000\n\n");
-    let mut last = Instant::now();
-    for _ in 0..2 {
-        assert_eq!(next_chunk(&mut body).await.unwrap(), ":\n\n");
-        let quiet = last.elapsed();
-        assert!(quiet >= INTERVAL - SLACK, "a keep-alive after {quiet:?}");
-        last = Instant::now();
-    }
-
-    // An item 50 ms after a keep-alive: the next keep-alive is an interval after the
-    // item, not after the keep-alive.
-    smol::Timer::after(Duration::from_millis(50)).await;
-    sender.try_send(Message::new("x")).unwrap();
-    assert_eq!(next_chunk(&mut body).await.unwrap(), "data: x\n\n");
-    let item_at = Instant::now();
-    assert_eq!(next_chunk(&mut body).await.unwrap(), ":\n\n");
-    let quiet = item_at.elapsed();
-    assert!(
-        quiet >= INTERVAL - SLACK,
-        "a keep-alive {quiet:?} after an item"
-    );
-
-    drop(body);
-    sender.closed().await;
-}
-
 /// Under an executor that drives no reactor (futures-lite's plain `block_on`), the
 /// keep-alive timer still fires: async-io drives it from its own thread.
 #[test]
@@ -206,17 +73,6 @@ fn keep_alives_need_no_particular_executor() {
             assert_eq!(next_chunk(&mut body).await.unwrap(), ":\n\n");
         }
         assert!(start.elapsed() >= Duration::from_millis(60));
-    });
-}
-
-#[test]
-fn without_keep_alive_a_quiet_stream_sends_nothing() {
-    smol::block_on(async {
-        let (sender, mut body) = sse_async_std::channel(4);
-        let waited = finishes_within(Duration::from_millis(300), next_chunk(&mut body)).await;
-        assert!(waited.is_none(), "a chunk from a quiet stream: {waited:?}");
-        drop(sender);
-        assert_eq!(next_chunk(&mut body).await, None);
     });
 }
 
@@ -410,9 +266,7 @@ async fn a_slow_reader_does_not_grow_the_servers_memory<R: Runtime>() {
 }
 
 on_both_runtimes!(Duration::from_secs(10) =>
-    a_body_nobody_reads_holds_at_most_the_queue,
     closed_completes_when_the_body_is_dropped,
-    keep_alives_arrive_on_schedule_and_traffic_postpones_them,
     a_stream_is_served_over_tcp,
     a_client_that_disconnects_is_noticed,
     a_slow_reader_does_not_grow_the_servers_memory,

@@ -112,3 +112,47 @@ impl<R: Runtime> Alarm<R> {
         Pin::new(timer).poll(cx)
     }
 }
+
+/// Names this crate's runtime-generic types for one runtime, as a runtime adapter
+/// re-exports them: `SseBody`, `Hub`, `HubBuilder`, `EventSource` and `Builder`
+/// (`sse_tokio::Hub` is `sse_io::Hub<sse_tokio::Tokio>`). The crate that calls it
+/// must re-export `sse_io` at its root, which the aliases' docs link to.
+///
+/// ```
+/// mod my_adapter {
+///     pub use sse_io;
+/// #   #[derive(Debug)] pub struct Pending;
+/// #   impl std::future::Future for Pending {
+/// #       type Output = ();
+/// #       fn poll(self: std::pin::Pin<&mut Self>, _: &mut std::task::Context<'_>) -> std::task::Poll<()> {
+/// #           std::task::Poll::Pending
+/// #       }
+/// #   }
+/// #   impl sse_io::Timer for Pending { fn reset(&mut self, _: std::time::Instant) {} }
+///     pub struct MyRuntime;
+///     impl sse_io::Runtime for MyRuntime {
+///         // ...
+/// #       type Timer = Pending;
+/// #       fn now() -> std::time::Instant { std::time::Instant::now() }
+/// #       fn timer(_: std::time::Instant) -> Pending { Pending }
+///     }
+///     sse_io::runtime_types!(MyRuntime, "my runtime");
+/// }
+/// let hub = my_adapter::Hub::new();
+/// let _body: my_adapter::SseBody = hub.subscribe(None);
+/// ```
+#[macro_export]
+macro_rules! runtime_types {
+    ($runtime:ty, $name:literal) => {
+        #[doc = concat!("A `text/event-stream` response body on ", $name, ": [`sse_io::SseBody`].")]
+        pub type SseBody = $crate::SseBody<$runtime>;
+        #[doc = concat!("A broadcast with replay on ", $name, ": [`sse_io::Hub`].")]
+        pub type Hub = $crate::Hub<$runtime>;
+        #[doc = concat!("Settings for a [`Hub`] on ", $name, ": [`sse_io::HubBuilder`].")]
+        pub type HubBuilder = $crate::HubBuilder<$runtime>;
+        #[doc = concat!("The reconnecting client on ", $name, ": [`sse_io::EventSource`].")]
+        pub type EventSource = $crate::EventSource<$runtime>;
+        #[doc = concat!("Sets up an [`EventSource`] on ", $name, ": [`sse_io::Builder`].")]
+        pub type Builder = $crate::Builder<$runtime>;
+    };
+}

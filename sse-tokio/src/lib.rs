@@ -120,16 +120,7 @@ impl sse_io::Runtime for Tokio {
     }
 }
 
-/// A `text/event-stream` response body on tokio: [`sse_io::SseBody`].
-pub type SseBody = sse_io::SseBody<Tokio>;
-/// A broadcast with replay on tokio: [`sse_io::Hub`].
-pub type Hub = sse_io::Hub<Tokio>;
-/// Settings for a [`Hub`]: [`sse_io::HubBuilder`].
-pub type HubBuilder = sse_io::HubBuilder<Tokio>;
-/// The reconnecting client on tokio: [`sse_io::EventSource`].
-pub type EventSource = sse_io::EventSource<Tokio>;
-/// Sets up an [`EventSource`]: [`sse_io::Builder`].
-pub type Builder = sse_io::Builder<Tokio>;
+sse_io::runtime_types!(Tokio, "tokio");
 
 /// A sender and the response body it feeds, with a queue of `capacity` items
 /// between them ([`sse_io::channel`] on tokio).

@@ -1,5 +1,6 @@
-//! The response body: headers, the initial retry, keep-alives on a paused clock, the
-//! queue bound, and noticing a client that went away (over loopback).
+//! Serving over hyper on tokio: the response's headers, noticing a client that went
+//! away, and a slow reader's bound on the server's memory (over loopback). (What the
+//! body yields, and when, is tested on every runtime in `sse-io/tests/server.rs`.)
 #![cfg(feature = "server")]
 
 mod common;
@@ -8,19 +9,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use bytes::Bytes;
-use http_body_util::BodyExt;
-use sse_proto::{Comment, Message};
-use sse_tokio::{SendError, SseBody};
+use sse_proto::Message;
+use sse_tokio::SendError;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio::time::Instant;
 
 use common::{boxed, serve, watchdog};
-
-async fn next_frame(body: &mut SseBody) -> Option<Bytes> {
-    body.frame().await.map(|f| f.unwrap().into_data().unwrap())
-}
 
 #[test]
 fn the_response_has_the_event_stream_headers() {
@@ -32,87 +26,6 @@ fn the_response_has_the_event_stream_headers() {
     assert_eq!(headers["cache-control"], "no-cache, no-transform");
     assert_eq!(headers["x-accel-buffering"], "no");
     assert!(headers.get("content-length").is_none());
-}
-
-#[tokio::test(start_paused = true)]
-async fn keep_alives_arrive_on_schedule_and_traffic_postpones_them() {
-    let (sender, body) = sse_tokio::channel(4);
-    let mut body = body
-        .keep_alive(Duration::from_secs(15))
-        .retry(Duration::from_secs(2));
-    let start = Instant::now();
-    let at = move |secs| start + Duration::from_secs(secs);
-
-    // The retry comes first, at once; then one keep-alive per quiet 15 s.
-    assert_eq!(next_frame(&mut body).await.unwrap(), "retry: 2000\n\n");
-    assert_eq!(Instant::now(), start);
-    for n in 1..=2 {
-        assert_eq!(next_frame(&mut body).await.unwrap(), ":\n\n");
-        assert_eq!(Instant::now(), at(15 * n));
-    }
-
-    // An event at 40 s: the next keep-alive is 15 s after it, not at 45 s.
-    let producer = tokio::spawn(async move {
-        tokio::time::sleep_until(at(40)).await;
-        sender.send(Message::new("x")).await.unwrap();
-        sender.closed().await;
-    });
-    assert_eq!(next_frame(&mut body).await.unwrap(), "data: x\n\n");
-    assert_eq!(Instant::now(), at(40));
-    assert_eq!(next_frame(&mut body).await.unwrap(), ":\n\n");
-    assert_eq!(Instant::now(), at(55));
-    assert_eq!(next_frame(&mut body).await.unwrap(), ":\n\n");
-    assert_eq!(Instant::now(), at(70));
-
-    // The producer waits for the client to go away; dropping the body tells it.
-    drop(body);
-    producer.await.unwrap();
-}
-
-#[tokio::test(start_paused = true)]
-async fn without_keep_alive_a_quiet_stream_sends_nothing() {
-    let (sender, mut body) = sse_tokio::channel(4);
-    let waited = tokio::time::timeout(Duration::from_secs(3600), next_frame(&mut body)).await;
-    assert!(waited.is_err(), "no frame in an hour");
-    drop(sender);
-    assert_eq!(next_frame(&mut body).await, None);
-}
-
-#[tokio::test]
-async fn the_stream_ends_when_every_sender_is_gone() {
-    let (sender, body) = sse_tokio::channel(4);
-    let second = sender.clone();
-    sender.send(Message::new("1")).await.unwrap();
-    drop(sender);
-    second.send(Comment::new("bye")).await.unwrap();
-    drop(second);
-    let bytes = body.collect().await.unwrap().to_bytes();
-    assert_eq!(&bytes[..], b"data: 1\n\n: bye\n\n");
-}
-
-#[tokio::test]
-async fn unsafe_items_are_refused_at_the_sender() {
-    let (sender, body) = sse_tokio::channel(4);
-    let err = sender.send(Message::new("x").id("1\n\ndata: forged")).await;
-    assert!(matches!(err, Err(SendError::Encode(_))));
-    drop(sender);
-    assert!(body.collect().await.unwrap().to_bytes().is_empty());
-}
-
-#[tokio::test]
-async fn a_body_nobody_reads_holds_at_most_the_queue() {
-    let (sender, mut body) = sse_tokio::channel(3);
-    for n in 0..3 {
-        sender.try_send(Message::new(n.to_string())).unwrap();
-    }
-    assert_eq!(sender.try_send(Message::new("3")), Err(SendError::Full));
-    assert_eq!(sender.capacity(), 0);
-    // `send` waits instead of buffering...
-    let blocked = tokio::time::timeout(Duration::from_millis(1), sender.send(Message::new("3")));
-    assert!(blocked.await.is_err());
-    // ...until the client takes a frame.
-    assert_eq!(next_frame(&mut body).await.unwrap(), "data: 0\n\n");
-    sender.try_send(Message::new("3")).unwrap();
 }
 
 /// Sends a GET for an event stream over a raw socket and reads the response head.

@@ -227,6 +227,15 @@ pub struct Server {
 
 impl Server {
     pub fn start() -> Server {
+        Server::serve(None)
+    }
+
+    /// A server that speaks TLS (a handshake with `acceptor` on each connection).
+    pub fn start_tls(acceptor: tokio_rustls::TlsAcceptor) -> Server {
+        Server::serve(Some(acceptor))
+    }
+
+    fn serve(tls: Option<tokio_rustls::TlsAcceptor>) -> Server {
         let (tx, requests) = async_channel::unbounded();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let (addr_tx, addr_rx) = mpsc::channel();
@@ -243,17 +252,29 @@ impl Server {
                         let Ok((stream, _)) = listener.accept().await else {
                             return;
                         };
-                        let tx = tx.clone();
+                        let (tx, tls) = (tx.clone(), tls.clone());
                         tokio::spawn(async move {
                             let service = hyper::service::service_fn(move |req| {
                                 let tx = tx.clone();
                                 async move { Ok::<_, Infallible>(exchange(tx, req).await) }
                             });
-                            let _ = hyper_util::server::conn::auto::Builder::new(
+                            let builder = hyper_util::server::conn::auto::Builder::new(
                                 hyper_util::rt::TokioExecutor::new(),
-                            )
-                            .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
-                            .await;
+                            );
+                            let _ = match tls {
+                                None => {
+                                    let io = hyper_util::rt::TokioIo::new(stream);
+                                    builder.serve_connection(io, service).await
+                                }
+                                Some(acceptor) => {
+                                    // A failed handshake is the client's to report.
+                                    let Ok(stream) = acceptor.accept(stream).await else {
+                                        return;
+                                    };
+                                    let io = hyper_util::rt::TokioIo::new(stream);
+                                    builder.serve_connection(io, service).await
+                                }
+                            };
                         });
                     }
                 };

@@ -1,0 +1,110 @@
+//! `https://` through each adapter's HTTP client with its `rustls` feature, on tokio,
+//! smol and async-std: a TLS server on loopback with a certificate made for the test,
+//! HTTP/2 or HTTP/1.1 chosen by ALPN, and a certificate the client does not trust.
+
+mod common;
+
+use std::sync::Arc;
+
+use common::{Rt, Server, next};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use sse_io::{EventSource, SourceError, SourceEvent};
+use sse_proto::ConnectionError;
+
+/// A TLS server for 127.0.0.1 with a self-signed certificate made for the test,
+/// offering the ALPN protocols `alpn`; and the certificate, for a client's roots.
+fn tls_server(alpn: &[&[u8]]) -> (Server, CertificateDer<'static>) {
+    let key = rcgen::KeyPair::generate().unwrap();
+    let cert = rcgen::CertificateParams::new(vec!["127.0.0.1".to_string()])
+        .unwrap()
+        .self_signed(&key)
+        .unwrap();
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![cert.der().clone()],
+            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
+        )
+        .unwrap();
+    config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
+    let server = Server::start_tls(tokio_rustls::TlsAcceptor::from(Arc::new(config)));
+    (server, cert.der().clone())
+}
+
+fn trusting(cert: CertificateDer<'static>) -> rustls::ClientConfig {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(cert).unwrap();
+    rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth()
+}
+
+/// Events over TLS, in the HTTP version the server's ALPN offer leads to.
+fn events_over_tls<T: Rt>(alpn: &[&[u8]], version: http::Version) {
+    let (server, cert) = tls_server(alpn);
+    let port = server.addr.port();
+    T::block_on(async {
+        let mut source = EventSource::<T::R>::builder(format!("https://127.0.0.1:{port}/events"))
+            .tls_config(trusting(cert))
+            .connect()
+            .unwrap();
+        let script = async {
+            let mut exchange = server.next().await;
+            assert_eq!(exchange.head.version, version);
+            let body = exchange.stream();
+            body.send(b"id: 1\ndata: over TLS\n\n");
+            body
+        };
+        let client = async {
+            assert!(matches!(next(&mut source).await, Ok(SourceEvent::Open)));
+            match next(&mut source).await {
+                Ok(SourceEvent::Message(event)) => assert_eq!(event.data, "over TLS"),
+                other => panic!("{other:?}"),
+            }
+        };
+        let (_body, ()) = futures_util::future::join(script, client).await;
+        source.close();
+    });
+}
+
+fn http2_by_alpn<T: Rt>() {
+    events_over_tls::<T>(&[b"h2", b"http/1.1"], http::Version::HTTP_2);
+}
+
+fn http1_by_alpn<T: Rt>() {
+    events_over_tls::<T>(&[b"http/1.1"], http::Version::HTTP_11);
+}
+
+fn an_untrusted_certificate_is_a_network_error<T: Rt>() {
+    let (server, _cert) = tls_server(&[]);
+    let port = server.addr.port();
+    T::block_on(async {
+        // The default roots (webpki) do not trust the test's certificate.
+        let mut source = EventSource::<T::R>::new(&format!("https://127.0.0.1:{port}/")).unwrap();
+        match next(&mut source).await {
+            Err(error @ SourceError::Reconnecting { .. }) => {
+                assert_eq!(error.reason(), Some(ConnectionError::Network));
+                let mut chain = String::new();
+                let mut cause = std::error::Error::source(&error);
+                while let Some(e) = cause {
+                    chain.push_str(&format!("{e}; "));
+                    cause = e.source();
+                }
+                assert!(chain.contains("certificate"), "{chain}");
+            }
+            other => panic!("{other:?}"),
+        }
+        source.close();
+    });
+}
+
+on_every_runtime!(
+    http2_by_alpn,
+    http1_by_alpn,
+    an_untrusted_certificate_is_a_network_error
+);
