@@ -85,7 +85,7 @@ use memchr::{memchr_iter, memchr2, memchr3};
 pub const KEEP_ALIVE: &[u8] = b":\n\n";
 
 /// The headers of an event-stream response, as `(name, value)` pairs; every server
-/// adapter sets exactly these (`sse_tokio::set_headers`, `sse_async_std::HEADERS`):
+/// adapter sets exactly these:
 ///
 /// - `Content-Type: text/event-stream`;
 /// - `Cache-Control: no-cache, no-transform`: no cache may keep or replay the stream,

@@ -7,7 +7,7 @@
 //! same small structure for that, and the same decisions: how much to keep, how to
 //! find an ID, what to say when the ID is not there. They are made once here, with no
 //! I/O, no clock and no lock: a runtime adapter wraps a [`History`] in its lock and
-//! does the sending (`sse-tokio`'s `Hub` does).
+//! does the sending ([`Broadcast`](crate::Broadcast) is the hub's rules around it).
 
 use alloc::collections::VecDeque;
 use alloc::collections::vec_deque;

@@ -3,7 +3,7 @@
 //! `sse-proto` is the protocol core of a Server-Sent Events stack: the
 //! `text/event-stream` format and the EventSource processing model of the WHATWG HTML
 //! Standard, with no I/O, no clock and no runtime. Bytes go in, events come out; the
-//! runtime adapters (`sse-tokio`, `sse-async-std`) only move bytes and time.
+//! layers above it only move bytes and time.
 //!
 //! # Parsing
 //!
@@ -78,11 +78,15 @@
 //!
 //! A server keeps a quiet stream alive with [`KEEP_ALIVE`] comments; [`Heartbeat`] is
 //! the schedule (when one is due), so that every runtime adapter follows the same
-//! rule.
+//! rule. [`ServerStream`] (with `alloc`) is the order of a whole stream: the initial
+//! `retry`, what the source yields, a keep-alive when the stream is quiet.
 //!
 //! A broadcasting server keeps the last events it sent in a [`History`] (with
 //! `alloc`), to answer a client that reconnects with `Last-Event-ID`: the events it
-//! missed, or the news that its ID is unknown.
+//! missed, or the news that its ID is unknown. [`Broadcast`] is the whole hub as a
+//! value: the history, one shared log of live events with a position per subscriber,
+//! what a subscriber that falls behind is sent, and closing. A runtime layer puts it
+//! behind a lock and wakes the subscribers it told to wait.
 //!
 //! # Connecting
 //!
@@ -112,10 +116,11 @@
 //! - `alloc`: growable buffers ([`Parser::new`]), owned events and items
 //!   ([`OwnedEvent`], [`OwnedItem`], whose text is a [`ByteString`] that can share
 //!   the chunk it came in: [`Sharer`], [`OwnedParser`]), [`Encode::to_vec`],
-//!   the [`Connection`] state machine (URLs, headers, request bodies), and the
-//!   server's replay buffer, [`History`]. It brings in the `bytes` and `bytestring`
-//!   crates. Without it, [`Parser::from_slice`] works in a buffer you provide, and
-//!   the encoder writes into one.
+//!   the [`Connection`] state machine (URLs, headers, request bodies), the server's
+//!   [`ServerStream`] schedule, replay buffer ([`History`]) and hub ([`Broadcast`]).
+//!   It brings in the `bytes` and `bytestring` crates. Without it,
+//!   [`Parser::from_slice`] works in a buffer you provide, and the encoder writes
+//!   into one.
 //! - `std` (default, implies `alloc`): [`EventReader`], a blocking reader over any
 //!   `std::io::Read`.
 //! - `bytes` (implies `alloc`): `Encode::encode_buf` into any `bytes::BufMut`, and

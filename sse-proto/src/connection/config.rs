@@ -316,7 +316,7 @@ impl Default for ConnectionConfig {
 /// than `max_delay` unless the server asked for more. The random numbers are
 /// SplitMix64 from [`seed`](Backoff::seed). The core reads no entropy, so an unset
 /// seed means 0 here, and every client of a fleet would jitter alike: the runtime
-/// adapters (`sse-tokio`'s `EventSource`) fill an unset seed from the process's
+/// clients built on this fill an unset seed from the process's
 /// random hash keys. Tests fix it, and the sequence of waits is then exactly
 /// reproducible.
 ///
