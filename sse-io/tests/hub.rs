@@ -12,8 +12,8 @@ use bytes::Bytes;
 use common::Rt;
 use futures_util::{FutureExt, StreamExt};
 use http_body_util::BodyExt;
-use sse_io::{Hub, HubBuilder, SseBody};
-use sse_proto::{Backfill, History, Item, Message, Parser};
+use sse_io::{EventSource, Hub, HubBuilder, SourceError, SourceEvent, SseBody};
+use sse_proto::{Backfill, ConnectionError, History, Item, Message, Parser};
 
 /// A hub whose assigned IDs are 1, 2, 3, ...
 fn counting_hub<T: Rt>() -> HubBuilder<T::R> {
@@ -313,6 +313,192 @@ fn keep_alives_and_retry_work_on_a_hub_stream<T: Rt>() {
     });
 }
 
+/// A response body the test can cut, as a failing proxy or network would: the
+/// server then aborts the connection. Cut by closing `cut`'s sender.
+struct Cuttable<B> {
+    body: B,
+    cut: std::pin::Pin<Box<async_channel::Receiver<()>>>,
+}
+
+/// Cuts every stream served so far.
+#[derive(Clone, Default)]
+struct Cutter(Arc<std::sync::Mutex<Vec<async_channel::Sender<()>>>>);
+
+impl Cutter {
+    fn cut(&self) {
+        for switch in self.0.lock().unwrap().drain(..) {
+            switch.close();
+        }
+    }
+}
+
+impl<B> http_body::Body for Cuttable<B>
+where
+    B: http_body::Body<Data = Bytes, Error = std::convert::Infallible> + Unpin,
+{
+    type Data = Bytes;
+    type Error = common::BoxError;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, common::BoxError>>> {
+        if self.cut.poll_next_unpin(cx).is_ready() {
+            return std::task::Poll::Ready(Some(Err("cut by the test".into())));
+        }
+        std::pin::Pin::new(&mut self.body)
+            .poll_frame(cx)
+            .map(|frame| frame.map(|f| f.map_err(|never| match never {})))
+    }
+}
+
+/// Serves `hub` from the loopback server, on a task of the runtime under test: each
+/// request's `Last-Event-ID` goes to the returned channel, and the cutter cuts every
+/// stream served so far.
+fn serve_hub<T: Rt>(
+    server: &common::Server,
+    hub: Hub<T::R>,
+) -> (async_channel::Receiver<Option<String>>, Cutter) {
+    let (ids, seen) = async_channel::unbounded();
+    let cutter = Cutter::default();
+    let switches = cutter.clone();
+    let requests = server.requests.clone();
+    T::spawn(async move {
+        while let Ok(mut exchange) = requests.recv().await {
+            let id = sse_io::last_event_id(&exchange.head.headers).map(|id| id.into_owned());
+            let body = hub.subscribe(id.as_deref());
+            let _ = ids.send(id).await;
+            let (switch, cut) = async_channel::bounded::<()>(1);
+            switches.0.lock().unwrap().push(switch);
+            let body = Cuttable {
+                body,
+                cut: Box::pin(cut),
+            };
+            let mut response = http::Response::new(BodyExt::boxed(body));
+            sse_io::set_headers(response.headers_mut());
+            exchange.respond(response);
+        }
+    });
+    (seen, cutter)
+}
+
+async fn next_message<R: sse_io::Runtime>(source: &mut EventSource<R>) -> String {
+    match source.next().await.expect("the stream goes on") {
+        Ok(SourceEvent::Message(event)) => format!("{}:{}", event.last_event_id, event.data),
+        other => panic!("expected an event, got {other:?}"),
+    }
+}
+
+fn an_event_source_resumes_after_a_cut_with_what_it_missed<T: Rt>() {
+    let server = common::Server::start();
+    T::block_on(async {
+        let hub = counting_hub::<T>().build();
+        hub.publish(Message::new("before anyone listened")).unwrap();
+        let (requests, cut) = serve_hub::<T>(&server, hub.clone());
+        let mut source = EventSource::<T::R>::builder(server.url("/events"))
+            .reconnection_time(Duration::from_millis(200))
+            .connect()
+            .unwrap();
+        assert!(matches!(source.next().await, Some(Ok(SourceEvent::Open))));
+        assert_eq!(requests.recv().await.unwrap(), None);
+        hub.publish(Message::new("a")).unwrap();
+        assert_eq!(next_message(&mut source).await, "2:a");
+
+        // The connection is cut. While the client waits to reconnect, two events go
+        // out.
+        cut.cut();
+        match source.next().await {
+            Some(Err(SourceError::Reconnecting { reason, .. })) => {
+                assert_eq!(reason, ConnectionError::Network)
+            }
+            other => panic!("{other:?}"),
+        }
+        hub.publish(Message::new("b")).unwrap();
+        hub.publish(Message::new("c")).unwrap();
+
+        // It comes back with Last-Event-ID 2, and gets them from the history, then the
+        // live events: no gap, no repeat.
+        assert!(matches!(source.next().await, Some(Ok(SourceEvent::Open))));
+        assert_eq!(requests.recv().await.unwrap().as_deref(), Some("2"));
+        assert_eq!(next_message(&mut source).await, "3:b");
+        assert_eq!(next_message(&mut source).await, "4:c");
+        hub.publish(Message::new("d")).unwrap();
+        assert_eq!(next_message(&mut source).await, "5:d");
+        assert_eq!(source.last_event_id(), "5");
+    });
+}
+
+/// A client that stops reading is dropped once the socket buffers and its allowance
+/// are full; when it reads again it gets what was pending, reconnects, and the
+/// history fills the rest in: every event once, in order.
+fn an_event_source_that_lags_is_dropped_and_catches_up<T: Rt>() {
+    const SIZE: usize = 64 * 1024;
+    const MAX: u64 = 2_000; // 128 MiB: far more than loopback buffers hold
+    let server = common::Server::start();
+    T::block_on(async {
+        let hub = counting_hub::<T>()
+            .history(
+                History::new()
+                    .max_events(MAX as usize)
+                    .max_bytes(usize::MAX),
+            )
+            .capacity(4)
+            .build();
+        let (requests, _cut) = serve_hub::<T>(&server, hub.clone());
+        let mut source = EventSource::<T::R>::builder(server.url("/events"))
+            .reconnection_time(Duration::from_millis(10))
+            .connect()
+            .unwrap();
+        assert!(matches!(source.next().await, Some(Ok(SourceEvent::Open))));
+        assert_eq!(requests.recv().await.unwrap(), None);
+
+        // The client reads nothing while events are published until it lags.
+        let data = "x".repeat(SIZE);
+        let mut published = 0;
+        loop {
+            published += 1;
+            assert!(published <= MAX, "the subscriber never lagged");
+            if hub.publish(Message::new(data.as_str())).unwrap().lagged == 1 {
+                break;
+            }
+            // Slow enough for the connection to keep up with the allowance: what
+            // stops it is the client not reading, once the socket buffers are full.
+            T::sleep(Duration::from_millis(1)).await;
+        }
+        assert!(published > 32, "lagged after {published} events: too soon");
+        assert_eq!(hub.subscribers(), 0);
+        for _ in 0..5 {
+            hub.publish(Message::new(data.as_str())).unwrap();
+            published += 1;
+        }
+
+        // It reads again: every event once, in order, across one reconnection.
+        let mut next_id = 1;
+        let mut reconnections = 0;
+        while next_id <= published {
+            match source.next().await.unwrap() {
+                Ok(SourceEvent::Message(event)) => {
+                    assert_eq!(event.last_event_id, next_id.to_string());
+                    assert_eq!(event.data.len(), SIZE);
+                    next_id += 1;
+                }
+                Ok(SourceEvent::Open) => {}
+                Err(SourceError::Reconnecting { reason, .. }) => {
+                    assert_eq!(reason, ConnectionError::EndOfStream);
+                    reconnections += 1;
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+        assert_eq!(reconnections, 1);
+        let resumed_from: u64 = requests.recv().await.unwrap().unwrap().parse().unwrap();
+        assert!(
+            resumed_from > 1 && resumed_from < published,
+            "{resumed_from}"
+        );
+    });
+}
+
 on_every_runtime!(
     a_subscriber_gets_its_replay_then_the_live_events,
     backfill_policies_decide_for_new_clients_and_unknown_ids,
@@ -323,4 +509,6 @@ on_every_runtime!(
     subscribing_during_publishing_loses_and_repeats_nothing,
     closing_ends_every_stream_after_what_is_queued,
     keep_alives_and_retry_work_on_a_hub_stream,
+    an_event_source_resumes_after_a_cut_with_what_it_missed,
+    an_event_source_that_lags_is_dropped_and_catches_up,
 );
