@@ -1,64 +1,24 @@
-//! The parser vectors through the adapter's decoders: the `Stream` over chunks and the
-//! `AsyncRead` path through `ReaderStream`. The runner feeds each vector whole, byte by
+//! The parser vectors through the adapter's `AsyncRead` path, `ReaderStream`. (The
+//! `Stream` over chunks is `sse-io`'s, run there.) The runner feeds each vector whole, byte by
 //! byte, split at every point and in random chunks; the reader (which meets `Pending`
 //! before every chunk) is driven by smol's `block_on` and by async-std's. Reads
 //! smaller than a chunk are checked separately, on whole vectors.
 
 mod common;
 
-use std::convert::Infallible;
-
-use bytes::Bytes;
 use common::{AsyncStd, ChunkReader, Runtime, Smol};
-use conformance::{Outcome, Run, VectorConfig};
-use smol::stream::StreamExt;
-use sse_async_std::{ItemStream, ReaderStream, StreamError};
-
-/// Drains an item stream into a run, on runtime `R`.
-fn run<R, S>(mut stream: ItemStream<S>) -> Run
-where
-    R: Runtime,
-    S: futures_core::TryStream + Unpin,
-    S::Ok: Into<Bytes>,
-    S::Error: std::fmt::Debug,
-{
-    let mut items = Vec::new();
-    R::block_on(async {
-        while let Some(next) = stream.next().await {
-            match next {
-                Ok(item) => items.extend(Outcome::from_owned(item)),
-                Err(StreamError::Limit(e)) => items.push(Outcome::from_error(&e)),
-                Err(e) => panic!("{e:?}"),
-            }
-        }
-    });
-    Run::new(items, stream.parser())
-}
-
-fn stream_layer(config: &VectorConfig, chunks: &[&[u8]]) -> Run {
-    let chunks: Vec<Result<Bytes, Infallible>> = chunks
-        .iter()
-        .map(|c| Ok(Bytes::copy_from_slice(c)))
-        .collect();
-    run::<Smol, _>(ItemStream::with_parser(
-        smol::stream::iter(chunks),
-        config.parser(),
-    ))
-}
+use conformance::adapters::drain;
+use conformance::{Run, VectorConfig};
+use sse_async_std::{ItemStream, ReaderStream};
 
 fn reader_layer<R: Runtime>(capacity: usize) -> impl Fn(&VectorConfig, &[&[u8]]) -> Run {
     move |config, chunks| {
         let reader = ChunkReader::new(chunks.iter().copied());
-        run::<R, _>(ItemStream::with_parser(
+        R::block_on(drain(ItemStream::with_parser(
             ReaderStream::with_capacity(reader, capacity),
             config.parser(),
-        ))
+        )))
     }
-}
-
-#[test]
-fn stream() {
-    conformance::assert_conformance("sse-async-std stream", stream_layer);
 }
 
 #[test]

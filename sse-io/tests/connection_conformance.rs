@@ -20,15 +20,12 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use conformance::Outcome;
-use conformance::connection::{
-    Input, Output, Scenario, SentRequest, StepRun, error_code, request_error_code,
-};
+use conformance::adapters::source_output;
+use conformance::connection::{Input, Output, Scenario, SentRequest, StepRun, request_error_code};
 use futures_util::FutureExt;
 use futures_util::StreamExt;
 use sse_io::{
-    BodyStream, BoxError, BuildError, EventSource, ResponseFuture, Runtime, SourceError,
-    SourceEvent, Timer, Transport,
+    BodyStream, BoxError, BuildError, EventSource, ResponseFuture, Runtime, Timer, Transport,
 };
 
 thread_local! {
@@ -231,7 +228,7 @@ fn settle(
         let mut moved = false;
         if let Some(source) = source {
             while let Some(Some(item)) = source.next().now_or_never() {
-                outputs.push(output(item, now));
+                outputs.push(source_output(item, now));
                 moved = true;
             }
         }
@@ -245,34 +242,6 @@ fn settle(
         if !moved {
             return;
         }
-    }
-}
-
-fn output(item: Result<SourceEvent, SourceError>, now: u64) -> Output {
-    match item {
-        Ok(SourceEvent::Open) => Output::Open,
-        Ok(SourceEvent::Message(event)) => Output::Item(Outcome::Event {
-            event_type: event.event_type.into(),
-            data: event.data.into(),
-            id: event.last_event_id.into(),
-        }),
-        Ok(SourceEvent::Comment(text)) => Output::Item(Outcome::Comment(text.into())),
-        Ok(SourceEvent::Retry(time)) => Output::Item(Outcome::Retry(conformance::millis(time))),
-        Ok(other) => panic!("unexpected {other:?}"),
-        Err(SourceError::Reconnecting { reason, delay, .. }) => Output::Reconnecting {
-            error: error_code(&reason),
-            at: now + conformance::millis(delay),
-        },
-        Err(SourceError::Failed {
-            reason,
-            retries_exhausted,
-            ..
-        }) => Output::Failed {
-            error: error_code(&reason),
-            retries_exhausted,
-        },
-        Err(SourceError::Limit(e)) => Output::Item(Outcome::from_error(&e)),
-        Err(e) => panic!("unexpected {e}"),
     }
 }
 

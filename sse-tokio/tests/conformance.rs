@@ -1,47 +1,14 @@
-//! The parser vectors through the adapter's decoders: the `Stream` over chunks, the
-//! `AsyncRead` path and the `tokio_util` codec. Each vector is fed whole, byte by
+//! The parser vectors through the adapter's decoders: the `AsyncRead` path and the
+//! `tokio_util` codec. (The `Stream` over chunks is `sse-io`'s, run there.) Each vector is fed whole, byte by
 //! byte, split at every point and in random chunks.
 
-use std::convert::Infallible;
-
 use bytes::{Bytes, BytesMut};
+use conformance::adapters::drain;
 use conformance::{Outcome, Run, VectorConfig};
-use futures_util::StreamExt;
 use sse_proto::OwnedItem;
-use sse_tokio::{ItemStream, ReaderStream, SseDecoder, StreamError};
+use sse_tokio::{ItemStream, ReaderStream, SseDecoder};
 use tokio_util::codec::Decoder;
 use tokio_util::io::StreamReader;
-
-/// Drains an item stream into a run.
-fn run<S>(mut stream: ItemStream<S>) -> Run
-where
-    S: futures_util::TryStream + Unpin,
-    S::Ok: Into<Bytes>,
-    S::Error: std::fmt::Debug,
-{
-    let mut items = Vec::new();
-    futures_executor::block_on(async {
-        while let Some(next) = stream.next().await {
-            match next {
-                Ok(item) => items.extend(Outcome::from_owned(item)),
-                Err(StreamError::Limit(e)) => items.push(Outcome::from_error(&e)),
-                Err(e) => panic!("{e:?}"),
-            }
-        }
-    });
-    Run::new(items, stream.parser())
-}
-
-fn stream_layer(config: &VectorConfig, chunks: &[&[u8]]) -> Run {
-    let chunks: Vec<Result<Bytes, Infallible>> = chunks
-        .iter()
-        .map(|c| Ok(Bytes::copy_from_slice(c)))
-        .collect();
-    run(ItemStream::with_parser(
-        futures_util::stream::iter(chunks),
-        config.parser(),
-    ))
-}
 
 fn reader_layer(config: &VectorConfig, chunks: &[&[u8]]) -> Run {
     let chunks: Vec<std::io::Result<Bytes>> = chunks
@@ -49,10 +16,10 @@ fn reader_layer(config: &VectorConfig, chunks: &[&[u8]]) -> Run {
         .map(|c| Ok(Bytes::copy_from_slice(c)))
         .collect();
     let reader = StreamReader::new(futures_util::stream::iter(chunks));
-    run(ItemStream::with_parser(
+    futures_executor::block_on(drain(ItemStream::with_parser(
         ReaderStream::new(reader),
         config.parser(),
-    ))
+    )))
 }
 
 fn codec_layer(config: &VectorConfig, chunks: &[&[u8]]) -> Run {
@@ -78,11 +45,6 @@ fn codec_layer(config: &VectorConfig, chunks: &[&[u8]]) -> Run {
     }
     while push(decoder.decode_eof(&mut buf)) {}
     Run::new(items, decoder.parser())
-}
-
-#[test]
-fn stream() {
-    conformance::assert_conformance("sse-tokio stream", stream_layer);
 }
 
 #[test]

@@ -17,17 +17,15 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
-use conformance::Outcome;
-use conformance::connection::{
-    Input, Output, Scenario, SentRequest, StepRun, error_code, request_error_code,
-};
+use conformance::adapters::source_output;
+use conformance::connection::{Input, Output, Scenario, SentRequest, StepRun, request_error_code};
 use futures_util::StreamExt;
 use http_body_util::BodyExt;
 use hyper::service::service_fn;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::{Connected, Connection};
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use sse_tokio::{BuildError, EventSource, SourceError, SourceEvent};
+use sse_tokio::{BuildError, EventSource};
 use tokio::io::DuplexStream;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
@@ -261,7 +259,7 @@ async fn play(scenario: &Scenario) -> Vec<StepRun> {
         for _ in 0..200 {
             if let Some(source) = &mut source {
                 while let Some(Some(item)) = futures_util::FutureExt::now_or_never(source.next()) {
-                    outputs.push(output(item, now));
+                    outputs.push(source_output(item, now));
                 }
             }
             while let Ok(exchange) = exchanges.try_recv() {
@@ -282,34 +280,6 @@ async fn play(scenario: &Scenario) -> Vec<StepRun> {
         });
     }
     runs
-}
-
-fn output(item: Result<SourceEvent, SourceError>, now: u64) -> Output {
-    match item {
-        Ok(SourceEvent::Open) => Output::Open,
-        Ok(SourceEvent::Message(event)) => Output::Item(Outcome::Event {
-            event_type: event.event_type.into(),
-            data: event.data.into(),
-            id: event.last_event_id.into(),
-        }),
-        Ok(SourceEvent::Comment(text)) => Output::Item(Outcome::Comment(text.into())),
-        Ok(SourceEvent::Retry(time)) => Output::Item(Outcome::Retry(time.as_millis() as u64)),
-        Ok(other) => panic!("unexpected {other:?}"),
-        Err(SourceError::Reconnecting { reason, delay, .. }) => Output::Reconnecting {
-            error: error_code(&reason),
-            at: now + delay.as_millis() as u64,
-        },
-        Err(SourceError::Failed {
-            reason,
-            retries_exhausted,
-            ..
-        }) => Output::Failed {
-            error: error_code(&reason),
-            retries_exhausted,
-        },
-        Err(SourceError::Limit(e)) => Output::Item(Outcome::from_error(&e)),
-        Err(e) => panic!("unexpected {e}"),
-    }
 }
 
 #[test]

@@ -126,28 +126,7 @@ macro_rules! on_every_runtime {
 
 const LIMIT: Duration = Duration::from_secs(60);
 
-/// Aborts the test process if not dropped within `limit` of wall-clock time: every
-/// network test stops by itself.
-pub struct Watchdog(Option<mpsc::Sender<()>>);
-
-pub fn watchdog(limit: Duration) -> Watchdog {
-    let (tx, rx) = mpsc::channel::<()>();
-    std::thread::spawn(move || {
-        if let Err(mpsc::RecvTimeoutError::Timeout) = rx.recv_timeout(limit) {
-            eprintln!("test exceeded its wall-clock limit of {limit:?}; aborting");
-            std::process::abort();
-        }
-    });
-    Watchdog(Some(tx))
-}
-
-impl Drop for Watchdog {
-    fn drop(&mut self) {
-        if let Some(tx) = self.0.take() {
-            let _ = tx.send(());
-        }
-    }
-}
+pub use conformance::adapters::watchdog;
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 pub type Response = http::Response<BoxBody<Bytes, BoxError>>;

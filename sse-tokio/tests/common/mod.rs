@@ -4,8 +4,6 @@
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::mpsc;
-use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::combinators::BoxBody;
@@ -15,29 +13,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 use tokio::net::TcpListener;
 
-/// Aborts the test process if the returned guard is not dropped within `limit` of
-/// wall-clock time: every network test stops by itself, even if a paused clock or a
-/// bug would make it wait forever.
-pub struct Watchdog(Option<mpsc::Sender<()>>);
-
-pub fn watchdog(limit: Duration) -> Watchdog {
-    let (tx, rx) = mpsc::channel::<()>();
-    std::thread::spawn(move || {
-        if let Err(mpsc::RecvTimeoutError::Timeout) = rx.recv_timeout(limit) {
-            eprintln!("test exceeded its wall-clock limit of {limit:?}; aborting");
-            std::process::abort();
-        }
-    });
-    Watchdog(Some(tx))
-}
-
-impl Drop for Watchdog {
-    fn drop(&mut self) {
-        if let Some(tx) = self.0.take() {
-            let _ = tx.send(());
-        }
-    }
-}
+pub use conformance::adapters::watchdog;
 
 pub type Response = http::Response<BoxBody<Bytes, Box<dyn std::error::Error + Send + Sync>>>;
 

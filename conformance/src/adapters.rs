@@ -1,0 +1,90 @@
+//! What the runtime layers' test runners share: draining an `ItemStream` into a
+//! [`Run`], what the reconnecting client yields as scenario [`Output`]s, and a
+//! wall-clock limit for tests that touch the network.
+
+use core::future::poll_fn;
+use core::pin::Pin;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures_core::{Stream, TryStream};
+use sse_io::{ItemStream, SourceError, SourceEvent, StreamError};
+
+use crate::connection::{Output, error_code};
+use crate::{Outcome, Run, millis};
+
+/// Drains `stream` into a run: its items, its limit errors (which it recovers
+/// from), and its parser's end state. A transport error is a bug in the runner.
+pub async fn drain<S>(mut stream: ItemStream<S>) -> Run
+where
+    S: TryStream + Unpin,
+    S::Ok: Into<Bytes>,
+    S::Error: core::fmt::Debug,
+{
+    let mut items = Vec::new();
+    while let Some(next) = poll_fn(|cx| Pin::new(&mut stream).poll_next(cx)).await {
+        match next {
+            Ok(item) => items.extend(Outcome::from_owned(item)),
+            Err(StreamError::Limit(e)) => items.push(Outcome::from_error(&e)),
+            Err(e) => panic!("{e:?}"),
+        }
+    }
+    Run::new(items, stream.parser())
+}
+
+/// What an item of an `EventSource` is as a scenario output, `now` being the time
+/// of the step on the scenario's clock.
+pub fn source_output(item: Result<SourceEvent, SourceError>, now: u64) -> Output {
+    match item {
+        Ok(SourceEvent::Open) => Output::Open,
+        Ok(SourceEvent::Message(event)) => Output::Item(Outcome::Event {
+            event_type: event.event_type.into(),
+            data: event.data.into(),
+            id: event.last_event_id.into(),
+        }),
+        Ok(SourceEvent::Comment(text)) => Output::Item(Outcome::Comment(text.into())),
+        Ok(SourceEvent::Retry(time)) => Output::Item(Outcome::Retry(millis(time))),
+        Ok(other) => panic!("unexpected {other:?}"),
+        Err(SourceError::Reconnecting { reason, delay, .. }) => Output::Reconnecting {
+            error: error_code(&reason),
+            at: now + millis(delay),
+        },
+        Err(SourceError::Failed {
+            reason,
+            retries_exhausted,
+            ..
+        }) => Output::Failed {
+            error: error_code(&reason),
+            retries_exhausted,
+        },
+        Err(SourceError::Limit(e)) => Output::Item(Outcome::from_error(&e)),
+        Err(e) => panic!("unexpected {e}"),
+    }
+}
+
+/// Aborts the test process unless dropped within `limit` of wall-clock time, so
+/// that every network test stops by itself, even if a paused clock or a bug would
+/// make it wait forever.
+#[must_use = "the limit holds while the guard lives"]
+pub struct Watchdog(Option<mpsc::Sender<()>>);
+
+/// A [`Watchdog`] for `limit`.
+pub fn watchdog(limit: Duration) -> Watchdog {
+    let (tx, rx) = mpsc::channel::<()>();
+    std::thread::spawn(move || {
+        if let Err(mpsc::RecvTimeoutError::Timeout) = rx.recv_timeout(limit) {
+            eprintln!("test exceeded its wall-clock limit of {limit:?}; aborting");
+            std::process::abort();
+        }
+    });
+    Watchdog(Some(tx))
+}
+
+impl Drop for Watchdog {
+    fn drop(&mut self) {
+        if let Some(tx) = self.0.take() {
+            let _ = tx.send(());
+        }
+    }
+}
