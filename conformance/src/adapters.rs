@@ -2,7 +2,7 @@
 //! [`Run`], what the reconnecting client yields as scenario [`Output`]s, and a
 //! wall-clock limit for tests that touch the network.
 
-use core::future::poll_fn;
+use core::future::{Future, poll_fn};
 use core::pin::Pin;
 use std::sync::mpsc;
 use std::time::Duration;
@@ -87,4 +87,55 @@ impl Drop for Watchdog {
             let _ = tx.send(());
         }
     }
+}
+
+/// A producer for a server's slowest client: sends `count` messages of about `size`
+/// bytes through `sender`, as fast as it takes them, and stops when the client is
+/// gone. Run the future on a task; the counter says how many were accepted.
+pub fn flood(
+    sender: sse_io::Sender,
+    size: usize,
+    count: usize,
+) -> (
+    std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    impl Future<Output = ()> + Send + 'static,
+) {
+    use std::sync::atomic::Ordering;
+    let accepted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = accepted.clone();
+    let producer = async move {
+        let data = "x".repeat(size.saturating_sub(8));
+        for _ in 0..count {
+            if sender
+                .send(sse_proto::Message::new(data.as_str()))
+                .await
+                .is_err()
+            {
+                return;
+            }
+            counter.fetch_add(1, Ordering::SeqCst);
+        }
+    };
+    (accepted, producer)
+}
+
+/// Waits, 25 ms at a time with `sleep` (at most 10 s), until `accepted` has not
+/// moved for 200 ms: the producer is blocked. Returns the count then; panics if it
+/// never stops.
+pub async fn until_blocked<F: Future<Output = ()>>(
+    accepted: &std::sync::atomic::AtomicUsize,
+    sleep: impl Fn(Duration) -> F,
+) -> usize {
+    let mut last = usize::MAX;
+    let mut still = 0;
+    for _ in 0..400 {
+        sleep(Duration::from_millis(25)).await;
+        let now = accepted.load(std::sync::atomic::Ordering::SeqCst);
+        still = if now == last { still + 1 } else { 0 };
+        last = now;
+        if still == 8 {
+            return last;
+        }
+    }
+    panic!("the producer never blocked");
 }

@@ -118,12 +118,6 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
-pub use sse_io::{self, sse_proto};
-pub use sse_io::{
-    BodyStream, BoxError, BuildError, EventStream, ItemStream, LastEventIdHeader, OwnedEvent,
-    OwnedItem, Published, ReadyState, ResponseFuture, SendError, Sender, SourceError, SourceEvent,
-    StreamError, Transport, TransportOptions, last_event_id, set_headers,
-};
 pub use sse_proto::RESPONSE_HEADERS;
 
 mod body_reader;

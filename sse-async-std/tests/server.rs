@@ -6,12 +6,12 @@
 
 mod common;
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use common::Runtime;
+use conformance::adapters::{flood, until_blocked};
 use futures_io::AsyncBufRead;
 use smol::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
 use smol::stream::StreamExt;
@@ -214,33 +214,12 @@ async fn a_slow_reader_does_not_grow_the_servers_memory<R: Runtime>() {
     let mut socket = R::connect(addr).await;
 
     // The producer tries to push 64 MiB.
-    let accepted = Arc::new(AtomicUsize::new(0));
-    let producer = {
-        let accepted = accepted.clone();
-        let sender = sender.clone();
-        R::spawn(async move {
-            let data = "x".repeat(MESSAGE - 8);
-            for _ in 0..1024 {
-                if sender.send(Message::new(data.as_str())).await.is_err() {
-                    return;
-                }
-                accepted.fetch_add(1, Ordering::SeqCst);
-            }
-        })
-    };
-    // Wait (boundedly) until the producer is stuck: the count stops moving.
-    let mut last = usize::MAX;
-    let mut still = 0;
-    for _ in 0..200 {
-        smol::Timer::after(Duration::from_millis(25)).await;
-        let now = accepted.load(Ordering::SeqCst);
-        still = if now == last { still + 1 } else { 0 };
-        last = now;
-        if still == 8 {
-            break;
-        }
-    }
-    assert_eq!(still, 8, "the producer never blocked");
+    let (accepted, producer) = flood(sender.clone(), MESSAGE, 1024);
+    let producer = R::spawn(producer);
+    let last = until_blocked(&accepted, |d| async move {
+        smol::Timer::after(d).await;
+    })
+    .await;
     assert_eq!(sender.capacity(), 0, "the queue is full");
     // What the server took is the queue plus the socket's buffers: a few MiB, not the
     // 64 MiB the producer had.

@@ -113,14 +113,14 @@ impl<R: Runtime> Alarm<R> {
     }
 }
 
-/// Names this crate's runtime-generic types for one runtime, as a runtime adapter
-/// re-exports them: `SseBody`, `Hub`, `HubBuilder`, `EventSource` and `Builder`
-/// (`sse_tokio::Hub` is `sse_io::Hub<sse_tokio::Tokio>`). The crate that calls it
-/// must re-export `sse_io` at its root, which the aliases' docs link to.
+/// What a runtime adapter exports of this crate, in one place so that every adapter
+/// has the same names: the runtime-generic types named for its runtime (`SseBody`,
+/// `Hub`, `HubBuilder`, `EventSource`, `Builder`: `sse_tokio::Hub` is
+/// `sse_io::Hub<sse_tokio::Tokio>`), and everything else re-exported as it is, with
+/// `sse_io` and `sse_proto` themselves.
 ///
 /// ```
 /// mod my_adapter {
-///     pub use sse_io;
 /// #   #[derive(Debug)] pub struct Pending;
 /// #   impl std::future::Future for Pending {
 /// #       type Output = ();
@@ -144,6 +144,13 @@ impl<R: Runtime> Alarm<R> {
 #[macro_export]
 macro_rules! runtime_types {
     ($runtime:ty, $name:literal) => {
+        pub use $crate::sse_proto;
+        pub use $crate::{
+            self as sse_io, BodyStream, BoxError, BuildError, EventStream, ItemStream,
+            LastEventIdHeader, OwnedEvent, OwnedItem, Published, ReadyState, ResponseFuture,
+            SendError, Sender, SourceError, SourceEvent, StreamError, Transport, TransportOptions,
+            last_event_id, set_headers,
+        };
         #[doc = concat!("A `text/event-stream` response body on ", $name, ": [`sse_io::SseBody`].")]
         pub type SseBody = $crate::SseBody<$runtime>;
         #[doc = concat!("A broadcast with replay on ", $name, ": [`sse_io::Hub`].")]

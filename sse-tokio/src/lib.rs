@@ -69,12 +69,6 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
-pub use sse_io::{self, sse_proto};
-pub use sse_io::{
-    BodyStream, BoxError, BuildError, EventStream, ItemStream, LastEventIdHeader, OwnedEvent,
-    OwnedItem, Published, ReadyState, ResponseFuture, SendError, Sender, SourceError, SourceEvent,
-    StreamError, Transport, TransportOptions, last_event_id, set_headers,
-};
 pub use tokio_util::io::ReaderStream;
 
 mod codec;

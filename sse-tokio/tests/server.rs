@@ -5,8 +5,7 @@
 
 mod common;
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use sse_proto::Message;
@@ -15,6 +14,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use common::{boxed, serve, watchdog};
+use conformance::adapters::{flood, until_blocked};
 
 #[test]
 fn the_response_has_the_event_stream_headers() {
@@ -114,33 +114,9 @@ async fn a_slow_reader_does_not_grow_the_servers_memory() {
     let sender = senders.recv().await.unwrap();
 
     // The producer tries to push 64 MiB at a client that reads nothing.
-    let accepted = Arc::new(AtomicUsize::new(0));
-    let producer = {
-        let accepted = accepted.clone();
-        let sender = sender.clone();
-        tokio::spawn(async move {
-            let data = "x".repeat(MESSAGE - 8);
-            for _ in 0..1024 {
-                if sender.send(Message::new(data.as_str())).await.is_err() {
-                    return;
-                }
-                accepted.fetch_add(1, Ordering::SeqCst);
-            }
-        })
-    };
-    // Wait (boundedly) until the producer is stuck: the count stops moving.
-    let mut last = usize::MAX;
-    let mut still = 0;
-    for _ in 0..400 {
-        tokio::time::sleep(Duration::from_millis(25)).await;
-        let now = accepted.load(Ordering::SeqCst);
-        still = if now == last { still + 1 } else { 0 };
-        last = now;
-        if still == 8 {
-            break;
-        }
-    }
-    assert_eq!(still, 8, "the producer never blocked");
+    let (accepted, producer) = flood(sender.clone(), MESSAGE, 1024);
+    let producer = tokio::spawn(producer);
+    let last = until_blocked(&accepted, tokio::time::sleep).await;
     assert_eq!(sender.capacity(), 0, "the queue is full");
     // What the server accepted is the queue plus what the connection and the kernel
     // buffer: a few MiB, not the 64 MiB the producer wanted to send.
