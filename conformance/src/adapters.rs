@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures_core::{Stream, TryStream};
-use sse_io::{ItemStream, SourceError, SourceEvent, StreamError};
+use sse_io::{ItemStream, Reconnect, SourceError, SourceEvent};
 
 use crate::connection::{Output, error_code};
 use crate::{Outcome, Run, millis};
@@ -24,11 +24,7 @@ where
 {
     let mut items = Vec::new();
     while let Some(next) = poll_fn(|cx| Pin::new(&mut stream).poll_next(cx)).await {
-        match next {
-            Ok(item) => items.extend(Outcome::from_owned(item)),
-            Err(StreamError::Limit(e)) => items.push(Outcome::from_error(&e)),
-            Err(e) => panic!("{e:?}"),
-        }
+        items.extend(Outcome::from_owned(next.expect("the chunks do not fail")));
     }
     Run::new(items, stream.parser())
 }
@@ -45,12 +41,13 @@ pub fn source_output(item: Result<SourceEvent, SourceError>, now: u64) -> Output
         }),
         Ok(SourceEvent::Comment(text)) => Output::Item(Outcome::Comment(text.into())),
         Ok(SourceEvent::Retry(time)) => Output::Item(Outcome::Retry(millis(time))),
-        Ok(other) => panic!("unexpected {other:?}"),
-        Err(SourceError::Reconnecting { reason, delay, .. }) => Output::Reconnecting {
+        Ok(SourceEvent::Reconnecting(Reconnect { reason, delay, .. })) => Output::Reconnecting {
             error: error_code(&reason),
             at: now + millis(delay),
         },
-        Err(SourceError::Failed {
+        Ok(SourceEvent::Skipped(e)) => Output::Item(Outcome::from_error(&e)),
+        Ok(other) => panic!("unexpected {other:?}"),
+        Err(SourceError {
             reason,
             retries_exhausted,
             ..
@@ -58,8 +55,6 @@ pub fn source_output(item: Result<SourceEvent, SourceError>, now: u64) -> Output
             error: error_code(&reason),
             retries_exhausted,
         },
-        Err(SourceError::Limit(e)) => Output::Item(Outcome::from_error(&e)),
-        Err(e) => panic!("unexpected {e}"),
     }
 }
 

@@ -230,6 +230,7 @@ impl Outcome {
             },
             sse_proto::OwnedItem::Retry(time) => Outcome::Retry(millis(time)),
             sse_proto::OwnedItem::Comment(text) => Outcome::Comment(text.into()),
+            sse_proto::OwnedItem::Skipped(error) => Outcome::from_error(&error),
             _ => return None,
         })
     }

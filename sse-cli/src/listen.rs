@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use sse_proto::ConnectionError;
-use sse_tokio::{EventSource, SourceError, SourceEvent};
+use sse_tokio::{EventSource, SourceEvent};
 
 use crate::ndjson::Line;
 
@@ -156,25 +156,17 @@ impl<W: Write> Listener<W> {
                 Ok(SourceEvent::Retry(time)) => {
                     self.retry = Some(time);
                 }
+                Ok(SourceEvent::Reconnecting(reconnect)) => self.error(&chain(&reconnect))?,
+                Ok(SourceEvent::Skipped(e)) => eprintln!("sse listen: {e}"),
                 Ok(_) => {}
-                Err(SourceError::Limit(e)) => eprintln!("sse listen: {e}"),
                 Err(error) => {
-                    let mut message = error.to_string();
-                    let mut cause = core::error::Error::source(&error);
-                    while let Some(e) = cause {
-                        message.push_str(": ");
-                        message.push_str(&e.to_string());
-                        cause = e.source();
-                    }
-                    self.error(&message)?;
-                    if let SourceError::Failed { reason, .. } = error {
-                        // 204 No Content is the server's way of saying "stop".
-                        code = if reason == ConnectionError::Status(204) {
-                            0
-                        } else {
-                            1
-                        };
-                    }
+                    self.error(&chain(&error))?;
+                    // 204 No Content is the server's way of saying "stop".
+                    code = if error.reason == ConnectionError::Status(204) {
+                        0
+                    } else {
+                        1
+                    };
                 }
             }
         }
@@ -190,4 +182,16 @@ impl<W: Write> Listener<W> {
         // Each line as it happens: a live stream shows up live.
         self.out.flush()
     }
+}
+
+/// An error's message with its causes, `: `-separated.
+fn chain(error: &dyn core::error::Error) -> String {
+    let mut message = error.to_string();
+    let mut cause = error.source();
+    while let Some(e) = cause {
+        message.push_str(": ");
+        message.push_str(&e.to_string());
+        cause = e.source();
+    }
+    message
 }

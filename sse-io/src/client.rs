@@ -303,8 +303,13 @@ impl core::error::Error for BuildError {
     }
 }
 
-/// What an [`EventSource`] yields besides errors.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What an [`EventSource`] yields: events, and every condition it recovers from.
+///
+/// Only [`SourceError`] is final; everything it recovers from (a lost connection
+/// being reestablished, an event over the parser's limit) comes as one of these,
+/// so a `while let Some(event) = source.try_next().await?` loop runs until the
+/// source has failed for good or was closed.
+#[derive(Debug)]
 #[non_exhaustive]
 pub enum SourceEvent {
     /// The connection was announced (the spec's `open` event): a 200
@@ -316,89 +321,76 @@ pub enum SourceEvent {
     Comment(ByteString),
     /// The server set the reconnection time with a `retry` field.
     Retry(Duration),
+    /// The connection was lost or refused and will be reestablished (the spec's
+    /// `error` event while `readyState` is `CONNECTING`).
+    Reconnecting(Reconnect),
+    /// An event or comment over the parser's limit was skipped; the stream carries
+    /// on.
+    Skipped(sse_proto::Error),
 }
 
-/// An error from an [`EventSource`]: the spec's `error` event, with the reason.
-///
-/// Only [`SourceError::Failed`] is final (the stream ends after it); after the others,
-/// keep polling.
+/// Why an [`EventSource`] is reconnecting, and when it will: the spec's `error`
+/// event while `readyState` is `CONNECTING`, with the reason.
 #[derive(Debug)]
 #[non_exhaustive]
-pub enum SourceError {
-    /// The connection was lost or refused, and will be reestablished after `delay`;
-    /// `readyState` is `CONNECTING`.
-    Reconnecting {
-        /// Why.
-        reason: ConnectionError,
-        /// How long until the next request.
-        delay: Duration,
-        /// The transport error behind a [`ConnectionError::Network`].
-        source: Option<BoxError>,
-    },
-    /// The connection failed and will not be retried (a 204, another status, a
-    /// wrong content type, too many redirects or retries); `readyState` is
-    /// `CLOSED`, and the stream ends.
-    Failed {
-        /// Why.
-        reason: ConnectionError,
-        /// The error would have been retried, but `max_retries` ran out.
-        retries_exhausted: bool,
-        /// The transport error behind a [`ConnectionError::Network`].
-        source: Option<BoxError>,
-    },
-    /// An event or comment was larger than the parser's limit: it was skipped, and
-    /// the stream carries on.
-    Limit(sse_proto::Error),
+pub struct Reconnect {
+    /// Why.
+    pub reason: ConnectionError,
+    /// How long until the next request.
+    pub delay: Duration,
+    /// The transport error behind a [`ConnectionError::Network`].
+    pub source: Option<BoxError>,
 }
 
-impl SourceError {
-    /// Whether this is [`SourceError::Failed`]: no further request will be made.
-    pub fn is_fatal(&self) -> bool {
-        matches!(self, SourceError::Failed { .. })
+impl fmt::Display for Reconnect {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}; reconnecting in {} ms",
+            self.reason,
+            self.delay.as_millis()
+        )
     }
+}
 
-    /// Why the connection was lost or failed (`None` for [`SourceError::Limit`]).
-    pub fn reason(&self) -> Option<ConnectionError> {
-        match self {
-            SourceError::Reconnecting { reason, .. } | SourceError::Failed { reason, .. } => {
-                Some(*reason)
-            }
-            SourceError::Limit(_) => None,
-        }
+impl core::error::Error for Reconnect {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        self.source
+            .as_deref()
+            .map(|e| e as &(dyn core::error::Error + 'static))
     }
+}
+
+/// Why an [`EventSource`] failed for good (the spec's `error` event that sets
+/// `readyState` to `CLOSED`): a 204, another status, a wrong content type, too many
+/// redirects or retries. The stream ends after it.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct SourceError {
+    /// Why.
+    pub reason: ConnectionError,
+    /// The error would have been retried, but `max_retries` ran out.
+    pub retries_exhausted: bool,
+    /// The transport error behind a [`ConnectionError::Network`].
+    pub source: Option<BoxError>,
 }
 
 impl fmt::Display for SourceError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            SourceError::Reconnecting { reason, delay, .. } => {
-                write!(f, "{reason}; reconnecting in {} ms", delay.as_millis())
-            }
-            SourceError::Failed {
-                reason,
-                retries_exhausted,
-                ..
-            } => {
-                write!(f, "{reason}; ")?;
-                f.write_str(if *retries_exhausted {
-                    "giving up: retries exhausted"
-                } else {
-                    "not reconnecting"
-                })
-            }
-            SourceError::Limit(e) => e.fmt(f),
-        }
+        write!(f, "{}; ", self.reason)?;
+        f.write_str(if self.retries_exhausted {
+            "giving up: retries exhausted"
+        } else {
+            "not reconnecting"
+        })
     }
 }
 
 impl core::error::Error for SourceError {
     fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
-        match self {
-            SourceError::Reconnecting { source, .. } | SourceError::Failed { source, .. } => source
-                .as_deref()
-                .map(|e| e as &(dyn core::error::Error + 'static)),
-            SourceError::Limit(e) => Some(e),
-        }
+        self.source
+            .as_deref()
+            .map(|e| e as &(dyn core::error::Error + 'static))
     }
 }
 
@@ -415,7 +407,8 @@ enum Transfer {
 }
 
 /// A reconnecting Server-Sent Events client, like the browser's `EventSource`: a
-/// [`Stream`] of [`SourceEvent`]s and [`SourceError`]s.
+/// [`Stream`] of [`SourceEvent`]s, ending with a [`SourceError`] if it fails for
+/// good.
 ///
 /// It follows the spec's processing model, as [`sse_proto::Connection`] implements
 /// it: a 200 `text/event-stream` response opens the stream; when the body ends or
@@ -430,7 +423,7 @@ enum Transfer {
 ///
 /// ```
 /// use futures_util::StreamExt;
-/// use sse_tokio::{EventSource, SourceError, SourceEvent};
+/// use sse_tokio::{EventSource, SourceEvent};
 ///
 /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
 /// # // A server on loopback: two events, then 204 on the reconnection.
@@ -459,8 +452,9 @@ enum Transfer {
 /// while let Some(next) = source.next().await {
 ///     match next {
 ///         Ok(SourceEvent::Message(event)) => seen.push(format!("{}: {}", event.event_type, event.data)),
+///         Ok(SourceEvent::Reconnecting(reconnect)) => seen.push(reconnect.to_string()),
 ///         Ok(_) => {}
-///         // The stream ended, and the server then said 204: not reconnecting.
+///         // The server then said 204: not reconnecting.
 ///         Err(error) => seen.push(error.to_string()),
 ///     }
 /// }
@@ -574,18 +568,18 @@ impl<R: Runtime> EventSource<R> {
                     ConnectionEvent::Open => Ok(SourceEvent::Open),
                     ConnectionEvent::Reconnecting { error, at } => {
                         self.transfer = Transfer::Idle;
-                        Err(SourceError::Reconnecting {
+                        Ok(SourceEvent::Reconnecting(Reconnect {
                             reason: error,
                             delay: at.saturating_duration_since(now),
                             source: self.cause.take(),
-                        })
+                        }))
                     }
                     ConnectionEvent::Failed {
                         error,
                         retries_exhausted,
                     } => {
                         self.transfer = Transfer::Idle;
-                        Err(SourceError::Failed {
+                        Err(SourceError {
                             reason: error,
                             retries_exhausted,
                             source: self.cause.take(),
@@ -671,7 +665,7 @@ impl<R: Runtime> Stream for EventSource<R> {
                         ))),
                         Ok(Some(Item::Retry(time))) => Some(Ok(SourceEvent::Retry(time))),
                         Ok(_) => None,
-                        Err(e) => Some(Err(SourceError::Limit(e))),
+                        Err(e) => Some(Ok(SourceEvent::Skipped(e))),
                     };
                     *pos += len - input.len();
                     // Bytes move the idle deadline.

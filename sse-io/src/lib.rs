@@ -47,11 +47,11 @@ mod stream;
 
 pub use body::{SendError, Sender, SseBody, channel};
 pub use client::{
-    BodyStream, BoxError, BuildError, Builder, DefaultTransport, EventSource, ResponseFuture,
-    SourceError, SourceEvent, Transport, TransportOptions,
+    BodyStream, BoxError, BuildError, Builder, DefaultTransport, EventSource, Reconnect,
+    ResponseFuture, SourceError, SourceEvent, Transport, TransportOptions,
 };
 pub use headers::{LastEventIdHeader, last_event_id, set_headers};
 pub use hub::{Hub, HubBuilder};
 pub use runtime::{Runtime, Timer};
 pub use sse_proto::{OwnedEvent, OwnedItem, Published, ReadyState};
-pub use stream::{EventStream, ItemStream, StreamError};
+pub use stream::{EventStream, ItemStream};

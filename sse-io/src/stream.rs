@@ -27,10 +27,12 @@ pin_project! {
     /// that chunk's memory alive while the event lives.
     ///
     /// What comes out is what the parser's [`Config`] asks for; [`ItemStream::new`]
-    /// turns comments on. A [`StreamError::Limit`] is not fatal: the oversized event
-    /// was skipped and the stream carries on. A [`StreamError::Transport`] error ends
-    /// the stream (a pending, unfinished event is discarded, as at the end of the
-    /// stream).
+    /// turns comments on. An event over the parser's limit is an
+    /// [`OwnedItem::Skipped`] item, after which the stream carries on. The only error
+    /// is the chunk stream's own, which ends the stream (a pending, unfinished event
+    /// is discarded, as at the end of the stream): a
+    /// `while let Some(item) = items.try_next().await?` loop stops only at the end.
+    ///
     ///
     /// ```
     /// use futures_util::StreamExt;
@@ -113,13 +115,13 @@ impl<S: TryStream> Stream for ItemStream<S>
 where
     S::Ok: Into<Bytes>,
 {
-    type Item = Result<OwnedItem, StreamError<S::Error>>;
+    type Item = Result<OwnedItem, S::Error>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let mut this = self.project();
         loop {
             if let Some(item) = this.parser.next() {
-                return Poll::Ready(Some(item.map_err(StreamError::Limit)));
+                return Poll::Ready(Some(Ok(item)));
             }
             if *this.done {
                 return Poll::Ready(None);
@@ -129,7 +131,7 @@ where
                 Some(Err(e)) => {
                     *this.done = true;
                     this.parser.finish();
-                    return Poll::Ready(Some(Err(StreamError::Transport(e))));
+                    return Poll::Ready(Some(Err(e)));
                 }
                 None => {
                     *this.done = true;
@@ -143,7 +145,9 @@ where
 
 pin_project! {
     /// The events of an event stream, owned ([`OwnedEvent`]), over a stream of byte
-    /// chunks: [`ItemStream`] without the other items.
+    /// chunks: [`ItemStream`] without the other items. An event over the parser's
+    /// limit is skipped and counted ([`skipped`](EventStream::skipped)); the only
+    /// error is the chunk stream's, and it ends the stream.
     ///
     /// ```
     /// use futures_util::StreamExt;
@@ -167,6 +171,7 @@ pin_project! {
     pub struct EventStream<S: TryStream> {
         #[pin]
         items: ItemStream<S>,
+        skipped: u64,
     }
 }
 
@@ -188,6 +193,7 @@ where
     pub fn with_parser(stream: S, parser: Parser) -> Self {
         EventStream {
             items: ItemStream::with_parser(stream, parser),
+            skipped: 0,
         }
     }
 }
@@ -197,6 +203,12 @@ impl<S: TryStream> EventStream<S> {
     /// [`retry`](Parser::retry).
     pub fn parser(&self) -> &Parser {
         self.items.parser()
+    }
+
+    /// How many events were skipped for being over the parser's limit (each an
+    /// [`OwnedItem::Skipped`] of the underlying [`ItemStream`]).
+    pub fn skipped(&self) -> u64 {
+        self.skipped
     }
 
     /// Every item instead of only the events, from where this stream is.
@@ -233,46 +245,21 @@ impl<S: TryStream> Stream for EventStream<S>
 where
     S::Ok: Into<Bytes>,
 {
-    type Item = Result<OwnedEvent, StreamError<S::Error>>;
+    type Item = Result<OwnedEvent, S::Error>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let mut items = self.project().items;
+        let mut this = self.project();
         loop {
-            return Poll::Ready(match ready!(items.as_mut().poll_next(cx)) {
+            return Poll::Ready(match ready!(this.items.as_mut().poll_next(cx)) {
                 Some(Ok(OwnedItem::Event(event))) => Some(Ok(event)),
+                Some(Ok(OwnedItem::Skipped(_))) => {
+                    *this.skipped += 1;
+                    continue;
+                }
                 Some(Ok(_)) => continue,
                 Some(Err(e)) => Some(Err(e)),
                 None => None,
             });
-        }
-    }
-}
-
-/// Why an [`EventStream`] or [`ItemStream`] could not produce an item.
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum StreamError<E> {
-    /// The stream of chunks failed; the event stream ends after this.
-    Transport(E),
-    /// An event (or comment) was larger than the parser's limit: it was skipped, and
-    /// the stream carries on.
-    Limit(sse_proto::Error),
-}
-
-impl<E: fmt::Display> fmt::Display for StreamError<E> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            StreamError::Transport(e) => write!(f, "reading the event stream failed: {e}"),
-            StreamError::Limit(e) => e.fmt(f),
-        }
-    }
-}
-
-impl<E: core::error::Error + 'static> core::error::Error for StreamError<E> {
-    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
-        match self {
-            StreamError::Transport(e) => Some(e),
-            StreamError::Limit(e) => Some(e),
         }
     }
 }

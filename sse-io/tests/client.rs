@@ -18,10 +18,9 @@ fn show(item: &Result<SourceEvent, SourceError>) -> String {
         Ok(SourceEvent::Message(e)) => format!("{}:{}:{}", e.event_type, e.data, e.last_event_id),
         Ok(SourceEvent::Comment(c)) => format!("comment {c}"),
         Ok(SourceEvent::Retry(d)) => format!("retry {}", d.as_millis()),
+        Ok(SourceEvent::Reconnecting(r)) => format!("reconnecting ({:?})", r.reason),
         Ok(other) => format!("{other:?}"),
-        Err(SourceError::Reconnecting { reason, .. }) => format!("reconnecting ({reason:?})"),
-        Err(SourceError::Failed { reason, .. }) => format!("failed ({reason:?})"),
-        Err(other) => format!("{other:?}"),
+        Err(error) => format!("failed ({:?})", error.reason),
     }
 }
 
@@ -179,10 +178,14 @@ fn a_refused_connection_is_retried_with_its_cause<T: Rt>() {
             .connect()
             .unwrap();
         for _ in 0..2 {
-            let error = next(&mut source).await.unwrap_err();
-            assert_eq!(error.reason(), Some(ConnectionError::Network));
-            assert!(!error.is_fatal());
-            assert!(std::error::Error::source(&error).is_some(), "{error:?}");
+            let Ok(SourceEvent::Reconnecting(reconnect)) = next(&mut source).await else {
+                panic!("not a reconnection")
+            };
+            assert_eq!(reconnect.reason, ConnectionError::Network);
+            assert!(
+                std::error::Error::source(&reconnect).is_some(),
+                "{reconnect:?}"
+            );
         }
     });
 }

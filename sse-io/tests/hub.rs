@@ -12,7 +12,7 @@ use bytes::Bytes;
 use common::Rt;
 use futures_util::{FutureExt, StreamExt};
 use http_body_util::BodyExt;
-use sse_io::{EventSource, Hub, HubBuilder, SourceError, SourceEvent, SseBody};
+use sse_io::{EventSource, Hub, HubBuilder, SourceEvent, SseBody};
 use sse_proto::{Backfill, ConnectionError, History, Item, Message, Parser};
 
 /// A hub whose assigned IDs are 1, 2, 3, ...
@@ -408,8 +408,8 @@ fn an_event_source_resumes_after_a_cut_with_what_it_missed<T: Rt>() {
         // out.
         cut.cut();
         match source.next().await {
-            Some(Err(SourceError::Reconnecting { reason, .. })) => {
-                assert_eq!(reason, ConnectionError::Network)
+            Some(Ok(SourceEvent::Reconnecting(r))) => {
+                assert_eq!(r.reason, ConnectionError::Network)
             }
             other => panic!("{other:?}"),
         }
@@ -483,8 +483,8 @@ fn an_event_source_that_lags_is_dropped_and_catches_up<T: Rt>() {
                     next_id += 1;
                 }
                 Ok(SourceEvent::Open) => {}
-                Err(SourceError::Reconnecting { reason, .. }) => {
-                    assert_eq!(reason, ConnectionError::EndOfStream);
+                Ok(SourceEvent::Reconnecting(r)) => {
+                    assert_eq!(r.reason, ConnectionError::EndOfStream);
                     reconnections += 1;
                 }
                 other => panic!("{other:?}"),

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use common::{Rt, Server, next};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
-use sse_io::{EventSource, SourceError, SourceEvent};
+use sse_io::{EventSource, SourceEvent};
 use sse_proto::ConnectionError;
 
 /// A TLS server for 127.0.0.1 with a self-signed certificate made for the test,
@@ -87,8 +87,8 @@ fn an_untrusted_certificate_is_a_network_error<T: Rt>() {
         // The default roots (webpki) do not trust the test's certificate.
         let mut source = EventSource::<T::R>::new(&format!("https://127.0.0.1:{port}/")).unwrap();
         match next(&mut source).await {
-            Err(error @ SourceError::Reconnecting { .. }) => {
-                assert_eq!(error.reason(), Some(ConnectionError::Network));
+            Ok(SourceEvent::Reconnecting(error)) => {
+                assert_eq!(error.reason, ConnectionError::Network);
                 let mut chain = String::new();
                 let mut cause = std::error::Error::source(&error);
                 while let Some(e) = cause {

@@ -257,6 +257,12 @@ pub enum OwnedItem {
     EventEnd(OwnedEvent),
     /// Something the spec ignores ([`Item::Diagnostic`]).
     Diagnostic(OwnedDiagnostic),
+    /// An event or comment over the parser's limit was skipped, and parsing carried
+    /// on (the borrowed [`Parser::parse`](crate::Parser::parse) says so with an
+    /// `Err`): how owned readers such as [`OwnedParser`](crate::OwnedParser) report
+    /// it, in stream order, so that a recoverable condition never looks like the end
+    /// of a stream.
+    Skipped(crate::Error),
 }
 
 /// A [`Diagnostic`] that owns its text.

@@ -11,7 +11,7 @@ use core::ops::Range;
 use bytes::Bytes;
 use bytestring::ByteString;
 
-use crate::{Error, Event, Item, OwnedItem, Parser, Sharer};
+use crate::{Event, Item, OwnedItem, Parser, Sharer};
 
 /// A [`Parser`] fed chunks it keeps, handing out [`OwnedItem`]s one at a time.
 ///
@@ -21,6 +21,9 @@ use crate::{Error, Event, Item, OwnedItem, Parser, Sharer};
 /// in one chunk is handed out as a slice of that chunk ([`Sharer`]); text that
 /// was assembled across chunks is the parser's, moved out when it is large.
 ///
+/// An event over the parser's limit is an [`OwnedItem::Skipped`] item, after which
+/// parsing goes on: `next` has no error to return.
+///
 /// ```
 /// use sse_proto::{OwnedItem, OwnedParser, Parser};
 ///
@@ -29,7 +32,7 @@ use crate::{Error, Event, Item, OwnedItem, Parser, Sharer};
 /// for chunk in [&b"data: caf\xc3"[..], b"\xa9\n\ndata: 2\n\n"] {
 ///     parser.push(chunk.to_vec());
 ///     while let Some(item) = parser.next() {
-///         if let OwnedItem::Event(event) = item.unwrap() {
+///         if let OwnedItem::Event(event) = item {
 ///             events.push(event.data);
 ///         }
 ///     }
@@ -77,10 +80,12 @@ impl OwnedParser {
         self.pos = 0;
     }
 
-    /// The next item, or a limit error (the parser has recovered: carry on); `None`
-    /// once the chunk is used up (what it left unfinished is in the parser).
+    /// The next item (an event over the limit is [`OwnedItem::Skipped`]: the parser
+    /// has recovered); `None` once the chunk is used up, which asks for the next one
+    /// and is never the end of the stream (what the chunk left unfinished is in the
+    /// parser).
     #[allow(clippy::should_implement_trait)] // `None` asks for input; it is not the end
-    pub fn next(&mut self) -> Option<Result<OwnedItem, Error>> {
+    pub fn next(&mut self) -> Option<OwnedItem> {
         let chunk = &self.chunk[..];
         let rest = &chunk[self.pos..];
         let mut input = rest;
@@ -91,10 +96,10 @@ impl OwnedParser {
                 // Assembled in the parser: a large event's data is moved, not copied.
                 let mut owned = self.sharer.share_event(&self.chunk, event.without_data());
                 owned.data = ByteString::from(self.parser.take_event_data());
-                Some(Ok(OwnedItem::Event(owned)))
+                Some(OwnedItem::Event(owned))
             }
-            Ok(Some(item)) => Some(Ok(self.sharer.share(&self.chunk, item))),
-            Err(e) => Some(Err(e)),
+            Ok(Some(item)) => Some(self.sharer.share(&self.chunk, item)),
+            Err(e) => Some(OwnedItem::Skipped(e)),
             Ok(None) => {
                 self.let_go();
                 None

@@ -13,9 +13,12 @@ const READ_BUFFER: usize = 64 * 1024;
 
 /// Reads an event stream from a [`Read`]er.
 ///
-/// As an [`Iterator`] it yields owned events. [`next_item`](EventReader::next_item)
-/// instead yields every [`Item`] (retry updates, comments, ...) borrowed, without
-/// copying.
+/// As an [`Iterator`] it yields owned events, and an error only when reading fails
+/// (the end of the events: `for event in reader { let event = event?; ... }` is
+/// safe); an event over the parser's limit is skipped and counted
+/// ([`skipped`](EventReader::skipped)). [`next_item`](EventReader::next_item) instead
+/// yields every [`Item`] (retry updates, comments, ...) borrowed, without copying,
+/// and reports a limit as the parser does.
 ///
 /// ```
 /// use sse_proto::EventReader;
@@ -32,6 +35,7 @@ pub struct EventReader<R> {
     start: usize,
     end: usize,
     eof: bool,
+    skipped: u64,
 }
 
 impl<R: Read> EventReader<R> {
@@ -55,7 +59,14 @@ impl<R: Read> EventReader<R> {
             start: 0,
             end: 0,
             eof: false,
+            skipped: 0,
         }
+    }
+
+    /// How many events (and comments) the iterator skipped for being over the
+    /// parser's limit.
+    pub fn skipped(&self) -> u64 {
+        self.skipped
     }
 
     /// The parser, for its [`last_event_id`](Parser::last_event_id) and
@@ -127,7 +138,7 @@ impl<R: Read> EventReader<R> {
 }
 
 impl<R: Read> Iterator for EventReader<R> {
-    type Item = Result<OwnedEvent, ReadError>;
+    type Item = Result<OwnedEvent, io::Error>;
 
     fn next(&mut self) -> Option<Self::Item> {
         let buf = self.buf.as_ptr_range();
@@ -142,7 +153,8 @@ impl<R: Read> Iterator for EventReader<R> {
                 Ok(Some(Item::Event(event))) => return Some(Ok(event.into_owned())),
                 Ok(Some(_)) => {}
                 Ok(None) => return None,
-                Err(e) => return Some(Err(e)),
+                Err(ReadError::Limit(_)) => self.skipped += 1,
+                Err(ReadError::Io(e)) => return Some(Err(e)),
             }
         }
     }

@@ -608,7 +608,7 @@ fn owned_events_assembled_in_the_parser_keep_their_text_and_no_spare_memory() {
         for chunk in input.chunks(size) {
             parser.push(chunk.to_vec());
             while let Some(item) = parser.next() {
-                if let OwnedItem::Event(event) = item.unwrap() {
+                if let OwnedItem::Event(event) = item {
                     // A `String` takes over a `ByteString`'s unshared memory.
                     events.push(String::from(event.data));
                 }

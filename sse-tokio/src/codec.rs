@@ -17,9 +17,10 @@ use tokio_util::codec::{Decoder, Encoder};
 /// chunks (so a slice kept keeps that read's buffer alive). At the end of the input a
 /// pending, unfinished event is discarded, as the spec says.
 ///
-/// `FramedRead` ends the stream after any decoder error; so a
-/// [`CodecError::Limit`], which [`EventStream`](crate::EventStream) and
-/// [`ItemStream`](crate::ItemStream) recover from, ends a framed stream.
+/// An event over the parser's limit is an [`OwnedItem::Skipped`] item, as in
+/// [`ItemStream`](crate::ItemStream): the decoder's only error is the read's own, so a
+/// framed stream (which `FramedRead` ends after any decoder error) ends only when its
+/// input does.
 ///
 /// ```
 /// use futures_util::StreamExt;
@@ -81,7 +82,7 @@ impl Decoder for SseDecoder {
     fn decode(&mut self, src: &mut BytesMut) -> Result<Option<OwnedItem>, CodecError> {
         loop {
             if let Some(item) = self.parser.next() {
-                return item.map(Some).map_err(CodecError::Limit);
+                return Ok(Some(item));
             }
             // What was taken is used up: take what has been read since. `src` keeps
             // its spare capacity for the next read.
@@ -144,8 +145,6 @@ impl<I: Encode> Encoder<I> for SseEncoder {
 pub enum CodecError {
     /// Reading or writing failed.
     Io(io::Error),
-    /// An event (or comment) was larger than the parser's limit; it was skipped.
-    Limit(sse_proto::Error),
     /// An item could not be encoded; nothing was written.
     Encode(EncodeError),
 }
@@ -154,7 +153,6 @@ impl fmt::Display for CodecError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             CodecError::Io(e) => e.fmt(f),
-            CodecError::Limit(e) => e.fmt(f),
             CodecError::Encode(e) => e.fmt(f),
         }
     }
@@ -164,7 +162,6 @@ impl core::error::Error for CodecError {
     fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
         match self {
             CodecError::Io(e) => Some(e),
-            CodecError::Limit(e) => Some(e),
             CodecError::Encode(e) => Some(e),
         }
     }

@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use futures_util::StreamExt;
 use sse_proto::{ConnectionError, Message};
-use sse_tokio::{EventSource, LastEventIdHeader, SourceError, SourceEvent};
+use sse_tokio::{EventSource, LastEventIdHeader, SourceEvent};
 
 use common::watchdog;
 
@@ -65,24 +65,18 @@ async fn every_event_arrives_exactly_once_across_drops() {
                 assert_eq!(event.data, format!("{{\"n\":{}}}", event.last_event_id));
                 received.push(event.last_event_id.parse::<u32>().unwrap());
             }
-            Ok(_) => {}
-            Err(SourceError::Reconnecting { reason, delay, .. }) => {
-                assert_eq!(reason, ConnectionError::EndOfStream);
-                assert_eq!(delay, Duration::from_millis(250));
+            Ok(SourceEvent::Reconnecting(r)) => {
+                assert_eq!(r.reason, ConnectionError::EndOfStream);
+                assert_eq!(r.delay, Duration::from_millis(250));
                 drops += 1;
             }
+            Ok(_) => {}
             Err(e) => failed = Some(e),
         }
     }
     assert_eq!(received, (1..=EVENTS).collect::<Vec<_>>());
     assert_eq!(drops, 7);
-    assert!(matches!(
-        failed,
-        Some(SourceError::Failed {
-            reason: ConnectionError::Status(204),
-            ..
-        })
-    ));
+    assert_eq!(failed.unwrap().reason, ConnectionError::Status(204));
     let log = log.0.lock().unwrap();
     let mut expected = vec![None];
     expected.extend((0..7).map(|k| Some((3 * k + 3).min(EVENTS).to_string())));

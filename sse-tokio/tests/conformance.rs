@@ -32,10 +32,6 @@ fn codec_layer(config: &VectorConfig, chunks: &[&[u8]]) -> Run {
             true
         }
         Ok(None) => false,
-        Err(sse_tokio::CodecError::Limit(e)) => {
-            items.push(Outcome::from_error(&e));
-            true
-        }
         Err(e) => panic!("{e}"),
     };
     for chunk in chunks {
