@@ -264,7 +264,49 @@ fn a_wrong_content_type_fails_without_reconnecting<T: Rt>() {
     });
 }
 
+/// What the issue of recoverable conditions comes to: a `try_next()?` loop reads
+/// through a reconnection and an event over the limit, and only the final failure
+/// ends it, with an error.
+fn a_try_next_loop_ends_only_when_the_source_fails<T: Rt>() {
+    use futures_util::TryStreamExt;
+    let server = Server::start();
+    T::block_on(async {
+        let mut config = sse_proto::ConnectionConfig::new();
+        config.parser = config.parser.max_event_size(8);
+        let mut source = EventSource::<T::R>::builder(server.url("/"))
+            .config(config)
+            .reconnection_time(Duration::from_millis(5))
+            .connect()
+            .unwrap();
+        let script = async {
+            let mut first = server.next().await;
+            first
+                .stream()
+                .send(b"data: far too long for the limit\n\nid: 1\ndata: ok\n\n");
+            let mut second = server.next().await;
+            second.fixed(500, &[], b"");
+        };
+        let client = async {
+            let mut seen = Vec::new();
+            let result = async {
+                while let Some(event) = source.try_next().await? {
+                    seen.push(show(&Ok(event)));
+                }
+                Ok::<(), SourceError>(())
+            }
+            .await;
+            (seen, result)
+        };
+        let ((), (seen, result)) = futures_util::future::join(script, client).await;
+        assert_eq!(seen[0], "open");
+        assert!(seen[1].starts_with("Skipped(EventTooLarge"), "{seen:?}");
+        assert_eq!(seen[2..], ["message:ok:1", "reconnecting (EndOfStream)"]);
+        assert_eq!(result.unwrap_err().reason, ConnectionError::Status(500));
+    });
+}
+
 on_every_runtime!(
+    a_try_next_loop_ends_only_when_the_source_fails,
     a_stream_reconnects_with_last_event_id_and_stops_on_204,
     method_headers_and_body_go_with_every_request,
     http2_by_prior_knowledge,
