@@ -21,13 +21,15 @@
 //!
 //! # Pull APIs
 //!
-//! Every stream here ends (`None`) only at the end of the stream; an error item is
-//! final only where its type says so. A recoverable condition (an event over the
-//! parser's limit, skipped; a dropped connection being re-established) is an `Err`
-//! item after which the stream carries on, so in a
-//! `while let Some(x) = stream.next().await` loop, handle it and keep going. The
-//! sans-IO pull APIs below them answer `None` for "need more input", which is never
-//! the end.
+//! One convention, in every crate of the project: `None` from a stream is its end,
+//! and an `Err` item is the last one (the transport failed, or the client failed for
+//! good). What the stream recovers from is an `Ok` item: an event over the parser's
+//! limit is [`OwnedItem::Skipped`] (or [`SourceEvent::Skipped`], or counted by
+//! [`EventStream::skipped`]), and a connection being reestablished is
+//! [`SourceEvent::Reconnecting`]. So `while let Some(x) = stream.try_next().await?`
+//! reads everything there is and stops only where the stream does. The sans-IO pull
+//! APIs below (`OwnedParser::next`, `Connection::poll_event`) answer `None` for
+//! "nothing now, give me more input or time", which is never the end.
 //!
 //! # Crate features
 //!
