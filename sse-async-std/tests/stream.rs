@@ -1,11 +1,10 @@
-//! The decoders' behaviour beyond the vectors: limits, transport errors, the parser's
-//! state, `ReaderStream`'s handling of its reader, and events read from a TCP socket
-//! on each runtime.
+//! `ReaderStream`'s handling of its reader, and events read from a TCP socket on
+//! each runtime. (The event streams' own behaviour is tested in `sse-io`.)
 
 mod common;
 
 use std::io;
-use std::pin::{Pin, pin};
+use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -14,133 +13,7 @@ use common::{ChunkReader, Runtime};
 use futures_io::AsyncRead;
 use smol::io::AsyncWriteExt;
 use smol::stream::StreamExt;
-use sse_async_std::sse_proto::{Config, Parser};
-use sse_async_std::{EventStream, OwnedItem, ReaderStream};
-
-fn chunks(list: &[&'static str]) -> impl futures_core::Stream<Item = io::Result<Bytes>> + Unpin {
-    let list: Vec<io::Result<Bytes>> = list
-        .iter()
-        .map(|c| Ok(Bytes::from_static(c.as_bytes())))
-        .collect();
-    smol::stream::iter(list)
-}
-
-#[test]
-fn an_event_over_the_limit_is_skipped_and_the_stream_goes_on() {
-    smol::block_on(async {
-        let input = chunks(&[
-            "data: 0123456789abcdef",
-            "0123456789\n\n",
-            "data: small\n\n",
-        ]);
-        let mut events = EventStream::with_config(input, Config::new().max_event_size(16));
-        // No error: a `try_next()?` loop goes on past it.
-        assert_eq!(events.next().await.unwrap().unwrap().data, "small");
-        assert_eq!(events.skipped(), 1);
-        assert!(events.next().await.is_none());
-    });
-}
-
-#[test]
-fn a_transport_error_ends_the_stream_and_drops_the_unfinished_event() {
-    smol::block_on(async {
-        let input = smol::stream::iter([
-            Ok(Bytes::from_static(b"data: one\n\ndata: unfini")),
-            Err(io::Error::new(io::ErrorKind::ConnectionReset, "reset")),
-            Ok(Bytes::from_static(b"shed\n\ndata: after\n\n")),
-        ]);
-        let mut events = EventStream::new(input);
-        assert_eq!(events.next().await.unwrap().unwrap().data, "one");
-        let err = events.next().await.unwrap().unwrap_err();
-        assert_eq!(err.kind(), io::ErrorKind::ConnectionReset);
-        // Nothing after the error, not even what was pending before it.
-        assert!(events.next().await.is_none());
-        assert!(events.next().await.is_none());
-    });
-}
-
-#[test]
-fn the_parser_keeps_the_last_event_id_and_retry() {
-    smol::block_on(async {
-        let mut parser = Parser::new();
-        parser.set_last_event_id(b"41").unwrap();
-        let input = chunks(&["data: a\n\nretry: 2500\n", "\n: note\nid: 42\ndata: b\n\n"]);
-        let mut events = EventStream::with_parser(input, parser);
-        let a = events.next().await.unwrap().unwrap();
-        assert_eq!((&*a.data, &*a.last_event_id), ("a", "41"));
-        assert_eq!(events.parser().retry(), None);
-
-        // The rest as items: the parser's config (no comments) carries over.
-        let mut items = events.into_items();
-        assert_eq!(
-            items.next().await.unwrap().unwrap(),
-            OwnedItem::Retry(Duration::from_millis(2500))
-        );
-        let Some(Ok(OwnedItem::Event(b))) = items.next().await else {
-            panic!()
-        };
-        assert_eq!((&*b.data, &*b.last_event_id), ("b", "42"));
-        assert!(items.next().await.is_none());
-        let (_chunks, parser) = items.into_parts();
-        assert_eq!(
-            (parser.last_event_id(), parser.retry()),
-            ("42".into(), Some(Duration::from_millis(2500)))
-        );
-    });
-}
-
-/// A reconnecting client hands the parser to the next connection's stream: what the
-/// last one left unfinished must not leak into it, while the last event ID carries on.
-#[test]
-fn the_parser_handed_back_after_the_end_starts_clean() {
-    smol::block_on(async {
-        let first = smol::stream::iter([
-            Ok(Bytes::from_static(
-                b"id: 7
-data: whole
-
-id: 8
-event: half
-data: unfini",
-            )),
-            Err(io::Error::other("gone")),
-        ]);
-        let mut events = EventStream::new(first);
-        assert_eq!(events.next().await.unwrap().unwrap().data, "whole");
-        assert!(events.next().await.unwrap().is_err());
-        assert!(events.next().await.is_none());
-        let (_, parser) = events.into_items().into_parts();
-
-        let second = chunks(&["shed\n\ndata: fresh\n\n"]);
-        let mut events = EventStream::with_parser(second, parser);
-        let event = events.next().await.unwrap().unwrap();
-        assert_eq!(
-            (&*event.event_type, &*event.data, &*event.last_event_id),
-            ("message", "fresh", "7")
-        );
-        assert!(events.next().await.is_none());
-    });
-}
-
-#[test]
-fn a_stream_that_is_not_unpin_works_pinned() {
-    smol::block_on(async {
-        let chunks = smol::stream::unfold(0, |n| async move {
-            (n < 3).then(|| {
-                (
-                    Ok::<_, io::Error>(format!("data: {n}\n\n").into_bytes()),
-                    n + 1,
-                )
-            })
-        });
-        let mut events = pin!(EventStream::new(chunks));
-        let mut seen = Vec::new();
-        while let Some(event) = events.next().await {
-            seen.push(event.unwrap().data);
-        }
-        assert_eq!(seen, ["0", "1", "2"]);
-    });
-}
+use sse_async_std::{OwnedItem, ReaderStream};
 
 /// A reader that fails once with `kind`, then reads `data`.
 struct FailOnce {
