@@ -137,11 +137,16 @@ impl AsyncIoClient {
                 .await?;
             response.map(|body| Driven::boxed(tasks, body, sender))
         } else {
-            // HTTP/1.1 names the resource by its path, and the origin in `Host`.
-            if let Some(authority) = uri.authority() {
-                let host = HeaderValue::from_str(authority.as_str())?;
-                request.headers_mut().entry(HOST).or_insert(host);
-            }
+            // HTTP/1.1 names the resource by its path, and the origin in `Host`
+            // (without any user information the URL has).
+            let origin = match uri.port_u16() {
+                Some(port) => format!("{}:{port}", uri.host().unwrap_or_default()),
+                None => uri.host().unwrap_or_default().to_owned(),
+            };
+            request
+                .headers_mut()
+                .entry(HOST)
+                .or_insert(HeaderValue::from_str(&origin)?);
             let path = uri
                 .path_and_query()
                 .cloned()

@@ -42,6 +42,8 @@ fn a_stream_reconnects_with_last_event_id_and_stops_on_204<T: Rt>() {
         let script = async {
             let mut first = server.next().await;
             assert_eq!(first.header("accept"), Some("text/event-stream"));
+            let host = server.addr.to_string();
+            assert_eq!(first.header("host"), Some(host.as_str()));
             assert_eq!(first.header("last-event-id"), None);
             let body = first.stream();
             body.send(b"retry: 20\n\nid: 1\ndata: a\n\nevent: b\nid: 2\ndata: ");
