@@ -31,6 +31,7 @@ pub fn millis(time: std::time::Duration) -> u64 {
     u64::try_from(time.as_millis()).unwrap_or(u64::MAX)
 }
 
+#[cfg(feature = "adapters")]
 pub mod adapters;
 pub mod connection;
 pub mod fuzz;
