@@ -9,6 +9,7 @@
 pub mod assembly;
 pub mod counting;
 pub mod encode;
+pub mod fanout;
 
 use std::convert::Infallible;
 use std::io::Read;

@@ -23,6 +23,10 @@
 //!   event-sized buffer alone, a scan then that copy, the two fused with AVX2 (see
 //!   `sse_benches::assembly`), beside `sse-proto` and its `stream_data` mode, all as
 //!   ratios to the memcpy baseline, from interleaved fastest runs as above.
+//! - `bench-report publish-ratio [ROUNDS]`: the median time of one publish with N
+//!   subscribers waiting (N = 100, 1,000, 10,000), our `Hub` and a tokio `broadcast`
+//!   channel measured round by round in one process (see `sse_benches::fanout`), and
+//!   their ratio.
 //! - `bench-report run CONTENDER CORPUS CHUNK [MiB]`: one run, to be counted under
 //!   `valgrind --tool=callgrind` (see `benches/callgrind.sh`).
 
@@ -70,6 +74,10 @@ fn main() {
             let rounds = args.get(1).map_or(30, |s| s.parse().expect("rounds"));
             let mib = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(1usize);
             assemble_ratio(rounds, mib << 20);
+        }
+        Some("publish-ratio") => {
+            let rounds = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(2_000);
+            publish_ratio(rounds);
         }
         Some("encode-ratio") => {
             let rounds = args.get(1).map_or(200, |s| s.parse().expect("rounds"));
@@ -344,5 +352,30 @@ fn encode_ratio(rounds: usize) {
                 memcpy.as_secs_f64() / best.as_secs_f64()
             );
         }
+    }
+}
+
+fn publish_ratio(rounds: usize) {
+    use sse_benches::fanout::{BroadcastFanout, HubFanout, publish_time};
+    println!("| subscribers | Hub publish | broadcast send | Hub / broadcast |");
+    println!("|---|---|---|---|");
+    for n in [100, 1_000, 10_000] {
+        let mut hub = HubFanout::new(n);
+        let mut broadcast = BroadcastFanout::new(n);
+        // Interleaved in blocks, so that both see the same machine.
+        let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+        for _ in 0..10 {
+            ours.push(publish_time(&mut hub, n, rounds / 10));
+            theirs.push(publish_time(&mut broadcast, n, rounds / 10));
+        }
+        ours.sort();
+        theirs.sort();
+        let (ours, theirs) = (ours[ours.len() / 2], theirs[theirs.len() / 2]);
+        println!(
+            "| {n} | {:.1} µs | {:.1} µs | {:.2}x |",
+            ours.as_secs_f64() * 1e6,
+            theirs.as_secs_f64() * 1e6,
+            ours.as_secs_f64() / theirs.as_secs_f64()
+        );
     }
 }
