@@ -47,9 +47,10 @@ use crate::runtime::Runtime;
 ///
 /// A client that lags by more than the history holds (or that takes longer to
 /// reconnect than the history lasts) comes back with an ID the history no longer
-/// has, and gets what [`HubBuilder::unknown_ids`] says (by default, everything
-/// held): size the history for the publishing rate times the clients'
-/// reconnection time.
+/// has, and gets what [`HubBuilder::unknown_ids`] says (by default, what a new
+/// client gets: an ID the hub cannot place, made up or evicted, is no licence to ask
+/// for the whole history): size the history for the publishing rate times the
+/// clients' reconnection time.
 ///
 /// # IDs
 ///
@@ -181,13 +182,16 @@ impl<R: Runtime> Hub<R> {
     /// use sse_tokio::Hub;
     ///
     /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
-    /// let hub = Hub::builder().history(History::new().max_events(2)).build();
+    /// let hub = Hub::builder()
+    ///     .history(History::new().max_events(2))
+    ///     .unknown_ids(Backfill::Everything)
+    ///     .build();
     /// for data in ["a", "b", "c"] {
     ///     hub.publish(Message::new(data)).unwrap();
     /// }
     /// let new = hub.subscribe(None); // nothing from the past, by default
     /// let known = hub.subscribe(Some("2")); // event 3
-    /// let unknown = hub.subscribe(Some("1")); // evicted: everything held, by default
+    /// let unknown = hub.subscribe(Some("1")); // evicted: everything held, as asked
     /// drop(hub);
     /// let text = |body: sse_tokio::SseBody| async { BodyExt::collect(body).await.unwrap().to_bytes() };
     /// assert_eq!(&text(new).await[..], b"");
@@ -336,7 +340,8 @@ pub struct HubBuilder<R: Runtime> {
     history: History<Bytes>,
     capacity: usize,
     new_clients: Backfill,
-    unknown_ids: Backfill,
+    /// `None`: as `new_clients`.
+    unknown_ids: Option<Backfill>,
     runtime: PhantomData<fn() -> R>,
 }
 
@@ -360,7 +365,7 @@ impl<R: Runtime> HubBuilder<R> {
             history: History::new().first_id(micros),
             capacity: DEFAULT_SUBSCRIBER_CAPACITY,
             new_clients: Backfill::Nothing,
-            unknown_ids: Backfill::Everything,
+            unknown_ids: None,
             runtime: PhantomData,
         }
     }
@@ -409,12 +414,14 @@ impl<R: Runtime> HubBuilder<R> {
     }
 
     /// What a client whose `Last-Event-ID` the history does not hold gets before the
-    /// live events: every event the history holds (the default), or nothing. For
-    /// the usual unknown IDs, one evicted from the history or handed out before a
-    /// restart, every event held is one the client has not seen; it may also have
-    /// missed older ones that are gone.
+    /// live events: every event the history holds, or nothing. By default, what
+    /// [`new_clients`](HubBuilder::new_clients) gets, since the hub cannot tell an ID
+    /// that was evicted or handed out before a restart (every event held is then one
+    /// the client has not seen) from one that was made up (and would otherwise get the
+    /// whole history for the asking). A server whose clients often come back from
+    /// longer than the history lasts may set `Everything`.
     pub fn unknown_ids(mut self, backfill: Backfill) -> Self {
-        self.unknown_ids = backfill;
+        self.unknown_ids = Some(backfill);
         self
     }
 
@@ -424,7 +431,7 @@ impl<R: Runtime> HubBuilder<R> {
             self.history,
             self.capacity,
             self.new_clients,
-            self.unknown_ids,
+            self.unknown_ids.unwrap_or(self.new_clients),
         );
         Hub {
             shared: Arc::new(Shared {

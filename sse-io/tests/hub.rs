@@ -499,7 +499,30 @@ fn an_event_source_that_lags_is_dropped_and_catches_up<T: Rt>() {
     });
 }
 
+/// An ID the hub cannot place gets, by default, what a new client gets: a made-up ID
+/// is no way to ask for the whole history.
+fn unknown_ids_get_what_new_clients_get_by_default<T: Rt>() {
+    T::block_on(async {
+        for new_clients in [Backfill::Nothing, Backfill::Everything] {
+            let hub = counting_hub::<T>().new_clients(new_clients).build();
+            for data in ["a", "b"] {
+                hub.publish(Message::new(data)).unwrap();
+            }
+            let new = hub.subscribe(None);
+            let made_up = hub.subscribe(Some("no such event"));
+            drop(hub);
+            let expected: &[&str] = match new_clients {
+                Backfill::Nothing => &[],
+                Backfill::Everything => &["1:a", "2:b"],
+            };
+            assert_eq!(collect(new).await, expected);
+            assert_eq!(collect(made_up).await, expected);
+        }
+    });
+}
+
 on_every_runtime!(
+    unknown_ids_get_what_new_clients_get_by_default,
     a_subscriber_gets_its_replay_then_the_live_events,
     backfill_policies_decide_for_new_clients_and_unknown_ids,
     publishers_ids_are_kept_and_the_hubs_count_up,
