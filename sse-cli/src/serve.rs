@@ -57,11 +57,12 @@ stderr with its line number and skipped.
 
 The server prints the address it listens on to stderr (with port 0, the port the
 system picked). It keeps serving after stdin ends, with the history as it stands,
-until interrupted. On Ctrl-C (SIGINT) it shuts down gracefully: it stops accepting,
+until stopped. On Ctrl-C (SIGINT), or SIGTERM (what service managers and container
+runtimes send), it shuts down gracefully: it stops accepting,
 ends every event stream after the events already queued for it (clients then
 reconnect, to a new server say, and resume from their last event ID), lets the
 other responses finish, and exits; it waits for them at most a few seconds, and a
-second Ctrl-C exits at once.";
+second signal exits at once.";
 
 /// How long a shutdown waits for open connections to finish.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
@@ -140,7 +141,7 @@ pub fn run(args: &Args, input: impl Read + Send + 'static) -> io::Result<ExitCod
         // Reading stdin blocks, and publishing does not need the runtime.
         std::thread::spawn(move || read_input(input, &hub, ndjson));
         let connections = GracefulShutdown::new();
-        let interrupted = tokio::signal::ctrl_c();
+        let interrupted = stop_requested();
         tokio::pin!(interrupted);
         loop {
             let accepted = tokio::select! {
@@ -181,10 +182,33 @@ pub fn run(args: &Args, input: impl Read + Send + 'static) -> io::Result<ExitCod
             () = tokio::time::sleep(SHUTDOWN_GRACE) => {
                 eprintln!("sse serve: connections still open after {SHUTDOWN_GRACE:?}; exiting");
             }
-            _ = tokio::signal::ctrl_c() => eprintln!("sse serve: interrupted again; exiting"),
+            () = stop_requested() => eprintln!("sse serve: interrupted again; exiting"),
         }
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// Completes on Ctrl-C (SIGINT) or, on Unix, SIGTERM.
+async fn stop_requested() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut terminate) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = terminate.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
 
 fn respond(server: &Server, request: &Request<Incoming>) -> Response<Body> {

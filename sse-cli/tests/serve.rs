@@ -72,11 +72,12 @@ impl Server {
         self.stdin = None;
     }
 
-    /// Sends SIGINT, as Ctrl-C in a terminal does.
+    /// Sends `signal` (`INT`, as Ctrl-C in a terminal does; `TERM`, as a service
+    /// manager does).
     #[cfg(unix)]
-    fn interrupt(&self) {
+    fn signal(&self, signal: &str) {
         let status = std::process::Command::new("kill")
-            .args(["-INT", &self.child.id().to_string()])
+            .args([&format!("-{signal}"), &self.child.id().to_string()])
             .status()
             .unwrap();
         assert!(status.success());
@@ -473,11 +474,22 @@ fn a_bad_option_or_address_fails_at_once() {
 #[cfg(unix)]
 #[test]
 fn ctrl_c_ends_the_streams_and_exits() {
+    stopping_ends_the_streams_and_exits("INT");
+}
+
+#[cfg(unix)]
+#[test]
+fn sigterm_ends_the_streams_and_exits() {
+    stopping_ends_the_streams_and_exits("TERM");
+}
+
+#[cfg(unix)]
+fn stopping_ends_the_streams_and_exits(signal: &str) {
     let mut server = Server::start(&[]);
     let mut stream = server.events(None);
     server.write("before\n");
     assert_eq!(id_and_data(&stream.take(1)[0]).1, "before");
-    server.interrupt();
+    server.signal(signal);
     let said = server.stderr_line();
     assert!(
         said.starts_with("sse serve: interrupted; ending 1 connection(s)"),
