@@ -92,6 +92,11 @@ pub struct Args {
     /// Read NDJSON events (as `sse decode` writes them) instead of lines of data.
     #[arg(long)]
     ndjson: bool,
+    /// The longest line of stdin (in bytes, its line end not counted) that is
+    /// published; a longer one is reported on stderr and skipped as it is read,
+    /// never held. The default is the parser's event limit, which clients apply.
+    #[arg(long, value_name = "BYTES", default_value_t = sse_proto::DEFAULT_MAX_EVENT_SIZE)]
+    max_line: usize,
 }
 
 /// What every connection needs.
@@ -139,7 +144,8 @@ pub fn run(args: &Args, input: impl Read + Send + 'static) -> io::Result<ExitCod
         eprintln!("sse serve: listening on http://{addr}/ (events at http://{addr}/events)");
         let ndjson = args.ndjson;
         // Reading stdin blocks, and publishing does not need the runtime.
-        std::thread::spawn(move || read_input(input, &hub, ndjson));
+        let max_line = args.max_line;
+        std::thread::spawn(move || read_input(input, &hub, ndjson, max_line));
         let connections = GracefulShutdown::new();
         let interrupted = stop_requested();
         tokio::pin!(interrupted);
@@ -268,7 +274,7 @@ fn fixed(status: StatusCode, body: &'static str) -> Response<Body> {
 }
 
 /// Publishes what `input` says until it ends, then says so on stderr.
-fn read_input(input: impl Read, hub: &Hub, ndjson: bool) {
+fn read_input(input: impl Read, hub: &Hub, ndjson: bool, max_line: usize) {
     let mut input = BufReader::with_capacity(64 * 1024, input);
     let mut reader = NdjsonReader::default();
     let mut line = Vec::new();
@@ -276,16 +282,25 @@ fn read_input(input: impl Read, hub: &Hub, ndjson: bool) {
     let mut events = 0u64;
     loop {
         line.clear();
-        match input.read_until(b'\n', &mut line) {
-            Ok(0) => break,
-            Ok(_) => {}
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+        let read = match read_line(&mut input, &mut line, max_line) {
+            Ok(read) => read,
             Err(e) => {
                 eprintln!("sse serve: reading stdin: {e}");
                 break;
             }
+        };
+        match read {
+            LineRead::End => break,
+            LineRead::Line => number += 1,
+            LineRead::TooLong(len) => {
+                number += 1;
+                eprintln!(
+                    "sse serve: line {number}: {len} bytes, over the limit of {max_line} \
+                     (--max-line); skipped"
+                );
+                continue;
+            }
         }
-        number += 1;
         let published = if ndjson {
             reader.line(&line, hub)
         } else {
@@ -306,6 +321,60 @@ fn read_input(input: impl Read, hub: &Hub, ndjson: bool) {
         }
     }
     eprintln!("sse serve: stdin ended after {events} events; serving until interrupted");
+}
+
+/// What [`read_line`] read.
+enum LineRead {
+    /// The end of the input.
+    End,
+    /// A line, in the buffer.
+    Line,
+    /// A line longer than the limit, of this many bytes: skipped, the buffer holds
+    /// nothing of it.
+    TooLong(u64),
+}
+
+/// Reads one line (up to and including its LF, or to the end of the input) into
+/// `line`, holding at most `max` bytes of it besides the line end: a longer line is
+/// read through and dropped as it comes.
+fn read_line(input: &mut impl BufRead, line: &mut Vec<u8>, max: usize) -> io::Result<LineRead> {
+    let mut len = 0u64;
+    let mut too_long = false;
+    loop {
+        let available = match input.fill_buf() {
+            Ok(available) => available,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if available.is_empty() {
+            return Ok(match (len, too_long) {
+                (0, _) => LineRead::End,
+                (_, false) => LineRead::Line,
+                (_, true) => LineRead::TooLong(len),
+            });
+        }
+        let (piece, ends) = match memchr::memchr(b'\n', available) {
+            Some(at) => (&available[..=at], true),
+            None => (available, false),
+        };
+        let taken = piece.len();
+        len += taken as u64;
+        let content = len - u64::from(ends);
+        if content > max as u64 {
+            too_long = true;
+            line.clear();
+        } else {
+            line.extend_from_slice(piece);
+        }
+        input.consume(taken);
+        if ends {
+            return Ok(if too_long {
+                LineRead::TooLong(len - 1)
+            } else {
+                LineRead::Line
+            });
+        }
+    }
 }
 
 /// Why an NDJSON line published nothing.

@@ -500,3 +500,27 @@ fn stopping_ends_the_streams_and_exits(signal: &str) {
     assert!(server.exits(), "a graceful shutdown succeeds");
     assert_eq!(server.stderr_line(), "sse serve: every connection closed");
 }
+
+/// A line over `--max-line` is reported and skipped as it is read (a line split
+/// across many reads, as 1 MiB of stdin is), and the lines around it are published.
+#[test]
+fn a_line_over_the_limit_is_reported_and_skipped() {
+    let mut server = Server::start(&["--max-line", "1024"]);
+    let mut stream = server.events(None);
+    let long = "x".repeat(1 << 20);
+    server.write(&format!("before\n{long}\n{}\nafter\n", "y".repeat(1024)));
+    let said = server.stderr_line();
+    assert_eq!(
+        said,
+        "sse serve: line 2: 1048576 bytes, over the limit of 1024 (--max-line); skipped"
+    );
+    let got: Vec<String> = stream
+        .take(3)
+        .iter()
+        .map(|seen| id_and_data(seen).1.to_string())
+        .collect();
+    assert_eq!(
+        got,
+        ["before".to_string(), "y".repeat(1024), "after".to_string()]
+    );
+}
