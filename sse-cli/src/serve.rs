@@ -15,12 +15,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::header::{ALLOW, CACHE_CONTROL, CONTENT_TYPE, HeaderValue};
+use http::header::{ALLOW, CACHE_CONTROL, CONTENT_TYPE, HOST, HeaderValue, RETRY_AFTER};
 use http::{Method, Request, Response, StatusCode};
 use http_body_util::{Either, Full};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use sse_proto::{Backfill, DEFAULT_MAX_BYTES, EncodeError, Message};
 use sse_tokio::{Hub, SseBody};
@@ -97,6 +97,20 @@ pub struct Args {
     /// never held. The default is the parser's event limit, which clients apply.
     #[arg(long, value_name = "BYTES", default_value_t = sse_proto::DEFAULT_MAX_EVENT_SIZE)]
     max_line: usize,
+    /// The most event streams served at once; a client over it is answered 503 with
+    /// `Retry-After`.
+    #[arg(long, value_name = "N", default_value_t = 10_000)]
+    max_clients: usize,
+    /// How long a client may take to send its request head; a connection that has
+    /// not sent one by then is closed.
+    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    header_timeout: f64,
+    /// A host name (the `Host` header, without the port) to serve besides the bound
+    /// address and loopback names; repeatable. A request for any other host is
+    /// refused with 421, so that a web page cannot reach this server through a
+    /// name it controls (DNS rebinding).
+    #[arg(long = "allow-host", value_name = "NAME")]
+    allow_hosts: Vec<String>,
 }
 
 /// What every connection needs.
@@ -104,6 +118,10 @@ struct Server {
     hub: Hub,
     keep_alive: Option<Duration>,
     retry: Option<Duration>,
+    max_clients: usize,
+    /// Host names served (lower case, without ports): the bound address, the
+    /// loopback names and `--allow-host`.
+    hosts: Vec<String>,
 }
 
 type Body = Either<SseBody, Full<Bytes>>;
@@ -124,11 +142,17 @@ pub fn run(args: &Args, input: impl Read + Send + 'static) -> io::Result<ExitCod
         .max_bytes(args.history_bytes)
         .new_clients(Backfill::Everything)
         .build();
-    let server = Arc::new(Server {
-        hub: hub.clone(),
-        keep_alive,
-        retry: args.retry.map(Duration::from_millis),
-    });
+    let header_timeout = match Duration::try_from_secs_f64(args.header_timeout) {
+        Ok(timeout) if !timeout.is_zero() => timeout,
+        Ok(_) => {
+            eprintln!("sse serve: --header-timeout must be more than 0");
+            return Ok(ExitCode::from(2));
+        }
+        Err(e) => {
+            eprintln!("sse serve: --header-timeout: {e}");
+            return Ok(ExitCode::from(2));
+        }
+    };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
@@ -142,6 +166,13 @@ pub fn run(args: &Args, input: impl Read + Send + 'static) -> io::Result<ExitCod
         };
         let addr = listener.local_addr()?;
         eprintln!("sse serve: listening on http://{addr}/ (events at http://{addr}/events)");
+        let server = Arc::new(Server {
+            hub: hub.clone(),
+            keep_alive,
+            retry: args.retry.map(Duration::from_millis),
+            max_clients: args.max_clients,
+            hosts: served_hosts(addr, &args.allow_hosts),
+        });
         let ndjson = args.ndjson;
         // Reading stdin blocks, and publishing does not need the runtime.
         let max_line = args.max_line;
@@ -169,6 +200,8 @@ pub fn run(args: &Args, input: impl Read + Send + 'static) -> io::Result<ExitCod
                 async move { Ok::<_, Infallible>(response) }
             });
             let connection = hyper::server::conn::http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(header_timeout)
                 .serve_connection(TokioIo::new(stream), service);
             let connection = connections.watch(connection);
             tokio::spawn(async move {
@@ -219,7 +252,23 @@ async fn stop_requested() {
 
 fn respond(server: &Server, request: &Request<Incoming>) -> Response<Body> {
     let method = request.method();
+    if !server.serves(request) {
+        return fixed(
+            StatusCode::MISDIRECTED_REQUEST,
+            "this server does not serve that host (see sse serve --allow-host)\n",
+        );
+    }
     match request.uri().path() {
+        "/events" if method == Method::GET && server.hub.subscribers() >= server.max_clients => {
+            let mut response = fixed(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "too many clients; try again later\n",
+            );
+            response
+                .headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from_static("5"));
+            response
+        }
         "/events" if method == Method::GET => {
             let last_event_id = sse_tokio::last_event_id(request.headers());
             let mut body = server.hub.subscribe(last_event_id.as_deref());
@@ -258,6 +307,41 @@ fn respond(server: &Server, request: &Request<Incoming>) -> Response<Body> {
             "not found: the stream is at /events, a page that shows it at /\n",
         ),
     }
+}
+
+impl Server {
+    /// Whether the request's `Host` (without its port) is one this server serves. A
+    /// request without one (HTTP/1.0) is served: browsers always send it.
+    fn serves(&self, request: &Request<Incoming>) -> bool {
+        let Some(host) = request.headers().get(HOST) else {
+            return true;
+        };
+        let Ok(host) = host.to_str() else {
+            return false;
+        };
+        let name = match host.rsplit_once(':') {
+            // `[::1]:8080`, `host:8080`; but not the colons inside `[::1]`.
+            Some((name, port)) if !port.contains(']') => name,
+            _ => host,
+        };
+        let name = name.to_ascii_lowercase();
+        self.hosts.iter().any(|allowed| *allowed == name)
+    }
+}
+
+/// The host names a server bound to `addr` serves besides `--allow-host`: the bound
+/// address itself and the loopback names.
+fn served_hosts(addr: std::net::SocketAddr, allowed: &[String]) -> Vec<String> {
+    let mut hosts: Vec<String> = ["localhost", "127.0.0.1", "[::1]"]
+        .iter()
+        .map(|name| name.to_string())
+        .collect();
+    hosts.push(match addr.ip() {
+        std::net::IpAddr::V4(ip) => ip.to_string(),
+        std::net::IpAddr::V6(ip) => format!("[{ip}]"),
+    });
+    hosts.extend(allowed.iter().map(|name| name.to_ascii_lowercase()));
+    hosts
 }
 
 /// A response with a fixed body (plain text unless the caller says otherwise).

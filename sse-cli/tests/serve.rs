@@ -524,3 +524,64 @@ fn a_line_over_the_limit_is_reported_and_skipped() {
         ["before".to_string(), "y".repeat(1024), "after".to_string()]
     );
 }
+
+/// The status of a request for `/events` with this `Host` header.
+fn status_for_host(addr: SocketAddr, host: &str) -> u16 {
+    let mut socket = TcpStream::connect(addr).unwrap();
+    socket.set_read_timeout(Some(WAIT)).unwrap();
+    let text = format!("GET /events HTTP/1.0\r\nHost: {host}\r\n\r\n");
+    socket.write_all(text.as_bytes()).unwrap();
+    let mut head = [0u8; 12];
+    socket.read_exact(&mut head).unwrap();
+    std::str::from_utf8(&head[9..12]).unwrap().parse().unwrap()
+}
+
+/// Only the bound address, the loopback names and `--allow-host` names are served:
+/// a page cannot reach the server through a name of its own (DNS rebinding).
+#[test]
+fn other_hosts_are_refused() {
+    let server = Server::start(&["--allow-host", "Feed.Example"]);
+    let port = server.addr.port();
+    for (host, status) in [
+        (format!("127.0.0.1:{port}"), 200),
+        (format!("localhost:{port}"), 200),
+        ("localhost".to_string(), 200),
+        (format!("feed.example:{port}"), 200),
+        (format!("rebound.example:{port}"), 421),
+        ("127.0.0.2".to_string(), 421),
+        (format!("[::2]:{port}"), 421),
+    ] {
+        assert_eq!(status_for_host(server.addr, &host), status, "{host}");
+    }
+}
+
+/// Over `--max-clients` streams, a client is told to come back later.
+#[test]
+fn clients_over_the_cap_get_503() {
+    let server = Server::start(&["--max-clients", "1"]);
+    let _first = server.events(None);
+    let second = server.get("/events", &[]);
+    assert_eq!(second.status, 503, "{}", second.head);
+    assert_eq!(second.header("retry-after"), Some("5"));
+}
+
+/// A connection that does not finish its request head in time is closed.
+#[test]
+fn a_slow_request_head_is_dropped() {
+    let server = Server::start(&["--header-timeout", "0.3"]);
+    let mut socket = TcpStream::connect(server.addr).unwrap();
+    socket.set_read_timeout(Some(WAIT)).unwrap();
+    socket
+        .write_all(b"GET /events HTTP/1.1\r\nHost: 127")
+        .unwrap();
+    let start = Instant::now();
+    let mut rest = Vec::new();
+    // The server closes the connection (perhaps after a 408): the read ends.
+    socket.read_to_end(&mut rest).unwrap();
+    assert!(start.elapsed() < WAIT, "the connection stayed open");
+    let said = String::from_utf8_lossy(&rest);
+    assert!(
+        rest.is_empty() || said.starts_with("HTTP/1.1 408"),
+        "{said}"
+    );
+}
