@@ -325,7 +325,7 @@ impl Server {
             _ => host,
         };
         let name = name.to_ascii_lowercase();
-        self.hosts.iter().any(|allowed| *allowed == name)
+        self.hosts.contains(&name)
     }
 }
 
