@@ -16,6 +16,7 @@ use sse_proto::{Encode, EncodeError, KEEP_ALIVE, ServerStream};
 
 use crate::hub::HubStream;
 use crate::runtime::{Alarm, Clock, Runtime};
+use crate::shutdown::{Shutdown, Watch};
 
 /// A sender and the response body it feeds, with a queue of `capacity` items
 /// between them.
@@ -170,6 +171,8 @@ pub struct SseBody<R: Runtime> {
     /// Set on the first poll, when the stream starts being served.
     clock: Option<Clock>,
     alarm: Alarm<R>,
+    /// The shutdown signal, until it is given.
+    shutdown: Option<Watch>,
     done: bool,
     runtime: PhantomData<fn() -> R>,
 }
@@ -190,9 +193,18 @@ impl<R: Runtime> SseBody<R> {
             schedule: ServerStream::new(),
             clock: None,
             alarm: Alarm::new(),
+            shutdown: None,
             done: false,
             runtime: PhantomData,
         }
+    }
+
+    /// Ends the stream gracefully when `shutdown` is triggered: what the source has
+    /// ready then is sent, and the stream ends at an event boundary instead of
+    /// waiting for more (see [`ServerStream::shut_down`]).
+    pub fn shutdown_on(mut self, shutdown: &Shutdown) -> Self {
+        self.shutdown = Some(shutdown.watch());
+        self
     }
 
     /// Sends a keep-alive comment (`:` and a blank line) whenever the stream has
@@ -228,12 +240,22 @@ impl<R: Runtime> SseBody<R> {
         if let Some(first) = self.schedule.poll_transmit(clock.now::<R>()) {
             return Poll::Ready(Some(Bytes::from(first)));
         }
+        if let Some(watch) = &mut self.shutdown {
+            if watch.poll_given(cx).is_ready() {
+                self.shutdown = None;
+                self.schedule.shut_down();
+            }
+        }
         match self.source.poll_next(cx) {
             Poll::Ready(Some(bytes)) => {
                 self.schedule.handle_sent(clock.now::<R>());
                 return Poll::Ready(Some(bytes));
             }
             Poll::Ready(None) => {
+                self.done = true;
+                return Poll::Ready(None);
+            }
+            Poll::Pending if self.schedule.ends_when_idle() => {
                 self.done = true;
                 return Poll::Ready(None);
             }

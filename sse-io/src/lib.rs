@@ -45,6 +45,7 @@ mod client;
 mod headers;
 mod hub;
 mod runtime;
+mod shutdown;
 mod stream;
 
 pub use body::{SendError, Sender, SseBody, channel};
@@ -55,5 +56,6 @@ pub use client::{
 pub use headers::{LastEventIdHeader, last_event_id, set_headers};
 pub use hub::{Hub, HubBuilder};
 pub use runtime::{Runtime, Timer};
+pub use shutdown::Shutdown;
 pub use sse_proto::{OwnedEvent, OwnedItem, Published, ReadyState};
 pub use stream::{EventStream, ItemStream};

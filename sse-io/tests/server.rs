@@ -189,6 +189,42 @@ fn without_keep_alive_a_quiet_stream_sends_nothing<T: Rt>() {
     });
 }
 
+/// A shutdown ends a stream after what is queued, though its sender is alive, and
+/// wakes a stream that waits; a stream that starts after it ends at once.
+fn a_shutdown_ends_streams_after_what_is_queued<T: Rt>() {
+    T::block_on(async {
+        let shutdown = sse_io::Shutdown::new();
+        let (sender, body) = sse_io::channel::<T::R>(4);
+        let mut body = body
+            .keep_alive(Duration::from_secs(60))
+            .shutdown_on(&shutdown);
+        sender.send(Message::new("first")).await.unwrap();
+        assert_eq!(next_chunk(&mut body).await.unwrap(), "data: first\n\n");
+        // The stream waits; the signal wakes it from another task.
+        let trigger = shutdown.clone();
+        let queued = sender.clone();
+        T::spawn(async move {
+            T::sleep(Duration::from_millis(30)).await;
+            queued.try_send(Message::new("queued")).unwrap();
+            trigger.trigger();
+        });
+        assert_eq!(next_chunk(&mut body).await.unwrap(), "data: queued\n\n");
+        assert_eq!(next_chunk(&mut body).await, None);
+        // The server ended the stream, not the client: while the body is held, the
+        // sender sees no disconnection.
+        assert!(!sender.is_closed());
+        // A hub stream that starts after the signal sends what is pending, then ends.
+        let hub = sse_io::Hub::<T::R>::builder()
+            .history(sse_proto::History::new())
+            .build();
+        hub.publish(Message::new("h")).unwrap();
+        let late = hub.subscribe(None).shutdown_on(&shutdown);
+        hub.publish(Message::new("pending")).unwrap();
+        assert_eq!(collect(late).await, b"id: 2\ndata: pending\n\n");
+        assert!(shutdown.is_triggered());
+    });
+}
+
 #[test]
 fn a_queue_of_zero_items_is_refused() {
     let result = std::panic::catch_unwind(|| sse_io::channel::<sse_tokio::Tokio>(0));
@@ -212,4 +248,5 @@ on_every_runtime!(
     closed_completes_when_the_body_is_dropped,
     keep_alives_arrive_on_schedule_and_traffic_postpones_them,
     without_keep_alive_a_quiet_stream_sends_nothing,
+    a_shutdown_ends_streams_after_what_is_queued,
 );

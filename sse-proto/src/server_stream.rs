@@ -39,6 +39,7 @@ pub struct ServerStream {
     keep_alive: Option<Duration>,
     heartbeat: Option<Heartbeat>,
     started: bool,
+    draining: bool,
 }
 
 impl Default for ServerStream {
@@ -55,6 +56,7 @@ impl ServerStream {
             keep_alive: None,
             heartbeat: None,
             started: false,
+            draining: false,
         }
     }
 
@@ -84,6 +86,32 @@ impl ServerStream {
         let time = self.retry.take()?;
         self.handle_sent(now);
         Retry::new(time).to_vec().ok()
+    }
+
+    /// The server is shutting down: the stream sends what its source has ready and
+    /// then ends, at an event boundary, instead of waiting for more (clients then
+    /// reconnect, elsewhere say, with their last event ID). No keep-alive is sent
+    /// from now on.
+    ///
+    /// ```
+    /// use sse_proto::{ServerStream, Time};
+    ///
+    /// let mut stream = ServerStream::new();
+    /// assert!(!stream.ends_when_idle());
+    /// stream.shut_down();
+    /// assert!(stream.ends_when_idle());
+    /// assert_eq!(stream.poll_timeout(), None);
+    /// ```
+    pub fn shut_down(&mut self) {
+        self.draining = true;
+        self.heartbeat = None;
+        self.keep_alive = None;
+    }
+
+    /// Whether the stream ends as soon as its source has nothing ready (after
+    /// [`shut_down`](ServerStream::shut_down)), rather than wait.
+    pub fn ends_when_idle(&self) -> bool {
+        self.draining
     }
 
     /// Bytes from the source were sent at `now`: the quiet period starts again.
