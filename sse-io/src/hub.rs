@@ -10,8 +10,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use sse_proto::{
-    Backfill, Broadcast, DEFAULT_SUBSCRIBER_CAPACITY, EncodeError, History, Message, Next,
-    Published, Subscription,
+    Backfill, Broadcast, DEFAULT_SUBSCRIBER_BYTES, DEFAULT_SUBSCRIBER_CAPACITY, EncodeError,
+    History, Message, Next, Published, Subscription,
 };
 
 use crate::body::{Source, SseBody};
@@ -37,9 +37,10 @@ use crate::runtime::Runtime;
 ///
 /// # Slow subscribers
 ///
-/// A subscriber may fall [`capacity`](HubBuilder::capacity) events behind. One that
-/// is that far behind when an event is published is *lagging*: its stream sends
-/// what it had pending and ends, so that its client, as every EventSource does,
+/// A subscriber may fall [`capacity`](HubBuilder::capacity) events and
+/// [`capacity_bytes`](HubBuilder::capacity_bytes) bytes behind. One that is that far
+/// behind when an event is published is *lagging*: its stream sends what it had
+/// pending and ends, so that its client, as every EventSource does,
 /// reconnects with the ID of the last event it received, and the hub replays the
 /// rest from its history. The publisher never waits, and the server holds one
 /// position per subscriber besides the one log and history, whose bytes the
@@ -339,6 +340,7 @@ impl Drop for HubStream {
 pub struct HubBuilder<R: Runtime> {
     history: History<Bytes>,
     capacity: usize,
+    capacity_bytes: usize,
     new_clients: Backfill,
     /// `None`: as `new_clients`.
     unknown_ids: Option<Backfill>,
@@ -350,6 +352,7 @@ impl<R: Runtime> fmt::Debug for HubBuilder<R> {
         f.debug_struct("HubBuilder")
             .field("history", &self.history)
             .field("capacity", &self.capacity)
+            .field("capacity_bytes", &self.capacity_bytes)
             .field("new_clients", &self.new_clients)
             .field("unknown_ids", &self.unknown_ids)
             .finish()
@@ -364,6 +367,7 @@ impl<R: Runtime> HubBuilder<R> {
         HubBuilder {
             history: History::new().first_id(micros),
             capacity: DEFAULT_SUBSCRIBER_CAPACITY,
+            capacity_bytes: DEFAULT_SUBSCRIBER_BYTES,
             new_clients: Backfill::Nothing,
             unknown_ids: None,
             runtime: PhantomData,
@@ -406,6 +410,16 @@ impl<R: Runtime> HubBuilder<R> {
         self
     }
 
+    /// How many bytes of encoded events a subscriber may fall behind before it counts
+    /// as lagging (the newest event is kept whatever its size). Default 1 MiB. With
+    /// [`capacity`](HubBuilder::capacity), this bounds what the hub holds for its
+    /// subscribers, however many there are and however slowly they read: one shared
+    /// log, and what a lagging subscriber has yet to be sent.
+    pub fn capacity_bytes(mut self, bytes: usize) -> Self {
+        self.capacity_bytes = bytes;
+        self
+    }
+
     /// What a client without a `Last-Event-ID` gets before the live events: nothing
     /// (the default), or every event the history holds.
     pub fn new_clients(mut self, backfill: Backfill) -> Self {
@@ -432,7 +446,8 @@ impl<R: Runtime> HubBuilder<R> {
             self.capacity,
             self.new_clients,
             self.unknown_ids.unwrap_or(self.new_clients),
-        );
+        )
+        .capacity_bytes(self.capacity_bytes);
         Hub {
             shared: Arc::new(Shared {
                 state: Mutex::new(State {

@@ -499,6 +499,30 @@ fn an_event_source_that_lags_is_dropped_and_catches_up<T: Rt>() {
     });
 }
 
+/// The byte bound: a subscriber that falls too many bytes behind lags, however few
+/// events that is, and is sent what it had pending.
+fn a_subscriber_too_many_bytes_behind_lags<T: Rt>() {
+    T::block_on(async {
+        let hub = counting_hub::<T>()
+            .capacity(1000)
+            .capacity_bytes(4096)
+            .build();
+        let mut slow = hub.subscribe(None);
+        let kib = "x".repeat(1000);
+        let lagged: Vec<usize> = (0..6)
+            .map(|_| hub.publish(Message::new(kib.as_str())).unwrap().lagged)
+            .collect();
+        // Each event is about 1 KiB: the fifth is over 4 KiB behind.
+        assert_eq!(lagged, [0, 0, 0, 0, 1, 0]);
+        let mut got = 0;
+        while let Some(chunk) = next_frame(&mut slow).await {
+            assert!(chunk.len() > 1000);
+            got += 1;
+        }
+        assert_eq!(got, 4);
+    });
+}
+
 /// An ID the hub cannot place gets, by default, what a new client gets: a made-up ID
 /// is no way to ask for the whole history.
 fn unknown_ids_get_what_new_clients_get_by_default<T: Rt>() {
@@ -522,6 +546,7 @@ fn unknown_ids_get_what_new_clients_get_by_default<T: Rt>() {
 }
 
 on_every_runtime!(
+    a_subscriber_too_many_bytes_behind_lags,
     unknown_ids_get_what_new_clients_get_by_default,
     a_subscriber_gets_its_replay_then_the_live_events,
     backfill_policies_decide_for_new_clients_and_unknown_ids,

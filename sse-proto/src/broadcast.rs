@@ -17,6 +17,10 @@ use crate::{Backfill, EncodeError, History, Message};
 /// unless set.
 pub const DEFAULT_SUBSCRIBER_CAPACITY: usize = 256;
 
+/// How many bytes of encoded events a subscriber may fall behind before it counts as
+/// lagging, unless set: 1 MiB.
+pub const DEFAULT_SUBSCRIBER_BYTES: usize = 1 << 20;
+
 /// A broadcast with replay: what a hub decides, as a value.
 ///
 /// [`publish`](Broadcast::publish) records an event in the [`History`] and appends
@@ -31,11 +35,14 @@ pub const DEFAULT_SUBSCRIBER_CAPACITY: usize = 256;
 ///   takes the replay from the history and places the subscriber at the end of the
 ///   log in one step: each event is in the replay or live, never both or neither.
 /// - **One order.** Every subscriber gets events in the order they were published.
-/// - **A slow subscriber is dropped, not waited for.** A subscriber `capacity`
-///   events behind when another is published is *lagging*: it is sent the
-///   `capacity` events it had pending, then its stream ends, so that its client
+/// - **A slow subscriber is dropped, not waited for.** The log holds at most
+///   `capacity` events and `capacity_bytes` bytes of them (the newest event always,
+///   however large). A subscriber whose next event leaves the log when another is
+///   published is *lagging*: it is sent what it had pending (everything before the
+///   new event: within both bounds), then its stream ends, so that its client
 ///   reconnects with the ID of the last event it got and resumes from the history.
-///   Memory per subscriber is a position, whatever the rate.
+///   Memory per subscriber is a position, whatever the rate; what the log and a
+///   lagging subscriber hold is within the bounds (and shared, with `Bytes`).
 /// - **Closing** ([`close`](Broadcast::close)) ends every stream after what it has
 ///   pending, and every later subscription after its replay; publishing still
 ///   records history.
@@ -68,6 +75,9 @@ pub struct Broadcast<B> {
     /// What subscribers that lagged had pending, until each of them has taken it.
     lagged: Vec<Lagged<B>>,
     capacity: usize,
+    capacity_bytes: usize,
+    /// The bytes of the events in `log`.
+    log_bytes: usize,
     new_clients: Backfill,
     unknown_ids: Backfill,
     /// The position at which every stream ends, once closed.
@@ -150,6 +160,8 @@ impl<B: Clone> Broadcast<B> {
             live: 0,
             lagged: Vec::new(),
             capacity: capacity.max(1),
+            capacity_bytes: DEFAULT_SUBSCRIBER_BYTES,
+            log_bytes: 0,
             new_clients,
             unknown_ids,
             closed_at: None,
@@ -164,6 +176,26 @@ impl<B: Clone> Broadcast<B> {
     /// How many events a subscriber may fall behind.
     pub fn capacity(&self) -> usize {
         self.capacity
+    }
+
+    /// How many bytes of encoded events a subscriber may fall behind (default
+    /// [`DEFAULT_SUBSCRIBER_BYTES`]); the newest event is kept whatever its size.
+    ///
+    /// ```
+    /// use sse_proto::{Backfill, Broadcast, History, Message};
+    ///
+    /// let mut hub = Broadcast::new(History::<Vec<u8>>::new(), 100, Backfill::Nothing, Backfill::Nothing)
+    ///     .capacity_bytes(64);
+    /// let _slow = hub.subscribe(None);
+    /// let lagged: Vec<usize> = (0..6)
+    ///     .map(|n| hub.publish(&Message::new(format!("event {n}"))).unwrap().lagged)
+    ///     .collect();
+    /// // Each event is 21 bytes: the fourth would put 84 bytes in the log.
+    /// assert_eq!(lagged, [0, 0, 0, 1, 0, 0]);
+    /// ```
+    pub fn capacity_bytes(mut self, bytes: usize) -> Self {
+        self.capacity_bytes = bytes;
+        self
     }
 
     /// How many subscribers are live (not lagged, not closed, not unsubscribed).
@@ -198,7 +230,7 @@ impl<B: Clone> Broadcast<B> {
     /// ```
     pub fn publish<T: AsRef<str>>(&mut self, message: &Message<T>) -> Result<Published, EncodeError>
     where
-        B: From<Vec<u8>>,
+        B: From<Vec<u8>> + AsRef<[u8]>,
     {
         let entry = self.history.push(message)?;
         let mut published = Published {
@@ -210,21 +242,28 @@ impl<B: Clone> Broadcast<B> {
             return Ok(published);
         }
         let bytes = entry.bytes().clone();
+        self.log_bytes += bytes.as_ref().len();
         self.log.push_back(bytes);
         self.counts.push_back(0);
-        if self.log.len() > self.capacity {
-            // The oldest event leaves the log: whoever still needs it has lagged.
+        while self.log.len() > self.capacity
+            || (self.log_bytes > self.capacity_bytes && self.log.len() > 1)
+        {
+            // The oldest event leaves the log: whoever still needs it has lagged, and
+            // is sent what it had pending: the log but the event just published.
             let lagged = self.counts.pop_front().unwrap_or(0);
             if lagged > 0 {
+                let pending = self.log.len() - 1;
                 self.lagged.push(Lagged {
                     at: self.base,
-                    pending: self.log.iter().take(self.capacity).cloned().collect(),
+                    pending: self.log.iter().take(pending).cloned().collect(),
                     waiting: lagged,
                 });
                 self.live -= lagged;
-                published.lagged = lagged;
+                published.lagged += lagged;
             }
-            self.log.pop_front();
+            if let Some(evicted) = self.log.pop_front() {
+                self.log_bytes -= evicted.as_ref().len();
+            }
             self.base += 1;
         }
         published.queued = self.live;
@@ -436,6 +475,40 @@ mod tests {
             assert_eq!(hub.counts.len(), hub.log.len() + 1);
         }
         assert_eq!(hub.subscribers(), 0);
+    }
+
+    #[test]
+    fn the_byte_bound_lags_a_subscriber_and_bounds_what_it_is_sent() {
+        let mut hub = hub(100).capacity_bytes(64);
+        let mut slow = hub.subscribe(None);
+        let mut fast = hub.subscribe(None);
+        let mut lagged = Vec::new();
+        for n in 0..6 {
+            lagged.push(publish(&mut hub, &format!("event {n}")).lagged);
+            drain(&mut hub, &mut fast);
+            assert!(hub.log_bytes <= 64, "{}", hub.log_bytes);
+        }
+        assert_eq!(lagged, [0, 0, 0, 1, 0, 0]);
+        let (sent, end) = drain(&mut hub, &mut slow);
+        assert_eq!(sent, ["event 0", "event 1", "event 2"]);
+        assert_eq!(end, Next::End);
+    }
+
+    #[test]
+    fn an_event_over_the_byte_bound_is_kept_and_lags_only_who_is_behind() {
+        let mut hub = hub(100).capacity_bytes(64);
+        let mut behind = hub.subscribe(None);
+        let mut current = hub.subscribe(None);
+        publish(&mut hub, "small");
+        drain(&mut hub, &mut current);
+        let big = "x".repeat(1000);
+        assert_eq!(publish(&mut hub, &big).lagged, 1);
+        assert_eq!(hub.log.len(), 1);
+        assert_eq!(drain(&mut hub, &mut current), (vec![big], Next::Wait));
+        assert_eq!(
+            drain(&mut hub, &mut behind),
+            (vec!["small".into()], Next::End)
+        );
     }
 
     #[test]

@@ -163,7 +163,9 @@ mod text;
 mod time;
 
 #[cfg(feature = "alloc")]
-pub use broadcast::{Broadcast, DEFAULT_SUBSCRIBER_CAPACITY, Next, Published, Subscription};
+pub use broadcast::{
+    Broadcast, DEFAULT_SUBSCRIBER_BYTES, DEFAULT_SUBSCRIBER_CAPACITY, Next, Published, Subscription,
+};
 /// The `bytes` crate's shared buffer, re-exported: what [`Sharer`] and the
 /// adapters share chunks as.
 #[cfg(feature = "alloc")]
