@@ -23,7 +23,7 @@ use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use sse_proto::{Backfill, DEFAULT_MAX_BYTES, EncodeError, Message};
-use sse_tokio::{Hub, SseBody};
+use sse_tokio::{Hub, SseBody, WriteTimeout};
 
 use crate::ndjson::{Input, InputError};
 
@@ -105,6 +105,10 @@ pub struct Args {
     /// not sent one by then is closed.
     #[arg(long, value_name = "SECS", default_value_t = 10.0)]
     header_timeout: f64,
+    /// How long a write to a client may wait: a client that reads nothing for this
+    /// long (its buffers full) is disconnected, and what it held released.
+    #[arg(long, value_name = "SECS", default_value_t = 30.0)]
+    write_timeout: f64,
     /// A host name (the `Host` header, without the port) to serve besides the bound
     /// address and loopback names; repeatable. A request for any other host is
     /// refused with 421, so that a web page cannot reach this server through a
@@ -142,16 +146,11 @@ pub fn run(args: &Args, input: impl Read + Send + 'static) -> io::Result<ExitCod
         .max_bytes(args.history_bytes)
         .new_clients(Backfill::Everything)
         .build();
-    let header_timeout = match Duration::try_from_secs_f64(args.header_timeout) {
-        Ok(timeout) if !timeout.is_zero() => timeout,
-        Ok(_) => {
-            eprintln!("sse serve: --header-timeout must be more than 0");
-            return Ok(ExitCode::from(2));
-        }
-        Err(e) => {
-            eprintln!("sse serve: --header-timeout: {e}");
-            return Ok(ExitCode::from(2));
-        }
+    let Some(header_timeout) = timeout("--header-timeout", args.header_timeout) else {
+        return Ok(ExitCode::from(2));
+    };
+    let Some(write_timeout) = timeout("--write-timeout", args.write_timeout) else {
+        return Ok(ExitCode::from(2));
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -202,7 +201,10 @@ pub fn run(args: &Args, input: impl Read + Send + 'static) -> io::Result<ExitCod
             let connection = hyper::server::conn::http1::Builder::new()
                 .timer(TokioTimer::new())
                 .header_read_timeout(header_timeout)
-                .serve_connection(TokioIo::new(stream), service);
+                .serve_connection(
+                    TokioIo::new(WriteTimeout::new(stream, write_timeout)),
+                    service,
+                );
             let connection = connections.watch(connection);
             tokio::spawn(async move {
                 let _ = connection.await;
@@ -225,6 +227,21 @@ pub fn run(args: &Args, input: impl Read + Send + 'static) -> io::Result<ExitCod
         }
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// A timeout option's value: more than zero seconds; `None` after saying why not.
+fn timeout(option: &str, secs: f64) -> Option<Duration> {
+    match Duration::try_from_secs_f64(secs) {
+        Ok(timeout) if !timeout.is_zero() => Some(timeout),
+        Ok(_) => {
+            eprintln!("sse serve: {option} must be more than 0");
+            None
+        }
+        Err(e) => {
+            eprintln!("sse serve: {option}: {e}");
+            None
+        }
+    }
 }
 
 /// Completes on Ctrl-C (SIGINT) or, on Unix, SIGTERM.

@@ -74,10 +74,12 @@ pub use tokio_util::io::ReaderStream;
 mod codec;
 #[cfg(feature = "client")]
 mod transport;
+mod write_timeout;
 
 pub use codec::{CodecError, SseDecoder, SseEncoder};
 #[cfg(feature = "client")]
 pub use transport::HyperClient;
+pub use write_timeout::WriteTimeout;
 
 /// The tokio runtime, for [`sse_io`]: its clock (the paused test clock included) and
 /// its timer.

@@ -147,3 +147,33 @@ async fn a_slow_reader_does_not_grow_the_servers_memory() {
         .unwrap()
         .unwrap();
 }
+
+/// A client that stops reading, served over `WriteTimeout`: once the socket's
+/// buffers are full, the stalled write times out, the connection ends, and the
+/// producer hears that the client is gone, instead of waiting on it forever.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_stops_reading_is_dropped_after_the_write_timeout() {
+    let _watchdog = watchdog(Duration::from_secs(60));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (senders, mut sender) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        let (stream, _) = listener.accept().await.unwrap();
+        let stream = sse_tokio::WriteTimeout::new(stream, Duration::from_millis(300));
+        let service = hyper::service::service_fn(move |_request| {
+            let (sender, body) = sse_tokio::channel(8);
+            senders.send(sender).unwrap();
+            async move { Ok::<_, std::convert::Infallible>(body.response()) }
+        });
+        let _ = hyper::server::conn::http1::Builder::new()
+            .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+            .await;
+    });
+    let _stream = raw_get(addr).await; // and never read again
+    let sender = sender.recv().await.unwrap();
+    let (_accepted, producer) = flood(sender.clone(), 64 * 1024, 10_000);
+    tokio::spawn(producer);
+    tokio::time::timeout(Duration::from_secs(30), sender.closed())
+        .await
+        .expect("the stalled client was dropped");
+}
