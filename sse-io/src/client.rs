@@ -13,6 +13,7 @@ use core::marker::PhantomData;
 use core::pin::Pin;
 use core::task::{Context, Poll};
 use std::collections::VecDeque;
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -126,8 +127,15 @@ pub struct Builder<R: Runtime> {
     url: String,
     config: ConnectionConfig,
     options: TransportOptions,
+    hook: Option<Arc<Hook>>,
     runtime: PhantomData<fn() -> R>,
 }
+
+/// What [`Builder::before_request`] calls.
+type Hook = dyn Fn(http::Request<Bytes>) -> HookFuture + Send + Sync;
+
+/// A request on its way through [`Builder::before_request`]'s hook.
+type HookFuture = Pin<Box<dyn Future<Output = Result<http::Request<Bytes>, BoxError>> + Send>>;
 
 impl<R: Runtime> fmt::Debug for Builder<R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -135,6 +143,7 @@ impl<R: Runtime> fmt::Debug for Builder<R> {
             .field("url", &self.url)
             .field("config", &self.config)
             .field("options", &self.options)
+            .field("before_request", &self.hook.is_some())
             .finish()
     }
 }
@@ -145,6 +154,7 @@ impl<R: Runtime> Clone for Builder<R> {
             url: self.url.clone(),
             config: self.config.clone(),
             options: self.options.clone(),
+            hook: self.hook.clone(),
             runtime: PhantomData,
         }
     }
@@ -194,6 +204,42 @@ impl<R: Runtime> Builder<R> {
         self
     }
 
+    /// Calls `hook` with each request to the source's own origin before it is sent
+    /// (the first, every reconnection, and redirects that stay on the origin): it may
+    /// set or replace headers, a fresh bearer token say, and may wait to do so (it
+    /// returns a future, polled inside the source's own poll). A request to another
+    /// origin, after a redirect, is sent without it, so that credentials stay with
+    /// the origin they were made for. An error from the hook fails that attempt as a
+    /// network error would: the source reconnects, and calls the hook again.
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicU32, Ordering};
+    ///
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// let tokens = AtomicU32::new(0);
+    /// let source = sse_tokio::EventSource::builder("http://127.0.0.1:9/events")
+    ///     .before_request(move |mut request| {
+    ///         let token = format!("Bearer {}", tokens.fetch_add(1, Ordering::Relaxed));
+    ///         async move {
+    ///             request.headers_mut().insert("authorization", token.parse()?);
+    ///             Ok(request)
+    ///         }
+    ///     })
+    ///     .connect()?;
+    /// # Ok::<(), sse_tokio::BuildError>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn before_request<F, Fut>(mut self, hook: F) -> Self
+    where
+        F: Fn(http::Request<Bytes>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<http::Request<Bytes>, BoxError>> + Send + 'static,
+    {
+        self.hook = Some(Arc::new(move |request| {
+            Box::pin(hook(request)) as HookFuture
+        }));
+        self
+    }
+
     /// Also yields comments ([`SourceEvent::Comment`]).
     pub fn comments(mut self, on: bool) -> Self {
         self.config.parser.comments = on;
@@ -235,6 +281,7 @@ impl<R: Runtime> Builder<R> {
     }
 
     fn start(self, transport: Box<dyn Transport>) -> Result<EventSource<R>, BuildError> {
+        let hook = self.hook;
         let mut config = self.config;
         // Events come out whole; streamed data pieces have no place in this API.
         config.parser.stream_data = false;
@@ -252,7 +299,8 @@ impl<R: Runtime> Builder<R> {
         }
         let mut source = EventSource {
             conn,
-            transport,
+            transport: Arc::from(transport),
+            hook,
             clock,
             transfer: Transfer::Idle,
             alarm: Alarm::new(),
@@ -474,7 +522,9 @@ enum Transfer {
 /// ```
 pub struct EventSource<R: Runtime> {
     conn: Connection,
-    transport: Box<dyn Transport>,
+    transport: Arc<dyn Transport>,
+    /// [`Builder::before_request`]'s hook.
+    hook: Option<Arc<Hook>>,
     /// The connection's clock.
     clock: Clock,
     transfer: Transfer,
@@ -514,6 +564,7 @@ impl<R: Runtime> EventSource<R> {
             url: url.into(),
             config: ConnectionConfig::new(),
             options: TransportOptions::default(),
+            hook: None,
             runtime: PhantomData,
         }
     }
@@ -595,7 +646,7 @@ impl<R: Runtime> EventSource<R> {
             };
             match build_request(&request) {
                 Ok(request) => {
-                    self.transfer = Transfer::Requesting(self.transport.send(request));
+                    self.transfer = Transfer::Requesting(self.send(request));
                     break;
                 }
                 // A redirect to a URL that cannot be requested: a network error, as
@@ -609,6 +660,39 @@ impl<R: Runtime> EventSource<R> {
         }
         self.deadline = self.conn.poll_timeout();
     }
+}
+
+impl<R: Runtime> EventSource<R> {
+    /// Sends `request`, through the hook first if it goes to the source's origin.
+    fn send(&self, request: http::Request<Bytes>) -> ResponseFuture {
+        let Some(hook) = self
+            .hook
+            .as_ref()
+            .filter(|_| same_origin(self.conn.url(), request.uri()))
+        else {
+            return self.transport.send(request);
+        };
+        let prepared = hook(request);
+        let transport = Arc::clone(&self.transport);
+        Box::pin(async move { transport.send(prepared.await?).await })
+    }
+}
+
+/// Whether `uri` has the scheme, host and port of the URL `base`.
+fn same_origin(base: &str, uri: &http::Uri) -> bool {
+    let Ok(base) = http::Uri::try_from(base.split('#').next().unwrap_or(base)) else {
+        return false;
+    };
+    let port = |uri: &http::Uri| {
+        uri.port_u16().or(match uri.scheme_str() {
+            Some("https") => Some(443),
+            Some("http") => Some(80),
+            _ => None,
+        })
+    };
+    base.scheme() == uri.scheme()
+        && base.host().map(str::to_ascii_lowercase) == uri.host().map(str::to_ascii_lowercase)
+        && port(&base) == port(uri)
 }
 
 /// A seed no other client shares: std's per-process random hash keys (the OS's

@@ -307,7 +307,68 @@ fn a_try_next_loop_ends_only_when_the_source_fails<T: Rt>() {
     });
 }
 
+/// The request hook runs before every request to the source's origin, the
+/// reconnection included, and may wait; a request to another origin goes without it.
+fn the_request_hook_refreshes_credentials_on_the_origin_only<T: Rt>() {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    let server = Server::start();
+    let other = Server::start();
+    let elsewhere = other.url("/elsewhere");
+    T::block_on(async {
+        let tokens = std::sync::Arc::new(AtomicU32::new(0));
+        let counter = tokens.clone();
+        let mut source = EventSource::<T::R>::builder(server.url("/events"))
+            .reconnection_time(Duration::from_millis(5))
+            .before_request(move |mut request| {
+                let token = format!("Bearer {}", counter.fetch_add(1, Ordering::SeqCst));
+                async move {
+                    T::sleep(Duration::from_millis(1)).await;
+                    request
+                        .headers_mut()
+                        .insert("authorization", token.parse()?);
+                    Ok(request)
+                }
+            })
+            .connect()
+            .unwrap();
+        let script = async {
+            let mut first = server.next().await;
+            assert_eq!(first.header("authorization"), Some("Bearer 0"));
+            first.stream().send(b"id: 1\ndata: a\n\n");
+            let mut second = server.next().await;
+            assert_eq!(second.header("authorization"), Some("Bearer 1"));
+            second.fixed(307, &[("location", elsewhere.as_str())], b"");
+            let mut third = other.next().await;
+            assert_eq!(
+                third.header("authorization"),
+                None,
+                "no token for another origin"
+            );
+            third.fixed(204, &[], b"");
+        };
+        let client = async {
+            let mut seen = Vec::new();
+            while let Some(item) = futures_util::StreamExt::next(&mut source).await {
+                seen.push(show(&item));
+            }
+            seen
+        };
+        let ((), seen) = futures_util::future::join(script, client).await;
+        assert_eq!(
+            seen,
+            [
+                "open",
+                "message:a:1",
+                "reconnecting (EndOfStream)",
+                "failed (Status(204))"
+            ]
+        );
+        assert_eq!(tokens.load(Ordering::SeqCst), 2);
+    });
+}
+
 on_every_runtime!(
+    the_request_hook_refreshes_credentials_on_the_origin_only,
     a_try_next_loop_ends_only_when_the_source_fails,
     a_stream_reconnects_with_last_event_id_and_stops_on_204,
     method_headers_and_body_go_with_every_request,
