@@ -183,6 +183,29 @@ pub struct OwnedEvent {
     pub last_event_id: ByteString,
 }
 
+#[cfg(feature = "serde")]
+impl OwnedEvent {
+    /// The data, parsed as JSON into a `T` (with the `serde` feature): what LLM and
+    /// most other APIs send.
+    ///
+    /// ```
+    /// use sse_proto::OwnedEvent;
+    ///
+    /// #[derive(serde::Deserialize)]
+    /// struct Delta {
+    ///     text: String,
+    /// }
+    ///
+    /// let event = OwnedEvent { data: r#"{"text": "hi"}"#.into(), ..OwnedEvent::default() };
+    /// assert_eq!(event.json::<Delta>()?.text, "hi");
+    /// assert!(event.json::<u32>().is_err());
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
+    pub fn json<T: serde::de::DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
+        serde_json::from_str(&self.data)
+    }
+}
+
 #[cfg(feature = "alloc")]
 impl Default for OwnedEvent {
     /// An event with no data, of type `"message"`, and no last event ID.

@@ -125,7 +125,8 @@
 //!   `std::io::Read`.
 //! - `bytes` (implies `alloc`): `Encode::encode_buf` into any `bytes::BufMut`, and
 //!   `Encode::to_bytes`.
-//! - `serde` (implies `alloc`): `Message::json`, data serialized with `serde_json`.
+//! - `serde` (implies `alloc`): `Message::json`, data serialized with `serde_json`,
+//!   and `OwnedEvent::json`, data parsed.
 //! - `proptest` (implies `std`): the `strategies` module, proptest strategies for
 //!   messages, event streams and chunkings, to property-test any SSE code.
 #![no_std]
