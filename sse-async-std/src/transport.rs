@@ -100,8 +100,12 @@ impl Transport for AsyncIoClient {
         Box::pin(async move { client.request(request).await })
     }
 
-    fn https(&self) -> bool {
-        cfg!(feature = "rustls")
+    fn https(&self) -> Result<(), &'static str> {
+        if cfg!(feature = "rustls") {
+            Ok(())
+        } else {
+            Err("the \"rustls\" feature of sse-async-std")
+        }
     }
 }
 

@@ -89,6 +89,13 @@ pub fn run(args: &Args, output: impl Write) -> io::Result<ExitCode> {
         // Built inside the runtime: the client's clock is tokio's.
         let mut source = match builder.connect() {
             Ok(source) => source,
+            Err(sse_tokio::BuildError::HttpsUnsupported(_)) => {
+                eprintln!(
+                    "sse listen: this sse cannot request https URLs; install it with TLS: \
+                     cargo install sse-cli --features rustls"
+                );
+                return Ok(ExitCode::from(2));
+            }
             Err(e) => {
                 eprintln!("sse listen: {e}");
                 return Ok(ExitCode::from(2));

@@ -66,9 +66,11 @@ pub trait Transport: Send + Sync + 'static {
     /// Sends `request`.
     fn send(&self, request: http::Request<Bytes>) -> ResponseFuture;
 
-    /// Whether it can request `https://` URLs (default: yes).
-    fn https(&self) -> bool {
-        true
+    /// Whether it can request `https://` URLs: `Ok` (the default), or what would
+    /// let it (`"the \"rustls\" feature of sse-tokio"`, say), which the build error
+    /// names.
+    fn https(&self) -> Result<(), &'static str> {
+        Ok(())
     }
 }
 
@@ -96,7 +98,7 @@ impl Transport for Box<dyn Transport> {
         (**self).send(request)
     }
 
-    fn https(&self) -> bool {
+    fn https(&self) -> Result<(), &'static str> {
         (**self).https()
     }
 }
@@ -294,8 +296,8 @@ impl<R: Runtime> Builder<R> {
         let url = conn.url();
         let url = url.split('#').next().unwrap_or(url);
         http::Uri::try_from(url).map_err(|e| BuildError::Uri(e.to_string()))?;
-        if !transport.https() && url.starts_with("https:") {
-            return Err(BuildError::HttpsUnsupported);
+        if url.starts_with("https:") {
+            transport.https().map_err(BuildError::HttpsUnsupported)?;
         }
         let mut source = EventSource {
             conn,
@@ -322,9 +324,9 @@ pub enum BuildError {
     Connect(RequestError),
     /// The URL is not one an HTTP request can be made to.
     Uri(String),
-    /// An `https://` URL, but the transport cannot speak TLS (a runtime adapter
-    /// built without its `rustls` feature).
-    HttpsUnsupported,
+    /// An `https://` URL, but the transport cannot speak TLS; what would let it (a
+    /// runtime adapter's `rustls` feature, say).
+    HttpsUnsupported(&'static str),
     /// The TLS settings could not be built.
     Tls(String),
 }
@@ -334,8 +336,8 @@ impl fmt::Display for BuildError {
         match self {
             BuildError::Connect(e) => e.fmt(f),
             BuildError::Uri(e) => write!(f, "invalid URL: {e}"),
-            BuildError::HttpsUnsupported => {
-                f.write_str("https URLs need a TLS transport (the adapter's \"rustls\" feature)")
+            BuildError::HttpsUnsupported(enable) => {
+                write!(f, "this client cannot request https URLs; enable {enable}")
             }
             BuildError::Tls(e) => write!(f, "TLS settings: {e}"),
         }

@@ -44,8 +44,8 @@ impl Transport for PlainHttp {
         self.0.send(request)
     }
 
-    fn https(&self) -> bool {
-        false
+    fn https(&self) -> Result<(), &'static str> {
+        Err("the \"rustls\" feature of sse-tokio")
     }
 }
 
