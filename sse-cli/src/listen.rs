@@ -41,7 +41,11 @@ pub struct Args {
     /// Also write comment lines, as {"comment": "..."}, in stream order.
     #[arg(long)]
     comments: bool,
-    /// Stop (with status 0) after this many events.
+    /// Print only events of this type (repeatable); others are read and dropped
+    /// (their IDs still count for resuming).
+    #[arg(long = "event", value_name = "TYPE")]
+    event_types: Vec<String>,
+    /// Stop (with status 0) after this many events (of the types printed).
     #[arg(long, value_name = "N")]
     max_events: Option<u64>,
     /// Give up (with status 124) after this many seconds in all.
@@ -106,6 +110,7 @@ pub fn run(args: &Args, output: impl Write) -> io::Result<ExitCode> {
             retry: None,
             events: 0,
             max_events: args.max_events,
+            event_types: args.event_types.clone(),
         };
         let code = match timeout {
             Some(limit) => match tokio::time::timeout(limit, listener.listen(&mut source)).await {
@@ -134,6 +139,8 @@ struct Listener<W> {
     retry: Option<Duration>,
     events: u64,
     max_events: Option<u64>,
+    /// Print only these event types (all when empty).
+    event_types: Vec<String>,
 }
 
 impl<W: Write> Listener<W> {
@@ -145,6 +152,9 @@ impl<W: Write> Listener<W> {
         }
         while let Some(item) = source.next().await {
             match item {
+                Ok(SourceEvent::Message(event))
+                    if !self.event_types.is_empty()
+                        && !self.event_types.iter().any(|t| *t == *event.event_type) => {}
                 Ok(SourceEvent::Message(event)) => {
                     let line = Line::new()
                         .string("type", &event.event_type)

@@ -284,6 +284,40 @@ async fn request_options_comments_and_max_events() {
     assert_eq!(&seen.body[..], b"{\"q\": 1}");
 }
 
+/// `--event` keeps the named types; the others are read (their IDs count) and not
+/// printed, nor counted by `--max-events`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_the_event_types_asked_for_are_printed() {
+    let (addr, _log) = serve(|_, _| {
+        stream(
+            b"",
+            vec![
+                message("a").event("delta").id("1"),
+                message("b").event("ping").id("2"),
+                message("c").id("3"),
+                message("d").event("done").id("4"),
+                message("e").event("delta").id("5"),
+            ],
+        )
+    })
+    .await;
+    let (_, json, code, stderr) = listen(
+        format!("http://{addr}/"),
+        &["--event", "delta", "--event", "done", "--max-events", "2"],
+    )
+    .await;
+    assert_eq!(
+        json,
+        [
+            json!({"type": "delta", "data": "a", "id": "1", "retry": null}),
+            json!({"type": "done", "data": "d", "id": "4", "retry": null}),
+            json!({"final": true, "last_event_id": "4", "retry": null}),
+        ],
+        "{stderr}"
+    );
+    assert_eq!(code, 0);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn data_implies_post() {
     let (addr, log) = serve(|_, _| status(204, "text/plain", "")).await;
