@@ -26,7 +26,7 @@ use std::fmt::{self, Write as _};
 use serde_json::{Map, Value};
 use sse_proto::{
     Backoff, Config, Connection, ConnectionConfig, ConnectionError, ConnectionEvent, ReadyState,
-    RequestError, RetryPolicy, Time,
+    ReconnectPolicy, RequestError, RetryPolicy, Time,
 };
 
 use crate::{
@@ -64,6 +64,10 @@ pub const FILES: &[(&str, &str)] = &[
     (
         "request.json",
         include_str!("../vectors/connection/request.json"),
+    ),
+    (
+        "reconnect-policy.json",
+        include_str!("../vectors/connection/reconnect-policy.json"),
     ),
 ];
 
@@ -175,6 +179,8 @@ pub enum Output {
         /// When, in milliseconds.
         at: u64,
     },
+    /// `ConnectionEvent::Ended`: the stream finished cleanly, not reestablished.
+    Ended,
     /// `ConnectionEvent::Failed`.
     Failed {
         /// [`error_code`] of the error.
@@ -202,6 +208,7 @@ impl fmt::Display for Output {
                 Ok(())
             }
             Output::Open => f.write_str("open"),
+            Output::Ended => f.write_str("ended"),
             Output::Reconnecting { error, at } => write!(f, "reconnecting ({error}) at {at}"),
             Output::Failed {
                 error,
@@ -273,6 +280,7 @@ pub fn event_output(event: &ConnectionEvent) -> Output {
             error: error_code(error),
             retries_exhausted: *retries_exhausted,
         },
+        ConnectionEvent::Ended => Output::Ended,
         _ => Output::Failed {
             error: "unknown event".into(),
             retries_exhausted: false,
@@ -444,6 +452,7 @@ fn parse_config(v: &Value) -> Result<ConnectionConfig, String> {
             "retry_after",
             "max_retry_after",
             "comments",
+            "reconnect",
         ],
         "config",
     )?;
@@ -538,6 +547,18 @@ fn parse_config(v: &Value) -> Result<ConnectionConfig, String> {
         let on = on.as_bool().ok_or("comments is not a bool")?;
         config = config.parser(Config::new().comments(on));
     }
+    if let Some(policy) = v.get("reconnect") {
+        config = config.reconnect(match policy.as_str() {
+            Some("always") => ReconnectPolicy::Always,
+            Some("on_error") => ReconnectPolicy::OnError,
+            Some("never") => ReconnectPolicy::Never,
+            _ => {
+                return Err(format!(
+                    "reconnect {policy} is not always, on_error or never"
+                ));
+            }
+        });
+    }
     Ok(config)
 }
 
@@ -612,6 +633,9 @@ fn parse_output(v: &Value) -> Result<Output, String> {
     }
     if v.get("open").is_some() {
         return Ok(Output::Open);
+    }
+    if v.get("ended").is_some() {
+        return Ok(Output::Ended);
     }
     if let Some(r) = v.get("reconnecting") {
         return Ok(Output::Reconnecting {

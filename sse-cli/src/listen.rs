@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use sse_proto::ConnectionError;
-use sse_tokio::{EventSource, SourceEvent};
+use sse_tokio::{EventSource, ReconnectPolicy, SourceEvent};
 
 use crate::ndjson::Line;
 
@@ -41,6 +41,12 @@ pub struct Args {
     /// Also write comment lines, as {"comment": "..."}, in stream order.
     #[arg(long)]
     comments: bool,
+    /// When to reconnect: `always` (as a browser does), `on-error` (only after a
+    /// failure: a clean end of the stream finishes it, and the exit status is 0), or
+    /// `never`. Default: `on-error` for a request with a body (`-d`), so that a
+    /// finished POST is not sent again; `always` otherwise.
+    #[arg(long, value_name = "WHEN")]
+    reconnect: Option<Reconnect>,
     /// Print only events of this type (repeatable); others are read and dropped
     /// (their IDs still count for resuming).
     #[arg(long = "event", value_name = "TYPE")]
@@ -51,6 +57,14 @@ pub struct Args {
     /// Give up (with status 124) after this many seconds in all.
     #[arg(long, value_name = "SECONDS")]
     timeout: Option<f64>,
+}
+
+/// `--reconnect`'s values.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum Reconnect {
+    Always,
+    OnError,
+    Never,
 }
 
 /// Listens until the connection fails, `--max-events` or `--timeout`.
@@ -75,6 +89,13 @@ pub fn run(args: &Args, output: impl Write) -> io::Result<ExitCode> {
     }
     if let Some(id) = &args.last_event_id {
         builder = builder.last_event_id(id.as_str());
+    }
+    if let Some(when) = args.reconnect {
+        builder = builder.reconnect(match when {
+            Reconnect::Always => ReconnectPolicy::Always,
+            Reconnect::OnError => ReconnectPolicy::OnError,
+            Reconnect::Never => ReconnectPolicy::Never,
+        });
     }
     if let Some(ms) = args.idle_timeout {
         builder = builder.idle_timeout(Duration::from_millis(ms));

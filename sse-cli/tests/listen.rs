@@ -318,6 +318,55 @@ async fn only_the_event_types_asked_for_are_printed() {
     assert_eq!(code, 0);
 }
 
+/// A POST stream that ends cleanly is complete: one request, exit 0. With
+/// `--reconnect always` it is sent again, as a browser would.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_post_stream_that_ends_is_complete_unless_told_to_reconnect() {
+    let (addr, log) = serve(|n, _| {
+        if n == 0 {
+            stream(b"", vec![message("answer").id("1"), message("[DONE]")])
+        } else {
+            status(204, "text/plain", "")
+        }
+    })
+    .await;
+    let (_, json, code, stderr) = listen(format!("http://{addr}/"), &["-d", "{}"]).await;
+    assert_eq!(
+        json,
+        [
+            json!({"type": "message", "data": "answer", "id": "1", "retry": null}),
+            json!({"type": "message", "data": "[DONE]", "id": "1", "retry": null}),
+            json!({"final": true, "last_event_id": "1", "retry": null}),
+        ],
+        "{stderr}"
+    );
+    assert_eq!(code, 0);
+    assert_eq!(log.lock().unwrap().len(), 1, "the prompt was sent once");
+
+    let (addr, log) = serve(|n, _| {
+        if n == 0 {
+            stream(b"", vec![message("answer")])
+        } else {
+            status(204, "text/plain", "")
+        }
+    })
+    .await;
+    let (_, _, code, _) = listen(
+        format!("http://{addr}/"),
+        &[
+            "-d",
+            "{}",
+            "--reconnect",
+            "always",
+            "--reconnect-delay",
+            "100",
+        ],
+    )
+    .await;
+    assert_eq!(code, 0, "the 204 stops it");
+    assert_eq!(log.lock().unwrap().len(), 2);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn data_implies_post() {
     let (addr, log) = serve(|_, _| status(204, "text/plain", "")).await;

@@ -20,7 +20,7 @@ use bytes::Bytes;
 use futures_core::Stream;
 use sse_proto::{
     ByteString, Connection, ConnectionConfig, ConnectionError, ConnectionEvent, Item, OwnedEvent,
-    ReadyState, RequestError, Sharer, Time,
+    ReadyState, ReconnectPolicy, RequestError, Sharer, Time,
 };
 
 use crate::runtime::{Alarm, Clock, Runtime};
@@ -200,6 +200,16 @@ impl<R: Runtime> Builder<R> {
         self
     }
 
+    /// When to reconnect (see [`ReconnectPolicy`]): by default always for a request
+    /// without a body, as the spec's EventSource does, and only after an error for
+    /// one with a body (a POST stream that ends when its answer is complete, which
+    /// must not be sent again). A stream that ends without reconnecting ends the
+    /// source's `Stream` with `None`, not an error.
+    pub fn reconnect(mut self, policy: ReconnectPolicy) -> Self {
+        self.config.reconnect = Some(policy);
+        self
+    }
+
     /// Reconnects when no bytes at all arrive for `timeout` (default: never).
     pub fn idle_timeout(mut self, timeout: Duration) -> Self {
         self.config.idle_timeout = Some(timeout);
@@ -310,6 +320,7 @@ impl<R: Runtime> Builder<R> {
             queue: VecDeque::new(),
             sharer: Sharer::new(),
             cause: None,
+            complete: false,
         };
         source.drain(Time::ZERO);
         Ok(source)
@@ -538,6 +549,8 @@ pub struct EventSource<R: Runtime> {
     sharer: Sharer,
     /// The transport error behind the next `Reconnecting` or `Failed`.
     cause: Option<BoxError>,
+    /// The stream ended complete ([`ConnectionEvent::Ended`]).
+    complete: bool,
 }
 
 impl<R: Runtime> fmt::Debug for EventSource<R> {
@@ -591,6 +604,13 @@ impl<R: Runtime> EventSource<R> {
         self.conn.reconnection_time()
     }
 
+    /// Whether the stream ended complete: the server ended it cleanly and the
+    /// [`ReconnectPolicy`] does not reestablish it (a POST stream whose answer came
+    /// in full), as opposed to failing ([`SourceError`]) or being closed.
+    pub fn is_complete(&self) -> bool {
+        self.complete
+    }
+
     /// The connection's state machine, for anything the getters above miss.
     pub fn connection(&self) -> &Connection {
         &self.conn
@@ -626,6 +646,12 @@ impl<R: Runtime> EventSource<R> {
                             delay: at.saturating_duration_since(now),
                             source: self.cause.take(),
                         }))
+                    }
+                    ConnectionEvent::Ended => {
+                        // Complete: the stream ends, with nothing more to say.
+                        self.transfer = Transfer::Idle;
+                        self.complete = true;
+                        continue;
                     }
                     ConnectionEvent::Failed {
                         error,

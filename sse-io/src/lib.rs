@@ -57,5 +57,5 @@ pub use headers::{LastEventIdHeader, last_event_id, set_headers};
 pub use hub::{Hub, HubBuilder};
 pub use runtime::{Runtime, Timer};
 pub use shutdown::Shutdown;
-pub use sse_proto::{OwnedEvent, OwnedItem, Published, ReadyState};
+pub use sse_proto::{OwnedEvent, OwnedItem, Published, ReadyState, ReconnectPolicy};
 pub use stream::{EventStream, ItemStream};

@@ -148,8 +148,8 @@ macro_rules! runtime_types {
         pub use $crate::{
             self as sse_io, BodyStream, BoxError, BuildError, EventStream, ItemStream,
             LastEventIdHeader, OwnedEvent, OwnedItem, Published, ReadyState, Reconnect,
-            ResponseFuture, SendError, Sender, Shutdown, SourceError, SourceEvent, Transport,
-            TransportOptions, last_event_id, set_headers,
+            ReconnectPolicy, ResponseFuture, SendError, Sender, Shutdown, SourceError, SourceEvent,
+            Transport, TransportOptions, last_event_id, set_headers,
         };
         #[doc = concat!("A `text/event-stream` response body on ", $name, ": [`sse_io::SseBody`].")]
         pub type SseBody = $crate::SseBody<$runtime>;

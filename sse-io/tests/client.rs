@@ -78,6 +78,7 @@ fn method_headers_and_body_go_with_every_request<T: Rt>() {
             .header("Authorization", "Bearer t")
             .header("Content-Type", "application/json")
             .body(r#"{"stream":true}"#)
+            .reconnect(sse_io::ReconnectPolicy::Always)
             .reconnection_time(Duration::from_millis(10))
             .connect()
             .unwrap();
@@ -367,7 +368,57 @@ fn the_request_hook_refreshes_credentials_on_the_origin_only<T: Rt>() {
     });
 }
 
+/// A POST stream (an LLM answer) that the server ends cleanly is complete: the
+/// source ends without an error and the prompt is not sent again; one cut off in
+/// the middle of an event is resumed.
+fn a_finished_post_stream_is_not_sent_again<T: Rt>() {
+    let server = Server::start();
+    T::block_on(async {
+        let mut source = EventSource::<T::R>::builder(server.url("/chat"))
+            .method("POST")
+            .body(r#"{"prompt":"hi"}"#)
+            .reconnection_time(Duration::from_millis(5))
+            .connect()
+            .unwrap();
+        let script = async {
+            let mut first = server.next().await;
+            let body = first.stream();
+            body.send(b"id: 1\ndata: Hel\n\ndata: lo, cut");
+            drop(body); // ended in the middle of an event: a failure
+            let mut second = server.next().await;
+            assert_eq!(second.header("last-event-id"), Some("1"));
+            assert_eq!(&second.body[..], br#"{"prompt":"hi"}"#);
+            let body = second.stream();
+            body.send(b"id: 2\ndata: lo\n\ndata: [DONE]\n\n");
+            drop(body); // ended between events: complete
+        };
+        let client = async {
+            let mut seen = Vec::new();
+            while let Some(item) = futures_util::StreamExt::next(&mut source).await {
+                seen.push(show(&item));
+            }
+            seen
+        };
+        let ((), seen) = futures_util::future::join(script, client).await;
+        assert_eq!(
+            seen,
+            [
+                "open",
+                "message:Hel:1",
+                "reconnecting (EndOfStream)",
+                "open",
+                "message:lo:2",
+                "message:[DONE]:2",
+            ]
+        );
+        assert_eq!(source.ready_state(), sse_io::ReadyState::Closed);
+        // No third request: nothing is waiting for one.
+        assert!(server.requests.is_empty());
+    });
+}
+
 on_every_runtime!(
+    a_finished_post_stream_is_not_sent_again,
     the_request_hook_refreshes_credentials_on_the_origin_only,
     a_try_next_loop_ends_only_when_the_source_fails,
     a_stream_reconnects_with_last_event_id_and_stops_on_204,

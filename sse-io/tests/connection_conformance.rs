@@ -123,6 +123,7 @@ fn client_layer(scenario: &Scenario) -> Vec<StepRun> {
     let mut source: Option<EventSource<Scripted>> = None;
     let mut pending: Option<Exchange> = None;
     let mut frames: Option<Frames> = None;
+    let mut ended = false;
     let mut runs = Vec::new();
     for step in &scenario.steps {
         NOW.with(|now| now.set(Some(epoch + Duration::from_millis(step.at))));
@@ -135,6 +136,7 @@ fn client_layer(scenario: &Scenario) -> Vec<StepRun> {
             &mut frames,
             &mut outputs,
             step.at,
+            &mut ended,
         );
         match &step.input {
             Input::Connect => {
@@ -200,6 +202,7 @@ fn client_layer(scenario: &Scenario) -> Vec<StepRun> {
             &mut frames,
             &mut outputs,
             step.at,
+            &mut ended,
         );
         runs.push(StepRun {
             outputs,
@@ -223,6 +226,7 @@ fn settle(
     frames: &mut Option<Frames>,
     outputs: &mut Vec<Output>,
     now: u64,
+    ended: &mut bool,
 ) {
     loop {
         let mut moved = false;
@@ -230,6 +234,10 @@ fn settle(
             while let Some(Some(item)) = source.next().now_or_never() {
                 outputs.push(source_output(item, now));
                 moved = true;
+            }
+            if source.is_complete() && !outputs.contains(&Output::Ended) && !*ended {
+                outputs.push(Output::Ended);
+                *ended = true;
             }
         }
         while let Some(exchange) = script.0.lock().unwrap().pop_front() {

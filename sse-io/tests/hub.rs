@@ -283,7 +283,9 @@ fn by_default_assigned_ids_start_from_the_clock() {
 
 fn keep_alives_and_retry_work_on_a_hub_stream<T: Rt>() {
     T::block_on(async {
-        let hub = counting_hub::<T>().build();
+        let hub = counting_hub::<T>()
+            .unknown_ids(Backfill::Everything)
+            .build();
         hub.publish(Message::new("old")).unwrap();
         let interval = Duration::from_millis(150);
         let mut body = hub

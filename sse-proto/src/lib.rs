@@ -178,7 +178,7 @@ pub use bytestring::ByteString;
 #[cfg(feature = "alloc")]
 pub use connection::{
     Backoff, Connection, ConnectionConfig, ConnectionError, ConnectionEvent, Headers, ReadyState,
-    Request, RequestError, RetryPolicy,
+    ReconnectPolicy, Request, RequestError, RetryPolicy,
 };
 pub use encoder::{
     Comment, Encode, EncodeError, KEEP_ALIVE, LastEventId, Message, RESPONSE_HEADERS, Retry,

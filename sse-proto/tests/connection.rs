@@ -10,7 +10,7 @@ use core::time::Duration;
 use proptest::prelude::*;
 use sse_proto::{
     Backoff, Connection, ConnectionConfig, ConnectionError, ConnectionEvent, Item, OwnedEvent,
-    ReadyState, RequestError, RetryPolicy, Time,
+    ReadyState, ReconnectPolicy, RequestError, RetryPolicy, Time,
 };
 
 const URL: &str = "https://example.com/events";
@@ -500,6 +500,7 @@ fn redirect_303_and_post_301_switch_to_get_without_body() {
             .header("Content-Type", "application/json")
             .header("X-Trace", "1")
             .body(b"{\"q\":1}".to_vec())
+            .reconnect(ReconnectPolicy::Always)
     };
     for status in [301, 302, 303] {
         let mut h = Harness::new(post());
@@ -1055,7 +1056,8 @@ fn post_with_headers_and_body_is_sent_on_every_attempt() {
         .header("Authorization", "Bearer t")
         .header("Content-Type", "application/json")
         .header("Last-Event-ID", "ignored")
-        .body(br#"{"prompt":"hi"}"#.to_vec());
+        .body(br#"{"prompt":"hi"}"#.to_vec())
+        .reconnect(ReconnectPolicy::Always);
     let mut h = Harness::new(config);
     h.open(1);
     h.body(2, b"id: 9\ndata: tok\n\n");

@@ -168,6 +168,7 @@ async fn method_headers_and_body_are_sent_on_every_request() {
         .header("Authorization", "Bearer t")
         .header("Content-Type", "application/json")
         .body(r#"{"stream":true}"#)
+        .reconnect(sse_tokio::ReconnectPolicy::Always)
         .last_event_id("41")
         .reconnection_time(Duration::from_millis(500))
         .connect()

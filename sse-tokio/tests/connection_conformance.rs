@@ -182,6 +182,7 @@ async fn play(scenario: &Scenario) -> Vec<StepRun> {
     let mut source: Option<EventSource> = None;
     let mut pending: Option<Exchange> = None;
     let mut frames: Option<Frames> = None;
+    let mut ended = false;
     let mut runs = Vec::new();
     for step in &scenario.steps {
         let target = epoch + Duration::from_millis(step.at);
@@ -260,6 +261,10 @@ async fn play(scenario: &Scenario) -> Vec<StepRun> {
             if let Some(source) = &mut source {
                 while let Some(Some(item)) = futures_util::FutureExt::now_or_never(source.next()) {
                     outputs.push(source_output(item, now));
+                }
+                if source.is_complete() && !ended {
+                    outputs.push(Output::Ended);
+                    ended = true;
                 }
             }
             while let Ok(exchange) = exchanges.try_recv() {

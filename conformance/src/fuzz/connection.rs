@@ -26,7 +26,7 @@ use std::time::Duration;
 use arbitrary::Arbitrary;
 use sse_proto::{
     Backoff, Config, Connection, ConnectionConfig, ConnectionError, ConnectionEvent, Item,
-    ReadyState, RetryPolicy, Time,
+    ReadyState, ReconnectPolicy, RetryPolicy, Time,
 };
 
 use super::check_arbitrary;
@@ -355,6 +355,10 @@ struct Driver {
     idle: Option<Duration>,
     min_reconnection: Duration,
     max_retries: Option<u32>,
+    /// When the connection reconnects (the config's, or the default for its body).
+    policy: ReconnectPolicy,
+    /// Events discarded so far: one more after an end means it cut an event short.
+    discarded: u64,
     /// The ops so far, for failure messages.
     log: Vec<String>,
 }
@@ -417,6 +421,12 @@ impl Driver {
                         !retries_exhausted || self.max_retries.is_some_and(|max| failures > max),
                         || format!("retries exhausted after {failures} failures"),
                     );
+                    self.model = Model::Closed;
+                }
+                ConnectionEvent::Ended => {
+                    self.ensure(self.policy != ReconnectPolicy::Always, || {
+                        "a clean end finished a stream that reconnects always".into()
+                    });
                     self.model = Model::Closed;
                 }
                 other => self.fail(&format!("an event this check does not know: {other:?}")),
@@ -609,6 +619,7 @@ impl Driver {
             }
             Op::End | Op::Error => {
                 ignored = !matches!(before, Model::Awaiting | Model::Open);
+                self.discarded = self.conn.discarded_events();
                 if matches!(op, Op::End) {
                     self.conn.handle_end(self.now);
                 } else {
@@ -653,16 +664,33 @@ impl Driver {
                 (Op::Response { .. }, Model::Awaiting, None) => self.model = Model::Pending,
                 (Op::Response { .. }, _, Some(_)) => {}
                 (Op::End | Op::Error, _, Some(event)) => {
+                    let clean_end = before == Model::Open
+                        && matches!(op, Op::End)
+                        && self.conn.discarded_events() == self.discarded;
                     let expected = match before {
                         Model::Open if matches!(op, Op::End) => ConnectionError::EndOfStream,
                         _ => ConnectionError::Network,
                     };
                     let ok = match *event {
-                        ConnectionEvent::Reconnecting { error, .. } => error == expected,
+                        ConnectionEvent::Reconnecting { error, .. } => {
+                            error == expected
+                                && match self.policy {
+                                    ReconnectPolicy::Always => true,
+                                    ReconnectPolicy::OnError => !clean_end,
+                                    _ => false,
+                                }
+                        }
                         ConnectionEvent::Failed {
                             error,
                             retries_exhausted,
-                        } => error == expected && retries_exhausted,
+                        } => {
+                            error == expected
+                                && (retries_exhausted
+                                    || (self.policy == ReconnectPolicy::Never && !clean_end))
+                        }
+                        ConnectionEvent::Ended => {
+                            clean_end && self.policy != ReconnectPolicy::Always
+                        }
                         _ => false,
                     };
                     self.ensure(ok, || format!("{op:?} gave {event:?}"));
@@ -685,7 +713,10 @@ impl Driver {
                         ConnectionEvent::Failed {
                             error,
                             retries_exhausted,
-                        } => error == ConnectionError::IdleTimeout && retries_exhausted,
+                        } => {
+                            error == ConnectionError::IdleTimeout
+                                && (retries_exhausted || self.policy == ReconnectPolicy::Never)
+                        }
                         _ => false,
                     };
                     self.ensure(ok, || format!("the idle timer gave {event:?}"));
@@ -712,6 +743,7 @@ impl Case {
         let idle = config.idle_timeout;
         let min_reconnection = config.min_reconnection_time;
         let max_retries = config.max_retries;
+        let policy = config.reconnect_policy();
         let conn = match Connection::new(now, url, config) {
             Ok(conn) => conn,
             Err(_) => return,
@@ -725,6 +757,8 @@ impl Case {
             idle,
             min_reconnection,
             max_retries,
+            policy,
+            discarded: 0,
             log: Vec::new(),
         };
         driver.check_state();

@@ -81,6 +81,11 @@ pub struct ConnectionConfig {
     /// Which failed responses are retried instead of failing the connection. Default
     /// [`RetryPolicy::never`], the spec's behaviour.
     pub retry_policy: RetryPolicy,
+    /// When the connection is reestablished. Default `None`: [`ReconnectPolicy::Always`]
+    /// (the spec's EventSource) for a request without a body, and
+    /// [`ReconnectPolicy::OnError`] for one with a body (a POST stream that ends when
+    /// its answer is complete, which must not be sent again).
+    pub reconnect: Option<ReconnectPolicy>,
     /// The settings of the parser that reads each response body.
     pub parser: Config,
 }
@@ -121,8 +126,34 @@ impl ConnectionConfig {
             max_retries: None,
             idle_timeout: None,
             retry_policy: RetryPolicy::never(),
+            reconnect: None,
             parser: Config::new(),
         }
+    }
+
+    /// The [`reconnect`](ConnectionConfig::reconnect) policy in force: the one set,
+    /// or the default for the request.
+    ///
+    /// ```
+    /// use sse_proto::{ConnectionConfig, ReconnectPolicy};
+    ///
+    /// assert_eq!(ConnectionConfig::new().reconnect_policy(), ReconnectPolicy::Always);
+    /// let post = ConnectionConfig::new().method("POST").body("{}");
+    /// assert_eq!(post.reconnect_policy(), ReconnectPolicy::OnError);
+    /// let post = post.reconnect(ReconnectPolicy::Always);
+    /// assert_eq!(post.reconnect_policy(), ReconnectPolicy::Always);
+    /// ```
+    pub fn reconnect_policy(&self) -> ReconnectPolicy {
+        self.reconnect.unwrap_or(match self.body {
+            Some(_) => ReconnectPolicy::OnError,
+            None => ReconnectPolicy::Always,
+        })
+    }
+
+    /// Sets the [`reconnect`](ConnectionConfig::reconnect) policy.
+    pub fn reconnect(mut self, policy: ReconnectPolicy) -> Self {
+        self.reconnect = Some(policy);
+        self
     }
 
     /// Sets [`method`](ConnectionConfig::method).
@@ -718,4 +749,19 @@ mod tests {
             Duration::from_secs(1)
         );
     }
+}
+
+/// When a connection is reestablished ([`ConnectionConfig::reconnect`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ReconnectPolicy {
+    /// Whenever the stream ends or fails (unless it failed for good: a 204, another
+    /// status, a wrong content type): the spec's EventSource.
+    Always,
+    /// Only when the connection failed: a network error, an idle timeout, a status
+    /// the [`RetryPolicy`] retries, or a body that ended in the middle of an event. A
+    /// body that the server ended cleanly, between events, finishes the stream
+    /// ([`ConnectionEvent::Ended`](crate::ConnectionEvent::Ended)).
+    OnError,
+    /// Never: a clean end finishes the stream, and any error fails it.
+    Never,
 }

@@ -22,7 +22,7 @@ mod http;
 mod request;
 mod url;
 
-pub use config::{Backoff, ConnectionConfig, RetryPolicy};
+pub use config::{Backoff, ConnectionConfig, ReconnectPolicy, RetryPolicy};
 pub use error::{ConnectionError, RequestError};
 pub use request::{Headers, Request};
 
@@ -88,6 +88,10 @@ pub enum ConnectionEvent {
         /// When the connection will send the next request.
         at: Time,
     },
+    /// The stream ended cleanly and, as the [`ReconnectPolicy`] says, is not
+    /// reestablished: `readyState` is `CLOSED`; there will be no further request.
+    /// Not an error: the stream is complete (a POST whose answer was sent in full).
+    Ended,
     /// The connection failed: `readyState` is `CLOSED` (the spec's `error` event);
     /// there will be no further request. The driver must drop its transfer.
     Failed {
@@ -596,7 +600,21 @@ impl Connection {
     /// ```
     pub fn handle_end(&mut self, now: Time) {
         match self.phase {
-            Phase::Open => self.reestablish(now, ConnectionError::EndOfStream, None),
+            Phase::Open => {
+                // Under a policy other than `Always`, a body that ended between
+                // events is a complete stream; one that cut an event short failed.
+                let cut = self.parser.finish();
+                if cut {
+                    self.discarded += 1;
+                }
+                if cut || self.config.reconnect_policy() == ReconnectPolicy::Always {
+                    self.reestablish(now, ConnectionError::EndOfStream, None);
+                } else {
+                    self.phase = Phase::Closed;
+                    self.request_pending = false;
+                    self.events.push_back(ConnectionEvent::Ended);
+                }
+            }
             Phase::Requesting if !self.request_pending => {
                 self.reestablish(now, ConnectionError::Network, None);
             }
@@ -873,6 +891,10 @@ impl Connection {
         // The stream is over: an event no blank line ended is discarded.
         self.finish_stream();
         self.request_pending = false;
+        if self.config.reconnect_policy() == ReconnectPolicy::Never {
+            self.fail(error, false);
+            return;
+        }
         if let Some(opened) = self.opened_at.take() {
             if now.saturating_duration_since(opened) >= self.config.reset_after {
                 self.failures = 0;
