@@ -75,11 +75,11 @@ pub enum RequestError {
     UnsupportedScheme,
     /// The method is not an HTTP token.
     InvalidMethod,
-    /// An extra header's name is not a token, or its value contains CR, LF or NUL.
+    /// An extra header's name is not a token, or its value has a control character
+    /// other than tab, which HTTP cannot carry.
     InvalidHeader,
-    /// The initial last event ID contains CR, LF or NUL (no stream can set such an
-    /// ID, and it would break the `Last-Event-ID` header), or is longer than the
-    /// parser's limit.
+    /// The initial last event ID has a control character other than tab (HTTP
+    /// cannot carry it in `Last-Event-ID`), or is longer than the parser's limit.
     InvalidLastEventId,
 }
 
@@ -89,8 +89,12 @@ impl fmt::Display for RequestError {
             RequestError::InvalidUrl => "not an absolute URL with a host",
             RequestError::UnsupportedScheme => "the URL's scheme is not http or https",
             RequestError::InvalidMethod => "the method is not an HTTP token",
-            RequestError::InvalidHeader => "invalid header name or value",
-            RequestError::InvalidLastEventId => "invalid initial last event ID",
+            RequestError::InvalidHeader => {
+                "a header name is not a token, or a value has a control character HTTP cannot carry"
+            }
+            RequestError::InvalidLastEventId => {
+                "the last event ID has a control character HTTP cannot carry, or is over the limit"
+            }
         })
     }
 }

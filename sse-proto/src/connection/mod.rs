@@ -300,15 +300,14 @@ impl Connection {
             m @ ("DELETE" | "GET" | "HEAD" | "OPTIONS" | "POST" | "PUT") => String::from(m),
             _ => config.method.clone(),
         };
-        let breaks_header = |value: &str| value.bytes().any(|b| matches!(b, b'\r' | b'\n' | 0));
         if config
             .headers
             .iter()
-            .any(|(name, value)| !url::is_token(name) || breaks_header(value))
+            .any(|(name, value)| !url::is_token(name) || !url::is_field_value(value))
         {
             return Err(RequestError::InvalidHeader);
         }
-        if breaks_header(&config.last_event_id) {
+        if !url::is_field_value(&config.last_event_id) {
             return Err(RequestError::InvalidLastEventId);
         }
         let mut parser = Parser::with_config(config.parser);
@@ -738,14 +737,14 @@ impl Connection {
         }
         self.last_event_id_header.clear();
         let id = self.parser.last_event_id();
-        let last_event_id = if id.is_empty() {
-            None
-        } else {
-            // "Let lastEventIDValue be the EventSource object's last event ID string,
-            // encoded as UTF-8."
-            self.last_event_id_header.push_str(&id.to_string_lossy());
-            Some(self.last_event_id_header.as_str())
-        };
+        // "Let lastEventIDValue be the EventSource object's last event ID string,
+        // encoded as UTF-8."
+        self.last_event_id_header.push_str(&id.to_string_lossy());
+        // An ID HTTP cannot carry (a control character from the server's `id:`
+        // field) is not sent: the request goes without `Last-Event-ID`, as for a
+        // client without one, rather than fail again at every reconnection.
+        let last_event_id = (!id.is_empty() && url::is_field_value(&self.last_event_id_header))
+            .then_some(self.last_event_id_header.as_str());
         let get = self.fetch.get;
         Some(Request {
             method: if get { "GET" } else { &self.method },

@@ -319,6 +319,16 @@ pub(crate) fn scheme(url: &str) -> Option<&str> {
     split(url)?.scheme
 }
 
+/// Whether HTTP can carry `value` as a field value (RFC 9110 §5.5): no control
+/// character but horizontal tab. (Fetch's own rule, no CR, LF or NUL, lets through
+/// bytes that HTTP/1.1 implementations refuse, and a request they refuse would be
+/// retried for ever.)
+pub(crate) fn is_field_value(value: &str) -> bool {
+    value
+        .bytes()
+        .all(|b| b == b'\t' || (b >= 0x20 && b != 0x7f))
+}
+
 /// Whether `value` is an HTTP token (RFC 9110 §5.6.2): a valid method or header name.
 pub(crate) fn is_token(value: &str) -> bool {
     !value.is_empty()
