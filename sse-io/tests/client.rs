@@ -28,17 +28,20 @@ async fn shown<R: sse_io::Runtime>(source: &mut EventSource<R>) -> String {
     show(&next(source).await)
 }
 
+/// Everything `source` yields until it ends, shown.
+async fn everything<R: sse_io::Runtime>(source: &mut EventSource<R>) -> Vec<String> {
+    let mut seen = Vec::new();
+    while let Some(item) = futures_util::StreamExt::next(source).await {
+        seen.push(show(&item));
+    }
+    seen
+}
+
 fn a_stream_reconnects_with_last_event_id_and_stops_on_204<T: Rt>() {
     let server = Server::start();
     T::block_on(async {
         let mut source = EventSource::<T::R>::new(&server.url("/events")).unwrap();
-        let client = async {
-            let mut seen = Vec::new();
-            while let Some(item) = futures_util::StreamExt::next(&mut source).await {
-                seen.push(show(&item));
-            }
-            seen
-        };
+        let client = everything(&mut source);
         let script = async {
             let mut first = server.next().await;
             assert_eq!(first.header("accept"), Some("text/event-stream"));
@@ -347,13 +350,7 @@ fn the_request_hook_refreshes_credentials_on_the_origin_only<T: Rt>() {
             );
             third.fixed(204, &[], b"");
         };
-        let client = async {
-            let mut seen = Vec::new();
-            while let Some(item) = futures_util::StreamExt::next(&mut source).await {
-                seen.push(show(&item));
-            }
-            seen
-        };
+        let client = everything(&mut source);
         let ((), seen) = futures_util::future::join(script, client).await;
         assert_eq!(
             seen,
@@ -392,13 +389,7 @@ fn a_finished_post_stream_is_not_sent_again<T: Rt>() {
             body.send(b"id: 2\ndata: lo\n\ndata: [DONE]\n\n");
             drop(body); // ended between events: complete
         };
-        let client = async {
-            let mut seen = Vec::new();
-            while let Some(item) = futures_util::StreamExt::next(&mut source).await {
-                seen.push(show(&item));
-            }
-            seen
-        };
+        let client = everything(&mut source);
         let ((), seen) = futures_util::future::join(script, client).await;
         assert_eq!(
             seen,
