@@ -42,7 +42,15 @@ pub struct AsyncIoClient {
     http2_prior_knowledge: bool,
     #[cfg(feature = "rustls")]
     tls: futures_rustls::TlsConnector,
+    /// Opens connections instead of async-net and TLS, when set.
+    connector: Option<Arc<Connector>>,
 }
+
+/// What [`AsyncIoClient::with_connector`] calls for each request.
+type Connector = dyn Fn(&http::Uri) -> ConnectFuture + Send + Sync;
+
+/// A connection on its way from a custom connector.
+type ConnectFuture = Pin<Box<dyn Future<Output = io::Result<Box<dyn Io>>> + Send>>;
 
 impl core::fmt::Debug for AsyncIoClient {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
@@ -59,7 +67,36 @@ impl AsyncIoClient {
             http2_prior_knowledge: options.http2_prior_knowledge,
             #[cfg(feature = "rustls")]
             tls: tls_connector(options.tls.clone())?,
+            connector: None,
         })
+    }
+
+    /// Opens each connection with `connect` instead of a TCP socket (and TLS for
+    /// `https://`): through a proxy, over a Unix socket, or in memory in tests.
+    /// `connect` gets the request's URL and returns the connection, secured as its
+    /// scheme asks: it is trusted to handle `https://` URLs. HTTP/2 is then spoken
+    /// only with prior knowledge.
+    ///
+    /// ```
+    /// use sse_async_std::AsyncIoClient;
+    ///
+    /// let client = AsyncIoClient::new(&Default::default())?.with_connector(|uri| {
+    ///     let port = uri.port_u16().unwrap_or(80);
+    ///     async move { smol::net::TcpStream::connect(("127.0.0.1", port)).await }
+    /// });
+    /// # Ok::<(), sse_async_std::BuildError>(())
+    /// ```
+    pub fn with_connector<F, Fut, S>(mut self, connect: F) -> Self
+    where
+        F: Fn(&http::Uri) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = io::Result<S>> + Send + 'static,
+        S: AsyncRead + AsyncWrite + Send + Unpin + 'static,
+    {
+        self.connector = Some(Arc::new(move |uri: &http::Uri| {
+            let connecting = connect(uri);
+            Box::pin(async move { Ok(Box::new(connecting.await?) as Box<dyn Io>) }) as ConnectFuture
+        }));
+        self
     }
 }
 
@@ -119,16 +156,9 @@ impl AsyncIoClient {
         mut request: http::Request<Bytes>,
     ) -> Result<http::Response<BodyStream>, BoxError> {
         let uri = request.uri().clone();
-        let https = uri.scheme() == Some(&Scheme::HTTPS);
-        let host = uri.host().ok_or_else(|| invalid("a URL without a host"))?;
-        let host = host.trim_start_matches('[').trim_end_matches(']');
-        let port = uri.port_u16().unwrap_or(if https { 443 } else { 80 });
-        let tcp = async_net::TcpStream::connect((host, port)).await?;
-        tcp.set_nodelay(true)?;
-        let (io, http2): (Box<dyn Io>, bool) = if https {
-            self.tls(host, tcp).await?
-        } else {
-            (Box::new(tcp), self.http2_prior_knowledge)
+        let (io, http2) = match &self.connector {
+            Some(connect) => (connect(&uri).await?, self.http2_prior_knowledge),
+            None => self.connect(&uri).await?,
         };
         let tasks = Tasks::default();
         let io = FuturesIo::new(io);
@@ -167,6 +197,22 @@ impl AsyncIoClient {
             response.map(|body| Driven::boxed(tasks, body, sender))
         };
         Ok(response)
+    }
+
+    /// A TCP connection to the URL's origin, with TLS for `https://`; and whether to
+    /// speak HTTP/2 on it.
+    async fn connect(&self, uri: &http::Uri) -> Result<(Box<dyn Io>, bool), BoxError> {
+        let https = uri.scheme() == Some(&Scheme::HTTPS);
+        let host = uri.host().ok_or_else(|| invalid("a URL without a host"))?;
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        let port = uri.port_u16().unwrap_or(if https { 443 } else { 80 });
+        let tcp = async_net::TcpStream::connect((host, port)).await?;
+        tcp.set_nodelay(true)?;
+        if https {
+            self.tls(host, tcp).await
+        } else {
+            Ok((Box::new(tcp), self.http2_prior_knowledge))
+        }
     }
 
     #[cfg(feature = "rustls")]

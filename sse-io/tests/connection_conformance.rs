@@ -7,9 +7,9 @@
 //! body bytes, the end of the body, a network error) or calls `close()`, and polls
 //! the client until nothing more happens. What came out of it, and the requests the
 //! transport was asked to send, are the step's outputs. Nothing here is real time or
-//! real I/O, so "settled" is exact. (`sse-tokio` runs the same scenarios through its
-//! hyper client on tokio's paused clock; the adapters' own transports and timers are
-//! tested over loopback in `client.rs`.)
+//! real I/O, so "settled" is exact. (`transport_conformance.rs` runs the same
+//! scenarios through each adapter's HTTP client; the adapters' timers are tested on
+//! their runtimes over loopback in `client.rs`.)
 
 use std::cell::Cell;
 use std::collections::VecDeque;

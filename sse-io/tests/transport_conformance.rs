@@ -1,5 +1,6 @@
-//! The connection scenarios (`conformance/vectors/connection`) through the adapter:
-//! the real `EventSource`, its hyper client and a hyper server, connected by
+//! The connection scenarios (`conformance/vectors/connection`) through each
+//! adapter's HTTP client: the real `EventSource` over sse-tokio's hyper-util client
+//! and over sse-async-std's `AsyncIoClient`, each talking to a hyper server through
 //! in-memory pipes, on tokio's paused clock.
 //!
 //! Each scenario step advances the clock to the step's time (so the adapter's own
@@ -9,7 +10,6 @@
 //! the server received, are the step's outputs. The pipes are plain futures, not
 //! operating-system I/O, so "settled" is exact: no task can run any more, and the
 //! paused clock has not moved.
-#![cfg(feature = "client")]
 
 use std::future::{Ready, ready};
 use std::pin::Pin;
@@ -25,10 +25,12 @@ use hyper::service::service_fn;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::{Connected, Connection};
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use sse_tokio::{BuildError, EventSource};
+use sse_io::{BuildError, Transport};
+use sse_tokio::EventSource;
 use tokio::io::DuplexStream;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
+use tokio_util::compat::TokioAsyncReadCompatExt;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 type Frames = mpsc::UnboundedSender<Result<http_body::Frame<Bytes>, BoxError>>;
@@ -87,14 +89,7 @@ impl tower_service::Service<http::Uri> for Connector {
 
     fn call(&mut self, uri: http::Uri) -> Self::Future {
         let (client, server) = tokio::io::duplex(1 << 20);
-        // The origin being connected to, as the client has it (the Host header drops a
-        // default port).
-        let origin = format!(
-            "{}://{}",
-            uri.scheme_str().unwrap_or("http"),
-            uri.authority().map_or("", |a| a.as_str())
-        );
-        let _ = self.0.send((origin, server));
+        let _ = self.0.send((origin(&uri), server));
         ready(Ok(Pipe(TokioIo::new(client))))
     }
 }
@@ -162,17 +157,51 @@ fn server(
     });
 }
 
-/// Plays one scenario through the adapter.
-fn adapter_layer(scenario: &Scenario) -> Vec<StepRun> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .start_paused(true)
-        .build()
-        .unwrap();
-    runtime.block_on(play(scenario))
+/// Where a transport sends each new pipe: the origin it connects to and the
+/// server's end.
+type Pipes = mpsc::UnboundedSender<(String, DuplexStream)>;
+
+/// sse-tokio's transport: hyper-util's client, its connector handing out pipes.
+fn hyper_util_client(pipes: Pipes) -> Box<dyn Transport> {
+    let client = Client::builder(TokioExecutor::new()).build(Connector(pipes));
+    Box::new(sse_tokio::HyperClient(client))
 }
 
-async fn play(scenario: &Scenario) -> Vec<StepRun> {
+/// sse-async-std's transport: `AsyncIoClient`, its connector handing out pipes.
+fn async_io_client(pipes: Pipes) -> Box<dyn Transport> {
+    let client = sse_async_std::AsyncIoClient::new(&Default::default())
+        .unwrap()
+        .with_connector(move |uri| {
+            let (client, server) = tokio::io::duplex(1 << 20);
+            let _ = pipes.send((origin(uri), server));
+            async move { Ok(client.compat()) }
+        });
+    Box::new(client)
+}
+
+/// The origin being connected to, as the client has it (the Host header drops a
+/// default port).
+fn origin(uri: &http::Uri) -> String {
+    format!(
+        "{}://{}",
+        uri.scheme_str().unwrap_or("http"),
+        uri.authority().map_or("", |a| a.as_str())
+    )
+}
+
+/// Plays one scenario through the transport `make` builds.
+fn layer(make: fn(Pipes) -> Box<dyn Transport>) -> impl Fn(&Scenario) -> Vec<StepRun> {
+    move |scenario| {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .start_paused(true)
+            .build()
+            .unwrap();
+        runtime.block_on(play(scenario, make))
+    }
+}
+
+async fn play(scenario: &Scenario, make: fn(Pipes) -> Box<dyn Transport>) -> Vec<StepRun> {
     let (pipe_tx, pipe_rx) = mpsc::unbounded_channel();
     let (exchange_tx, mut exchanges) = mpsc::unbounded_channel();
     server(pipe_rx, exchange_tx);
@@ -191,11 +220,9 @@ async fn play(scenario: &Scenario) -> Vec<StepRun> {
         match &step.input {
             Input::Connect => {
                 offset = step.at;
-                let client =
-                    Client::builder(TokioExecutor::new()).build(Connector(pipe_tx.clone()));
                 match EventSource::builder(scenario.url.as_str())
                     .config(scenario.config.clone())
-                    .connect_with(sse_tokio::HyperClient(client))
+                    .connect_with(make(pipe_tx.clone()))
                 {
                     Ok(s) => source = Some(s),
                     Err(BuildError::Connect(e)) => {
@@ -288,6 +315,17 @@ async fn play(scenario: &Scenario) -> Vec<StepRun> {
 }
 
 #[test]
-fn connection_scenarios_through_the_adapter() {
-    conformance::connection::assert_conformance_on_a_clock("sse-tokio EventSource", adapter_layer);
+fn through_sse_tokio_hyper_util_client() {
+    conformance::connection::assert_conformance_on_a_clock(
+        "sse-tokio EventSource",
+        layer(hyper_util_client),
+    );
+}
+
+#[test]
+fn through_sse_async_std_async_io_client() {
+    conformance::connection::assert_conformance_on_a_clock(
+        "sse-async-std AsyncIoClient",
+        layer(async_io_client),
+    );
 }
