@@ -47,6 +47,11 @@ pub struct Args {
     /// finished POST is not sent again; `always` otherwise.
     #[arg(long, value_name = "WHEN")]
     reconnect: Option<Reconnect>,
+    /// Give up (with status 1) after this many consecutive failures have been
+    /// retried. Default: retry for ever, as a browser does; a 204, another status or
+    /// a wrong content type stop at once whatever this says.
+    #[arg(long, value_name = "N")]
+    max_retries: Option<u32>,
     /// Print only events of this type (repeatable); others are read and dropped
     /// (their IDs still count for resuming).
     #[arg(long = "event", value_name = "TYPE")]
@@ -96,6 +101,9 @@ pub fn run(args: &Args, output: impl Write) -> io::Result<ExitCode> {
             Reconnect::OnError => ReconnectPolicy::OnError,
             Reconnect::Never => ReconnectPolicy::Never,
         });
+    }
+    if let Some(max) = args.max_retries {
+        builder = builder.max_retries(max);
     }
     if let Some(ms) = args.idle_timeout {
         builder = builder.idle_timeout(Duration::from_millis(ms));

@@ -367,6 +367,36 @@ async fn a_post_stream_that_ends_is_complete_unless_told_to_reconnect() {
     assert_eq!(log.lock().unwrap().len(), 2);
 }
 
+/// `--max-retries N` gives up after N consecutive failures were retried: exit 1.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn max_retries_gives_up() {
+    let (addr, log) = serve(|_, _| stream(b"", vec![])).await;
+    let (_, json, code, stderr) = listen(
+        format!("http://{addr}/"),
+        &["--max-retries", "2", "--reconnect-delay", "100"],
+    )
+    .await;
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(
+        log.lock().unwrap().len(),
+        3,
+        "the first request and two retries"
+    );
+    assert_eq!(
+        json.last().unwrap(),
+        &json!({"final": true, "last_event_id": "", "retry": null})
+    );
+    let errors: Vec<&Value> = json.iter().filter(|l| l.get("error").is_some()).collect();
+    assert_eq!(errors.len(), 3);
+    assert!(
+        errors[2]["error"]
+            .as_str()
+            .unwrap()
+            .ends_with("giving up: retries exhausted"),
+        "{errors:?}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn data_implies_post() {
     let (addr, log) = serve(|_, _| status(204, "text/plain", "")).await;

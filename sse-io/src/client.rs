@@ -19,8 +19,8 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures_core::Stream;
 use sse_proto::{
-    ByteString, Connection, ConnectionConfig, ConnectionError, ConnectionEvent, Item, OwnedEvent,
-    ReadyState, ReconnectPolicy, RequestError, Sharer, Time,
+    Backoff, ByteString, Connection, ConnectionConfig, ConnectionError, ConnectionEvent, Item,
+    OwnedEvent, ReadyState, ReconnectPolicy, RequestError, Sharer, Time,
 };
 
 use crate::runtime::{Alarm, Clock, Runtime};
@@ -207,6 +207,22 @@ impl<R: Runtime> Builder<R> {
     /// source's `Stream` with `None`, not an error.
     pub fn reconnect(mut self, policy: ReconnectPolicy) -> Self {
         self.config.reconnect = Some(policy);
+        self
+    }
+
+    /// Waits longer after each consecutive failure (see [`Backoff`]): exponential, with
+    /// jitter drawn per client, reset once a connection has stayed open. Default:
+    /// none, every wait is the reconnection time, as the spec's EventSource does.
+    pub fn backoff(mut self, backoff: Backoff) -> Self {
+        self.config.backoff = Some(backoff);
+        self
+    }
+
+    /// Gives up after `max` consecutive failures have been retried: the next one
+    /// fails the source for good (`0`: never reconnect after a failure). Default: retry
+    /// for ever, as the spec's EventSource does.
+    pub fn max_retries(mut self, max: u32) -> Self {
+        self.config.max_retries = Some(max);
         self
     }
 
