@@ -206,7 +206,12 @@ impl<W: Write> Listener<W> {
                 Ok(SourceEvent::Skipped(e)) => eprintln!("sse listen: {e}"),
                 Ok(_) => {}
                 Err(error) => {
-                    self.error(&chain(&error))?;
+                    let mut line = Line::new().string("error", &chain(&error));
+                    // What the server said: an API's own error message.
+                    if let Some(response) = error.response.as_ref().filter(|r| !r.body.is_empty()) {
+                        line = line.string("body", &response.body);
+                    }
+                    self.write(line)?;
                     // 204 No Content is the server's way of saying "stop".
                     code = if error.reason == ConnectionError::Status(204) {
                         0

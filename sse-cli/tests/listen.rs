@@ -188,7 +188,7 @@ async fn a_bad_status_fails_without_reconnecting() {
     assert_eq!(
         json,
         [
-            json!({"error": "the server answered with status 500; not reconnecting"}),
+            json!({"error": "the server answered with status 500; not reconnecting", "body": "oops"}),
             json!({"final": true, "last_event_id": "", "retry": null}),
         ]
     );
@@ -202,7 +202,10 @@ async fn a_bad_content_type_fails_without_reconnecting() {
     let (_, json, code, _) = listen(format!("http://{addr}/"), &[]).await;
     assert_eq!(
         json[0],
-        json!({"error": "the response's content type is not text/event-stream; not reconnecting"})
+        json!({
+            "error": "the response's content type is not text/event-stream; not reconnecting",
+            "body": "data: x\n\n"
+        })
     );
     assert_eq!(code, 1);
     assert_eq!(log.lock().unwrap().len(), 1);

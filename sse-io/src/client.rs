@@ -11,7 +11,7 @@ use core::fmt;
 use core::future::Future;
 use core::marker::PhantomData;
 use core::pin::Pin;
-use core::task::{Context, Poll};
+use core::task::{Context, Poll, ready};
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
@@ -337,6 +337,7 @@ impl<R: Runtime> Builder<R> {
             sharer: Sharer::new(),
             cause: None,
             complete: false,
+            head: None,
         };
         source.drain(Time::ZERO);
         Ok(source)
@@ -450,7 +451,34 @@ pub struct SourceError {
     pub retries_exhausted: bool,
     /// The transport error behind a [`ConnectionError::Network`].
     pub source: Option<BoxError>,
+    /// The response that failed it (a status other than 200, a wrong content type),
+    /// with the start of its body: an API's own error message.
+    pub response: Option<FailedResponse>,
 }
+
+/// The response an [`EventSource`] failed on, as [`SourceError::response`] holds it.
+///
+/// The body is read up to [`FAILED_BODY_LIMIT`] bytes, for at most
+/// [`FAILED_BODY_TIME`], and decoded as UTF-8 (U+FFFD for invalid bytes).
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct FailedResponse {
+    /// The status.
+    pub status: http::StatusCode,
+    /// The headers.
+    pub headers: http::HeaderMap,
+    /// The start of the body.
+    pub body: String,
+    /// Whether the body went on past what was read (the limit, or the time).
+    pub truncated: bool,
+}
+
+/// How much of a failed response's body [`SourceError::response`] keeps: 64 KiB.
+pub const FAILED_BODY_LIMIT: usize = 64 * 1024;
+
+/// How long an [`EventSource`] reads a failed response's body before it reports
+/// the failure with what it has: 5 seconds.
+pub const FAILED_BODY_TIME: Duration = Duration::from_secs(5);
 
 impl fmt::Display for SourceError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -480,6 +508,16 @@ enum Transfer {
         body: BodyStream,
         chunk: Bytes,
         pos: usize,
+    },
+    /// The body of a response that failed the connection, read before the failure
+    /// is reported.
+    Failing {
+        body: BodyStream,
+        head: http::response::Parts,
+        read: Vec<u8>,
+        /// When to stop waiting for more.
+        until: Time,
+        failure: Box<SourceError>,
     },
 }
 
@@ -567,6 +605,8 @@ pub struct EventSource<R: Runtime> {
     cause: Option<BoxError>,
     /// The stream ended complete ([`ConnectionEvent::Ended`]).
     complete: bool,
+    /// The head of the response just handed to the connection.
+    head: Option<http::response::Parts>,
 }
 
 impl<R: Runtime> fmt::Debug for EventSource<R> {
@@ -673,12 +713,27 @@ impl<R: Runtime> EventSource<R> {
                         error,
                         retries_exhausted,
                     } => {
-                        self.transfer = Transfer::Idle;
-                        Err(SourceError {
+                        let failure = SourceError {
                             reason: error,
                             retries_exhausted,
                             source: self.cause.take(),
-                        })
+                            response: None,
+                        };
+                        let transfer = core::mem::replace(&mut self.transfer, Transfer::Idle);
+                        // A response failed it: what it says comes with the failure.
+                        if let (Transfer::Streaming { body, .. }, Some(head)) =
+                            (transfer, self.head.take())
+                        {
+                            self.transfer = Transfer::Failing {
+                                body,
+                                head,
+                                read: Vec::new(),
+                                until: now.saturating_add(FAILED_BODY_TIME),
+                                failure: Box::new(failure),
+                            };
+                            continue;
+                        }
+                        Err(failure)
                     }
                     _ => continue,
                 };
@@ -707,6 +762,56 @@ impl<R: Runtime> EventSource<R> {
 }
 
 impl<R: Runtime> EventSource<R> {
+    /// Reads the failing response's body, up to the limit and the time; then queues
+    /// the failure with it.
+    fn poll_failing(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        let Transfer::Failing {
+            body, read, until, ..
+        } = &mut self.transfer
+        else {
+            return Poll::Ready(());
+        };
+        let done = loop {
+            if read.len() >= FAILED_BODY_LIMIT {
+                break true;
+            }
+            match body.as_mut().poll_next(cx) {
+                Poll::Ready(Some(Ok(chunk))) => {
+                    let room = FAILED_BODY_LIMIT - read.len();
+                    read.extend_from_slice(&chunk[..chunk.len().min(room)]);
+                    if chunk.len() > room {
+                        break true;
+                    }
+                }
+                Poll::Ready(Some(Err(_)) | None) => break false,
+                Poll::Pending => {
+                    let until = self.clock.instant(*until);
+                    if self.alarm.poll(cx, until).is_pending() {
+                        return Poll::Pending;
+                    }
+                    break true;
+                }
+            }
+        };
+        let Transfer::Failing {
+            head,
+            read,
+            mut failure,
+            ..
+        } = core::mem::replace(&mut self.transfer, Transfer::Idle)
+        else {
+            return Poll::Ready(());
+        };
+        failure.response = Some(FailedResponse {
+            status: head.status,
+            headers: head.headers,
+            body: String::from_utf8_lossy(&read).into_owned(),
+            truncated: done,
+        });
+        self.queue.push_back(Err(*failure));
+        Poll::Ready(())
+    }
+
     /// Sends `request`, through the hook first if it goes to the source's origin.
     fn send(&self, request: http::Request<Bytes>) -> ResponseFuture {
         let Some(hook) = self
@@ -775,6 +880,10 @@ impl<R: Runtime> Stream for EventSource<R> {
             if let Some(item) = this.queue.pop_front() {
                 return Poll::Ready(Some(item));
             }
+            if let Transfer::Failing { .. } = this.transfer {
+                ready!(this.poll_failing(cx));
+                continue;
+            }
             if this.conn.ready_state() == ReadyState::Closed {
                 this.transfer = Transfer::Idle;
                 return Poll::Ready(None);
@@ -833,6 +942,7 @@ impl<R: Runtime> Stream for EventSource<R> {
                         };
                         this.conn
                             .handle_response(now, head.status.as_u16(), &head.headers);
+                        this.head = Some(head);
                         // Anything but Open drops the transfer (or replaces it).
                         this.drain(now);
                         continue;
@@ -846,7 +956,8 @@ impl<R: Runtime> Stream for EventSource<R> {
                     }
                     Poll::Pending => {}
                 },
-                Transfer::Idle => {}
+                // Handled above; here only if it finished in this very poll.
+                Transfer::Idle | Transfer::Failing { .. } => {}
             }
             let Some(deadline) = this.deadline else {
                 return Poll::Pending;

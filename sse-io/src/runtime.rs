@@ -146,8 +146,8 @@ macro_rules! runtime_types {
     ($runtime:ty, $name:literal) => {
         pub use $crate::sse_proto;
         pub use $crate::{
-            self as sse_io, BodyStream, BoxError, BuildError, EventStream, ItemStream,
-            LastEventIdHeader, OwnedEvent, OwnedItem, Published, ReadyState, Reconnect,
+            self as sse_io, BodyStream, BoxError, BuildError, EventStream, FailedResponse,
+            ItemStream, LastEventIdHeader, OwnedEvent, OwnedItem, Published, ReadyState, Reconnect,
             ReconnectPolicy, ResponseFuture, SendError, Sender, Shutdown, SourceError, SourceEvent,
             Transport, TransportOptions, last_event_id, set_headers,
         };

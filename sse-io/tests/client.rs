@@ -408,7 +408,48 @@ fn a_finished_post_stream_is_not_sent_again<T: Rt>() {
     });
 }
 
+/// A failure on a response carries it: the status, the headers and the start of the
+/// body, an API's own error message; a long body is cut at the limit.
+fn a_failure_carries_the_response<T: Rt>() {
+    let server = Server::start();
+    T::block_on(async {
+        let mut source = EventSource::<T::R>::new(&server.url("/chat")).unwrap();
+        let script = async {
+            let mut exchange = server.next().await;
+            exchange.fixed(
+                429,
+                &[("content-type", "application/json"), ("x-request-id", "r1")],
+                br#"{"error": {"message": "rate limited"}}"#,
+            );
+        };
+        let ((), failed) = futures_util::future::join(script, next(&mut source)).await;
+        let error = failed.unwrap_err();
+        assert_eq!(error.reason, ConnectionError::Status(429));
+        let response = error.response.expect("the response");
+        assert_eq!(response.status, 429);
+        assert_eq!(response.headers["x-request-id"], "r1");
+        assert_eq!(response.body, r#"{"error": {"message": "rate limited"}}"#);
+        assert!(!response.truncated);
+        assert!(futures_util::StreamExt::next(&mut source).await.is_none());
+
+        // A wrong content type, with a body far over the limit that never ends.
+        let mut source = EventSource::<T::R>::new(&server.url("/page")).unwrap();
+        let script = async {
+            let mut exchange = server.next().await;
+            let body = exchange.stream_with(200, "text/html");
+            body.send(&[b'<'; 100_000]);
+            body
+        };
+        let (_body, failed) = futures_util::future::join(script, next(&mut source)).await;
+        let response = failed.unwrap_err().response.expect("the response");
+        assert_eq!(response.headers["content-type"], "text/html");
+        assert_eq!(response.body.len(), sse_io::FAILED_BODY_LIMIT);
+        assert!(response.truncated);
+    });
+}
+
 on_every_runtime!(
+    a_failure_carries_the_response,
     a_finished_post_stream_is_not_sent_again,
     the_request_hook_refreshes_credentials_on_the_origin_only,
     a_try_next_loop_ends_only_when_the_source_fails,

@@ -204,6 +204,24 @@ fn client_layer(scenario: &Scenario) -> Vec<StepRun> {
             step.at,
             &mut ended,
         );
+        // A response that failed the connection: its server ends the body (an error
+        // response is whole), and the client reports the failure with what it said.
+        let failing = source
+            .as_ref()
+            .is_some_and(|s| s.ready_state() == sse_io::ReadyState::Closed && !s.is_complete())
+            && !matches!(step.input, Input::Close)
+            && !outputs.iter().any(|o| matches!(o, Output::Failed { .. }));
+        if failing && frames.take().is_some() {
+            settle(
+                &mut source,
+                &script,
+                &mut pending,
+                &mut frames,
+                &mut outputs,
+                step.at,
+                &mut ended,
+            );
+        }
         runs.push(StepRun {
             outputs,
             timeout: source

@@ -282,9 +282,20 @@ async fn play(scenario: &Scenario, make: fn(Pipes) -> Box<dyn Transport>) -> Vec
                 }
             }
         }
-        // Settle: let every task run until none can, collecting what comes out.
+        // Settle: let every task run until none can, collecting what comes out. A
+        // response that failed the connection has its body ended by its server (an
+        // error response is whole), and the client reports the failure with it.
         let now = step.at;
-        for _ in 0..200 {
+        for round in 0..400 {
+            if round == 200 {
+                let failing = source.as_ref().is_some_and(|s| {
+                    s.ready_state() == sse_io::ReadyState::Closed && !s.is_complete()
+                }) && !matches!(step.input, Input::Close)
+                    && !outputs.iter().any(|o| matches!(o, Output::Failed { .. }));
+                if !failing || frames.take().is_none() {
+                    break;
+                }
+            }
             if let Some(source) = &mut source {
                 while let Some(Some(item)) = futures_util::FutureExt::now_or_never(source.next()) {
                     outputs.push(source_output(item, now));

@@ -345,3 +345,31 @@ fn https_is_accepted_with_the_rustls_feature() {
     let source = EventSource::new("https://127.0.0.1/").unwrap();
     assert_eq!(source.ready_state(), ReadyState::Connecting);
 }
+
+/// A failed response whose body does not end is read for `FAILED_BODY_TIME`, then
+/// the failure is reported with what came.
+#[tokio::test(start_paused = true)]
+async fn a_failed_response_that_never_ends_is_read_for_a_while() {
+    let _watchdog = watchdog(LIMIT);
+    let (addr, mut requests) = scripted().await;
+    let mut source = EventSource::new(&format!("http://{addr}/")).unwrap();
+    let (_held, (failed, waited)) = tokio::join!(
+        async {
+            let mut exchange = requests.recv().await.unwrap();
+            let body = exchange.stream_with(503, "application/json");
+            body.send(b"{\"error\": \"overloaded\"");
+            (exchange, body)
+        },
+        async {
+            let start = Instant::now();
+            let failed = source.next().await.unwrap();
+            (failed, start.elapsed())
+        }
+    );
+    let response = failed.unwrap_err().response.unwrap();
+    assert_eq!(response.status, 503);
+    assert_eq!(response.body, "{\"error\": \"overloaded\"");
+    assert!(response.truncated);
+    assert!(waited >= sse_tokio::sse_io::FAILED_BODY_TIME, "{waited:?}");
+    assert!(waited < sse_tokio::sse_io::FAILED_BODY_TIME + Duration::from_millis(100));
+}
