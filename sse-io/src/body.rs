@@ -12,7 +12,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures_core::Stream;
 use http_body::{Body, Frame, SizeHint};
-use sse_proto::{Encode, EncodeError, KEEP_ALIVE, ServerStream};
+use sse_proto::{Encode, EncodeError, KEEP_ALIVE, ServerStream, Time};
 
 use crate::hub::HubStream;
 use crate::runtime::{Alarm, Clock, Runtime};
@@ -237,7 +237,13 @@ impl<R: Runtime> SseBody<R> {
             return Poll::Ready(None);
         }
         let clock = *self.clock.get_or_insert_with(Clock::start::<R>);
-        if let Some(first) = self.schedule.poll_transmit(clock.now::<R>()) {
+        // Read once a poll, and only where keep-alives are timed.
+        let now = if self.schedule.keeps_time() {
+            clock.now::<R>()
+        } else {
+            Time::ZERO
+        };
+        if let Some(first) = self.schedule.poll_transmit(now) {
             return Poll::Ready(Some(Bytes::from(first)));
         }
         if let Some(watch) = &mut self.shutdown {
@@ -248,7 +254,7 @@ impl<R: Runtime> SseBody<R> {
         }
         match self.source.poll_next(cx) {
             Poll::Ready(Some(bytes)) => {
-                self.schedule.handle_sent(clock.now::<R>());
+                self.schedule.handle_sent(now);
                 return Poll::Ready(Some(bytes));
             }
             Poll::Ready(None) => {

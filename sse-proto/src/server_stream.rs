@@ -114,6 +114,20 @@ impl ServerStream {
         self.draining
     }
 
+    /// Whether the schedule uses the time it is given: only for keep-alives. A driver
+    /// may pass [`Time::ZERO`] instead of reading its clock when it does not.
+    ///
+    /// ```
+    /// use core::time::Duration;
+    /// use sse_proto::ServerStream;
+    ///
+    /// assert!(!ServerStream::new().retry(Duration::from_secs(1)).keeps_time());
+    /// assert!(ServerStream::new().keep_alive(Duration::from_secs(15)).keeps_time());
+    /// ```
+    pub fn keeps_time(&self) -> bool {
+        self.keep_alive.is_some() || self.heartbeat.is_some()
+    }
+
     /// Bytes from the source were sent at `now`: the quiet period starts again.
     pub fn handle_sent(&mut self, now: Time) {
         if let Some(heartbeat) = &mut self.heartbeat {
