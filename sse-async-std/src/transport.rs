@@ -14,6 +14,7 @@ use futures_core::Stream;
 use futures_io::{AsyncRead, AsyncWrite};
 use http::header::{HOST, HeaderValue};
 use http::uri::{PathAndQuery, Scheme};
+use http_body_util::Full;
 use hyper::body::{Body, Incoming};
 use smol_hyper::rt::FuturesIo;
 use sse_io::{
@@ -167,7 +168,7 @@ impl AsyncIoClient {
                 hyper::client::conn::http2::handshake(tasks.clone(), io).await?;
             tasks.push(connection);
             let response = tasks
-                .drive(sender.send_request(request.map(Full::from)))
+                .drive(sender.send_request(request.map(Full::new)))
                 .await?;
             response.map(|body| Driven::boxed(tasks, body, sender))
         } else {
@@ -188,11 +189,11 @@ impl AsyncIoClient {
             *request.uri_mut() = http::Uri::from(path);
             let (mut sender, connection): (
                 _,
-                hyper::client::conn::http1::Connection<Connection, Full>,
+                hyper::client::conn::http1::Connection<Connection, Full<Bytes>>,
             ) = hyper::client::conn::http1::handshake(io).await?;
             tasks.push(connection);
             let response = tasks
-                .drive(sender.send_request(request.map(Full::from)))
+                .drive(sender.send_request(request.map(Full::new)))
                 .await?;
             response.map(|body| Driven::boxed(tasks, body, sender))
         };
@@ -236,41 +237,6 @@ impl AsyncIoClient {
         Err(invalid(
             "https URLs need the sse-async-std feature \"rustls\"",
         ))
-    }
-}
-
-/// A request body sent whole: hyper's `Full` without a dependency on
-/// http-body-util's types in the connection's type.
-struct Full(Option<Bytes>);
-
-impl From<Bytes> for Full {
-    fn from(bytes: Bytes) -> Self {
-        Full((!bytes.is_empty()).then_some(bytes))
-    }
-}
-
-impl Body for Full {
-    type Data = Bytes;
-    type Error = core::convert::Infallible;
-
-    fn poll_frame(
-        self: Pin<&mut Self>,
-        _cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<hyper::body::Frame<Bytes>, Self::Error>>> {
-        Poll::Ready(
-            self.get_mut()
-                .0
-                .take()
-                .map(|data| Ok(hyper::body::Frame::data(data))),
-        )
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.0.is_none()
-    }
-
-    fn size_hint(&self) -> hyper::body::SizeHint {
-        hyper::body::SizeHint::with_exact(self.0.as_ref().map_or(0, |b| b.len() as u64))
     }
 }
 
