@@ -11,7 +11,7 @@ use bytes::Bytes;
 use futures_core::{Stream, TryStream};
 use sse_io::{ItemStream, Reconnect, SourceError, SourceEvent};
 
-use crate::connection::{Output, error_code};
+use crate::connection::{Input, Output, error_code};
 use crate::{Outcome, Run, millis};
 
 /// Drains `stream` into a run: its items, its limit errors (which it recovers
@@ -56,6 +56,48 @@ pub fn source_output(item: Result<SourceEvent, SourceError>, now: u64) -> Output
             retries_exhausted,
         },
     }
+}
+
+/// Takes what `source` has ready into `outputs` (`now` being the step's time, for
+/// the time of a reconnection), and `Output::Ended` once it ends complete (`ended`
+/// remembers that it did); whether anything came.
+pub fn drain_source<R: sse_io::Runtime>(
+    source: &mut sse_io::EventSource<R>,
+    outputs: &mut Vec<Output>,
+    now: u64,
+    ended: &mut bool,
+) -> bool {
+    let mut moved = false;
+    let mut next = || {
+        let mut cx = core::task::Context::from_waker(core::task::Waker::noop());
+        match Pin::new(&mut *source).poll_next(&mut cx) {
+            core::task::Poll::Ready(Some(item)) => Some(item),
+            _ => None,
+        }
+    };
+    while let Some(item) = next() {
+        outputs.push(source_output(item, now));
+        moved = true;
+    }
+    if source.is_complete() && !*ended {
+        outputs.push(Output::Ended);
+        *ended = true;
+    }
+    moved
+}
+
+/// Whether the step left the source failed on a response whose body is still
+/// open: the runners then end that body, as the server of an error response does,
+/// so that the failure is reported with what it said
+/// ([`SourceError::response`](sse_io::SourceError::response)).
+pub fn failed_on_an_open_response<R: sse_io::Runtime>(
+    source: Option<&sse_io::EventSource<R>>,
+    input: &Input,
+    outputs: &[Output],
+) -> bool {
+    source.is_some_and(|s| s.ready_state() == sse_io::ReadyState::Closed && !s.is_complete())
+        && !matches!(input, Input::Close)
+        && !outputs.iter().any(|o| matches!(o, Output::Failed { .. }))
 }
 
 /// Aborts the test process unless dropped within `limit` of wall-clock time, so

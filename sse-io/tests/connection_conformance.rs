@@ -20,10 +20,8 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use conformance::adapters::source_output;
+use conformance::adapters::{drain_source, failed_on_an_open_response};
 use conformance::connection::{Input, Output, Scenario, SentRequest, StepRun, request_error_code};
-use futures_util::FutureExt;
-use futures_util::StreamExt;
 use sse_io::{
     BodyStream, BoxError, BuildError, EventSource, ResponseFuture, Runtime, Timer, Transport,
 };
@@ -206,11 +204,7 @@ fn client_layer(scenario: &Scenario) -> Vec<StepRun> {
         );
         // A response that failed the connection: its server ends the body (an error
         // response is whole), and the client reports the failure with what it said.
-        let failing = source
-            .as_ref()
-            .is_some_and(|s| s.ready_state() == sse_io::ReadyState::Closed && !s.is_complete())
-            && !matches!(step.input, Input::Close)
-            && !outputs.iter().any(|o| matches!(o, Output::Failed { .. }));
+        let failing = failed_on_an_open_response(source.as_ref(), &step.input, &outputs);
         if failing && frames.take().is_some() {
             settle(
                 &mut source,
@@ -247,17 +241,9 @@ fn settle(
     ended: &mut bool,
 ) {
     loop {
-        let mut moved = false;
-        if let Some(source) = source {
-            while let Some(Some(item)) = source.next().now_or_never() {
-                outputs.push(source_output(item, now));
-                moved = true;
-            }
-            if source.is_complete() && !outputs.contains(&Output::Ended) && !*ended {
-                outputs.push(Output::Ended);
-                *ended = true;
-            }
-        }
+        let mut moved = source
+            .as_mut()
+            .is_some_and(|source| drain_source(source, outputs, now, ended));
         while let Some(exchange) = script.0.lock().unwrap().pop_front() {
             outputs.push(Output::Request(exchange.request.clone()));
             // A new request replaces the transfer the client had.

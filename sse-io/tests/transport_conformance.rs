@@ -17,9 +17,8 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
-use conformance::adapters::source_output;
+use conformance::adapters::{drain_source, failed_on_an_open_response};
 use conformance::connection::{Input, Output, Scenario, SentRequest, StepRun, request_error_code};
-use futures_util::StreamExt;
 use http_body_util::BodyExt;
 use hyper::service::service_fn;
 use hyper_util::client::legacy::Client;
@@ -287,23 +286,14 @@ async fn play(scenario: &Scenario, make: fn(Pipes) -> Box<dyn Transport>) -> Vec
         // error response is whole), and the client reports the failure with it.
         let now = step.at;
         for round in 0..400 {
-            if round == 200 {
-                let failing = source.as_ref().is_some_and(|s| {
-                    s.ready_state() == sse_io::ReadyState::Closed && !s.is_complete()
-                }) && !matches!(step.input, Input::Close)
-                    && !outputs.iter().any(|o| matches!(o, Output::Failed { .. }));
-                if !failing || frames.take().is_none() {
-                    break;
-                }
+            if round == 200
+                && !(failed_on_an_open_response(source.as_ref(), &step.input, &outputs)
+                    && frames.take().is_some())
+            {
+                break;
             }
             if let Some(source) = &mut source {
-                while let Some(Some(item)) = futures_util::FutureExt::now_or_never(source.next()) {
-                    outputs.push(source_output(item, now));
-                }
-                if source.is_complete() && !ended {
-                    outputs.push(Output::Ended);
-                    ended = true;
-                }
+                drain_source(source, &mut outputs, now, &mut ended);
             }
             while let Ok(exchange) = exchanges.try_recv() {
                 outputs.push(Output::Request(exchange.request.clone()));
