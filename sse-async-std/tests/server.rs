@@ -1,8 +1,7 @@
-//! Serving on futures-io: the body as an `AsyncRead` (`BodyReader`), `closed()` in
-//! either form, keep-alives under an executor that drives no reactor, and whole
+//! Serving on futures-io: the body as an `AsyncRead` (`BodyReader`), `closed()` for
+//! a reader, keep-alives under an executor that drives no reactor, and whole
 //! streams copied into loopback TCP sockets, on smol and on async-std. (What the body
 //! yields, and when, is tested on every runtime in `sse-io/tests/server.rs`.)
-#![cfg(feature = "server")]
 
 mod common;
 

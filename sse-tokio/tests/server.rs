@@ -1,7 +1,6 @@
 //! Serving over hyper on tokio: the response's headers, noticing a client that went
 //! away, and a slow reader's bound on the server's memory (over loopback). (What the
 //! body yields, and when, is tested on every runtime in `sse-io/tests/server.rs`.)
-#![cfg(feature = "server")]
 
 mod common;
 
