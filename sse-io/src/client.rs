@@ -300,7 +300,7 @@ impl<R: Runtime> Builder<R> {
         R: DefaultTransport,
     {
         let transport = R::transport(&self.options)?;
-        self.connect_with(transport)
+        self.start(transport)
     }
 
     /// Starts the connection over `transport`: any HTTP client (see [`Transport`]).
