@@ -139,6 +139,8 @@ pub struct Vector {
 pub struct VectorConfig {
     /// `Config::max_event_size`, if not the default.
     pub max_event_size: Option<usize>,
+    /// `Config::max_field_size`, if not the default.
+    pub max_field_size: Option<usize>,
     /// The last event ID the parser starts with.
     pub last_event_id: Option<String>,
     /// Run with comments off (`Config::comments(false)`, the default), where the
@@ -152,6 +154,9 @@ impl VectorConfig {
         let mut config = Config::new().comments(!self.hide_comments);
         if let Some(max) = self.max_event_size {
             config = config.max_event_size(max);
+        }
+        if let Some(max) = self.max_field_size {
+            config = config.max_field_size(max);
         }
         config
     }
@@ -387,6 +392,10 @@ fn parse_vector(file: &'static str, v: &Value) -> Result<Vector, String> {
         Some(c) => VectorConfig {
             max_event_size: c
                 .get("max_event_size")
+                .and_then(Value::as_u64)
+                .map(|n| n as usize),
+            max_field_size: c
+                .get("max_field_size")
                 .and_then(Value::as_u64)
                 .map(|n| n as usize),
             last_event_id: c

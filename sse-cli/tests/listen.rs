@@ -476,3 +476,23 @@ fn bad_arguments_exit_with_status_2() {
         assert!(output.stdout.is_empty());
     }
 }
+
+/// With the default limits, one 14 MB event (the base64 of a 10 MiB image, as LLM
+/// APIs send) arrives whole.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fourteen_megabyte_event_is_delivered_by_default() {
+    const SIZE: usize = 14_000_000;
+    let (addr, _) = serve(|n, _| {
+        if n == 0 {
+            stream(b"", vec![message(&"A".repeat(SIZE)).id("img")])
+        } else {
+            status(204, "text/plain", "")
+        }
+    })
+    .await;
+    let (_, json, code, stderr) = listen(format!("http://{addr}/"), &["--max-events", "1"]).await;
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(json[0]["id"], "img", "{stderr}");
+    let data = json[0]["data"].as_str().unwrap();
+    assert!(data.len() == SIZE && data.bytes().all(|b| b == b'A'));
+}

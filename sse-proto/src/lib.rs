@@ -194,7 +194,7 @@ pub use item::{DEFAULT_EVENT_TYPE, Diagnostic, Event, Item};
 pub use item::{OwnedDiagnostic, OwnedEvent, OwnedItem};
 #[cfg(feature = "alloc")]
 pub use owned::OwnedParser;
-pub use parser::{Buffers, Config, DEFAULT_MAX_EVENT_SIZE, Feed, Parser};
+pub use parser::{Buffers, Config, DEFAULT_MAX_EVENT_SIZE, DEFAULT_MAX_FIELD_SIZE, Feed, Parser};
 #[cfg(feature = "std")]
 pub use reader::{EventReader, ReadError};
 #[cfg(feature = "alloc")]

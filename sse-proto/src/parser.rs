@@ -24,13 +24,21 @@ use crate::item::{Diagnostic, Event, Item};
 use crate::storage::{SliceStorage, Storage};
 use crate::{Error, Text};
 
-/// The default for [`Config::max_event_size`]: 8 MiB.
+/// The default for [`Config::max_event_size`]: 16 MiB.
 ///
 /// Generous enough for the multi-megabyte base64 images that LLM APIs send as one
-/// event (Go's 64 KiB default is a common complaint), small enough that a hostile
-/// server cannot make a client hold much more than this per connection. Larger events
-/// can still be read in bounded memory with [`Config::stream_data`].
-pub const DEFAULT_MAX_EVENT_SIZE: usize = 8 * 1024 * 1024;
+/// event (a 10 MiB image is a 14 MB event; Go's 64 KiB default is a common
+/// complaint), small enough that a hostile server cannot make a client hold much more
+/// than this per connection. Larger events can still be read in bounded memory with
+/// [`Config::stream_data`].
+pub const DEFAULT_MAX_EVENT_SIZE: usize = 16 * 1024 * 1024;
+
+/// The default for [`Config::max_field_size`]: 16 KiB.
+///
+/// An `id` comes back to the server as the `Last-Event-ID` request header, and servers
+/// commonly refuse request headers past 8 to 16 KiB; an event type is a name; a
+/// comment is a keep-alive or padding. Data has its own, larger limit.
+pub const DEFAULT_MAX_FIELD_SIZE: usize = 16 * 1024;
 
 /// The longest field name the spec defines (`retry`).
 const NAME_MAX: usize = 5;
@@ -50,12 +58,17 @@ const BOM: &[u8; 3] = b"\xEF\xBB\xBF";
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub struct Config {
-    /// The most bytes an event may need: its data (values joined with LF), and any
-    /// single `event`, `id`, `retry` or comment value. Past it the parser returns
-    /// [`Error::EventTooLarge`] (or [`Error::CommentTooLarge`]) and carries on.
-    /// Default: [`DEFAULT_MAX_EVENT_SIZE`]. With [`stream_data`](Config::stream_data)
-    /// the data is not held, so it is not limited.
+    /// The most bytes an event's data may take (its `data` values joined with LF).
+    /// Past it the parser returns [`Error::EventTooLarge`] and carries on. Default:
+    /// [`DEFAULT_MAX_EVENT_SIZE`]. With [`stream_data`](Config::stream_data) the data
+    /// is not held, so it is not limited.
     pub max_event_size: usize,
+    /// The most bytes any single other value may take: an `event`, `id`, `retry` or
+    /// unknown field's value, or a comment (and no more than
+    /// [`max_event_size`](Config::max_event_size)). Past it the parser returns
+    /// [`Error::EventTooLarge`] (or [`Error::CommentTooLarge`]) and carries on.
+    /// Default: [`DEFAULT_MAX_FIELD_SIZE`].
+    pub max_field_size: usize,
     /// Hand out comment lines as [`Item::Comment`] (keep-alive detection needs them).
     /// Default: off.
     pub comments: bool,
@@ -69,10 +82,11 @@ pub struct Config {
 }
 
 impl Config {
-    /// The defaults: an 8 MiB limit, events only.
+    /// The defaults: 16 MiB of data and 16 KiB for any other value, events only.
     pub const fn new() -> Self {
         Config {
             max_event_size: DEFAULT_MAX_EVENT_SIZE,
+            max_field_size: DEFAULT_MAX_FIELD_SIZE,
             comments: false,
             diagnostics: false,
             stream_data: false,
@@ -82,6 +96,12 @@ impl Config {
     /// Sets [`max_event_size`](Config::max_event_size).
     pub const fn max_event_size(mut self, bytes: usize) -> Self {
         self.max_event_size = bytes;
+        self
+    }
+
+    /// Sets [`max_field_size`](Config::max_field_size).
+    pub const fn max_field_size(mut self, bytes: usize) -> Self {
+        self.max_field_size = bytes;
         self
     }
 
@@ -325,7 +345,7 @@ impl<'b> Parser<SliceStorage<'b>> {
     /// The buffer is divided once: four regions of `buf.len() / 8` bytes (at most
     /// 4 KiB each) hold a split line, the event type and two event IDs, and the rest
     /// holds event data. Those sizes become limits, like
-    /// [`Config::max_event_size`]: a longer value or data gives
+    /// [`Config::max_event_size`] and [`Config::max_field_size`]: a longer value or data gives
     /// [`Error::EventTooLarge`].
     ///
     /// ```
@@ -358,7 +378,8 @@ impl<'b> Parser<SliceStorage<'b>> {
 
 impl<S: Storage> Parser<S> {
     /// A parser over buffers you supply. The buffers should be empty; their capacity
-    /// limits bound what the parser accepts, as [`Config::max_event_size`] does.
+    /// limits bound what the parser accepts, as [`Config::max_event_size`] and
+    /// [`Config::max_field_size`] do.
     pub fn with_buffers(config: Config, mut bufs: Buffers<S>) -> Self {
         bufs.data.clear();
         bufs.line.clear();
@@ -368,6 +389,7 @@ impl<S: Storage> Parser<S> {
         let data_limit = config.max_event_size.min(bufs.data.capacity_limit());
         let value_limit = config
             .max_event_size
+            .min(config.max_field_size)
             .min(bufs.line.capacity_limit())
             .min(bufs.event_type.capacity_limit())
             .min(bufs.id.capacity_limit())

@@ -10,7 +10,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use sse_proto::{Config, Error, Item, Parser};
+use sse_proto::{Config, DEFAULT_MAX_FIELD_SIZE, Error, Item, Parser};
 
 struct PeakTracking;
 
@@ -132,7 +132,10 @@ fn a_gigabyte_data_line_stops_at_the_limit() {
 fn a_gigabyte_value_or_comment_stops_at_the_limit() {
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let body = vec![b'7'; 64 << 10];
-    let config = Config::new().max_event_size(LIMIT).comments(true);
+    let config = Config::new()
+        .max_event_size(LIMIT)
+        .max_field_size(LIMIT)
+        .comments(true);
     let tail = b"\n\ndata: after\n\n";
     for (what, head) in [
         ("event type", &b"event: "[..]),
@@ -146,6 +149,37 @@ fn a_gigabyte_value_or_comment_stops_at_the_limit() {
     // skipped to.
     let out = measure(config, b": ", &body, GIB, b"\ndata: after\n\n");
     assert_near_limit("comment", &out, Error::CommentTooLarge { limit: LIMIT });
+}
+
+#[test]
+fn by_default_a_value_or_comment_stops_at_the_field_limit() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let body = vec![b'7'; 64 << 10];
+    let config = Config::new().comments(true);
+    let limit = DEFAULT_MAX_FIELD_SIZE;
+    for (what, head, tail, error) in [
+        (
+            "id",
+            &b"id: "[..],
+            &b"\n\ndata: after\n\n"[..],
+            Error::EventTooLarge { limit },
+        ),
+        (
+            "comment",
+            b": ",
+            b"\ndata: after\n\n",
+            Error::CommentTooLarge { limit },
+        ),
+    ] {
+        let out = measure(config, head, &body, 64 << 20, tail);
+        assert_eq!(out.errors, [error], "{what}");
+        assert_eq!(out.events, ["after"], "{what}");
+        assert!(
+            out.peak <= 2 * limit,
+            "{what}: peak heap {} bytes",
+            out.peak
+        );
+    }
 }
 
 #[test]

@@ -78,6 +78,63 @@ fn value_limits_apply_to_event_id_and_retry() {
 }
 
 #[test]
+fn the_field_limit_is_exact_and_separate_from_the_data_limit() {
+    let config = Config::new().max_event_size(8).max_field_size(3);
+    for (input, ok) in [
+        (&b"data: abcdefgh\n\n"[..], true),
+        (b"id: abc\ndata: abcdefgh\n\n", true),
+        (b"id: abcd\ndata\n\n", false),
+        (b"event: abcd\ndata\n\n", false),
+        (b"retry: 1234\ndata\n\n", false),
+    ] {
+        let whole = items(&mut Parser::with_config(config), &[input]);
+        assert_eq!(
+            whole,
+            items(&mut Parser::with_config(config), &bytewise(input))
+        );
+        assert_eq!(
+            whole.iter().any(|i| i.starts_with("error")),
+            !ok,
+            "{:?}: {whole:?}",
+            input.escape_ascii().to_string()
+        );
+    }
+    let comment = items(
+        &mut Parser::with_config(config.comments(true)),
+        &[b": abcd\n"],
+    );
+    assert_eq!(
+        comment,
+        ["error comment larger than the limit of 3 bytes; dropped"]
+    );
+}
+
+/// The default limits take one 14 MB event (the base64 of a 10 MiB image, as LLM
+/// APIs send), and an `id` no longer than a request header can carry.
+#[test]
+fn default_limits_fit_a_large_image_and_keep_ids_small() {
+    let mut input = b"id: img\ndata: ".to_vec();
+    input.resize(input.len() + 14_000_000, b'A');
+    input.extend_from_slice(b"\n\n");
+    let mut parser = Parser::new();
+    let mut rest = &input[..];
+    let Ok(Some(Item::Event(event))) = parser.parse(&mut rest) else {
+        panic!("no event");
+    };
+    assert_eq!(event.data().len(), 14_000_000);
+    assert_eq!(event.last_event_id(), "img");
+
+    let mut id = b"id: ".to_vec();
+    id.resize(4 + 16 * 1024 + 1, b'7');
+    id.extend_from_slice(b"\ndata\n\n");
+    let out = items(&mut Parser::new(), &[&id]);
+    assert_eq!(
+        out,
+        ["error event larger than the limit of 16384 bytes; skipped to the next event"]
+    );
+}
+
+#[test]
 fn oversized_event_is_skipped_to_the_next_blank_line() {
     let mut parser = Parser::with_config(Config::new().max_event_size(8));
     let input =

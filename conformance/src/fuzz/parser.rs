@@ -22,7 +22,10 @@
 
 use std::fmt;
 
-use sse_proto::{Config, DEFAULT_MAX_EVENT_SIZE, Diagnostic, Error, Item, Parser, Storage};
+use sse_proto::{
+    Config, DEFAULT_MAX_EVENT_SIZE, DEFAULT_MAX_FIELD_SIZE, Diagnostic, Error, Item, Parser,
+    Storage,
+};
 
 use super::cut;
 use crate::{Outcome, reference};
@@ -37,14 +40,15 @@ const COMMENTS: u8 = 1;
 const DIAGNOSTICS: u8 = 2;
 const STREAM_DATA: u8 = 4;
 const FIXED_BUFFER: u8 = 8;
+const HALF_FIELDS: u8 = 16;
 
 /// One fuzz input for the parser. Its byte layout (what the fuzzer mutates, and what
 /// [`encode`](Case::encode) writes):
 ///
 /// | bytes | meaning |
 /// |---|---|
-/// | 0 | flags: 1 comments, 2 diagnostics, 4 `stream_data`, 8 also run `Parser::from_slice` |
-/// | 1-2 | `max_event_size`, little-endian; 65535 means the default (8 MiB) |
+/// | 0 | flags: 1 comments, 2 diagnostics, 4 `stream_data`, 8 also run `Parser::from_slice`, 16 `max_field_size` half of `max_event_size` (else the default) |
+/// | 1-2 | `max_event_size`, little-endian; 65535 means the default (16 MiB) |
 /// | 3 | the `from_slice` buffer size, in units of 8 bytes (0 to 2040 bytes) |
 /// | 4 | `n`: how many chunk lengths follow (taken modulo 16) |
 /// | `n` bytes | chunk lengths, used in turn (see [`cut`]); none means one byte per chunk |
@@ -72,12 +76,19 @@ impl<'a> Case<'a> {
             return None;
         }
         let (chunk_lens, stream) = rest.split_at(n);
+        let limit = if limit == DEFAULT_LIMIT {
+            DEFAULT_MAX_EVENT_SIZE
+        } else {
+            usize::from(limit)
+        };
+        let field_limit = if flags & HALF_FIELDS != 0 {
+            limit / 2
+        } else {
+            DEFAULT_MAX_FIELD_SIZE
+        };
         let config = Config::new()
-            .max_event_size(if limit == DEFAULT_LIMIT {
-                DEFAULT_MAX_EVENT_SIZE
-            } else {
-                usize::from(limit)
-            })
+            .max_event_size(limit)
+            .max_field_size(field_limit)
             .comments(flags & COMMENTS != 0)
             .diagnostics(flags & DIAGNOSTICS != 0)
             .stream_data(flags & STREAM_DATA != 0);
@@ -100,6 +111,11 @@ impl<'a> Case<'a> {
             (c.diagnostics, DIAGNOSTICS),
             (c.stream_data, STREAM_DATA),
             (self.fixed_buffer.is_some(), FIXED_BUFFER),
+            (
+                c.max_field_size != DEFAULT_MAX_FIELD_SIZE
+                    && c.max_field_size == c.max_event_size / 2,
+                HALF_FIELDS,
+            ),
         ] {
             if on {
                 flags |= bit;
@@ -279,6 +295,15 @@ pub fn seeds() -> Vec<(String, Vec<u8>)> {
                     stream,
                 },
             ),
+            (
+                "fields",
+                Case {
+                    config: config.max_event_size(16).max_field_size(8).comments(true),
+                    fixed_buffer: None,
+                    chunk_lens: &[3],
+                    stream,
+                },
+            ),
         ];
         for (suffix, case) in cases {
             seeds.push((format!("{}-{suffix}", vector.name), case.encode()));
@@ -315,7 +340,7 @@ impl Limits {
     fn growable(config: &Config) -> Self {
         Limits {
             data: config.max_event_size,
-            value: config.max_event_size,
+            value: config.max_event_size.min(config.max_field_size),
         }
     }
 
@@ -325,7 +350,7 @@ impl Limits {
         let small = (size / 8).min(4096);
         Limits {
             data: config.max_event_size.min(size - 4 * small),
-            value: config.max_event_size.min(small),
+            value: config.max_event_size.min(config.max_field_size).min(small),
         }
     }
 }
@@ -615,6 +640,7 @@ mod tests {
         let case = Case {
             config: Config::new()
                 .max_event_size(300)
+                .max_field_size(150)
                 .comments(true)
                 .stream_data(true),
             fixed_buffer: Some(512),
