@@ -238,7 +238,8 @@ pub struct StepRun {
 }
 
 /// The vectors' code for a connection error: `status <n>`, `content_type`,
-/// `too_many_redirects`, `end_of_stream`, `network`, `idle_timeout`.
+/// `too_many_redirects`, `end_of_stream`, `network`, `idle_timeout`,
+/// `response_timeout`, `insecure_redirect`, `body_to_other_origin`.
 pub fn error_code(error: &ConnectionError) -> String {
     match error {
         ConnectionError::Status(status) => format!("status {status}"),
@@ -247,6 +248,9 @@ pub fn error_code(error: &ConnectionError) -> String {
         ConnectionError::EndOfStream => "end_of_stream".into(),
         ConnectionError::Network => "network".into(),
         ConnectionError::IdleTimeout => "idle_timeout".into(),
+        ConnectionError::ResponseTimeout => "response_timeout".into(),
+        ConnectionError::InsecureRedirect => "insecure_redirect".into(),
+        ConnectionError::BodyToOtherOrigin => "body_to_other_origin".into(),
         _ => "other".into(),
     }
 }
@@ -448,6 +452,9 @@ fn parse_config(v: &Value) -> Result<ConnectionConfig, String> {
             "reset_after",
             "max_retries",
             "idle_timeout",
+            "response_timeout",
+            "sensitive_headers",
+            "allow_insecure_redirect",
             "retry_statuses",
             "retry_after",
             "max_retry_after",
@@ -518,8 +525,28 @@ fn parse_config(v: &Value) -> Result<ConnectionConfig, String> {
         let n = ms(n, "max_retries")?;
         config = config.max_retries(u32::try_from(n).map_err(|e| e.to_string())?);
     }
-    if let Some(d) = duration("idle_timeout")? {
-        config = config.idle_timeout(d);
+    // The timeouts: a number of milliseconds, or null for none (the spec's
+    // behaviour); absent means the default.
+    for (key, set) in [
+        ("idle_timeout", ConnectionConfig::idle_timeout as fn(_, Option<_>) -> _),
+        ("response_timeout", ConnectionConfig::response_timeout),
+    ] {
+        match v.get(key) {
+            None => {}
+            Some(Value::Null) => config = set(config, None),
+            Some(d) => config = set(config, Some(std::time::Duration::from_millis(ms(d, key)?))),
+        }
+    }
+    if let Some(names) = v.get("sensitive_headers") {
+        let names = names.as_array().ok_or("sensitive_headers is not a list")?;
+        for name in names {
+            config = config.sensitive_header(string(name, "sensitive_headers")?);
+        }
+    }
+    if let Some(on) = v.get("allow_insecure_redirect") {
+        config = config.allow_insecure_redirect(
+            on.as_bool().ok_or("allow_insecure_redirect is not a bool")?,
+        );
     }
     if let Some(list) = v.get("retry_statuses") {
         let statuses = list

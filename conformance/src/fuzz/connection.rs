@@ -95,7 +95,11 @@ pub struct Settings {
     backoff: Option<BackoffSettings>,
     reset_after: Option<u16>,
     max_retries: Option<u8>,
+    /// `None`: no idle timeout (not the default: the fuzzer's clock moves in
+    /// milliseconds, and the default would never be reached).
     idle_timeout: Option<u16>,
+    /// `None`: no response timeout.
+    response_timeout: Option<u16>,
     retry_policy: Policy,
     honour_retry_after: bool,
     max_retry_after: Option<u32>,
@@ -154,9 +158,9 @@ impl Settings {
         if let Some(max) = self.max_retries {
             config = config.max_retries(u32::from(max % 8));
         }
-        if let Some(t) = self.idle_timeout {
-            config = config.idle_timeout(ms(t));
-        }
+        config = config
+            .idle_timeout(self.idle_timeout.map(ms))
+            .response_timeout(self.response_timeout.map(ms));
         let mut policy = match &self.retry_policy {
             Policy::Never => RetryPolicy::never(),
             Policy::Transient => RetryPolicy::transient(),
@@ -353,6 +357,8 @@ struct Driver {
     /// When the idle timer last restarted.
     activity: Time,
     idle: Option<Duration>,
+    /// The response timeout, from the same restart while a head is awaited.
+    response: Option<Duration>,
     min_reconnection: Duration,
     max_retries: Option<u32>,
     /// When the connection reconnects (the config's, or the default for its body).
@@ -445,8 +451,13 @@ impl Driver {
         match self.model {
             Model::Waiting(at) => Some(at),
             Model::Closed => None,
-            Model::Pending | Model::Awaiting | Model::Open => {
-                self.idle.map(|idle| self.activity.saturating_add(idle))
+            Model::Open => self.idle.map(|idle| self.activity.saturating_add(idle)),
+            Model::Pending | Model::Awaiting => {
+                let after = |wait: Duration| self.activity.saturating_add(wait);
+                match (self.idle.map(after), self.response.map(after)) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                }
             }
         }
     }
@@ -712,20 +723,28 @@ impl Driver {
                     Model::Pending | Model::Awaiting | Model::Open,
                     Some(event),
                 ) => {
+                    // The response timeout is checked first, so it wins a tie.
+                    let expected = if before != Model::Open
+                        && self
+                            .response
+                            .is_some_and(|r| self.idle.is_none_or(|i| r <= i))
+                    {
+                        ConnectionError::ResponseTimeout
+                    } else {
+                        ConnectionError::IdleTimeout
+                    };
                     let ok = match *event {
-                        ConnectionEvent::Reconnecting { error, .. } => {
-                            error == ConnectionError::IdleTimeout
-                        }
+                        ConnectionEvent::Reconnecting { error, .. } => error == expected,
                         ConnectionEvent::Failed {
                             error,
                             retries_exhausted,
                         } => {
-                            error == ConnectionError::IdleTimeout
+                            error == expected
                                 && (retries_exhausted || self.policy == ReconnectPolicy::Never)
                         }
                         _ => false,
                     };
-                    self.ensure(ok, || format!("the idle timer gave {event:?}"));
+                    self.ensure(ok, || format!("the idle or response timer gave {event:?}"));
                 }
                 (_, _, event) => self.fail(&format!("{op:?} in {before:?} gave {event:?}")),
             }
@@ -747,6 +766,7 @@ impl Case {
         let now = Time::from_millis(u64::from(self.start));
         let bad_id = !is_field_value(config.last_event_id.as_bytes());
         let idle = config.idle_timeout;
+        let response = config.response_timeout;
         let min_reconnection = config.min_reconnection_time;
         let max_retries = config.max_retries;
         let policy = config.reconnect_policy();
@@ -761,6 +781,7 @@ impl Case {
             model: Model::Pending,
             activity: now,
             idle,
+            response,
             min_reconnection,
             max_retries,
             policy,
@@ -797,6 +818,7 @@ mod tests {
             reset_after: None,
             max_retries: Some(3),
             idle_timeout: Some(1000),
+            response_timeout: Some(500),
             retry_policy: Policy::Transient,
             honour_retry_after: true,
             max_retry_after: None,

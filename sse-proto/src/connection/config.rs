@@ -11,10 +11,22 @@ use crate::Config;
 /// Settings for a [`Connection`](crate::Connection). Build with the chained methods.
 ///
 /// The defaults are the spec's behaviour (a `GET`, a 3 s reconnection time, up to 20
-/// redirects, reconnect forever, fail on any non-200 response), plus a 100 ms floor
-/// under the reconnection time so that `retry: 0` cannot make a tight reconnect loop
-/// (the spec allows waiting longer than the reconnection time: "Optionally, wait some
-/// more").
+/// redirects, reconnect forever, fail on any non-200 response), plus what keeps a
+/// client safe where the spec leaves it to the user agent: a 100 ms floor under the
+/// reconnection time so that `retry: 0` cannot make a tight reconnect loop (the spec
+/// allows waiting longer than the reconnection time: "Optionally, wait some more"),
+/// timeouts so that a silent server cannot hold a connection for ever (60 s for the
+/// response head, 5 minutes without a byte), and redirects that keep credentials and
+/// bodies on their origin and never leave `https` for `http`.
+///
+/// | on a redirect to | the connection |
+/// |---|---|
+/// | the same origin | sends the same request (method, headers, body), except as below |
+/// | any URL, after 301/302 of a `POST`, or 303 of anything but `GET`/`HEAD` | switches to `GET`, dropping the body and its `Content-*` headers (Fetch) |
+/// | another origin | drops `Authorization`, `Cookie`, `Proxy-Authorization` and every [`sensitive_headers`](ConnectionConfig::sensitive_headers) name for the rest of the fetch; fails with [`ConnectionError::BodyToOtherOrigin`](crate::ConnectionError::BodyToOtherOrigin) if the request still has a body (a 307/308 of a `POST`) |
+/// | `http` from `https` | fails with [`ConnectionError::InsecureRedirect`](crate::ConnectionError::InsecureRedirect), unless [`allow_insecure_redirect`](ConnectionConfig::allow_insecure_redirect) |
+/// | a non-HTTP(S) URL, or no usable `Location` | fails with the status, as Fetch's network error |
+/// | the 21st in one fetch | fails with [`ConnectionError::TooManyRedirects`](crate::ConnectionError::TooManyRedirects) |
 ///
 /// ```
 /// use core::time::Duration;
@@ -76,8 +88,24 @@ pub struct ConnectionConfig {
     /// (`Some(0)`: never reconnect). Default none: reconnect forever, as the spec does.
     pub max_retries: Option<u32>,
     /// A connection that receives no bytes at all (comments count) for this long,
-    /// counted from the request, is dead: it is reestablished. Default none.
+    /// counted from the request, is dead: it is reestablished. Default
+    /// [`DEFAULT_IDLE_TIMEOUT`](ConnectionConfig::DEFAULT_IDLE_TIMEOUT); `None`
+    /// waits for ever, as the spec does.
     pub idle_timeout: Option<Duration>,
+    /// A request whose response head has not arrived this long after it was sent
+    /// (connecting and TLS included) is given up: a network error, so the connection
+    /// is reestablished. Default
+    /// [`DEFAULT_RESPONSE_TIMEOUT`](ConnectionConfig::DEFAULT_RESPONSE_TIMEOUT);
+    /// `None` waits for ever, as the spec does.
+    pub response_timeout: Option<Duration>,
+    /// Request headers that must not follow a redirect to another origin, besides
+    /// the ones that never do (`Authorization`, `Cookie`, `Proxy-Authorization`):
+    /// names, compared case-insensitively. Default none.
+    pub sensitive_headers: Vec<String>,
+    /// Follow a redirect from `https` to `http`. Default `false`: such a redirect
+    /// fails the connection ([`ConnectionError::InsecureRedirect`](crate::ConnectionError::InsecureRedirect)),
+    /// as the stream, the headers and the `Last-Event-ID` would go out in clear text.
+    pub allow_insecure_redirect: bool,
     /// Which failed responses are retried instead of failing the connection. Default
     /// [`RetryPolicy::never`], the spec's behaviour.
     pub retry_policy: RetryPolicy,
@@ -101,6 +129,12 @@ impl ConnectionConfig {
     pub const DEFAULT_MAX_REDIRECTS: u32 = 20;
     /// How long a connection must stay open to count as healthy: 60 seconds.
     pub const DEFAULT_RESET_AFTER: Duration = Duration::from_secs(60);
+    /// How long a silent connection is kept: 5 minutes, long enough for servers
+    /// that send a keep-alive every 15 to 60 seconds (and for an LLM that thinks a
+    /// while before its next token), short enough that a dead connection is noticed.
+    pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(300);
+    /// How long to wait for a response head: 60 seconds.
+    pub const DEFAULT_RESPONSE_TIMEOUT: Duration = Duration::from_secs(60);
 
     /// The defaults.
     ///
@@ -124,7 +158,10 @@ impl ConnectionConfig {
             backoff: None,
             reset_after: Self::DEFAULT_RESET_AFTER,
             max_retries: None,
-            idle_timeout: None,
+            idle_timeout: Some(Self::DEFAULT_IDLE_TIMEOUT),
+            response_timeout: Some(Self::DEFAULT_RESPONSE_TIMEOUT),
+            sensitive_headers: Vec::new(),
+            allow_insecure_redirect: false,
             retry_policy: RetryPolicy::never(),
             reconnect: None,
             parser: Config::new(),
@@ -292,9 +329,50 @@ impl ConnectionConfig {
     ///
     /// let config = ConnectionConfig::new().idle_timeout(Duration::from_secs(45));
     /// assert_eq!(config.idle_timeout, Some(Duration::from_secs(45)));
+    /// assert_eq!(config.idle_timeout(None).idle_timeout, None);
     /// ```
-    pub fn idle_timeout(mut self, timeout: Duration) -> Self {
-        self.idle_timeout = Some(timeout);
+    pub fn idle_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.idle_timeout = timeout.into();
+        self
+    }
+
+    /// Sets [`response_timeout`](ConnectionConfig::response_timeout).
+    ///
+    /// ```
+    /// use core::time::Duration;
+    /// use sse_proto::ConnectionConfig;
+    ///
+    /// let config = ConnectionConfig::new().response_timeout(Duration::from_secs(10));
+    /// assert_eq!(config.response_timeout, Some(Duration::from_secs(10)));
+    /// ```
+    pub fn response_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.response_timeout = timeout.into();
+        self
+    }
+
+    /// Marks a request header as one that must not follow a redirect to another
+    /// origin (see [`sensitive_headers`](ConnectionConfig::sensitive_headers)).
+    ///
+    /// ```
+    /// use sse_proto::ConnectionConfig;
+    ///
+    /// let config = ConnectionConfig::new().header("X-Api-Key", "k").sensitive_header("x-api-key");
+    /// assert_eq!(config.sensitive_headers, ["x-api-key"]);
+    /// ```
+    pub fn sensitive_header(mut self, name: impl Into<String>) -> Self {
+        self.sensitive_headers.push(name.into());
+        self
+    }
+
+    /// Sets [`allow_insecure_redirect`](ConnectionConfig::allow_insecure_redirect).
+    ///
+    /// ```
+    /// use sse_proto::ConnectionConfig;
+    ///
+    /// assert!(ConnectionConfig::new().allow_insecure_redirect(true).allow_insecure_redirect);
+    /// ```
+    pub fn allow_insecure_redirect(mut self, allow: bool) -> Self {
+        self.allow_insecure_redirect = allow;
         self
     }
 
@@ -340,11 +418,15 @@ impl Default for ConnectionConfig {
 /// 2. `delay` = `base` × (`multiplier_percent` / 100)<sup>`n`−1</sup>, computed in
 ///    whole milliseconds (but never rounded below `base`), at most `cap` = the larger
 ///    of `max_delay` and `base`;
-/// 3. plus a jitter drawn uniformly from 0 to `delay` × `jitter_percent` / 100
-///    (whole milliseconds), the total again at most `cap`.
+/// 3. with `span` = `delay` × `jitter_percent` / 100, the wait is drawn uniformly
+///    (whole milliseconds) from `delay` to `delay` + `span`; where that window would
+///    pass `cap`, it moves down to end there: from `cap` − `span` (but not below
+///    `base`) to `cap`.
 ///
-/// So the wait is never shorter than the spec's reconnection time, and never longer
-/// than `max_delay` unless the server asked for more. The random numbers are
+/// So the wait is never shorter than the spec's reconnection time, never longer than
+/// `max_delay` unless the server asked for more, and clients that reached the cap
+/// still spread over its last `jitter_percent` (a fleet cut off together does not
+/// come back in one burst every `max_delay`). The random numbers are
 /// SplitMix64 from [`seed`](Backoff::seed). The core reads no entropy, so an unset
 /// seed means 0 here, and every client of a fleet would jitter alike: the runtime
 /// clients built on this fill an unset seed from the process's
@@ -371,8 +453,8 @@ pub struct Backoff {
     pub multiplier_percent: u32,
     /// The longest wait the backoff grows to. Default 60 s.
     pub max_delay: Duration,
-    /// The most jitter added, as a percentage of the wait (0 to 100; more counts as
-    /// 100). Default 50.
+    /// How wide the window the wait is drawn from is, as a percentage of the wait
+    /// (0 to 100; more counts as 100). Default 50.
     pub jitter_percent: u32,
     /// The seed of the jitter's random numbers. Default `None`: the adapter seeds
     /// it from an entropy source (the sans-IO core alone uses 0).
@@ -478,8 +560,13 @@ impl Backoff {
         let span = u128::from(delay) * u128::from(self.jitter_percent.min(100)) / 100;
         let span = u64::try_from(span).unwrap_or(u64::MAX);
         if span > 0 {
-            let draw = splitmix64(rng) % span.saturating_add(1);
-            delay = delay.saturating_add(draw).min(cap);
+            // The window [delay, delay + span], moved down to end at the cap where it
+            // would pass it: clients at the cap still spread, below it.
+            let (mut low, mut high) = (delay, delay.saturating_add(span));
+            if high > cap {
+                (low, high) = (cap.saturating_sub(span).max(base), cap);
+            }
+            delay = low + splitmix64(rng) % (high - low).saturating_add(1);
         }
         // Whole milliseconds round a base with a fraction of one down: never below it.
         Duration::from_millis(delay).max(exact)
@@ -704,8 +791,30 @@ mod tests {
                 ..backoff
             }
             .delay(Duration::from_secs(1), n, &mut 0);
-            assert!(d >= plain && d <= plain * 3 / 2 && d <= Duration::from_secs(60));
+            let cap = Duration::from_secs(60);
+            assert!(d >= Duration::from_secs(1) && d <= cap, "{n}: {d:?}");
+            if plain * 3 / 2 <= cap {
+                assert!(d >= plain && d <= plain * 3 / 2, "{n}: {d:?}");
+            } else {
+                assert!(d >= cap - plain / 2, "{n}: {d:?}");
+            }
         }
+    }
+
+    /// Clients that all reached the cap do not all wait exactly the cap: they
+    /// spread over its last `jitter_percent`.
+    #[test]
+    fn jitter_spreads_clients_at_the_cap() {
+        let backoff = Backoff::new().max_delay(Duration::from_secs(10));
+        let waits: alloc::vec::Vec<u64> = (0..200u64)
+            .map(|seed| {
+                let mut rng = seed;
+                millis(backoff.delay(Duration::from_secs(1), 20, &mut rng))
+            })
+            .collect();
+        assert!(waits.iter().all(|&w| (5_000..=10_000).contains(&w)));
+        let below = waits.iter().filter(|&&w| w < 7_500).count();
+        assert!((60..=140).contains(&below), "{below} of 200 in the lower half");
     }
 
     #[test]

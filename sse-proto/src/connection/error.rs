@@ -35,6 +35,17 @@ pub enum ConnectionError {
     /// No bytes arrived within [`idle_timeout`](crate::ConnectionConfig::idle_timeout).
     /// Reestablishes the connection.
     IdleTimeout,
+    /// No response head arrived within
+    /// [`response_timeout`](crate::ConnectionConfig::response_timeout). Reestablishes
+    /// the connection.
+    ResponseTimeout,
+    /// A redirect from `https` to `http`, which
+    /// [`allow_insecure_redirect`](crate::ConnectionConfig::allow_insecure_redirect)
+    /// does not allow. Fails the connection.
+    InsecureRedirect,
+    /// A redirect to another origin that would carry the request body there (a 307
+    /// or 308 of a `POST`). Fails the connection.
+    BodyToOtherOrigin,
 }
 
 impl fmt::Display for ConnectionError {
@@ -50,6 +61,15 @@ impl fmt::Display for ConnectionError {
             ConnectionError::EndOfStream => f.write_str("the event stream ended"),
             ConnectionError::Network => f.write_str("network error"),
             ConnectionError::IdleTimeout => f.write_str("no data received within the idle timeout"),
+            ConnectionError::ResponseTimeout => {
+                f.write_str("no response received within the response timeout")
+            }
+            ConnectionError::InsecureRedirect => {
+                f.write_str("refused a redirect from https to http")
+            }
+            ConnectionError::BodyToOtherOrigin => {
+                f.write_str("refused a redirect that would send the request body to another origin")
+            }
         }
     }
 }

@@ -125,7 +125,8 @@ struct Fetch {
     url: String,
     /// A redirect switched the method to `GET` and dropped the body.
     get: bool,
-    /// A redirect crossed origins: `Authorization` is no longer sent.
+    /// A redirect crossed origins: credentials and sensitive headers are no longer
+    /// sent.
     cross_origin: bool,
     /// Redirects followed so far.
     redirects: u32,
@@ -669,6 +670,15 @@ impl Connection {
     pub fn handle_timeout(&mut self, now: Time) {
         match self.phase {
             Phase::Waiting { until } if now >= until => self.start_fetch(now),
+            // Whichever deadline came first is the reason (the response timeout on a
+            // tie).
+            Phase::Requesting
+                if self.response_deadline().is_some_and(|response| {
+                    now >= response && self.idle_deadline().is_none_or(|idle| response <= idle)
+                }) =>
+            {
+                self.reestablish(now, ConnectionError::ResponseTimeout, None);
+            }
             Phase::Requesting | Phase::Open => {
                 if let Some(deadline) = self.idle_deadline() {
                     if now >= deadline {
@@ -757,7 +767,10 @@ impl Connection {
                 self.config.body.as_deref()
             },
             drop_body_headers: get,
-            drop_authorization: self.fetch.cross_origin,
+            cross_origin: self
+                .fetch
+                .cross_origin
+                .then_some(&self.config.sensitive_headers[..]),
         })
     }
 
@@ -777,7 +790,11 @@ impl Connection {
     pub fn poll_timeout(&self) -> Option<Time> {
         match self.phase {
             Phase::Waiting { until } => Some(until),
-            Phase::Requesting | Phase::Open => self.idle_deadline(),
+            Phase::Requesting => match (self.idle_deadline(), self.response_deadline()) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            },
+            Phase::Open => self.idle_deadline(),
             Phase::Closed => None,
         }
     }
@@ -788,6 +805,14 @@ impl Connection {
         self.config
             .idle_timeout
             .map(|idle| self.last_activity.saturating_add(idle))
+    }
+
+    /// While a response head is awaited: `last_activity` is when the request (or
+    /// the redirect's) was made, as nothing else moves it until the head arrives.
+    fn response_deadline(&self) -> Option<Time> {
+        self.config
+            .response_timeout
+            .map(|wait| self.last_activity.saturating_add(wait))
     }
 
     /// A new fetch of the constructor's URL.
@@ -821,6 +846,15 @@ impl Connection {
             self.fail(ConnectionError::TooManyRedirects, false);
             return true;
         }
+        // Beyond Fetch (which leaves it to mixed-content rules): the stream, the
+        // headers and the last event ID do not silently go out in clear text.
+        if url::scheme(&self.fetch.url).is_some_and(|s| s.eq_ignore_ascii_case("https"))
+            && url::scheme(&target).is_some_and(|s| s.eq_ignore_ascii_case("http"))
+            && !self.config.allow_insecure_redirect
+        {
+            self.fail(ConnectionError::InsecureRedirect, false);
+            return true;
+        }
         // "Increase request's redirect count by 1."
         self.fetch.redirects += 1;
         // "If request's current URL's origin is not same origin with locationURL's
@@ -839,6 +873,12 @@ impl Connection {
             || (status == 303 && method != "GET" && method != "HEAD")
         {
             self.fetch.get = true;
+        }
+        // Beyond Fetch (which sends it, after a CORS preflight): a body the user
+        // wrote for one origin (a prompt, say) is not handed to another.
+        if self.fetch.cross_origin && !self.fetch.get && self.config.body.is_some() {
+            self.fail(ConnectionError::BodyToOtherOrigin, false);
+            return true;
         }
         self.fetch.url = String::from(url::without_fragment(&target));
         self.request_pending = true;

@@ -38,9 +38,15 @@ pub struct Request<'a> {
     /// A redirect switched the method to `GET`: the `Content-*` request-body headers
     /// go with the body.
     pub(super) drop_body_headers: bool,
-    /// A redirect went to another origin: `Authorization` is not forwarded.
-    pub(super) drop_authorization: bool,
+    /// A redirect went to another origin: credentials and these (the configured
+    /// sensitive headers) are not forwarded.
+    pub(super) cross_origin: Option<&'a [String]>,
 }
+
+/// The headers that never follow a redirect to another origin: Fetch's CORS
+/// non-wildcard request-header name (`Authorization`), and the other credentials a
+/// user may have set by hand.
+const CREDENTIALS: [&str; 3] = ["authorization", "cookie", "proxy-authorization"];
 
 /// Fetch's "request-body-header names", removed with the body on a redirect that
 /// switches to `GET`.
@@ -149,7 +155,10 @@ impl<'a> Request<'a> {
 
     fn sends_extra(&self, name: &str) -> bool {
         !(name.eq_ignore_ascii_case("last-event-id")
-            || (self.drop_authorization && name.eq_ignore_ascii_case("authorization"))
+            || self.cross_origin.is_some_and(|sensitive| {
+                CREDENTIALS.iter().any(|h| name.eq_ignore_ascii_case(h))
+                    || sensitive.iter().any(|h| name.eq_ignore_ascii_case(h))
+            })
             || (self.drop_body_headers
                 && BODY_HEADERS.iter().any(|h| name.eq_ignore_ascii_case(h))))
     }
