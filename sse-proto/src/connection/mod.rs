@@ -775,17 +775,24 @@ impl Connection {
     }
 
     /// When to call [`handle_timeout`](Connection::handle_timeout): the reconnection
-    /// time while waiting to reconnect, or the idle deadline while a request or
-    /// response is under way (with an idle timeout); `None` otherwise.
+    /// time while waiting to reconnect; the earlier of the response and idle
+    /// deadlines while a response head is awaited, the idle deadline while the
+    /// response is open (each if configured); `None` otherwise.
     ///
     /// ```
     /// use sse_proto::{Connection, ConnectionConfig, Time};
     ///
-    /// let mut conn = Connection::new(Time::ZERO, "http://example.com/", ConnectionConfig::new()).unwrap();
+    /// let config = ConnectionConfig::new().response_timeout(None).idle_timeout(None);
+    /// let mut conn = Connection::new(Time::ZERO, "http://example.com/", config).unwrap();
     /// conn.poll_request();
     /// assert_eq!(conn.poll_timeout(), None);
     /// conn.handle_error(Time::from_millis(10));
     /// assert_eq!(conn.poll_timeout(), Some(Time::from_millis(3010)));
+    ///
+    /// // The defaults: 60 s for the response head.
+    /// let mut conn = Connection::new(Time::ZERO, "http://example.com/", ConnectionConfig::new()).unwrap();
+    /// conn.poll_request();
+    /// assert_eq!(conn.poll_timeout(), Some(Time::from_millis(60_000)));
     /// ```
     pub fn poll_timeout(&self) -> Option<Time> {
         match self.phase {
