@@ -33,7 +33,7 @@ where
 /// of the step on the scenario's clock.
 pub fn source_output(item: Result<SourceEvent, SourceError>, now: u64) -> Output {
     match item {
-        Ok(SourceEvent::Open) => Output::Open,
+        Ok(SourceEvent::Open(_)) => Output::Open,
         Ok(SourceEvent::Message(event)) => Output::Item(Outcome::Event {
             event_type: event.event_type.into(),
             data: event.data.into(),

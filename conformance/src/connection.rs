@@ -528,7 +528,10 @@ fn parse_config(v: &Value) -> Result<ConnectionConfig, String> {
     // The timeouts: a number of milliseconds, or null for none (the spec's
     // behaviour); absent means the default.
     for (key, set) in [
-        ("idle_timeout", ConnectionConfig::idle_timeout as fn(_, Option<_>) -> _),
+        (
+            "idle_timeout",
+            ConnectionConfig::idle_timeout as fn(_, Option<_>) -> _,
+        ),
         ("response_timeout", ConnectionConfig::response_timeout),
     ] {
         match v.get(key) {
@@ -545,7 +548,8 @@ fn parse_config(v: &Value) -> Result<ConnectionConfig, String> {
     }
     if let Some(on) = v.get("allow_insecure_redirect") {
         config = config.allow_insecure_redirect(
-            on.as_bool().ok_or("allow_insecure_redirect is not a bool")?,
+            on.as_bool()
+                .ok_or("allow_insecure_redirect is not a bool")?,
         );
     }
     if let Some(list) = v.get("retry_statuses") {

@@ -17,7 +17,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let mut source = EventSource::new(&url)?;
         while let Some(event) = source.try_next().await? {
             match event {
-                SourceEvent::Open => eprintln!("connected to {url}"),
+                SourceEvent::Open(_) => eprintln!("connected to {url}"),
                 SourceEvent::Message(event) => {
                     println!(
                         "{} (id {:?}): {}",

@@ -41,6 +41,8 @@ type Connection = FuturesIo<Box<dyn Io>>;
 #[derive(Clone)]
 pub struct AsyncIoClient {
     http2_prior_knowledge: bool,
+    /// How long opening the TCP connection (name resolution included) may take.
+    connect_timeout: Option<core::time::Duration>,
     #[cfg(feature = "rustls")]
     tls: futures_rustls::TlsConnector,
     /// Opens connections instead of async-net and TLS, when set.
@@ -66,6 +68,7 @@ impl AsyncIoClient {
     pub fn new(options: &TransportOptions) -> Result<Self, BuildError> {
         Ok(AsyncIoClient {
             http2_prior_knowledge: options.http2_prior_knowledge,
+            connect_timeout: options.connect_timeout,
             #[cfg(feature = "rustls")]
             tls: tls_connector(options.tls.clone())?,
             connector: None,
@@ -207,7 +210,26 @@ impl AsyncIoClient {
         let host = uri.host().ok_or_else(|| invalid("a URL without a host"))?;
         let host = host.trim_start_matches('[').trim_end_matches(']');
         let port = uri.port_u16().unwrap_or(if https { 443 } else { 80 });
-        let tcp = async_net::TcpStream::connect((host, port)).await?;
+        let connecting = core::pin::pin!(async_net::TcpStream::connect((host, port)));
+        let tcp = match self.connect_timeout {
+            None => connecting.await?,
+            Some(limit) => {
+                let mut connecting = connecting;
+                let mut timer = async_io::Timer::after(limit);
+                core::future::poll_fn(|cx| {
+                    if let core::task::Poll::Ready(done) = connecting.as_mut().poll(cx) {
+                        return core::task::Poll::Ready(done);
+                    }
+                    core::pin::Pin::new(&mut timer).poll(cx).map(|_| {
+                        Err(std::io::Error::new(
+                            std::io::ErrorKind::TimedOut,
+                            "connect timed out",
+                        ))
+                    })
+                })
+                .await?
+            }
+        };
         tcp.set_nodelay(true)?;
         if https {
             self.tls(host, tcp).await

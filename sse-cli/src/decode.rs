@@ -3,7 +3,7 @@
 use std::io::{self, BufWriter, Read, Write};
 use std::process::ExitCode;
 
-use sse_proto::{Config, DEFAULT_MAX_EVENT_SIZE, Diagnostic, Item, Parser};
+use sse_proto::{Config, DEFAULT_MAX_EVENT_SIZE, DEFAULT_MAX_FIELD_SIZE, Diagnostic, Item, Parser};
 
 use crate::ndjson::Line;
 
@@ -17,6 +17,11 @@ pub struct Args {
     /// skipped, and the exit status is 1.
     #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_EVENT_SIZE)]
     max_event_size: usize,
+    /// The longest event type, id, retry value or comment accepted, in bytes;
+    /// past it the event (or comment) is reported on stderr and skipped, and the exit
+    /// status is 1.
+    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_FIELD_SIZE)]
+    max_field_size: usize,
     /// Report on stderr what the spec says to ignore: unknown fields, invalid retry
     /// values, ids containing NUL.
     #[arg(long)]
@@ -27,6 +32,7 @@ pub struct Args {
 pub fn run(args: &Args, mut input: impl Read, output: impl Write) -> io::Result<ExitCode> {
     let config = Config::new()
         .max_event_size(args.max_event_size)
+        .max_field_size(args.max_field_size)
         .comments(args.comments)
         .diagnostics(args.warnings);
     let mut parser = Parser::with_config(config);

@@ -35,9 +35,23 @@ pub struct Args {
     /// than 100 ms).
     #[arg(long, value_name = "MS", default_value_t = 3000)]
     reconnect_delay: u64,
-    /// Reconnect when no bytes at all (keep-alives count) arrive for this long.
-    #[arg(long, value_name = "MS")]
-    idle_timeout: Option<u64>,
+    /// Wait the reconnection time exactly, as a browser does, instead of backing
+    /// off: by default each consecutive failure doubles the wait (up to 60 s), with
+    /// up to half of it again drawn at random, and a connection that stays open a
+    /// minute starts the count over.
+    #[arg(long)]
+    no_backoff: bool,
+    /// Give up on connecting (and retry) after this long; 0: never.
+    #[arg(long, value_name = "MS", default_value_t = 10_000)]
+    connect_timeout: u64,
+    /// Give up on a response head (and retry) this long after the request; 0:
+    /// never.
+    #[arg(long, value_name = "MS", default_value_t = 60_000)]
+    response_timeout: u64,
+    /// Reconnect when no bytes at all (keep-alives count) arrive for this long; 0:
+    /// never.
+    #[arg(long, value_name = "MS", default_value_t = 300_000)]
+    idle_timeout: u64,
     /// Also write comment lines, as {"comment": "..."}, in stream order.
     #[arg(long)]
     comments: bool,
@@ -48,8 +62,10 @@ pub struct Args {
     #[arg(long, value_name = "WHEN")]
     reconnect: Option<Reconnect>,
     /// Give up (with status 1) after this many consecutive failures have been
-    /// retried. Default: retry for ever, as a browser does; a 204, another status or
-    /// a wrong content type stop at once whatever this says.
+    /// retried. Default: retry network errors, timeouts and ended streams for ever,
+    /// as a browser does. A 204 (status 0), any other status but 200, a wrong content
+    /// type, a redirect loop or an unsafe redirect stop at once (status 1) whatever
+    /// this says.
     #[arg(long, value_name = "N")]
     max_retries: Option<u32>,
     /// Print only events of this type (repeatable); others are read and dropped
@@ -105,8 +121,13 @@ pub fn run(args: &Args, output: impl Write) -> io::Result<ExitCode> {
     if let Some(max) = args.max_retries {
         builder = builder.max_retries(max);
     }
-    if let Some(ms) = args.idle_timeout {
-        builder = builder.idle_timeout(Duration::from_millis(ms));
+    let millis = |ms: u64| (ms > 0).then(|| Duration::from_millis(ms));
+    builder = builder
+        .connect_timeout(millis(args.connect_timeout))
+        .response_timeout(millis(args.response_timeout))
+        .idle_timeout(millis(args.idle_timeout));
+    if !args.no_backoff {
+        builder = builder.backoff(sse_proto::Backoff::new());
     }
     let timeout = match args.timeout.map(Duration::try_from_secs_f64).transpose() {
         Ok(timeout) => timeout,

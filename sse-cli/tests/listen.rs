@@ -153,7 +153,7 @@ async fn prints_events_and_errors_reconnects_and_stops_on_204() {
         _ => status(204, "text/plain", ""),
     })
     .await;
-    let (lines, _, code, stderr) = listen(format!("http://{addr}/events"), &[]).await;
+    let (lines, _, code, stderr) = listen(format!("http://{addr}/events"), &["--no-backoff"]).await;
     assert_eq!(
         lines,
         [
@@ -437,7 +437,7 @@ async fn a_drop_mid_event_is_reported_and_the_half_event_never_printed() {
             .unwrap()
     })
     .await;
-    let (_, json, code, stderr) = listen(format!("http://{addr}/"), &[]).await;
+    let (_, json, code, stderr) = listen(format!("http://{addr}/"), &["--no-backoff"]).await;
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(json.len(), 4, "{json:?}");
     assert_eq!(
@@ -495,4 +495,69 @@ async fn a_fourteen_megabyte_event_is_delivered_by_default() {
     assert_eq!(json[0]["id"], "img", "{stderr}");
     let data = json[0]["data"].as_str().unwrap();
     assert!(data.len() == SIZE && data.bytes().all(|b| b == b'A'));
+}
+
+/// The wait after each consecutive failure grows, with jitter, unless
+/// `--no-backoff` asks for the browser's fixed reconnection time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn consecutive_failures_back_off_unless_told_not_to() {
+    let delays = |json: &[Value]| -> Vec<u64> {
+        json.iter()
+            .filter_map(|line| line.get("error")?.as_str())
+            .filter_map(|error| {
+                let ms = error.split("reconnecting in ").nth(1)?;
+                ms.trim_end_matches(" ms").parse().ok()
+            })
+            .collect()
+    };
+    let (addr, _) = serve(|_, _| stream(b"", vec![])).await;
+    let args = ["--max-retries", "3", "--reconnect-delay", "100"];
+    let (_, json, code, stderr) = listen(format!("http://{addr}/"), &args).await;
+    assert_eq!(code, 1, "{stderr}");
+    let waits = delays(&json);
+    assert_eq!(waits.len(), 3, "{json:?}");
+    for (n, wait) in waits.iter().enumerate() {
+        let plain = 100 << n;
+        assert!((plain..=plain * 3 / 2).contains(wait), "{waits:?}");
+    }
+    let args = [
+        "--max-retries",
+        "3",
+        "--reconnect-delay",
+        "100",
+        "--no-backoff",
+    ];
+    let (_, json, code, stderr) = listen(format!("http://{addr}/"), &args).await;
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(delays(&json), [100, 100, 100]);
+}
+
+/// A server that accepts the request and never answers: the response timeout
+/// gives up on it and reconnects.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_never_answers_is_given_up_on() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let held = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((tcp, _)) = listener.accept().await {
+            held.push(tcp);
+        }
+    });
+    let args = [
+        "--response-timeout",
+        "200",
+        "--max-retries",
+        "1",
+        "--reconnect-delay",
+        "100",
+        "--no-backoff",
+    ];
+    let (_, json, code, stderr) = listen(format!("http://{addr}/"), &args).await;
+    held.abort();
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(
+        json[0],
+        json!({"error": "no response received within the response timeout; reconnecting in 100 ms"})
+    );
 }

@@ -76,14 +76,34 @@ pub trait Transport: Send + Sync + 'static {
 
 /// How a runtime adapter's own HTTP client is set up: the transport options of a
 /// [`Builder`].
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct TransportOptions {
     /// Speak HTTP/2 from the start on `http://` URLs (h2c "prior knowledge").
     pub http2_prior_knowledge: bool,
+    /// How long opening a TCP connection may take in all (every address a name
+    /// resolves to included); `None`: as long as the operating system lets it. Default
+    /// [`DEFAULT_CONNECT_TIMEOUT`](TransportOptions::DEFAULT_CONNECT_TIMEOUT).
+    pub connect_timeout: Option<Duration>,
     /// The TLS settings for `https://` URLs (`None`: the transport's defaults).
     #[cfg(feature = "rustls")]
     pub tls: Option<rustls::ClientConfig>,
+}
+
+impl TransportOptions {
+    /// How long opening a TCP connection may take by default: 10 seconds.
+    pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+}
+
+impl Default for TransportOptions {
+    fn default() -> Self {
+        TransportOptions {
+            http2_prior_knowledge: false,
+            connect_timeout: Some(Self::DEFAULT_CONNECT_TIMEOUT),
+            #[cfg(feature = "rustls")]
+            tls: None,
+        }
+    }
 }
 
 /// A runtime whose adapter has an HTTP client: what [`Builder::connect`] and
@@ -226,9 +246,44 @@ impl<R: Runtime> Builder<R> {
         self
     }
 
-    /// Reconnects when no bytes at all arrive for `timeout` (default: never).
-    pub fn idle_timeout(mut self, timeout: Duration) -> Self {
-        self.config.idle_timeout = Some(timeout);
+    /// Reconnects when no bytes at all (keep-alive comments count) arrive for
+    /// `timeout`; `None`: waits for ever, as the spec does. Default
+    /// [`ConnectionConfig::DEFAULT_IDLE_TIMEOUT`], 5 minutes.
+    pub fn idle_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.config.idle_timeout = timeout.into();
+        self
+    }
+
+    /// Gives up on a request (and reconnects) when its response head has not
+    /// arrived `timeout` after it was sent; `None`: waits for ever. Default
+    /// [`ConnectionConfig::DEFAULT_RESPONSE_TIMEOUT`], 60 seconds.
+    pub fn response_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.config.response_timeout = timeout.into();
+        self
+    }
+
+    /// How long opening a TCP connection may take with the adapter's own HTTP
+    /// client (a failure to connect in time is a network error: the source
+    /// reconnects); `None`: as long as the operating system lets it. Default
+    /// [`TransportOptions::DEFAULT_CONNECT_TIMEOUT`], 10 seconds. A transport given
+    /// to [`connect_with`](Builder::connect_with) has its own.
+    pub fn connect_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.options.connect_timeout = timeout.into();
+        self
+    }
+
+    /// Marks the request header `name` as one that must not follow a redirect to
+    /// another origin, as `Authorization`, `Cookie` and `Proxy-Authorization`
+    /// never do (see [`ConnectionConfig`]'s redirect table).
+    pub fn sensitive_header(mut self, name: impl Into<String>) -> Self {
+        self.config.sensitive_headers.push(name.into());
+        self
+    }
+
+    /// Follows redirects from `https` to `http`, which are refused by default
+    /// ([`ConnectionError::InsecureRedirect`]).
+    pub fn allow_insecure_redirect(mut self) -> Self {
+        self.config.allow_insecure_redirect = true;
         self
     }
 
@@ -338,6 +393,7 @@ impl<R: Runtime> Builder<R> {
             cause: None,
             complete: false,
             head: None,
+            requested: String::new(),
         };
         source.drain(Time::ZERO);
         Ok(source)
@@ -392,7 +448,7 @@ impl core::error::Error for BuildError {
 pub enum SourceEvent {
     /// The connection was announced (the spec's `open` event): a 200
     /// `text/event-stream` response arrived. Again after every reconnection.
-    Open,
+    Open(Opened),
     /// An event (the spec's `message` event, whatever its type).
     Message(OwnedEvent),
     /// A comment, if [`Builder::comments`] asked for them.
@@ -405,6 +461,22 @@ pub enum SourceEvent {
     /// An event or comment over the parser's limit was skipped; the stream carries
     /// on.
     Skipped(sse_proto::Error),
+}
+
+/// The response that opened an [`EventSource`]'s stream, as [`SourceEvent::Open`]
+/// carries it: a rate limit's remaining count, a request ID for support, the
+/// server's own headers.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Opened {
+    /// The URL the response came from: the source's, or where redirects led.
+    pub url: String,
+    /// The status (200).
+    pub status: http::StatusCode,
+    /// The HTTP version.
+    pub version: http::Version,
+    /// The headers.
+    pub headers: http::HeaderMap,
 }
 
 /// Why an [`EventSource`] is reconnecting, and when it will: the spec's `error`
@@ -607,6 +679,8 @@ pub struct EventSource<R: Runtime> {
     complete: bool,
     /// The head of the response just handed to the connection.
     head: Option<http::response::Parts>,
+    /// The URL of the request under way.
+    requested: String,
 }
 
 impl<R: Runtime> fmt::Debug for EventSource<R> {
@@ -694,7 +768,15 @@ impl<R: Runtime> EventSource<R> {
         loop {
             while let Some(event) = self.conn.poll_event() {
                 let item = match event {
-                    ConnectionEvent::Open => Ok(SourceEvent::Open),
+                    ConnectionEvent::Open => {
+                        let head = self.head.take();
+                        Ok(SourceEvent::Open(Opened {
+                            url: self.requested.clone(),
+                            status: head.as_ref().map_or(http::StatusCode::OK, |h| h.status),
+                            version: head.as_ref().map_or(http::Version::HTTP_11, |h| h.version),
+                            headers: head.map(|h| h.headers).unwrap_or_default(),
+                        }))
+                    }
                     ConnectionEvent::Reconnecting { error, at } => {
                         self.transfer = Transfer::Idle;
                         Ok(SourceEvent::Reconnecting(Reconnect {
@@ -745,6 +827,7 @@ impl<R: Runtime> EventSource<R> {
             };
             match build_request(&request) {
                 Ok(request) => {
+                    self.requested = request.uri().to_string();
                     self.transfer = Transfer::Requesting(self.send(request));
                     break;
                 }

@@ -51,7 +51,7 @@ mod stream;
 pub use body::{SendError, Sender, SseBody, channel};
 pub use client::{
     BodyStream, BoxError, BuildError, Builder, DefaultTransport, EventSource, FAILED_BODY_LIMIT,
-    FAILED_BODY_TIME, FailedResponse, Reconnect, ResponseFuture, SourceError, SourceEvent,
+    FAILED_BODY_TIME, FailedResponse, Opened, Reconnect, ResponseFuture, SourceError, SourceEvent,
     Transport, TransportOptions,
 };
 pub use headers::{LastEventIdHeader, last_event_id, set_headers};

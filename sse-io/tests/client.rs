@@ -14,7 +14,7 @@ use sse_proto::ConnectionError;
 
 fn show(item: &Result<SourceEvent, SourceError>) -> String {
     match item {
-        Ok(SourceEvent::Open) => "open".into(),
+        Ok(SourceEvent::Open(_)) => "open".into(),
         Ok(SourceEvent::Message(e)) => format!("{}:{}:{}", e.event_type, e.data, e.last_event_id),
         Ok(SourceEvent::Comment(c)) => format!("comment {c}"),
         Ok(SourceEvent::Retry(d)) => format!("retry {}", d.as_millis()),
@@ -448,7 +448,119 @@ fn a_failure_carries_the_response<T: Rt>() {
     });
 }
 
+fn the_open_event_carries_the_response<T: Rt>() {
+    let server = Server::start();
+    let target = server.url("/v2");
+    T::block_on(async {
+        let mut source = EventSource::<T::R>::new(&server.url("/v1")).unwrap();
+        let script = async {
+            let mut first = server.next().await;
+            first.fixed(308, &[("location", target.as_str())], b"");
+            let mut second = server.next().await;
+            second.respond(
+                http::Response::builder()
+                    .header("content-type", "text/event-stream")
+                    .header("x-request-id", "r-17")
+                    .header("x-ratelimit-remaining", "99")
+                    .body(
+                        http_body_util::Full::new(bytes::Bytes::from_static(b"data: x\n\n"))
+                            .map_err(|never| match never {})
+                            .boxed(),
+                    )
+                    .unwrap(),
+            );
+        };
+        let ((), opened) = futures_util::future::join(script, next(&mut source)).await;
+        let Ok(SourceEvent::Open(opened)) = opened else {
+            panic!("not open: {opened:?}")
+        };
+        assert_eq!(opened.status, http::StatusCode::OK);
+        assert_eq!(opened.headers["x-request-id"], "r-17");
+        assert_eq!(opened.headers["x-ratelimit-remaining"], "99");
+        assert_eq!(opened.url, target, "where the redirect led");
+        assert_eq!(shown(&mut source).await, "message:x:");
+    });
+}
+
+fn a_response_that_never_comes_times_out<T: Rt>() {
+    let server = Server::start();
+    T::block_on(async {
+        let mut source = EventSource::<T::R>::builder(server.url("/slow"))
+            .response_timeout(Duration::from_millis(100))
+            .reconnection_time(Duration::from_millis(5))
+            .connect()
+            .unwrap();
+        let script = async {
+            // Accepted, read, and never answered.
+            let silent = server.next().await;
+            let mut second = server.next().await;
+            second.fixed(204, &[], b"");
+            silent
+        };
+        let client = async {
+            assert_eq!(shown(&mut source).await, "reconnecting (ResponseTimeout)");
+            assert_eq!(shown(&mut source).await, "failed (Status(204))");
+        };
+        let (_silent, ()) = futures_util::future::join(script, client).await;
+    });
+}
+
+/// A listener whose accept queue is full: the kernel drops further SYNs, so a
+/// connect hangs (on loopback) until the client gives up.
+fn a_listener_that_never_accepts() -> (socket2::Socket, Vec<std::net::TcpStream>) {
+    use socket2::{Domain, Socket, Type};
+    let socket = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+    socket
+        .bind(
+            &"127.0.0.1:0"
+                .parse::<std::net::SocketAddr>()
+                .unwrap()
+                .into(),
+        )
+        .unwrap();
+    socket.listen(0).unwrap();
+    let addr = socket.local_addr().unwrap().as_socket().unwrap();
+    let mut queued = Vec::new();
+    for _ in 0..16 {
+        match std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(200)) {
+            Ok(tcp) => queued.push(tcp),
+            Err(_) => return (socket, queued),
+        }
+    }
+    panic!("the accept queue never filled");
+}
+
+fn a_connect_that_hangs_times_out<T: Rt>() {
+    let (listener, _queued) = a_listener_that_never_accepts();
+    let addr = listener.local_addr().unwrap().as_socket().unwrap();
+    T::block_on(async {
+        let mut source = EventSource::<T::R>::builder(format!("http://{addr}/"))
+            .connect_timeout(Duration::from_millis(200))
+            // Without the connect timeout, this one would end the hang instead.
+            .response_timeout(Duration::from_secs(3))
+            .reconnection_time(Duration::from_millis(5))
+            .connect()
+            .unwrap();
+        let Ok(SourceEvent::Reconnecting(reconnect)) = next(&mut source).await else {
+            panic!("not a reconnection")
+        };
+        assert_eq!(reconnect.reason, ConnectionError::Network);
+        let mut cause = std::error::Error::source(&reconnect);
+        let mut timed_out = false;
+        while let Some(error) = cause {
+            timed_out |= error
+                .downcast_ref::<std::io::Error>()
+                .is_some_and(|e| e.kind() == std::io::ErrorKind::TimedOut);
+            cause = error.source();
+        }
+        assert!(timed_out, "{reconnect:?}");
+    });
+}
+
 on_every_runtime!(
+    the_open_event_carries_the_response,
+    a_response_that_never_comes_times_out,
+    a_connect_that_hangs_times_out,
     a_failure_carries_the_response,
     a_finished_post_stream_is_not_sent_again,
     the_request_hook_refreshes_credentials_on_the_origin_only,

@@ -401,7 +401,10 @@ fn an_event_source_resumes_after_a_cut_with_what_it_missed<T: Rt>() {
             .reconnection_time(Duration::from_millis(200))
             .connect()
             .unwrap();
-        assert!(matches!(source.next().await, Some(Ok(SourceEvent::Open))));
+        assert!(matches!(
+            source.next().await,
+            Some(Ok(SourceEvent::Open(_)))
+        ));
         assert_eq!(requests.recv().await.unwrap(), None);
         hub.publish(Message::new("a")).unwrap();
         assert_eq!(next_message(&mut source).await, "2:a");
@@ -420,7 +423,10 @@ fn an_event_source_resumes_after_a_cut_with_what_it_missed<T: Rt>() {
 
         // It comes back with Last-Event-ID 2, and gets them from the history, then the
         // live events: no gap, no repeat.
-        assert!(matches!(source.next().await, Some(Ok(SourceEvent::Open))));
+        assert!(matches!(
+            source.next().await,
+            Some(Ok(SourceEvent::Open(_)))
+        ));
         assert_eq!(requests.recv().await.unwrap().as_deref(), Some("2"));
         assert_eq!(next_message(&mut source).await, "3:b");
         assert_eq!(next_message(&mut source).await, "4:c");
@@ -451,7 +457,10 @@ fn an_event_source_that_lags_is_dropped_and_catches_up<T: Rt>() {
             .reconnection_time(Duration::from_millis(10))
             .connect()
             .unwrap();
-        assert!(matches!(source.next().await, Some(Ok(SourceEvent::Open))));
+        assert!(matches!(
+            source.next().await,
+            Some(Ok(SourceEvent::Open(_)))
+        ));
         assert_eq!(requests.recv().await.unwrap(), None);
 
         // The client reads nothing while events are published until it lags.
@@ -484,7 +493,7 @@ fn an_event_source_that_lags_is_dropped_and_catches_up<T: Rt>() {
                     assert_eq!(event.data.len(), SIZE);
                     next_id += 1;
                 }
-                Ok(SourceEvent::Open) => {}
+                Ok(SourceEvent::Open(_)) => {}
                 Ok(SourceEvent::Reconnecting(r)) => {
                     assert_eq!(r.reason, ConnectionError::EndOfStream);
                     reconnections += 1;

@@ -61,7 +61,7 @@ fn events_over_tls<T: Rt>(alpn: &[&[u8]], version: http::Version) {
             body
         };
         let client = async {
-            assert!(matches!(next(&mut source).await, Ok(SourceEvent::Open)));
+            assert!(matches!(next(&mut source).await, Ok(SourceEvent::Open(_))));
             match next(&mut source).await {
                 Ok(SourceEvent::Message(event)) => assert_eq!(event.data, "over TLS"),
                 other => panic!("{other:?}"),

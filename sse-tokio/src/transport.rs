@@ -53,6 +53,9 @@ impl DefaultTransport for Tokio {
     fn transport(options: &TransportOptions) -> Result<Box<dyn Transport>, BuildError> {
         let mut client = Client::builder(TokioExecutor::new());
         client.http2_only(options.http2_prior_knowledge);
+        let mut http = hyper_util::client::legacy::connect::HttpConnector::new();
+        http.set_connect_timeout(options.connect_timeout);
+        http.set_nodelay(true);
         #[cfg(feature = "rustls")]
         {
             use hyper_rustls::ConfigBuilderExt as _;
@@ -66,17 +69,18 @@ impl DefaultTransport for Tokio {
                 .with_webpki_roots()
                 .with_no_client_auth(),
             };
+            http.enforce_http(false);
             let https = hyper_rustls::HttpsConnectorBuilder::new()
                 .with_tls_config(tls)
                 .https_or_http()
                 .enable_http1()
                 .enable_http2()
-                .build();
+                .wrap_connector(http);
             Ok(Box::new(HyperClient(client.build(https))))
         }
         #[cfg(not(feature = "rustls"))]
         {
-            Ok(Box::new(PlainHttp(HyperClient(client.build_http()))))
+            Ok(Box::new(PlainHttp(HyperClient(client.build(http)))))
         }
     }
 }

@@ -15,9 +15,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use futures_util::StreamExt;
 use sse_proto::{ConnectionError, Message};
-use sse_tokio::{EventSource, LastEventIdHeader, SourceEvent};
+use sse_tokio::{LastEventIdHeader, SourceEvent};
 
-use common::watchdog;
+use common::{untimed, watchdog};
 
 const EVENTS: u32 = 20;
 
@@ -55,7 +55,7 @@ async fn every_event_arrives_exactly_once_across_drops() {
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
 
-    let mut source = EventSource::new(&format!("http://{addr}/events")).unwrap();
+    let mut source = untimed(format!("http://{addr}/events")).connect().unwrap();
     let mut received = Vec::new();
     let mut drops = 0;
     let mut failed = None;

@@ -11,14 +11,14 @@ use sse_proto::{ConnectionConfig, ConnectionError, ReadyState, RequestError};
 use sse_tokio::{BuildError, EventSource, SourceError, SourceEvent};
 use tokio::time::Instant;
 
-use common::{fixed, scripted, watchdog};
+use common::{fixed, scripted, untimed, watchdog};
 
 const LIMIT: Duration = Duration::from_secs(60);
 
 /// A short description of an item, for comparing whole sequences.
 fn show(item: &Result<SourceEvent, SourceError>) -> String {
     match item {
-        Ok(SourceEvent::Open) => "open".into(),
+        Ok(SourceEvent::Open(_)) => "open".into(),
         Ok(SourceEvent::Message(e)) => format!("{}:{}:{}", e.event_type, e.data, e.last_event_id),
         Ok(SourceEvent::Comment(c)) => format!("comment {c}"),
         Ok(SourceEvent::Retry(d)) => format!("retry {}", d.as_millis()),
@@ -56,7 +56,7 @@ async fn open(
 async fn a_drop_mid_event_reconnects_after_retry_with_last_event_id() {
     let _watchdog = watchdog(LIMIT);
     let (addr, mut requests) = scripted().await;
-    let mut source = EventSource::builder(format!("http://{addr}/events"))
+    let mut source = untimed(format!("http://{addr}/events"))
         .comments(true)
         .connect()
         .unwrap();
@@ -119,7 +119,7 @@ async fn a_drop_mid_event_reconnects_after_retry_with_last_event_id() {
 async fn fails_at_once(respond: impl FnOnce(&mut common::Exchange)) -> (String, Option<String>) {
     let _watchdog = watchdog(LIMIT);
     let (addr, mut requests) = scripted().await;
-    let mut source = EventSource::new(&format!("http://{addr}/")).unwrap();
+    let mut source = untimed(format!("http://{addr}/")).connect().unwrap();
     let (_exchange, first) = tokio::join!(
         async {
             let mut exchange = requests.recv().await.unwrap();
@@ -161,8 +161,13 @@ async fn a_server_error_fails_without_reconnecting() {
 async fn method_headers_and_body_are_sent_on_every_request() {
     let _watchdog = watchdog(LIMIT);
     let (addr, mut requests) = scripted().await;
-    let config = ConnectionConfig::new().min_reconnection_time(Duration::ZERO);
-    let mut source = EventSource::builder(format!("http://{addr}/chat"))
+    // A whole configuration replaces the builder's, so it turns the timeouts off
+    // itself.
+    let config = ConnectionConfig::new()
+        .min_reconnection_time(Duration::ZERO)
+        .idle_timeout(None)
+        .response_timeout(None);
+    let mut source = untimed(format!("http://{addr}/chat"))
         .config(config)
         .method("POST")
         .header("Authorization", "Bearer t")
@@ -193,7 +198,7 @@ async fn method_headers_and_body_are_sent_on_every_request() {
 async fn http2_prior_knowledge() {
     let _watchdog = watchdog(LIMIT);
     let (addr, mut requests) = scripted().await;
-    let mut source = EventSource::builder(format!("http://{addr}/"))
+    let mut source = untimed(format!("http://{addr}/"))
         .http2_prior_knowledge()
         .connect()
         .unwrap();
@@ -222,7 +227,7 @@ async fn http2_prior_knowledge() {
 async fn close_stops_everything_and_the_server_notices() {
     let _watchdog = watchdog(LIMIT);
     let (addr, mut requests) = scripted().await;
-    let mut source = EventSource::new(&format!("http://{addr}/")).unwrap();
+    let mut source = untimed(format!("http://{addr}/")).connect().unwrap();
     let (_exchange, body) = open(&mut requests, &mut source).await;
     body.send(b"data: 1\n\ndata: 2\n\n");
     assert_eq!(next(&mut source).await, "message:1:");
@@ -239,7 +244,7 @@ async fn close_stops_everything_and_the_server_notices() {
 async fn an_idle_connection_is_reestablished() {
     let _watchdog = watchdog(LIMIT);
     let (addr, mut requests) = scripted().await;
-    let mut source = EventSource::builder(format!("http://{addr}/"))
+    let mut source = untimed(format!("http://{addr}/"))
         .idle_timeout(Duration::from_secs(30))
         .reconnection_time(Duration::from_secs(1))
         .connect()
@@ -262,7 +267,7 @@ async fn an_idle_connection_is_reestablished() {
 async fn redirects_are_followed() {
     let _watchdog = watchdog(LIMIT);
     let (addr, mut requests) = scripted().await;
-    let mut source = EventSource::new(&format!("http://{addr}/old")).unwrap();
+    let mut source = untimed(format!("http://{addr}/old")).connect().unwrap();
     let ((exchange, body), opened) = tokio::join!(
         async {
             let mut first = requests.recv().await.unwrap();
@@ -295,7 +300,7 @@ async fn a_refused_connection_is_retried_with_its_cause() {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         listener.local_addr().unwrap()
     };
-    let mut source = EventSource::builder(format!("http://{addr}/"))
+    let mut source = untimed(format!("http://{addr}/"))
         .reconnection_time(Duration::from_millis(250))
         .connect()
         .unwrap();
@@ -352,7 +357,7 @@ fn https_is_accepted_with_the_rustls_feature() {
 async fn a_failed_response_that_never_ends_is_read_for_a_while() {
     let _watchdog = watchdog(LIMIT);
     let (addr, mut requests) = scripted().await;
-    let mut source = EventSource::new(&format!("http://{addr}/")).unwrap();
+    let mut source = untimed(format!("http://{addr}/")).connect().unwrap();
     let (_held, (failed, waited)) = tokio::join!(
         async {
             let mut exchange = requests.recv().await.unwrap();

@@ -76,6 +76,9 @@ pub fn decode_args(config: &VectorConfig) -> Vec<String> {
     if let Some(max) = config.max_event_size {
         args.push(format!("--max-event-size={max}"));
     }
+    if let Some(max) = config.max_field_size {
+        args.push(format!("--max-field-size={max}"));
+    }
     args
 }
 

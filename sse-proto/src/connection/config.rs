@@ -814,7 +814,10 @@ mod tests {
             .collect();
         assert!(waits.iter().all(|&w| (5_000..=10_000).contains(&w)));
         let below = waits.iter().filter(|&&w| w < 7_500).count();
-        assert!((60..=140).contains(&below), "{below} of 200 in the lower half");
+        assert!(
+            (60..=140).contains(&below),
+            "{below} of 200 in the lower half"
+        );
     }
 
     #[test]

@@ -157,3 +157,15 @@ pub async fn scripted() -> (SocketAddr, tokio::sync::mpsc::UnboundedReceiver<Exc
     .await;
     (addr, rx)
 }
+
+/// A client for tests on tokio's paused clock: without the default connect,
+/// response and idle timeouts. While loopback I/O is in flight the paused clock
+/// jumps to the next timer, so any timeout would fire at once; a test that checks
+/// one sets it itself.
+#[allow(dead_code)]
+pub fn untimed(url: impl Into<String>) -> sse_tokio::Builder {
+    sse_tokio::EventSource::builder(url)
+        .connect_timeout(None)
+        .response_timeout(None)
+        .idle_timeout(None)
+}
