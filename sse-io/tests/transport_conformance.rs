@@ -1,7 +1,8 @@
 //! The connection scenarios (`conformance/vectors/connection`) through each
 //! adapter's HTTP client: the real `EventSource` over sse-tokio's hyper-util client
 //! and over sse-async-std's `AsyncIoClient`, each talking to a hyper server through
-//! in-memory pipes, on tokio's paused clock.
+//! in-memory pipes, and over sse-tokio's `ReqwestClient`, through a proxy on
+//! loopback (reqwest takes no connector), on tokio's paused clock.
 //!
 //! Each scenario step advances the clock to the step's time (so the adapter's own
 //! timer fires the `timeout` steps), plays the input on the server side (a response
@@ -9,7 +10,9 @@
 //! and lets everything settle. What came out of the `EventSource`, and the requests
 //! the server received, are the step's outputs. The pipes are plain futures, not
 //! operating-system I/O, so "settled" is exact: no task can run any more, and the
-//! paused clock has not moved.
+//! paused clock has not moved. Over loopback sockets (reqwest), "settled" is also
+//! nothing new for a while of wall-clock time; the paused clock still does not
+//! move, as the settling loop never leaves the runtime idle.
 
 use std::future::{Ready, ready};
 use std::pin::Pin;
@@ -34,6 +37,12 @@ use tokio_util::compat::TokioAsyncReadCompatExt;
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 type Frames = mpsc::UnboundedSender<Result<http_body::Frame<Bytes>, BoxError>>;
 type Body = http_body_util::combinators::BoxBody<Bytes, BoxError>;
+
+/// A connection the server reads requests from: an in-memory pipe, or a TLS
+/// tunnel through the proxy.
+trait Io: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin + 'static {}
+
+impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin + 'static> Io for T {}
 
 /// One end of an in-memory connection, as the hyper client sees it.
 struct Pipe(TokioIo<DuplexStream>);
@@ -75,7 +84,7 @@ impl Connection for Pipe {
 /// A connector that hands the other end of each new pipe to the server, with the
 /// origin being connected to.
 #[derive(Clone)]
-struct Connector(mpsc::UnboundedSender<(String, DuplexStream)>);
+struct Connector(Pipes);
 
 impl tower_service::Service<http::Uri> for Connector {
     type Response = Pipe;
@@ -88,7 +97,7 @@ impl tower_service::Service<http::Uri> for Connector {
 
     fn call(&mut self, uri: http::Uri) -> Self::Future {
         let (client, server) = tokio::io::duplex(1 << 20);
-        let _ = self.0.send((origin(&uri), server));
+        let _ = self.0.send((origin(&uri), Box::new(server)));
         ready(Ok(Pipe(TokioIo::new(client))))
     }
 }
@@ -102,51 +111,15 @@ struct Exchange {
 
 /// Serves every pipe with HTTP/1.1; each request goes to `exchanges`.
 fn server(
-    mut pipes: mpsc::UnboundedReceiver<(String, DuplexStream)>,
+    mut pipes: mpsc::UnboundedReceiver<(String, Box<dyn Io>)>,
     exchanges: mpsc::UnboundedSender<Exchange>,
 ) {
     tokio::spawn(async move {
         while let Some((origin, pipe)) = pipes.recv().await {
             let exchanges = exchanges.clone();
             tokio::spawn(async move {
-                let service = service_fn(move |req: http::Request<hyper::body::Incoming>| {
-                    let (exchanges, origin) = (exchanges.clone(), origin.clone());
-                    async move {
-                        let (head, body) = req.into_parts();
-                        let body = match body.collect().await {
-                            Ok(body) => body.to_bytes(),
-                            Err(e) => {
-                                return Err::<http::Response<Body>, std::io::Error>(
-                                    std::io::Error::other(e),
-                                );
-                            }
-                        };
-                        let url = format!("{origin}{}", head.uri);
-                        let headers = head
-                            .headers
-                            .iter()
-                            // What the HTTP client adds, not the connection.
-                            .filter(|(name, _)| !matches!(name.as_str(), "host" | "content-length"))
-                            .map(|(n, v)| {
-                                (
-                                    n.to_string(),
-                                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                                )
-                            });
-                        let request = SentRequest::new(
-                            head.method.as_str(),
-                            url,
-                            headers,
-                            (!body.is_empty()).then(|| body.to_vec()),
-                        );
-                        let (respond, response) = oneshot::channel();
-                        let _ = exchanges.send(Exchange { request, respond });
-                        match response.await {
-                            Ok(Some(response)) => Ok(response),
-                            _ => Err(std::io::Error::other("the script dropped the connection")),
-                        }
-                    }
-                });
+                let service =
+                    service_fn(move |req| exchange(req, origin.clone(), exchanges.clone()));
                 let _ = hyper::server::conn::http1::Builder::new()
                     .auto_date_header(false)
                     .serve_connection(TokioIo::new(pipe), service)
@@ -156,26 +129,166 @@ fn server(
     });
 }
 
+/// Hands one request to the script, as received from `origin` (or, in the absolute
+/// form a proxy receives, from the URL it names), and answers as the script says.
+async fn exchange(
+    req: http::Request<hyper::body::Incoming>,
+    origin: String,
+    exchanges: mpsc::UnboundedSender<Exchange>,
+) -> Result<http::Response<Body>, std::io::Error> {
+    let (head, body) = req.into_parts();
+    let body = body
+        .collect()
+        .await
+        .map_err(std::io::Error::other)?
+        .to_bytes();
+    let url = match head.uri.scheme() {
+        Some(_) => head.uri.to_string(),
+        None => format!("{origin}{}", head.uri),
+    };
+    let headers = head
+        .headers
+        .iter()
+        // What the HTTP client adds, not the connection.
+        .filter(|(name, _)| !matches!(name.as_str(), "host" | "content-length"))
+        .map(|(n, v)| {
+            (
+                n.to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        });
+    let request = SentRequest::new(
+        head.method.as_str(),
+        url,
+        headers,
+        (!body.is_empty()).then(|| body.to_vec()),
+    );
+    let (respond, response) = oneshot::channel();
+    let _ = exchanges.send(Exchange { request, respond });
+    match response.await {
+        Ok(Some(response)) => Ok(response),
+        _ => Err(std::io::Error::other("the script dropped the connection")),
+    }
+}
+
 /// Where a transport sends each new pipe: the origin it connects to and the
 /// server's end.
-type Pipes = mpsc::UnboundedSender<(String, DuplexStream)>;
+type Pipes = mpsc::UnboundedSender<(String, Box<dyn Io>)>;
+
+/// Where the requests a server received go, for the script to answer.
+type Exchanges = mpsc::UnboundedSender<Exchange>;
+
+/// Builds a transport whose connections reach the script's server.
+type Make = fn(Pipes, Exchanges) -> Box<dyn Transport>;
 
 /// sse-tokio's transport: hyper-util's client, its connector handing out pipes.
-fn hyper_util_client(pipes: Pipes) -> Box<dyn Transport> {
+fn hyper_util_client(pipes: Pipes, _: Exchanges) -> Box<dyn Transport> {
     let client = Client::builder(TokioExecutor::new()).build(Connector(pipes));
     Box::new(sse_tokio::HyperClient(client))
 }
 
 /// sse-async-std's transport: `AsyncIoClient`, its connector handing out pipes.
-fn async_io_client(pipes: Pipes) -> Box<dyn Transport> {
+fn async_io_client(pipes: Pipes, _: Exchanges) -> Box<dyn Transport> {
     let client = sse_async_std::AsyncIoClient::new(&Default::default())
         .unwrap()
         .with_connector(move |uri| {
             let (client, server) = tokio::io::duplex(1 << 20);
-            let _ = pipes.send((origin(uri), server));
+            let _ = pipes.send((origin(uri), Box::new(server)));
             async move { Ok(client.compat()) }
         });
     Box::new(client)
+}
+
+/// sse-tokio's `ReqwestClient`, with every request sent through a proxy on
+/// loopback: `CONNECT` tunnels end in TLS with a certificate for the scenarios'
+/// hosts (which only this client trusts) and go to the server as pipes; plain
+/// `http` requests, in absolute form, are answered by the proxy itself.
+fn reqwest_client(pipes: Pipes, exchanges: Exchanges) -> Box<dyn Transport> {
+    let (acceptor, trusted) = tls_for_the_scenarios();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let proxy = format!("http://{}", listener.local_addr().unwrap());
+    listener.set_nonblocking(true).unwrap();
+    let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            // Small writes go out at once (no Nagle wait for the client's delayed ACK).
+            tcp.set_nodelay(true).unwrap();
+            let (pipes, acceptor, exchanges) = (pipes.clone(), acceptor.clone(), exchanges.clone());
+            tokio::spawn(async move {
+                let service = service_fn(move |req: http::Request<hyper::body::Incoming>| {
+                    let (pipes, acceptor, exchanges) =
+                        (pipes.clone(), acceptor.clone(), exchanges.clone());
+                    async move {
+                        if req.method() != http::Method::CONNECT {
+                            return exchange(req, String::new(), exchanges).await;
+                        }
+                        let authority = req.uri().authority().map(|a| a.to_string());
+                        tokio::spawn(async move {
+                            let Ok(upgraded) = hyper::upgrade::on(req).await else {
+                                return;
+                            };
+                            let Ok(tls) = acceptor.accept(TokioIo::new(upgraded)).await else {
+                                return;
+                            };
+                            let origin = format!("https://{}", authority.unwrap_or_default());
+                            let _ = pipes.send((origin, Box::new(tls)));
+                        });
+                        Ok(http::Response::new(Body::default()))
+                    }
+                });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .auto_date_header(false)
+                    .serve_connection(TokioIo::new(tcp), service)
+                    .with_upgrades()
+                    .await;
+            });
+        }
+    });
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .proxy(reqwest::Proxy::all(proxy).unwrap())
+        .tls_backend_preconfigured(trusted)
+        .build()
+        .unwrap();
+    Box::new(sse_tokio::ReqwestClient::from_client(client))
+}
+
+/// A TLS acceptor with a certificate for every host in the scenarios, and a client
+/// configuration that trusts it alone.
+fn tls_for_the_scenarios() -> (tokio_rustls::TlsAcceptor, rustls::ClientConfig) {
+    use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+    use std::sync::Arc;
+    let hosts = [
+        "example.com",
+        "other.example",
+        "cdn.example.net",
+        "a.example",
+        "b.example",
+        "c.example",
+    ];
+    let key = rcgen::KeyPair::generate().unwrap();
+    let cert = rcgen::CertificateParams::new(hosts.map(String::from).to_vec())
+        .unwrap()
+        .self_signed(&key)
+        .unwrap();
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let server = rustls::ServerConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![cert.der().clone()],
+            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
+        )
+        .unwrap();
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(cert.der().clone()).unwrap();
+    let client = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    (tokio_rustls::TlsAcceptor::from(Arc::new(server)), client)
 }
 
 /// The origin being connected to, as the client has it (the Host header drops a
@@ -189,21 +302,29 @@ fn origin(uri: &http::Uri) -> String {
 }
 
 /// Plays one scenario through the transport `make` builds.
-fn layer(make: fn(Pipes) -> Box<dyn Transport>) -> impl Fn(&Scenario) -> Vec<StepRun> {
+/// How long a step over real sockets waits for as many outputs as the scenario
+/// expects, before it settles with fewer.
+const PATIENCE: Duration = Duration::from_secs(1);
+
+/// `quiet`: how long (wall-clock) nothing new must come out for a step to be
+/// settled, on top of the rounds, for real sockets (which then also wait, up to
+/// [`PATIENCE`], for as many outputs as expected: a slow machine only makes the
+/// test slower); zero for in-memory pipes.
+fn layer(make: Make, quiet: Duration) -> impl Fn(&Scenario) -> Vec<StepRun> {
     move |scenario| {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .start_paused(true)
             .build()
             .unwrap();
-        runtime.block_on(play(scenario, make))
+        runtime.block_on(play(scenario, make, quiet))
     }
 }
 
-async fn play(scenario: &Scenario, make: fn(Pipes) -> Box<dyn Transport>) -> Vec<StepRun> {
+async fn play(scenario: &Scenario, make: Make, quiet: Duration) -> Vec<StepRun> {
     let (pipe_tx, pipe_rx) = mpsc::unbounded_channel();
     let (exchange_tx, mut exchanges) = mpsc::unbounded_channel();
-    server(pipe_rx, exchange_tx);
+    server(pipe_rx, exchange_tx.clone());
     let epoch = Instant::now();
     // The connection's clock starts when it is created.
     let mut offset = 0;
@@ -221,7 +342,7 @@ async fn play(scenario: &Scenario, make: fn(Pipes) -> Box<dyn Transport>) -> Vec
                 offset = step.at;
                 match EventSource::builder(scenario.url.as_str())
                     .config(scenario.config.clone())
-                    .connect_with(make(pipe_tx.clone()))
+                    .connect_with(make(pipe_tx.clone(), exchange_tx.clone()))
                 {
                     Ok(s) => source = Some(s),
                     Err(BuildError::Connect(e)) => {
@@ -285,13 +406,24 @@ async fn play(scenario: &Scenario, make: fn(Pipes) -> Box<dyn Transport>) -> Vec
         // response that failed the connection has its body ended by its server (an
         // error response is whole), and the client reports the failure with it.
         let now = step.at;
-        for round in 0..400 {
-            if round == 200
-                && !(failed_on_an_open_response(source.as_ref(), &step.input, &outputs)
-                    && frames.take().is_some())
-            {
-                break;
+        let (mut round, mut forced) = (0, false);
+        let mut changed = std::time::Instant::now();
+        loop {
+            if round >= 200 && changed.elapsed() >= quiet {
+                if !forced
+                    && failed_on_an_open_response(source.as_ref(), &step.input, &outputs)
+                    && frames.take().is_some()
+                {
+                    (round, forced) = (0, true);
+                    changed = std::time::Instant::now();
+                } else if quiet.is_zero()
+                    || outputs.len() >= step.expect.len()
+                    || changed.elapsed() >= PATIENCE
+                {
+                    break;
+                }
             }
+            let seen = outputs.len();
             if let Some(source) = &mut source {
                 drain_source(source, &mut outputs, now, &mut ended);
             }
@@ -301,7 +433,11 @@ async fn play(scenario: &Scenario, make: fn(Pipes) -> Box<dyn Transport>) -> Vec
                 frames = None;
                 pending = Some(exchange);
             }
+            if outputs.len() != seen {
+                changed = std::time::Instant::now();
+            }
             tokio::task::yield_now().await;
+            round += 1;
         }
         runs.push(StepRun {
             outputs,
@@ -319,7 +455,7 @@ async fn play(scenario: &Scenario, make: fn(Pipes) -> Box<dyn Transport>) -> Vec
 fn through_sse_tokio_hyper_util_client() {
     conformance::connection::assert_conformance_on_a_clock(
         "sse-tokio EventSource",
-        layer(hyper_util_client),
+        layer(hyper_util_client, Duration::ZERO),
     );
 }
 
@@ -327,6 +463,17 @@ fn through_sse_tokio_hyper_util_client() {
 fn through_sse_async_std_async_io_client() {
     conformance::connection::assert_conformance_on_a_clock(
         "sse-async-std AsyncIoClient",
-        layer(async_io_client),
+        layer(async_io_client, Duration::ZERO),
+    );
+}
+
+/// Bodies whole only: over real sockets each step takes a wall-clock wait, and how
+/// bodies are cut is the other layers' test.
+#[test]
+fn through_sse_tokio_reqwest_client() {
+    conformance::connection::assert_conformance_on_a_clock_in(
+        "sse-tokio ReqwestClient",
+        &[conformance::Chunking::Whole],
+        layer(reqwest_client, Duration::from_millis(10)),
     );
 }

@@ -72,11 +72,15 @@ use std::time::Instant;
 pub use tokio_util::io::ReaderStream;
 
 mod codec;
+#[cfg(feature = "reqwest")]
+mod reqwest;
 #[cfg(feature = "client")]
 mod transport;
 mod write_timeout;
 
 pub use codec::{CodecError, SseDecoder, SseEncoder};
+#[cfg(feature = "reqwest")]
+pub use reqwest::ReqwestClient;
 #[cfg(feature = "client")]
 pub use transport::HyperClient;
 pub use write_timeout::WriteTimeout;

@@ -58,17 +58,7 @@ impl DefaultTransport for Tokio {
         http.set_nodelay(true);
         #[cfg(feature = "rustls")]
         {
-            use hyper_rustls::ConfigBuilderExt as _;
-            let tls = match options.tls.clone() {
-                Some(config) => config,
-                None => rustls::ClientConfig::builder_with_provider(
-                    rustls::crypto::ring::default_provider().into(),
-                )
-                .with_safe_default_protocol_versions()
-                .map_err(|e| BuildError::Tls(e.to_string()))?
-                .with_webpki_roots()
-                .with_no_client_auth(),
-            };
+            let tls = tls_config(options)?;
             http.enforce_http(false);
             let https = hyper_rustls::HttpsConnectorBuilder::new()
                 .with_tls_config(tls)
@@ -82,5 +72,22 @@ impl DefaultTransport for Tokio {
         {
             Ok(Box::new(PlainHttp(HyperClient(client.build(http)))))
         }
+    }
+}
+
+/// The TLS settings `options` give, or the default: rustls on ring, with the webpki
+/// root certificates.
+#[cfg(feature = "rustls")]
+pub(crate) fn tls_config(options: &TransportOptions) -> Result<rustls::ClientConfig, BuildError> {
+    use hyper_rustls::ConfigBuilderExt as _;
+    match options.tls.clone() {
+        Some(config) => Ok(config),
+        None => Ok(rustls::ClientConfig::builder_with_provider(
+            rustls::crypto::ring::default_provider().into(),
+        )
+        .with_safe_default_protocol_versions()
+        .map_err(|e| BuildError::Tls(e.to_string()))?
+        .with_webpki_roots()
+        .with_no_client_auth()),
     }
 }
