@@ -15,7 +15,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::header::{ALLOW, CACHE_CONTROL, CONTENT_TYPE, HOST, HeaderValue, RETRY_AFTER};
+use http::header::{
+    ACCESS_CONTROL_ALLOW_CREDENTIALS, ACCESS_CONTROL_ALLOW_HEADERS, ACCESS_CONTROL_ALLOW_METHODS,
+    ACCESS_CONTROL_ALLOW_ORIGIN, ACCESS_CONTROL_MAX_AGE, ACCESS_CONTROL_REQUEST_METHOD, ALLOW,
+    CACHE_CONTROL, CONTENT_TYPE, HOST, HeaderValue, ORIGIN, RETRY_AFTER, VARY,
+};
 use http::{Method, Request, Response, StatusCode};
 use http_body_util::{Either, Full};
 use hyper::body::Incoming;
@@ -115,6 +119,14 @@ pub struct Args {
     /// name it controls (DNS rebinding).
     #[arg(long = "allow-host", value_name = "NAME")]
     allow_hosts: Vec<String>,
+    /// A web origin (`https://app.example`, `http://localhost:3000`) whose pages may
+    /// read the stream, with credentials (`new EventSource(url, {withCredentials:
+    /// true})`); repeatable. For those origins only, preflight requests are
+    /// answered (Chrome's private-network check included) and responses carry
+    /// `Access-Control-Allow-Origin` with that origin (never `*`) and
+    /// `Access-Control-Allow-Credentials: true`. Default: none, no CORS headers.
+    #[arg(long = "cors", value_name = "ORIGIN")]
+    cors: Vec<String>,
 }
 
 /// What every connection needs.
@@ -126,6 +138,9 @@ struct Server {
     /// Host names served (lower case, without ports): the bound address, the
     /// loopback names and `--allow-host`.
     hosts: Vec<String>,
+    /// The origins `--cors` lets read the stream (lower case, without a trailing
+    /// slash).
+    cors: Vec<String>,
 }
 
 type Body = Either<SseBody, Full<Bytes>>;
@@ -171,6 +186,11 @@ pub fn run(args: &Args, input: impl Read + Send + 'static) -> io::Result<ExitCod
             retry: args.retry.map(Duration::from_millis),
             max_clients: args.max_clients,
             hosts: served_hosts(addr, &args.allow_hosts),
+            cors: args
+                .cors
+                .iter()
+                .map(|origin| origin.trim_end_matches('/').to_ascii_lowercase())
+                .collect(),
         });
         let ndjson = args.ndjson;
         // Reading stdin blocks, and publishing does not need the runtime.
@@ -268,6 +288,59 @@ async fn stop_requested() {
 }
 
 fn respond(server: &Server, request: &Request<Incoming>) -> Response<Body> {
+    let mut response = route(server, request);
+    if let Some(origin) = server.cors_origin(request) {
+        allow_origin(response.headers_mut(), origin);
+    }
+    if !server.cors.is_empty() {
+        // The answer depends on the Origin: caches must keep one per origin.
+        response
+            .headers_mut()
+            .append(VARY, HeaderValue::from_static("Origin"));
+    }
+    response
+}
+
+/// `Access-Control-Allow-Origin` with `origin` itself (never `*`: credentials are
+/// allowed), and `Access-Control-Allow-Credentials: true`.
+fn allow_origin(headers: &mut http::HeaderMap, origin: &HeaderValue) {
+    headers.insert(ACCESS_CONTROL_ALLOW_ORIGIN, origin.clone());
+    headers.insert(
+        ACCESS_CONTROL_ALLOW_CREDENTIALS,
+        HeaderValue::from_static("true"),
+    );
+}
+
+/// A CORS preflight (`OPTIONS` with `Access-Control-Request-Method`) from an origin
+/// `--cors` names: what the stream needs, `GET` with `Last-Event-ID`, and Chrome's
+/// private-network access when asked for.
+fn preflight(request: &Request<Incoming>) -> Response<Body> {
+    let mut response = fixed(StatusCode::NO_CONTENT, "");
+    let headers = response.headers_mut();
+    headers.remove(CONTENT_TYPE);
+    headers.insert(
+        ACCESS_CONTROL_ALLOW_METHODS,
+        HeaderValue::from_static("GET"),
+    );
+    headers.insert(
+        ACCESS_CONTROL_ALLOW_HEADERS,
+        HeaderValue::from_static("Last-Event-ID, Cache-Control"),
+    );
+    headers.insert(ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
+    let private_network = request
+        .headers()
+        .get("access-control-request-private-network")
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"true"));
+    if private_network {
+        headers.insert(
+            "access-control-allow-private-network",
+            HeaderValue::from_static("true"),
+        );
+    }
+    response
+}
+
+fn route(server: &Server, request: &Request<Incoming>) -> Response<Body> {
     let method = request.method();
     if !server.serves(request) {
         return fixed(
@@ -275,7 +348,18 @@ fn respond(server: &Server, request: &Request<Incoming>) -> Response<Body> {
             "this server does not serve that host (see sse serve --allow-host)\n",
         );
     }
+    let preflight_request = method == Method::OPTIONS
+        && request
+            .headers()
+            .contains_key(ACCESS_CONTROL_REQUEST_METHOD);
     match request.uri().path() {
+        "/events" if preflight_request && server.cors_origin(request).is_some() => {
+            preflight(request)
+        }
+        "/events" if preflight_request => fixed(
+            StatusCode::FORBIDDEN,
+            "this origin may not read the stream (see sse serve --cors)\n",
+        ),
         "/events" if method == Method::GET && server.hub.subscribers() >= server.max_clients => {
             let mut response = fixed(
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -327,6 +411,16 @@ fn respond(server: &Server, request: &Request<Incoming>) -> Response<Body> {
 }
 
 impl Server {
+    /// The request's `Origin`, if `--cors` names it.
+    fn cors_origin<'r>(&self, request: &'r Request<Incoming>) -> Option<&'r HeaderValue> {
+        let origin = request.headers().get(ORIGIN)?;
+        let text = origin.to_str().ok()?;
+        self.cors
+            .iter()
+            .any(|allowed| allowed.eq_ignore_ascii_case(text))
+            .then_some(origin)
+    }
+
     /// Whether the request's `Host` (without its port) is one this server serves. A
     /// request without one (HTTP/1.0) is served: browsers always send it.
     fn serves(&self, request: &Request<Incoming>) -> bool {

@@ -585,3 +585,140 @@ fn a_slow_request_head_is_dropped() {
         "{said}"
     );
 }
+
+/// `--cors ORIGIN`: that origin's preflight is answered (private-network access
+/// included) and its requests get the origin back with credentials allowed; any
+/// other origin gets no CORS header (the browser then refuses the page the
+/// stream), and a server without `--cors` sends none at all.
+#[test]
+fn cors_only_for_the_origins_named() {
+    let page = "http://127.0.0.1:3000";
+    let server = Server::start(&["--cors", "http://127.0.0.1:3000/"]);
+    let preflight = request(
+        server.addr,
+        "OPTIONS",
+        "/events",
+        &[
+            ("Origin", page),
+            ("Access-Control-Request-Method", "GET"),
+            ("Access-Control-Request-Headers", "last-event-id"),
+            ("Access-Control-Request-Private-Network", "true"),
+        ],
+    );
+    assert_eq!(preflight.status, 204, "{}", preflight.head);
+    assert_eq!(preflight.header("access-control-allow-origin"), Some(page));
+    assert_eq!(
+        preflight.header("access-control-allow-credentials"),
+        Some("true")
+    );
+    assert_eq!(
+        preflight.header("access-control-allow-methods"),
+        Some("GET")
+    );
+    let allowed = preflight.header("access-control-allow-headers").unwrap();
+    assert!(allowed.to_ascii_lowercase().contains("last-event-id"));
+    assert_eq!(
+        preflight.header("access-control-allow-private-network"),
+        Some("true")
+    );
+    let stream = request(server.addr, "GET", "/events", &[("Origin", page)]);
+    assert_eq!(stream.status, 200);
+    assert_eq!(stream.header("access-control-allow-origin"), Some(page));
+    assert_eq!(
+        stream.header("access-control-allow-credentials"),
+        Some("true")
+    );
+    assert_eq!(stream.header("vary"), Some("Origin"));
+
+    let other = "http://127.0.0.1:4000";
+    let refused = request(
+        server.addr,
+        "OPTIONS",
+        "/events",
+        &[("Origin", other), ("Access-Control-Request-Method", "GET")],
+    );
+    assert_eq!(refused.status, 403);
+    assert_eq!(refused.header("access-control-allow-origin"), None);
+    let stream = request(server.addr, "GET", "/events", &[("Origin", other)]);
+    assert_eq!(stream.header("access-control-allow-origin"), None);
+
+    let plain = Server::start(&[]);
+    let stream = request(plain.addr, "GET", "/events", &[("Origin", page)]);
+    assert_eq!(stream.status, 200);
+    assert!(
+        !stream.head.to_ascii_lowercase().contains("access-control-"),
+        "{}",
+        stream.head
+    );
+}
+
+/// A page on one loopback origin reads the stream of `sse serve` on another, in
+/// headless Chromium, with credentials (`withCredentials: true`): with `--cors`
+/// naming the page's origin it gets the events; without, the browser refuses it.
+#[test]
+fn a_page_on_another_origin_reads_the_stream_in_chromium_with_cors() {
+    let Some(browser) = common::chromium() else {
+        eprintln!("skipped: no Chromium (set CHROMIUM=/path/to/chromium)");
+        return;
+    };
+    let pages = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let origin = format!("http://{}", pages.local_addr().unwrap());
+    let run = |cors: &[&str]| -> String {
+        let mut server = Server::start(cors);
+        server.write("one\ntwo\n");
+        let page = format!(
+            r#"<!doctype html><ul id="got"></ul><p id="state">waiting</p><script>
+const source = new EventSource("http://{}/events", {{withCredentials: true}});
+source.onmessage = (e) => {{
+  const li = document.createElement("li");
+  li.textContent = e.data;
+  got.append(li);
+  if (got.children.length === 2) {{ state.textContent = "done"; source.close(); }}
+}};
+source.onerror = () => {{ state.textContent = "error"; source.close(); }};
+</script>"#,
+            server.addr
+        );
+        // The page (and a 404 for anything else the browser asks for, a favicon),
+        // on a thread of its own until the browser is done.
+        let pages = pages.try_clone().unwrap();
+        pages.set_nonblocking(true).unwrap();
+        let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stop = done.clone();
+        let serving = std::thread::spawn(move || {
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let Ok((mut socket, _)) = pages.accept() else {
+                    std::thread::sleep(Duration::from_millis(10));
+                    continue;
+                };
+                socket.set_nonblocking(false).unwrap();
+                socket.set_read_timeout(Some(WAIT)).unwrap();
+                let mut head = [0u8; 2048];
+                let n = socket.read(&mut head).unwrap_or(0);
+                let response = if head[..n].starts_with(b"GET / ") {
+                    format!(
+                        "HTTP/1.0 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\n\r\n{page}",
+                        page.len()
+                    )
+                } else {
+                    "HTTP/1.0 404 Not Found\r\nContent-Length: 0\r\n\r\n".to_string()
+                };
+                let _ = socket.write_all(response.as_bytes());
+            }
+        });
+        let dom = common::chromium_dom(&browser, &format!("{origin}/"), 5000);
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+        serving.join().unwrap();
+        dom
+    };
+    let allowed = run(&["--cors", &origin]);
+    assert!(
+        allowed.contains(r#"<li>one</li><li>two</li>"#) && allowed.contains(">done<"),
+        "{allowed}"
+    );
+    let refused = run(&[]);
+    assert!(
+        refused.contains(">error<") && !refused.contains("<li>"),
+        "{refused}"
+    );
+}

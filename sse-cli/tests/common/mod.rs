@@ -122,3 +122,61 @@ pub fn stream_and_measure(
     assert!(child.wait().unwrap().success());
     (peak, rest)
 }
+
+/// Headless Chromium, if installed (`CHROMIUM`, or Debian's `chromium`, which
+/// `.ci/run` installs). `None` says the browser test is skipped, which CI (where
+/// `CI` is set) does not allow.
+#[allow(dead_code)]
+pub fn chromium() -> Option<String> {
+    let found = [
+        std::env::var("CHROMIUM").ok(),
+        Some("/usr/bin/chromium".into()),
+        Some("/usr/bin/chromium-browser".into()),
+    ]
+    .into_iter()
+    .flatten()
+    .find(|path| std::path::Path::new(path).exists());
+    assert!(
+        found.is_some() || std::env::var_os("CI").is_none(),
+        "Chromium is missing; .ci/run installs Debian's chromium package"
+    );
+    found
+}
+
+/// The DOM of `url` once headless Chromium has run its scripts for
+/// `virtual_ms` of virtual time (which waits while requests are open), within a
+/// minute of wall-clock time.
+#[allow(dead_code)]
+pub fn chromium_dom(browser: &str, url: &str, virtual_ms: u32) -> String {
+    let profile = std::env::temp_dir().join(format!(
+        "sse-cli-browser-{}-{}",
+        std::process::id(),
+        url.len()
+    ));
+    let mut child = std::process::Command::new(browser)
+        .args([
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            &format!("--virtual-time-budget={virtual_ms}"),
+            "--dump-dom",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg(url)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("Chromium runs");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("Chromium did not finish within a minute");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let output = child.wait_with_output().unwrap();
+    let _ = std::fs::remove_dir_all(&profile);
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
