@@ -41,7 +41,7 @@ impl HubFanout {
             .history(History::new().max_events(64))
             .capacity(64)
             .build();
-        let bodies = (0..n).map(|_| hub.subscribe(None)).collect();
+        let bodies = (0..n).map(|_| hub.subscribe(None).unwrap()).collect();
         let mut fanout = HubFanout { hub, bodies };
         fanout.settle();
         fanout

@@ -134,7 +134,6 @@ struct Server {
     hub: Hub,
     keep_alive: Option<Duration>,
     retry: Option<Duration>,
-    max_clients: usize,
     /// Host names served (lower case, without ports): the bound address, the
     /// loopback names and `--allow-host`.
     hosts: Vec<String>,
@@ -160,6 +159,7 @@ pub fn run(args: &Args, input: impl Read + Send + 'static) -> io::Result<ExitCod
         .max_events(args.history)
         .max_bytes(args.history_bytes)
         .new_clients(Backfill::Everything)
+        .max_subscribers(args.max_clients)
         .build();
     let Some(header_timeout) = timeout("--header-timeout", args.header_timeout) else {
         return Ok(ExitCode::from(2));
@@ -184,7 +184,6 @@ pub fn run(args: &Args, input: impl Read + Send + 'static) -> io::Result<ExitCod
             hub: hub.clone(),
             keep_alive,
             retry: args.retry.map(Duration::from_millis),
-            max_clients: args.max_clients,
             hosts: served_hosts(addr, &args.allow_hosts),
             cors: args
                 .cors
@@ -360,19 +359,19 @@ fn route(server: &Server, request: &Request<Incoming>) -> Response<Body> {
             StatusCode::FORBIDDEN,
             "this origin may not read the stream (see sse serve --cors)\n",
         ),
-        "/events" if method == Method::GET && server.hub.subscribers() >= server.max_clients => {
-            let mut response = fixed(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "too many clients; try again later\n",
-            );
-            response
-                .headers_mut()
-                .insert(RETRY_AFTER, HeaderValue::from_static("5"));
-            response
-        }
         "/events" if method == Method::GET => {
             let last_event_id = sse_tokio::last_event_id(request.headers());
-            let mut body = server.hub.subscribe(last_event_id.as_deref());
+            let Ok(mut body) = server.hub.subscribe(last_event_id.as_deref()) else {
+                // Over --max-clients.
+                let mut response = fixed(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "too many clients; try again later\n",
+                );
+                response
+                    .headers_mut()
+                    .insert(RETRY_AFTER, HeaderValue::from_static("5"));
+                return response;
+            };
             if let Some(interval) = server.keep_alive {
                 body = body.keep_alive(interval);
             }

@@ -314,3 +314,13 @@ impl<R: Runtime> Body for SseBody<R> {
         SizeHint::default()
     }
 }
+
+/// An empty stream, ended from the start: the body of a response that is not an
+/// event stream after all (a [`crate::unavailable`] answer, say).
+impl<R: Runtime> Default for SseBody<R> {
+    fn default() -> Self {
+        let (tx, rx) = async_channel::bounded(1);
+        drop(tx);
+        SseBody::new(Source::Channel(Box::pin(rx)))
+    }
+}

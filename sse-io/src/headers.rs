@@ -1,5 +1,5 @@
-//! The HTTP side of an event stream: the response headers, and the request's
-//! `Last-Event-ID`.
+//! The HTTP side of an event stream: the response headers, the request's
+//! `Last-Event-ID`, and the answer to a client that cannot be taken now.
 
 use std::borrow::Cow;
 
@@ -94,4 +94,30 @@ mod axum_impls {
             self.response().map(axum_core::body::Body::new)
         }
     }
+}
+
+/// The answer to a client a server cannot take now (one over
+/// [`HubBuilder::max_subscribers`](crate::HubBuilder::max_subscribers), say):
+/// `503 Service Unavailable` with `Retry-After` in whole seconds (at least 1), and
+/// an empty body.
+///
+/// ```
+/// use std::time::Duration;
+///
+/// let hub = sse_tokio::Hub::builder().max_subscribers(0).build();
+/// let response: http::Response<sse_tokio::SseBody> = match hub.subscribe(None) {
+///     Ok(body) => body.response(),
+///     Err(_) => sse_io::unavailable(Duration::from_secs(5)),
+/// };
+/// assert_eq!(response.status(), 503);
+/// assert_eq!(response.headers()["retry-after"], "5");
+/// ```
+pub fn unavailable<B: Default>(retry_after: std::time::Duration) -> http::Response<B> {
+    let seconds = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
+    let mut response = http::Response::new(B::default());
+    *response.status_mut() = http::StatusCode::SERVICE_UNAVAILABLE;
+    response
+        .headers_mut()
+        .insert(http::header::RETRY_AFTER, HeaderValue::from(seconds.max(1)));
+    response
 }

@@ -10,8 +10,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use sse_proto::{
-    Backfill, Broadcast, DEFAULT_SUBSCRIBER_BYTES, DEFAULT_SUBSCRIBER_CAPACITY, EncodeError,
-    History, Message, Next, Published, Subscription,
+    Backfill, Broadcast, DEFAULT_MAX_SUBSCRIBERS, DEFAULT_SUBSCRIBER_BYTES,
+    DEFAULT_SUBSCRIBER_CAPACITY, EncodeError, History, Message, Next, Published, Subscription,
+    TooManySubscribers,
 };
 
 use crate::body::{Source, SseBody};
@@ -75,7 +76,7 @@ use crate::runtime::Runtime;
 ///
 /// // In a handler: `hub.subscribe(sse_tokio::last_event_id(request.headers()).as_deref())`.
 /// // A client that saw event 1 reconnects: it gets event 2, then what comes next.
-/// let body = hub.subscribe(Some("1")).keep_alive(Duration::from_secs(15));
+/// let body = hub.subscribe(Some("1")).unwrap().keep_alive(Duration::from_secs(15));
 /// hub.publish(Message::new("three"))?;
 ///
 /// drop(hub); // the streams end when the hub is gone
@@ -146,7 +147,7 @@ impl<R: Runtime> Hub<R> {
     /// use sse_tokio::Hub;
     ///
     /// let hub = Hub::builder().history(History::new()).capacity(1).build();
-    /// let _body = hub.subscribe(None);
+    /// let _body = hub.subscribe(None).unwrap();
     /// let published = hub.publish(Message::new("first"))?;
     /// assert_eq!((published.id.as_str(), published.queued, published.lagged), ("1", 1, 0));
     /// // Nobody reads the body: the next event finds its queue full, and drops it.
@@ -177,6 +178,10 @@ impl<R: Runtime> Hub<R> {
     /// [`HubBuilder::unknown_ids`] say. Set keep-alives and a `retry` on the body as
     /// on any [`SseBody`].
     ///
+    /// Refused when the hub already holds [`HubBuilder::max_subscribers`] streams:
+    /// answer that client `503 Service Unavailable` with a `Retry-After`, as
+    /// [`unavailable`](crate::unavailable) does.
+    ///
     /// ```
     /// use http_body_util::BodyExt;
     /// use sse_proto::{Backfill, History, Message};
@@ -190,9 +195,9 @@ impl<R: Runtime> Hub<R> {
     /// for data in ["a", "b", "c"] {
     ///     hub.publish(Message::new(data)).unwrap();
     /// }
-    /// let new = hub.subscribe(None); // nothing from the past, by default
-    /// let known = hub.subscribe(Some("2")); // event 3
-    /// let unknown = hub.subscribe(Some("1")); // evicted: everything held, as asked
+    /// let new = hub.subscribe(None).unwrap(); // nothing from the past, by default
+    /// let known = hub.subscribe(Some("2")).unwrap(); // event 3
+    /// let unknown = hub.subscribe(Some("1")).unwrap(); // evicted: everything held, as asked
     /// drop(hub);
     /// let text = |body: sse_tokio::SseBody| async { BodyExt::collect(body).await.unwrap().to_bytes() };
     /// assert_eq!(&text(new).await[..], b"");
@@ -200,13 +205,13 @@ impl<R: Runtime> Hub<R> {
     /// assert_eq!(&text(unknown).await[..], b"id: 2\ndata: b\n\nid: 3\ndata: c\n\n");
     /// # });
     /// ```
-    pub fn subscribe(&self, last_event_id: Option<&str>) -> SseBody<R> {
-        let subscription = self.shared.lock().broadcast.subscribe(last_event_id);
-        SseBody::new(Source::Hub(HubStream {
+    pub fn subscribe(&self, last_event_id: Option<&str>) -> Result<SseBody<R>, TooManySubscribers> {
+        let subscription = self.shared.lock().broadcast.subscribe(last_event_id)?;
+        Ok(SseBody::new(Source::Hub(HubStream {
             shared: Arc::clone(&self.shared),
             subscription: Some(subscription),
             registered: None,
-        }))
+        })))
     }
 
     /// Ends every subscriber's stream, after what is pending for it, and every
@@ -223,7 +228,7 @@ impl<R: Runtime> Hub<R> {
     ///
     /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
     /// let hub = Hub::builder().history(History::new()).build();
-    /// let body = hub.subscribe(None);
+    /// let body = hub.subscribe(None).unwrap();
     /// hub.publish(Message::new("last")).unwrap();
     /// hub.close(); // other clones of `hub` are still alive
     /// assert_eq!(&BodyExt::collect(body).await.unwrap().to_bytes()[..], b"id: 1\ndata: last\n\n");
@@ -241,7 +246,7 @@ impl<R: Runtime> Hub<R> {
     ///
     /// ```
     /// let hub = sse_tokio::Hub::new();
-    /// let body = hub.subscribe(None);
+    /// let body = hub.subscribe(None).unwrap();
     /// assert_eq!(hub.subscribers(), 1);
     /// drop(body);
     /// assert_eq!(hub.subscribers(), 0);
@@ -344,6 +349,7 @@ pub struct HubBuilder<R: Runtime> {
     new_clients: Backfill,
     /// `None`: as `new_clients`.
     unknown_ids: Option<Backfill>,
+    max_subscribers: usize,
     runtime: PhantomData<fn() -> R>,
 }
 
@@ -355,6 +361,7 @@ impl<R: Runtime> fmt::Debug for HubBuilder<R> {
             .field("capacity_bytes", &self.capacity_bytes)
             .field("new_clients", &self.new_clients)
             .field("unknown_ids", &self.unknown_ids)
+            .field("max_subscribers", &self.max_subscribers)
             .finish()
     }
 }
@@ -370,6 +377,7 @@ impl<R: Runtime> HubBuilder<R> {
             capacity_bytes: DEFAULT_SUBSCRIBER_BYTES,
             new_clients: Backfill::Nothing,
             unknown_ids: None,
+            max_subscribers: DEFAULT_MAX_SUBSCRIBERS,
             runtime: PhantomData,
         }
     }
@@ -439,6 +447,14 @@ impl<R: Runtime> HubBuilder<R> {
         self
     }
 
+    /// How many streams the hub serves at once (lagging and ending ones count until
+    /// their responses are dropped); [`Hub::subscribe`] refuses one more. Default
+    /// [`DEFAULT_MAX_SUBSCRIBERS`], 10,000.
+    pub fn max_subscribers(mut self, max: usize) -> Self {
+        self.max_subscribers = max;
+        self
+    }
+
     /// The hub.
     pub fn build(self) -> Hub<R> {
         let broadcast = Broadcast::new(
@@ -447,7 +463,8 @@ impl<R: Runtime> HubBuilder<R> {
             self.new_clients,
             self.unknown_ids.unwrap_or(self.new_clients),
         )
-        .capacity_bytes(self.capacity_bytes);
+        .capacity_bytes(self.capacity_bytes)
+        .max_subscribers(self.max_subscribers);
         Hub {
             shared: Arc::new(Shared {
                 state: Mutex::new(State {

@@ -54,7 +54,7 @@ pub use client::{
     FAILED_BODY_TIME, FailedResponse, Opened, Reconnect, ResponseFuture, SourceError, SourceEvent,
     Transport, TransportOptions,
 };
-pub use headers::{LastEventIdHeader, last_event_id, set_headers};
+pub use headers::{LastEventIdHeader, last_event_id, set_headers, unavailable};
 pub use hub::{Hub, HubBuilder};
 pub use runtime::{Runtime, Timer};
 pub use shutdown::Shutdown;

@@ -139,7 +139,7 @@ impl<R: Runtime> Alarm<R> {
 ///     sse_io::runtime_types!(MyRuntime, "my runtime");
 /// }
 /// let hub = my_adapter::Hub::new();
-/// let _body: my_adapter::SseBody = hub.subscribe(None);
+/// let _body: my_adapter::SseBody = hub.subscribe(None).unwrap();
 /// ```
 #[macro_export]
 macro_rules! runtime_types {
@@ -149,7 +149,7 @@ macro_rules! runtime_types {
             self as sse_io, BodyStream, BoxError, BuildError, EventStream, FailedResponse,
             ItemStream, LastEventIdHeader, Opened, OwnedEvent, OwnedItem, Published, ReadyState,
             Reconnect, ReconnectPolicy, ResponseFuture, SendError, Sender, Shutdown, SourceError,
-            SourceEvent, Transport, TransportOptions, last_event_id, set_headers,
+            SourceEvent, Transport, TransportOptions, last_event_id, set_headers, unavailable,
         };
         #[doc = concat!("A `text/event-stream` response body on ", $name, ": [`sse_io::SseBody`].")]
         pub type SseBody = $crate::SseBody<$runtime>;

@@ -47,9 +47,9 @@ fn a_subscriber_gets_its_replay_then_the_live_events<T: Rt>() {
         for data in ["a", "b", "c"] {
             hub.publish(Message::new(data)).unwrap();
         }
-        let resumed = hub.subscribe(Some("1"));
-        let fresh = hub.subscribe(None);
-        let up_to_date = hub.subscribe(Some("3"));
+        let resumed = hub.subscribe(Some("1")).unwrap();
+        let fresh = hub.subscribe(None).unwrap();
+        let up_to_date = hub.subscribe(Some("3")).unwrap();
         hub.publish(Message::new("d")).unwrap();
         drop(hub);
         assert_eq!(collect(resumed).await, ["2:b", "3:c", "4:d"]);
@@ -68,9 +68,9 @@ fn backfill_policies_decide_for_new_clients_and_unknown_ids<T: Rt>() {
         for data in ["a", "b", "c"] {
             hub.publish(Message::new(data)).unwrap();
         }
-        let fresh = hub.subscribe(None);
-        let evicted = hub.subscribe(Some("1"));
-        let foreign = hub.subscribe(Some("from another server"));
+        let fresh = hub.subscribe(None).unwrap();
+        let evicted = hub.subscribe(Some("1")).unwrap();
+        let foreign = hub.subscribe(Some("from another server")).unwrap();
         drop(hub);
         assert_eq!(collect(fresh).await, ["2:b", "3:c"]);
         assert!(collect(evicted).await.is_empty());
@@ -83,7 +83,7 @@ fn publishers_ids_are_kept_and_the_hubs_count_up<T: Rt>() {
         let hub = Hub::<T::R>::builder()
             .history(History::new().first_id(7))
             .build();
-        let body = hub.subscribe(None);
+        let body = hub.subscribe(None).unwrap();
         assert_eq!(hub.publish(Message::new("a")).unwrap().id, "7");
         assert_eq!(hub.publish(Message::new("b").id("x")).unwrap().id, "x");
         assert_eq!(hub.publish(Message::new("c")).unwrap().id, "8");
@@ -95,8 +95,8 @@ fn publishers_ids_are_kept_and_the_hubs_count_up<T: Rt>() {
 fn a_lagging_subscriber_is_closed_and_resumes_from_the_history<T: Rt>() {
     T::block_on(async {
         let hub = counting_hub::<T>().capacity(2).build();
-        let mut slow = hub.subscribe(None);
-        let mut fast = hub.subscribe(None);
+        let mut slow = hub.subscribe(None).unwrap();
+        let mut fast = hub.subscribe(None).unwrap();
         let mut fast_got = 0;
         let mut lagged = Vec::new();
         for n in 1..=5 {
@@ -116,7 +116,7 @@ fn a_lagging_subscriber_is_closed_and_resumes_from_the_history<T: Rt>() {
         assert_eq!(next_frame(&mut slow).await.unwrap(), "id: 2\ndata: e2\n\n");
         assert_eq!(next_frame(&mut slow).await, None);
         // ...and its client reconnects with the last ID it got: the history has the rest.
-        let resumed = hub.subscribe(Some("2"));
+        let resumed = hub.subscribe(Some("2")).unwrap();
         hub.publish(Message::new("e6")).unwrap();
         drop(hub);
         assert_eq!(collect(resumed).await, ["3:e3", "4:e4", "5:e5", "6:e6"]);
@@ -131,7 +131,7 @@ fn a_replay_does_not_count_against_the_live_queue<T: Rt>() {
             hub.publish(Message::new(n.to_string())).unwrap();
         }
         // 99 events to replay, and room for one live event besides.
-        let mut body = hub.subscribe(Some("1"));
+        let mut body = hub.subscribe(Some("1")).unwrap();
         assert_eq!(hub.publish(Message::new("live")).unwrap().lagged, 0);
         for n in 2..=100 {
             assert_eq!(
@@ -150,7 +150,7 @@ fn a_replay_does_not_count_against_the_live_queue<T: Rt>() {
 fn subscribers_that_went_away_are_forgotten<T: Rt>() {
     T::block_on(async {
         let hub = Hub::<T::R>::new();
-        let bodies: Vec<_> = (0..200).map(|_| hub.subscribe(None)).collect();
+        let bodies: Vec<_> = (0..200).map(|_| hub.subscribe(None).unwrap()).collect();
         assert_eq!(hub.subscribers(), 200);
         drop(bodies);
         assert_eq!(hub.subscribers(), 0);
@@ -211,9 +211,9 @@ fn subscribing_during_publishing_loses_and_repeats_nothing<T: Rt>() {
                     }
                     let after = published.load(Ordering::SeqCst);
                     if (turn % 2 == 0) == odd || after == 0 {
-                        subscribers.push((0, hub.subscribe(None)));
+                        subscribers.push((0, hub.subscribe(None).unwrap()));
                     } else {
-                        subscribers.push((after, hub.subscribe(Some(&after.to_string()))));
+                        subscribers.push((after, hub.subscribe(Some(&after.to_string())).unwrap()));
                     }
                     joined.fetch_add(1, Ordering::SeqCst);
                 }
@@ -246,9 +246,9 @@ fn closing_ends_every_stream_after_what_is_queued<T: Rt>() {
     T::block_on(async {
         let hub = counting_hub::<T>().build();
         let other_handle = hub.clone();
-        let early = hub.subscribe(None);
+        let early = hub.subscribe(None).unwrap();
         hub.publish(Message::new("a")).unwrap();
-        let mut live = hub.subscribe(Some("1"));
+        let mut live = hub.subscribe(Some("1")).unwrap();
         hub.publish(Message::new("b")).unwrap();
         hub.close();
         // Ends although a clone of the hub is alive; nothing queued is lost.
@@ -261,7 +261,10 @@ fn closing_ends_every_stream_after_what_is_queued<T: Rt>() {
         // After closing: published events are recorded and replayed, streams end.
         let published = other_handle.publish(Message::new("c")).unwrap();
         assert_eq!((published.queued, published.lagged), (0, 0));
-        assert_eq!(collect(hub.subscribe(Some("1"))).await, ["2:b", "3:c"]);
+        assert_eq!(
+            collect(hub.subscribe(Some("1")).unwrap()).await,
+            ["2:b", "3:c"]
+        );
         assert_eq!(hub.subscribers(), 0);
     });
 }
@@ -290,6 +293,7 @@ fn keep_alives_and_retry_work_on_a_hub_stream<T: Rt>() {
         let interval = Duration::from_millis(150);
         let mut body = hub
             .subscribe(Some("gone"))
+            .unwrap()
             .keep_alive(interval)
             .retry(Duration::from_secs(2));
         let start = Instant::now();
@@ -368,7 +372,7 @@ fn serve_hub<T: Rt>(
     T::spawn(async move {
         while let Ok(mut exchange) = requests.recv().await {
             let id = sse_io::last_event_id(&exchange.head.headers).map(|id| id.into_owned());
-            let body = hub.subscribe(id.as_deref());
+            let body = hub.subscribe(id.as_deref()).unwrap();
             let _ = ids.send(id).await;
             let (switch, cut) = async_channel::bounded::<()>(1);
             switches.0.lock().unwrap().push(switch);
@@ -518,7 +522,7 @@ fn a_subscriber_too_many_bytes_behind_lags<T: Rt>() {
             .capacity(1000)
             .capacity_bytes(4096)
             .build();
-        let mut slow = hub.subscribe(None);
+        let mut slow = hub.subscribe(None).unwrap();
         let kib = "x".repeat(1000);
         let lagged: Vec<usize> = (0..6)
             .map(|_| hub.publish(Message::new(kib.as_str())).unwrap().lagged)
@@ -543,8 +547,8 @@ fn unknown_ids_get_what_new_clients_get_by_default<T: Rt>() {
             for data in ["a", "b"] {
                 hub.publish(Message::new(data)).unwrap();
             }
-            let new = hub.subscribe(None);
-            let made_up = hub.subscribe(Some("no such event"));
+            let new = hub.subscribe(None).unwrap();
+            let made_up = hub.subscribe(Some("no such event")).unwrap();
             drop(hub);
             let expected: &[&str] = match new_clients {
                 Backfill::Nothing => &[],
@@ -556,7 +560,30 @@ fn unknown_ids_get_what_new_clients_get_by_default<T: Rt>() {
     });
 }
 
+/// Past `max_subscribers` streams a subscription is refused, until a response is
+/// dropped; by default 10,000 are served.
+fn streams_over_the_cap_are_refused_until_one_goes<T: Rt>() {
+    T::block_on(async {
+        let hub = Hub::<T::R>::builder().max_subscribers(2).build();
+        let first = hub.subscribe(None).unwrap();
+        let _second = hub.subscribe(Some("1")).unwrap();
+        let refused = hub.subscribe(None).err().expect("a third is refused");
+        assert_eq!(refused, sse_proto::TooManySubscribers { max: 2 });
+        drop(first);
+        let _third = hub.subscribe(None).unwrap();
+
+        let hub = Hub::<T::R>::new();
+        let bodies: Vec<_> = (0..sse_proto::DEFAULT_MAX_SUBSCRIBERS)
+            .map(|_| hub.subscribe(None).unwrap())
+            .collect();
+        assert!(hub.subscribe(None).is_err());
+        drop(bodies);
+        assert!(hub.subscribe(None).is_ok());
+    });
+}
+
 on_every_runtime!(
+    streams_over_the_cap_are_refused_until_one_goes,
     a_subscriber_too_many_bytes_behind_lags,
     unknown_ids_get_what_new_clients_get_by_default,
     a_subscriber_gets_its_replay_then_the_live_events,

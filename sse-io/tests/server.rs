@@ -218,7 +218,7 @@ fn a_shutdown_ends_streams_after_what_is_queued<T: Rt>() {
             .history(sse_proto::History::new())
             .build();
         hub.publish(Message::new("h")).unwrap();
-        let late = hub.subscribe(None).shutdown_on(&shutdown);
+        let late = hub.subscribe(None).unwrap().shutdown_on(&shutdown);
         hub.publish(Message::new("pending")).unwrap();
         assert_eq!(collect(late).await, b"id: 2\ndata: pending\n\n");
         assert!(shutdown.is_triggered());

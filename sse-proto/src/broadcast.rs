@@ -21,6 +21,28 @@ pub const DEFAULT_SUBSCRIBER_CAPACITY: usize = 256;
 /// lagging, unless set: 1 MiB.
 pub const DEFAULT_SUBSCRIBER_BYTES: usize = 1 << 20;
 
+/// How many subscriptions a broadcast holds at once, unless set: 10,000. Each
+/// holds a connection and what it has pending; a server answers a client over it
+/// with `503 Service Unavailable` and `Retry-After`.
+pub const DEFAULT_MAX_SUBSCRIBERS: usize = 10_000;
+
+/// A subscription refused: the broadcast already holds
+/// [`max_subscribers`](Broadcast::max_subscribers) (a server answers `503` with
+/// `Retry-After`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TooManySubscribers {
+    /// The limit.
+    pub max: usize,
+}
+
+impl core::fmt::Display for TooManySubscribers {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "too many subscribers (at most {})", self.max)
+    }
+}
+
+impl core::error::Error for TooManySubscribers {}
+
 /// A broadcast with replay: what a hub decides, as a value.
 ///
 /// [`publish`](Broadcast::publish) records an event in the [`History`] and appends
@@ -46,13 +68,17 @@ pub const DEFAULT_SUBSCRIBER_BYTES: usize = 1 << 20;
 /// - **Closing** ([`close`](Broadcast::close)) ends every stream after what it has
 ///   pending, and every later subscription after its replay; publishing still
 ///   records history.
+/// - **A bounded number of subscriptions.** At most
+///   [`max_subscribers`](Broadcast::max_subscribers) at once (lagging and closing
+///   ones count until they are unsubscribed); one more is refused
+///   ([`TooManySubscribers`]).
 ///
 /// ```
 /// use sse_proto::{Backfill, Broadcast, History, Message, Next};
 ///
 /// let history: History<Vec<u8>> = History::new();
 /// let mut hub = Broadcast::new(history, 2, Backfill::Nothing, Backfill::Everything);
-/// let mut sub = hub.subscribe(None);
+/// let mut sub = hub.subscribe(None).unwrap();
 /// assert_eq!(hub.poll(&mut sub), Next::Wait);
 /// hub.publish(&Message::new("one"))?;
 /// assert_eq!(hub.poll(&mut sub), Next::Send(b"id: 1\ndata: one\n\n".to_vec()));
@@ -82,6 +108,9 @@ pub struct Broadcast<B> {
     unknown_ids: Backfill,
     /// The position at which every stream ends, once closed.
     closed_at: Option<u64>,
+    /// Subscriptions not yet unsubscribed, whatever their state.
+    open: usize,
+    max_subscribers: usize,
 }
 
 #[derive(Debug)]
@@ -165,6 +194,8 @@ impl<B: Clone> Broadcast<B> {
             new_clients,
             unknown_ids,
             closed_at: None,
+            open: 0,
+            max_subscribers: DEFAULT_MAX_SUBSCRIBERS,
         }
     }
 
@@ -186,7 +217,7 @@ impl<B: Clone> Broadcast<B> {
     ///
     /// let mut hub = Broadcast::new(History::<Vec<u8>>::new(), 100, Backfill::Nothing, Backfill::Nothing)
     ///     .capacity_bytes(64);
-    /// let _slow = hub.subscribe(None);
+    /// let _slow = hub.subscribe(None).unwrap();
     /// let lagged: Vec<usize> = (0..6)
     ///     .map(|n| hub.publish(&Message::new(format!("event {n}"))).unwrap().lagged)
     ///     .collect();
@@ -195,6 +226,25 @@ impl<B: Clone> Broadcast<B> {
     /// ```
     pub fn capacity_bytes(mut self, bytes: usize) -> Self {
         self.capacity_bytes = bytes;
+        self
+    }
+
+    /// How many subscriptions it holds at once (default
+    /// [`DEFAULT_MAX_SUBSCRIBERS`]); [`subscribe`](Broadcast::subscribe) refuses
+    /// one more.
+    ///
+    /// ```
+    /// use sse_proto::{Backfill, Broadcast, History, TooManySubscribers};
+    ///
+    /// let mut hub = Broadcast::new(History::<Vec<u8>>::new(), 8, Backfill::Nothing, Backfill::Nothing)
+    ///     .max_subscribers(1);
+    /// let first = hub.subscribe(None).unwrap();
+    /// assert_eq!(hub.subscribe(None).unwrap_err(), TooManySubscribers { max: 1 });
+    /// hub.unsubscribe(first);
+    /// assert!(hub.subscribe(None).is_ok());
+    /// ```
+    pub fn max_subscribers(mut self, max: usize) -> Self {
+        self.max_subscribers = max;
         self
     }
 
@@ -221,7 +271,7 @@ impl<B: Clone> Broadcast<B> {
     /// use sse_proto::{Backfill, Broadcast, History, Message};
     ///
     /// let mut hub = Broadcast::new(History::<Vec<u8>>::new(), 1, Backfill::Nothing, Backfill::Everything);
-    /// let mut slow = hub.subscribe(None);
+    /// let mut slow = hub.subscribe(None).unwrap();
     /// assert_eq!(hub.publish(&Message::new("a"))?.lagged, 0);
     /// // `slow` has one event pending, its whole allowance: the next one drops it.
     /// let published = hub.publish(&Message::new("b").id("b"))?;
@@ -274,7 +324,18 @@ impl<B: Clone> Broadcast<B> {
     /// `Last-Event-ID` header; `None` or empty for none): the events it missed
     /// ([`History::since`], with this broadcast's [`Backfill`]s), then every event
     /// published from now on. After [`close`](Broadcast::close), the replay only.
-    pub fn subscribe(&mut self, last_event_id: Option<&str>) -> Subscription<B> {
+    /// Refused when it already holds
+    /// [`max_subscribers`](Broadcast::max_subscribers).
+    pub fn subscribe(
+        &mut self,
+        last_event_id: Option<&str>,
+    ) -> Result<Subscription<B>, TooManySubscribers> {
+        if self.open >= self.max_subscribers {
+            return Err(TooManySubscribers {
+                max: self.max_subscribers,
+            });
+        }
+        self.open += 1;
         let queue = self
             .history
             .since(last_event_id)
@@ -291,11 +352,11 @@ impl<B: Clone> Broadcast<B> {
             }
             State::Live
         };
-        Subscription {
+        Ok(Subscription {
             queue,
             position,
             state,
-        }
+        })
     }
 
     /// What `subscription` sends next.
@@ -343,6 +404,7 @@ impl<B: Clone> Broadcast<B> {
 
     /// The subscriber went away: it no longer counts, and nothing is kept for it.
     pub fn unsubscribe(&mut self, subscription: Subscription<B>) {
+        self.open = self.open.saturating_sub(1);
         if subscription.state != State::Live {
             return;
         }
@@ -422,7 +484,7 @@ mod tests {
         let mut hub = hub(4);
         publish(&mut hub, "a");
         publish(&mut hub, "b");
-        let mut sub = hub.subscribe(Some("1"));
+        let mut sub = hub.subscribe(Some("1")).unwrap();
         publish(&mut hub, "c");
         assert_eq!(
             drain(&mut hub, &mut sub),
@@ -433,8 +495,8 @@ mod tests {
     #[test]
     fn a_lagging_subscriber_gets_what_it_had_pending_then_ends() {
         let mut hub = hub(2);
-        let mut slow = hub.subscribe(None);
-        let mut fast = hub.subscribe(None);
+        let mut slow = hub.subscribe(None).unwrap();
+        let mut fast = hub.subscribe(None).unwrap();
         let mut lagged = Vec::new();
         for n in 1..=5 {
             lagged.push(publish(&mut hub, &format!("e{n}")).lagged);
@@ -453,7 +515,7 @@ mod tests {
     #[test]
     fn subscribers_that_lag_together_share_what_was_pending() {
         let mut hub = hub(1);
-        let mut subs: Vec<_> = (0..3).map(|_| hub.subscribe(None)).collect();
+        let mut subs: Vec<_> = (0..3).map(|_| hub.subscribe(None).unwrap()).collect();
         publish(&mut hub, "a");
         assert_eq!(publish(&mut hub, "b").lagged, 3);
         let last = subs.pop().unwrap();
@@ -468,7 +530,7 @@ mod tests {
     #[test]
     fn the_log_holds_capacity_events_and_publishing_never_grows_it() {
         let mut hub = hub(3);
-        let _idle = hub.subscribe(None);
+        let _idle = hub.subscribe(None).unwrap();
         for n in 0..100u32 {
             publish(&mut hub, &format!("{n}"));
             assert!(hub.log.len() <= 3);
@@ -480,8 +542,8 @@ mod tests {
     #[test]
     fn the_byte_bound_lags_a_subscriber_and_bounds_what_it_is_sent() {
         let mut hub = hub(100).capacity_bytes(64);
-        let mut slow = hub.subscribe(None);
-        let mut fast = hub.subscribe(None);
+        let mut slow = hub.subscribe(None).unwrap();
+        let mut fast = hub.subscribe(None).unwrap();
         let mut lagged = Vec::new();
         for n in 0..6 {
             lagged.push(publish(&mut hub, &format!("event {n}")).lagged);
@@ -497,8 +559,8 @@ mod tests {
     #[test]
     fn an_event_over_the_byte_bound_is_kept_and_lags_only_who_is_behind() {
         let mut hub = hub(100).capacity_bytes(64);
-        let mut behind = hub.subscribe(None);
-        let mut current = hub.subscribe(None);
+        let mut behind = hub.subscribe(None).unwrap();
+        let mut current = hub.subscribe(None).unwrap();
         publish(&mut hub, "small");
         drain(&mut hub, &mut current);
         let big = "x".repeat(1000);
@@ -514,7 +576,7 @@ mod tests {
     #[test]
     fn unsubscribing_stops_counting() {
         let mut hub = hub(2);
-        let sub = hub.subscribe(None);
+        let sub = hub.subscribe(None).unwrap();
         publish(&mut hub, "a");
         hub.unsubscribe(sub);
         assert_eq!(hub.subscribers(), 0);
@@ -525,14 +587,41 @@ mod tests {
     #[test]
     fn closing_ends_streams_after_what_is_pending() {
         let mut hub = hub(8);
-        let mut early = hub.subscribe(None);
+        let mut early = hub.subscribe(None).unwrap();
         publish(&mut hub, "a");
         hub.close();
         assert_eq!(hub.subscribers(), 0);
         let published = publish(&mut hub, "b");
         assert_eq!((published.queued, published.lagged), (0, 0));
         assert_eq!(drain(&mut hub, &mut early), (vec!["a".into()], Next::End));
-        let mut late = hub.subscribe(Some("1"));
+        let mut late = hub.subscribe(Some("1")).unwrap();
         assert_eq!(drain(&mut hub, &mut late), (vec!["b".into()], Next::End));
+    }
+
+    /// Lagging and closing subscriptions hold their connections: they count
+    /// against the limit until unsubscribed.
+    #[test]
+    fn every_subscription_counts_until_unsubscribed() {
+        let mut hub = hub(1).max_subscribers(2);
+        let slow = hub.subscribe(None).unwrap();
+        let mut current = hub.subscribe(None).unwrap();
+        publish(&mut hub, "a");
+        assert_eq!(
+            hub.poll(&mut current),
+            Next::Send(b"id: 1\ndata: a\n\n".to_vec())
+        );
+        assert_eq!(publish(&mut hub, "b").lagged, 1, "slow lagged");
+        assert_eq!(hub.subscribers(), 1);
+        assert_eq!(
+            hub.subscribe(None).unwrap_err(),
+            TooManySubscribers { max: 2 }
+        );
+        hub.unsubscribe(slow);
+        let late = hub.subscribe(None).unwrap();
+        hub.close();
+        assert!(hub.subscribe(None).is_err(), "closing ones count too");
+        hub.unsubscribe(late);
+        hub.unsubscribe(current);
+        assert!(hub.subscribe(None).is_ok());
     }
 }

@@ -165,7 +165,8 @@ mod time;
 
 #[cfg(feature = "alloc")]
 pub use broadcast::{
-    Broadcast, DEFAULT_SUBSCRIBER_BYTES, DEFAULT_SUBSCRIBER_CAPACITY, Next, Published, Subscription,
+    Broadcast, DEFAULT_MAX_SUBSCRIBERS, DEFAULT_SUBSCRIBER_BYTES, DEFAULT_SUBSCRIBER_CAPACITY,
+    Next, Published, Subscription, TooManySubscribers,
 };
 /// The `bytes` crate's shared buffer, re-exported: what [`Sharer`] and the
 /// adapters share chunks as.

@@ -75,9 +75,13 @@ async fn handle(hub: Hub, request: Request<Incoming>) -> Result<Response<Body>, 
     match (request.method(), request.uri().path()) {
         (&Method::GET, "/events") => {
             let last_event_id = sse_tokio::last_event_id(request.headers());
-            let body = hub
-                .subscribe(last_event_id.as_deref())
-                .keep_alive(Duration::from_secs(15));
+            // Over the hub's limit of streams: come back in a few seconds.
+            let Ok(body) = hub.subscribe(last_event_id.as_deref()) else {
+                return Ok(
+                    sse_tokio::unavailable::<SseBody>(Duration::from_secs(5)).map(Either::Left)
+                );
+            };
+            let body = body.keep_alive(Duration::from_secs(15));
             Ok(body.response().map(Either::Left))
         }
         (&Method::POST, "/publish") => {
