@@ -567,7 +567,9 @@ fn streams_over_the_cap_are_refused_until_one_goes<T: Rt>() {
         let hub = Hub::<T::R>::builder().max_subscribers(2).build();
         let first = hub.subscribe(None).unwrap();
         let _second = hub.subscribe(Some("1")).unwrap();
-        let refused = hub.subscribe(None).err().expect("a third is refused");
+        let Err(refused) = hub.subscribe(None) else {
+            panic!("a third is refused")
+        };
         assert_eq!(refused, sse_proto::TooManySubscribers { max: 2 });
         drop(first);
         let _third = hub.subscribe(None).unwrap();
