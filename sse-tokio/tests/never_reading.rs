@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
-use sse_proto::{History, Message};
+use sse_proto::Message;
 use sse_tokio::{Hub, WriteTimeout};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
