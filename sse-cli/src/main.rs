@@ -5,11 +5,14 @@
 //! - `sse listen URL`: a reconnecting client, NDJSON events on stdout.
 //! - `sse serve`: a server, stdin's lines (or NDJSON events) as an event stream
 //!   with replay, and a page that shows it.
+//! - `sse conformance parser -- CMD`: the spec-derived vectors, judging another
+//!   implementation's parser.
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod conformance;
 mod decode;
 mod encode;
 mod listen;
@@ -39,6 +42,10 @@ enum Command {
     /// clients that reconnect, and a page that shows it live.
     #[command(long_about = serve::LONG_ABOUT)]
     Serve(serve::Args),
+    /// Judge another implementation with the spec-derived vectors: `sse conformance
+    /// parser -- CMD` runs them through a program that decodes stdin to NDJSON.
+    #[command(long_about = conformance::LONG_ABOUT)]
+    Conformance(conformance::Args),
 }
 
 fn main() -> ExitCode {
@@ -52,6 +59,7 @@ fn main() -> ExitCode {
         }
         Command::Listen(args) => listen::run(&args, std::io::stdout().lock()),
         Command::Serve(args) => serve::run(&args, std::io::stdin()),
+        Command::Conformance(args) => conformance::run(&args),
     };
     match result {
         Ok(code) => code,

@@ -1,7 +1,7 @@
 //! Writes the seed corpus of the `parser` fuzz target from the conformance vectors:
 //!
 //! ```sh
-//! cargo run -p conformance --bin fuzz-seeds -- fuzz/corpus/parser
+//! cargo run -p sse-conformance --bin fuzz-seeds -- fuzz/corpus/parser
 //! ```
 //!
 //! The corpus is generated, not committed: it follows the vectors.
