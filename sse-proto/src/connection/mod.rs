@@ -189,11 +189,11 @@ struct Fetch {
 ///           │  │                                              │ error, idle timeout
 ///           │  └──(timer: new request)── waiting ◀─(Reconnecting)─┘
 ///           │                               ▲
-///           │  network error, idle timeout, │
-///           ├─ retried status ──(Reconnecting)
+///           │  network error, idle or       │
+///           ├─ response timeout, retried status ──(Reconnecting)
 ///           │
-///           └─(other status, 204, wrong type, too many redirects,
-///              max_retries exceeded: Failed)──▶ CLOSED ◀── close(), from anywhere
+///           └─(other status, 204, wrong type, too many redirects, an unsafe
+///              redirect, max_retries exceeded: Failed)──▶ CLOSED ◀── close(), from anywhere
 /// ```
 ///
 /// # Example
@@ -648,8 +648,9 @@ impl Connection {
     }
 
     /// The deadline from [`poll_timeout`](Connection::poll_timeout) has passed: time
-    /// to reconnect, or, with an idle timeout, time to give up on a silent
-    /// connection. Calling it early or again is harmless.
+    /// to reconnect, or to give up on a response head that has not come
+    /// (`response_timeout`) or a silent connection (`idle_timeout`). Calling it early
+    /// or again is harmless.
     ///
     /// ```
     /// use core::time::Duration;
