@@ -35,6 +35,7 @@ pub fn millis(time: std::time::Duration) -> u64 {
 pub mod adapters;
 pub mod connection;
 pub mod fuzz;
+pub mod peak;
 pub mod reference;
 
 /// Inputs up to this many bytes are split at every point; longer ones at a sample.

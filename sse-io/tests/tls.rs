@@ -7,50 +7,25 @@ mod common;
 use std::sync::Arc;
 
 use common::{Rt, Server, next};
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use sse_io::{EventSource, SourceEvent};
 use sse_proto::ConnectionError;
 
 /// A TLS server for 127.0.0.1 with a self-signed certificate made for the test,
-/// offering the ALPN protocols `alpn`; and the certificate, for a client's roots.
-fn tls_server(alpn: &[&[u8]]) -> (Server, CertificateDer<'static>) {
-    let key = rcgen::KeyPair::generate().unwrap();
-    let cert = rcgen::CertificateParams::new(vec!["127.0.0.1".to_string()])
-        .unwrap()
-        .self_signed(&key)
-        .unwrap();
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(
-            vec![cert.der().clone()],
-            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
-        )
-        .unwrap();
+/// offering the ALPN protocols `alpn`; and a client configuration that trusts it.
+fn tls_server(alpn: &[&[u8]]) -> (Server, rustls::ClientConfig) {
+    let (mut config, client) = common::self_signed(&["127.0.0.1"]);
     config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
     let server = Server::start_tls(tokio_rustls::TlsAcceptor::from(Arc::new(config)));
-    (server, cert.der().clone())
-}
-
-fn trusting(cert: CertificateDer<'static>) -> rustls::ClientConfig {
-    let mut roots = rustls::RootCertStore::empty();
-    roots.add(cert).unwrap();
-    rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_no_client_auth()
+    (server, client)
 }
 
 /// Events over TLS, in the HTTP version the server's ALPN offer leads to.
 fn events_over_tls<T: Rt>(alpn: &[&[u8]], version: http::Version) {
-    let (server, cert) = tls_server(alpn);
+    let (server, trusted) = tls_server(alpn);
     let port = server.addr.port();
     T::block_on(async {
         let mut source = EventSource::<T::R>::builder(format!("https://127.0.0.1:{port}/events"))
-            .tls_config(trusting(cert))
+            .tls_config(trusted)
             .connect()
             .unwrap();
         let script = async {

@@ -14,6 +14,8 @@
 //! nothing new for a while of wall-clock time; the paused clock still does not
 //! move, as the settling loop never leaves the runtime idle.
 
+mod common;
+
 use std::future::{Ready, ready};
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -256,8 +258,6 @@ fn reqwest_client(pipes: Pipes, exchanges: Exchanges) -> Box<dyn Transport> {
 /// A TLS acceptor with a certificate for every host in the scenarios, and a client
 /// configuration that trusts it alone.
 fn tls_for_the_scenarios() -> (tokio_rustls::TlsAcceptor, rustls::ClientConfig) {
-    use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
-    use std::sync::Arc;
     let hosts = [
         "example.com",
         "other.example",
@@ -266,29 +266,11 @@ fn tls_for_the_scenarios() -> (tokio_rustls::TlsAcceptor, rustls::ClientConfig) 
         "b.example",
         "c.example",
     ];
-    let key = rcgen::KeyPair::generate().unwrap();
-    let cert = rcgen::CertificateParams::new(hosts.map(String::from).to_vec())
-        .unwrap()
-        .self_signed(&key)
-        .unwrap();
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let server = rustls::ServerConfig::builder_with_provider(provider.clone())
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(
-            vec![cert.der().clone()],
-            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
-        )
-        .unwrap();
-    let mut roots = rustls::RootCertStore::empty();
-    roots.add(cert.der().clone()).unwrap();
-    let client = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    (tokio_rustls::TlsAcceptor::from(Arc::new(server)), client)
+    let (server, client) = common::self_signed(&hosts);
+    (
+        tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(server)),
+        client,
+    )
 }
 
 /// The origin being connected to, as the client has it (the Host header drops a

@@ -1,45 +1,14 @@
-#![allow(unsafe_code)] // a global allocator cannot be written without it
 //! Hostile streams cannot make the parser eat memory: a gigabyte with no line end,
 //! or one event that never ends, stops at the size limit, and the most heap the
-//! parser ever holds stays near that limit. A peak-tracking global allocator measures
-//! it (live bytes, whatever the allocator does underneath).
+//! parser ever holds stays near that limit. A peak-tracking global allocator
+//! (`conformance::peak`) measures it.
 
 #![cfg(feature = "std")]
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
+use conformance::peak::{self, PeakTracking};
 use sse_proto::{Config, DEFAULT_MAX_FIELD_SIZE, Error, Item, Parser};
-
-struct PeakTracking;
-
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-
-fn grew(bytes: usize) {
-    let live = LIVE.fetch_add(bytes, Ordering::Relaxed) + bytes;
-    PEAK.fetch_max(live, Ordering::Relaxed);
-}
-
-unsafe impl GlobalAlloc for PeakTracking {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        grew(layout.size());
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        if new_size >= layout.size() {
-            grew(new_size - layout.size());
-        } else {
-            LIVE.fetch_sub(layout.size() - new_size, Ordering::Relaxed);
-        }
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
 
 #[global_allocator]
 static GLOBAL: PeakTracking = PeakTracking;
@@ -66,8 +35,7 @@ fn measure(config: Config, head: &[u8], body: &[u8], total: usize, tail: &[u8]) 
     out.events.reserve(16);
     out.errors.reserve(16);
     let mut parser = Parser::with_config(config);
-    let base = LIVE.load(Ordering::Relaxed);
-    PEAK.store(base, Ordering::Relaxed);
+    let base = peak::start();
     let feed = |parser: &mut Parser, chunk: &[u8], out: &mut Outcome| {
         let mut input = chunk;
         loop {
@@ -86,7 +54,7 @@ fn measure(config: Config, head: &[u8], body: &[u8], total: usize, tail: &[u8]) 
         feed(&mut parser, &body[..n], &mut out);
         sent += n;
     }
-    out.peak = PEAK.load(Ordering::Relaxed) - base;
+    out.peak = peak::peak_since(base);
     feed(&mut parser, tail, &mut out);
     out
 }

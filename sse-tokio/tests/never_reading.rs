@@ -1,4 +1,3 @@
-#![allow(unsafe_code)] // a global allocator cannot be written without it
 //! Clients that connect and never read, while events flow: the server's heap stays
 //! within the hub's documented bounds plus a fixed cost per connection, and every
 //! such connection is closed by the write timeout, releasing what it held.
@@ -6,45 +5,16 @@
 //! A peak-tracking global allocator measures the whole process (the clients are
 //! raw sockets that allocate nothing while they stall).
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use conformance::peak::{self, PeakTracking};
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use sse_proto::Message;
 use sse_tokio::{Hub, WriteTimeout};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-struct PeakTracking;
-
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-
-fn grew(bytes: usize) {
-    let live = LIVE.fetch_add(bytes, Ordering::Relaxed) + bytes;
-    PEAK.fetch_max(live, Ordering::Relaxed);
-}
-
-unsafe impl GlobalAlloc for PeakTracking {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        grew(layout.size());
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        if new_size >= layout.size() {
-            grew(new_size - layout.size());
-        } else {
-            LIVE.fetch_sub(layout.size() - new_size, Ordering::Relaxed);
-        }
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
 
 #[global_allocator]
 static GLOBAL: PeakTracking = PeakTracking;
@@ -111,8 +81,7 @@ async fn clients_that_never_read_cost_a_bounded_heap_and_are_closed() {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
 
-    let base = LIVE.load(Ordering::Relaxed);
-    PEAK.store(base, Ordering::Relaxed);
+    let base = peak::start();
     let data = "x".repeat(EVENT);
     for _ in 0..EVENTS {
         hub.publish(Message::new(data.as_str())).unwrap();
@@ -127,7 +96,7 @@ async fn clients_that_never_read_cost_a_bounded_heap_and_are_closed() {
         );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    let peak = PEAK.load(Ordering::Relaxed) - base;
+    let peak = peak::peak_since(base);
     let per_client = peak.saturating_sub(HISTORY_BYTES + LAG_BYTES) / CLIENTS;
     eprintln!(
         "{CLIENTS} stalled clients, {EVENTS} events of {EVENT} bytes: peak heap {peak} bytes \

@@ -324,3 +324,33 @@ async fn exchange(tx: async_channel::Sender<Exchange>, req: http::Request<Incomi
 pub async fn next<S: futures_util::Stream + Unpin>(stream: &mut S) -> S::Item {
     stream.next().await.expect("the stream ended")
 }
+
+/// A server TLS configuration with a certificate made for `hosts`, and a client
+/// configuration that trusts that certificate alone (rustls on ring).
+pub fn self_signed(hosts: &[&str]) -> (rustls::ServerConfig, rustls::ClientConfig) {
+    use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+    let key = rcgen::KeyPair::generate().unwrap();
+    let cert =
+        rcgen::CertificateParams::new(hosts.iter().map(|h| h.to_string()).collect::<Vec<_>>())
+            .unwrap()
+            .self_signed(&key)
+            .unwrap();
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let server = rustls::ServerConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![cert.der().clone()],
+            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
+        )
+        .unwrap();
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(cert.der().clone()).unwrap();
+    let client = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    (server, client)
+}
