@@ -87,7 +87,7 @@ fn the_reader_hands_out_the_bytes_in_pieces_of_any_size() {
         let n = reader.read(&mut buf).await.unwrap();
         assert_eq!(&buf[..n], b": 100");
         let n = reader.read(&mut buf).await.unwrap();
-        assert_eq!(&buf[..n], b"0\n\n");
+        assert_eq!(&buf[..n], b"0\n");
         // The buffered view: a whole chunk at a time.
         let mut line = String::new();
         reader.read_line(&mut line).await.unwrap();
@@ -182,9 +182,9 @@ async fn a_client_that_disconnects_is_noticed<R: Runtime>() {
     let server = serve_one::<R>(listener, body);
 
     let mut socket = R::connect(addr).await;
-    let mut buf = [0u8; 13];
+    let mut buf = [0u8; 12];
     socket.read_exact(&mut buf).await.unwrap();
-    assert_eq!(&buf, b"retry: 1000\n\n");
+    assert_eq!(&buf, b"retry: 1000\n");
     assert!(!sender.is_closed());
     drop(socket);
 

@@ -390,16 +390,18 @@ fn route(server: &Server, request: &Request<Incoming>) -> Response<Body> {
             headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
             response
         }
+        // What a GET would answer, without subscribing: a monitor's or a proxy's
+        // check costs no stream.
+        "/events" if method == Method::HEAD => {
+            let mut response = Response::new(Either::Right(Full::new(Bytes::new())));
+            sse_tokio::set_headers(response.headers_mut());
+            response
+        }
         "/events" | "/" | "/index.html" => {
-            let mut response = fixed(StatusCode::METHOD_NOT_ALLOWED, "use GET\n");
-            let allow = if request.uri().path() == "/events" {
-                "GET"
-            } else {
-                "GET, HEAD"
-            };
+            let mut response = fixed(StatusCode::METHOD_NOT_ALLOWED, "use GET or HEAD\n");
             response
                 .headers_mut()
-                .insert(ALLOW, HeaderValue::from_static(allow));
+                .insert(ALLOW, HeaderValue::from_static("GET, HEAD"));
             response
         }
         _ => fixed(

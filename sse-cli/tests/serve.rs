@@ -427,12 +427,13 @@ fn quiet_streams_get_keep_alives_and_the_retry_comes_first() {
     let mut server = Server::start(&["--keep-alive", "0.1", "--retry", "1500"]);
     let mut stream = server.events(None);
     let start = Instant::now();
-    while !stream.raw.ends_with(b":\n\n") {
+    while !stream.raw.ends_with(b":\n") {
         assert!(start.elapsed() < WAIT, "no keep-alive");
         stream.read();
     }
+    // No blank line before the first event: the retry shares its block.
     assert!(
-        stream.raw.starts_with(b"retry: 1500\n\n:\n\n"),
+        stream.raw.starts_with(b"retry: 1500\n:\n"),
         "{:?}",
         stream.raw
     );
@@ -458,7 +459,14 @@ fn the_page_shows_the_stream_with_an_event_source() {
     assert_eq!(missing.status, 404);
     let post = request(server.addr, "POST", "/events", &[("Content-Length", "0")]);
     assert_eq!(post.status, 405);
-    assert_eq!(post.header("allow"), Some("GET"));
+    assert_eq!(post.header("allow"), Some("GET, HEAD"));
+
+    // HEAD answers as GET would, with no body and no stream held.
+    let head = request(server.addr, "HEAD", "/events", &[]);
+    assert_eq!(head.status, 200, "{}", head.head);
+    assert_eq!(head.header("content-type"), Some("text/event-stream"));
+    assert_eq!(head.header("cache-control"), Some("no-cache, no-transform"));
+    assert_eq!(head.body(), "");
 }
 
 #[test]

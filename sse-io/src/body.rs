@@ -12,7 +12,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures_core::Stream;
 use http_body::{Body, Frame, SizeHint};
-use sse_proto::{Encode, EncodeError, KEEP_ALIVE, ServerStream, Time};
+use sse_proto::{Encode, EncodeError, ServerStream, Time};
 
 use crate::hub::HubStream;
 use crate::runtime::{Alarm, Clock, Runtime};
@@ -272,8 +272,8 @@ impl<R: Runtime> SseBody<R> {
             if self.alarm.poll(cx, deadline).is_pending() {
                 return Poll::Pending;
             }
-            if self.schedule.handle_timeout(clock.now::<R>()) {
-                return Poll::Ready(Some(Bytes::from_static(KEEP_ALIVE)));
+            if let Some(keep_alive) = self.schedule.handle_timeout(clock.now::<R>()) {
+                return Poll::Ready(Some(Bytes::from_static(keep_alive)));
             }
             if self.schedule.poll_timeout().and_then(|t| clock.instant(t)) == deadline {
                 // The timer fired a hair before the clock reached the deadline: try

@@ -299,7 +299,7 @@ fn keep_alives_and_retry_work_on_a_hub_stream<T: Rt>() {
         let start = Instant::now();
 
         // The retry, then the replay, at once.
-        assert_eq!(next_frame(&mut body).await.unwrap(), "retry: 2000\n\n");
+        assert_eq!(next_frame(&mut body).await.unwrap(), "retry: 2000\n");
         assert_eq!(next_frame(&mut body).await.unwrap(), "id: 1\ndata: old\n\n");
         assert!(start.elapsed() < interval);
         // Quiet: a keep-alive after the interval.

@@ -5,10 +5,20 @@ use core::time::Duration;
 
 use crate::{Encode, Heartbeat, Retry, Time};
 
-/// The order of what goes out on one server stream: the initial `retry` block, then
+/// The order of what goes out on one server stream: the initial `retry` field, then
 /// what the stream's source yields (a hub's replay and live events, or a channel's
 /// queue), with a [`KEEP_ALIVE`](crate::KEEP_ALIVE) comment whenever the stream has
 /// been quiet for the keep-alive interval ([`Heartbeat`]).
+///
+/// The initial `retry` goes out as a line of its own, without the blank line that
+/// would end its block: the spec applies a field as its line is read, so the client
+/// has the reconnection time at once, and the block is ended by the stream's first
+/// event, in whose company the `retry` belongs. A block holding only `retry` is
+/// exactly within the spec (it dispatches nothing), but some clients (httpx-sse, for
+/// one) hand it out as an empty event, which breaks code that parses every event's
+/// data. Keep-alives due before the first event are bare comment lines (`:`), which
+/// do not end the block either. (A source whose first item is a comment ends the
+/// block with it.)
 ///
 /// The driver owns the source and one timer. On each poll it asks
 /// [`poll_transmit`](ServerStream::poll_transmit) first; if that has nothing, it
@@ -26,12 +36,14 @@ use crate::{Encode, Heartbeat, Retry, Time};
 /// let mut stream = ServerStream::new()
 ///     .retry(Duration::from_secs(2))
 ///     .keep_alive(Duration::from_secs(15));
-/// assert_eq!(stream.poll_transmit(Time::ZERO).as_deref(), Some(&b"retry: 2000\n\n"[..]));
+/// assert_eq!(stream.poll_transmit(Time::ZERO).as_deref(), Some(&b"retry: 2000\n"[..]));
 /// assert_eq!(stream.poll_transmit(Time::ZERO), None);
 /// assert_eq!(stream.poll_timeout(), Some(Time::from_millis(15_000)));
-/// stream.handle_sent(Time::from_millis(10_000)); // an event went out
-/// assert!(!stream.handle_timeout(Time::from_millis(15_000)));
-/// assert!(stream.handle_timeout(Time::from_millis(25_000))); // send a keep-alive
+/// // Quiet: a keep-alive line that leaves the `retry`'s block open.
+/// assert_eq!(stream.handle_timeout(Time::from_millis(15_000)), Some(&b":\n"[..]));
+/// stream.handle_sent(Time::from_millis(20_000)); // an event went out, ending the block
+/// assert_eq!(stream.handle_timeout(Time::from_millis(30_000)), None);
+/// assert_eq!(stream.handle_timeout(Time::from_millis(35_000)), Some(sse_proto::KEEP_ALIVE));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServerStream {
@@ -40,6 +52,8 @@ pub struct ServerStream {
     heartbeat: Option<Heartbeat>,
     started: bool,
     draining: bool,
+    /// The `retry` line went out and no event has ended its block yet.
+    block_open: bool,
 }
 
 impl Default for ServerStream {
@@ -57,6 +71,7 @@ impl ServerStream {
             heartbeat: None,
             started: false,
             draining: false,
+            block_open: false,
         }
     }
 
@@ -74,8 +89,9 @@ impl ServerStream {
         self
     }
 
-    /// What goes out before anything from the source: the `retry` block, once, on
-    /// the first call (encoded). Starts the keep-alive schedule at `now`.
+    /// What goes out before anything from the source: the `retry` line, once, on
+    /// the first call (encoded, without a blank line after it: see above). Starts the
+    /// keep-alive schedule at `now`.
     pub fn poll_transmit(&mut self, now: Time) -> Option<Vec<u8>> {
         if !self.started {
             self.started = true;
@@ -84,8 +100,14 @@ impl ServerStream {
                 .map(|interval| Heartbeat::new(now, interval));
         }
         let time = self.retry.take()?;
-        self.handle_sent(now);
-        Retry::new(time).to_vec().ok()
+        let mut line = Retry::new(time).to_vec().ok()?;
+        // The blank line that would end the block.
+        line.pop();
+        if let Some(heartbeat) = &mut self.heartbeat {
+            heartbeat.handle_written(now);
+        }
+        self.block_open = true;
+        Some(line)
     }
 
     /// The server is shutting down: the stream sends what its source has ready and
@@ -128,8 +150,10 @@ impl ServerStream {
         self.keep_alive.is_some() || self.heartbeat.is_some()
     }
 
-    /// Bytes from the source were sent at `now`: the quiet period starts again.
+    /// Bytes from the source (whole events or comments, each ending its block) were
+    /// sent at `now`: the quiet period starts again.
     pub fn handle_sent(&mut self, now: Time) {
+        self.block_open = false;
         if let Some(heartbeat) = &mut self.heartbeat {
             heartbeat.handle_written(now);
         }
@@ -141,13 +165,19 @@ impl ServerStream {
         self.heartbeat.map(|heartbeat| heartbeat.poll_timeout())
     }
 
-    /// The timer fired at `now`: `true` if a keep-alive is due (the driver sends
-    /// [`KEEP_ALIVE`](crate::KEEP_ALIVE), which the schedule counts as sent). Early
-    /// calls are harmless.
-    pub fn handle_timeout(&mut self, now: Time) -> bool {
-        self.heartbeat
+    /// The timer fired at `now`: the keep-alive to send if one is due, which the
+    /// schedule counts as sent: [`KEEP_ALIVE`](crate::KEEP_ALIVE), or a bare `:` line
+    /// while the `retry`'s block is open. Early calls are harmless.
+    pub fn handle_timeout(&mut self, now: Time) -> Option<&'static [u8]> {
+        let due = self
+            .heartbeat
             .as_mut()
-            .is_some_and(|heartbeat| heartbeat.handle_timeout(now))
+            .is_some_and(|heartbeat| heartbeat.handle_timeout(now));
+        match (due, self.block_open) {
+            (false, _) => None,
+            (true, true) => Some(b":\n"),
+            (true, false) => Some(crate::KEEP_ALIVE),
+        }
     }
 }
 
@@ -160,7 +190,7 @@ mod tests {
         let mut stream = ServerStream::new();
         assert_eq!(stream.poll_transmit(Time::ZERO), None);
         assert_eq!(stream.poll_timeout(), None);
-        assert!(!stream.handle_timeout(Time::from_millis(u64::MAX)));
+        assert_eq!(stream.handle_timeout(Time::from_millis(u64::MAX)), None);
     }
 
     #[test]
@@ -176,7 +206,39 @@ mod tests {
         let mut stream = ServerStream::new().retry(Duration::from_micros(10));
         assert_eq!(
             stream.poll_transmit(Time::ZERO).as_deref(),
-            Some(&b"retry: 1\n\n"[..])
+            Some(&b"retry: 1\n"[..])
+        );
+    }
+
+    /// No blank line goes out before the first event: a client that hands out a
+    /// `retry`-only block as an event (httpx-sse does) sees none.
+    #[test]
+    fn the_retry_shares_its_block_with_the_first_event() {
+        let mut stream = ServerStream::new()
+            .retry(Duration::from_secs(3))
+            .keep_alive(Duration::from_secs(1));
+        let mut out = stream.poll_transmit(Time::ZERO).unwrap();
+        for t in [1000, 2000] {
+            out.extend_from_slice(stream.handle_timeout(Time::from_millis(t)).unwrap());
+        }
+        out.extend_from_slice(b"id: 1\ndata: x\n\n");
+        stream.handle_sent(Time::from_millis(2500));
+        out.extend_from_slice(stream.handle_timeout(Time::from_millis(3500)).unwrap());
+        assert_eq!(out, b"retry: 3000\n:\n:\nid: 1\ndata: x\n\n:\n\n");
+        let mut parser = crate::Parser::new();
+        let mut input = &out[..];
+        let mut blocks = 0;
+        while let Ok(Some(item)) = parser.parse(&mut input) {
+            if let crate::Item::Event(event) = item {
+                assert_eq!(event.data(), "x");
+                blocks += 1;
+            }
+        }
+        assert_eq!((blocks, parser.retry()), (1, Some(Duration::from_secs(3))));
+        assert_eq!(
+            out.windows(2).position(|w| w == b"\n\n"),
+            Some(out.len() - 5),
+            "the first blank line ends the event"
         );
     }
 }

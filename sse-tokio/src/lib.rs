@@ -148,7 +148,7 @@ sse_io::runtime_types!(Tokio, "tokio");
 /// let bytes = response.into_body().collect().await.unwrap().to_bytes();
 /// assert_eq!(
 ///     &bytes[..],
-///     b"retry: 5000\n\nid: 1\ndata: tick 1\n\nid: 2\ndata: tick 2\n\nid: 3\ndata: tick 3\n\n"
+///     b"retry: 5000\nid: 1\ndata: tick 1\n\nid: 2\ndata: tick 2\n\nid: 3\ndata: tick 3\n\n"
 /// );
 /// # });
 /// ```
