@@ -110,3 +110,166 @@ fn a_program_that_cannot_run_exits_2() {
     let (_, code) = judge(&[], &["/nonexistent/decoder"]);
     assert_eq!(code, 2);
 }
+
+/// A loopback server that answers every request with `head` and then the body
+/// `respond` gives for the request's `Last-Event-ID`, and holds the connection
+/// open; its address.
+async fn scripted(head: &'static str, respond: fn(Option<u64>) -> String) -> std::net::SocketAddr {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut tcp, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut request = Vec::new();
+                let mut buf = [0u8; 1024];
+                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                    let Ok(n) = tcp.read(&mut buf).await else {
+                        return;
+                    };
+                    if n == 0 {
+                        return;
+                    }
+                    request.extend_from_slice(&buf[..n]);
+                }
+                let request = String::from_utf8_lossy(&request).to_ascii_lowercase();
+                let last = request
+                    .lines()
+                    .find_map(|l| l.strip_prefix("last-event-id:"))
+                    .and_then(|v| v.trim().parse().ok());
+                let response = format!("{head}\r\n\r\n{}", respond(last));
+                let _ = tcp.write_all(response.as_bytes()).await;
+                tokio::time::sleep(std::time::Duration::from_secs(20)).await;
+            });
+        }
+    });
+    addr
+}
+
+/// `sse conformance server URL --window 1`, run off the test's runtime.
+async fn judge_server(url: String) -> (Vec<String>, i32) {
+    tokio::task::spawn_blocking(move || {
+        let output = Command::new(SSE)
+            .args(["conformance", "server", &url, "--window", "1"])
+            .output()
+            .unwrap();
+        (
+            String::from_utf8(output.stdout)
+                .unwrap()
+                .lines()
+                .map(str::to_string)
+                .collect(),
+            output.status.code().unwrap(),
+        )
+    })
+    .await
+    .unwrap()
+}
+
+const GOOD_HEAD: &str = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\nX-Accel-Buffering: no";
+
+/// Three events numbered after `last`, with a retry first.
+fn resumes(last: Option<u64>) -> String {
+    let from = last.unwrap_or(0) + 1;
+    let mut body = "retry: 1000\n".to_string();
+    for id in from..from + 3 {
+        body.push_str(&format!("id: {id}\ndata: {id}\n\n"));
+    }
+    body
+}
+
+fn line<'a>(lines: &'a [String], check: &str) -> &'a str {
+    lines
+        .iter()
+        .find(|l| {
+            l.split_once(' ')
+                .is_some_and(|(_, rest)| rest.trim_start().starts_with(&format!("{check}:")))
+        })
+        .unwrap_or_else(|| panic!("no {check} line in {lines:?}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_good_server_passes_and_broken_ones_are_named() {
+    let good = scripted(GOOD_HEAD, resumes).await;
+    let (lines, code) = judge_server(format!("http://{good}/")).await;
+    assert_eq!(code, 0, "{lines:?}");
+    assert!(line(&lines, "resume").starts_with("pass"), "{lines:?}");
+    assert!(lines.last().unwrap().contains(" 0 failed"), "{lines:?}");
+
+    // Ignores Last-Event-ID: the same events again.
+    let repeats = scripted(GOOD_HEAD, |_| resumes(None)).await;
+    let (lines, code) = judge_server(format!("http://{repeats}/")).await;
+    assert_eq!(code, 1);
+    assert!(line(&lines, "resume").starts_with("FAIL"), "{lines:?}");
+    assert!(line(&lines, "resume").contains("sent again"), "{lines:?}");
+
+    // Skips one after the ID it was given.
+    let skips = scripted(GOOD_HEAD, |last| resumes(last.map(|n| n + 1))).await;
+    let (lines, code) = judge_server(format!("http://{skips}/")).await;
+    assert_eq!(code, 1);
+    assert!(line(&lines, "resume").contains("skipped"), "{lines:?}");
+
+    // The wrong content type, no cache header, no buffering header.
+    let plain = scripted("HTTP/1.1 200 OK\r\nContent-Type: text/plain", resumes).await;
+    let (lines, code) = judge_server(format!("http://{plain}/")).await;
+    assert_eq!(code, 1);
+    assert!(
+        line(&lines, "content-type").starts_with("FAIL"),
+        "{lines:?}"
+    );
+    assert!(
+        line(&lines, "cache-control").starts_with("warn"),
+        "{lines:?}"
+    );
+    assert!(
+        line(&lines, "proxy buffering").starts_with("warn"),
+        "{lines:?}"
+    );
+}
+
+/// `sse serve` passes every check.
+#[test]
+fn sse_serve_passes() {
+    let mut server = Command::new(SSE)
+        .args([
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--keep-alive",
+            "0.3",
+            "--retry",
+            "1000",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::{BufRead, Write};
+    let mut stderr = std::io::BufReader::new(server.stderr.take().unwrap());
+    let mut first = String::new();
+    stderr.read_line(&mut first).unwrap();
+    let url = first
+        .split("events at ")
+        .nth(1)
+        .map(|rest| rest.trim().trim_end_matches(')').to_string())
+        .expect("the address");
+    server
+        .stdin
+        .as_mut()
+        .unwrap()
+        .write_all(b"one\ntwo\n")
+        .unwrap();
+    server.stdin.as_mut().unwrap().flush().unwrap();
+    let output = Command::new(SSE)
+        .args(["conformance", "server", &url, "--window", "1"])
+        .output()
+        .unwrap();
+    let _ = server.kill();
+    let _ = server.wait();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.trim_end().ends_with(" 0 failed, 0 warned"),
+        "{stdout}"
+    );
+}

@@ -1,5 +1,6 @@
-//! `sse conformance parser -- CMD`: the conformance vectors, judging another
-//! implementation's parser, in any language.
+//! `sse conformance`: this project's spec-derived checks, judging other
+//! implementations: `parser -- CMD` runs the vectors through another parser, in any
+//! language; `server URL` judges any event-stream endpoint.
 
 use std::io::{self, Read, Write};
 use std::path::PathBuf;
@@ -7,6 +8,8 @@ use std::process::{Child, Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
 use conformance::{Outcome, Vector, VectorConfig};
+
+mod server;
 use serde_json::{Value, json};
 
 /// `sse conformance --help`.
@@ -33,7 +36,15 @@ that test this implementation's own limits are left out.
 
 A line per failing case, with what was expected and what came back, then a summary
 `N passed, M failed` last; the exit status is 1 when a case failed, 2 when the
-program could not be run.";
+program could not be run.
+
+`sse conformance server URL` judges an event-stream endpoint: the response's status
+and headers (text/event-stream, no caching, no proxy buffering, no compression), a
+body that parses without anything the spec ignores, `retry`, event IDs, keep-alives
+while the stream is quiet (it reads for --window seconds), and resuming: it
+reconnects with the last event ID it saw and checks that no event is sent again and,
+where IDs count up one by one, that none is skipped. Each check passes, warns or
+fails; the exit status is 1 when one failed.";
 
 /// Options of `sse conformance`.
 #[derive(Debug, clap::Args)]
@@ -47,6 +58,20 @@ enum Target {
     /// Judge a parser: a program that reads a raw event stream on stdin and writes
     /// one JSON object per event on stdout (see `sse conformance --help`).
     Parser(ParserArgs),
+    /// Judge an event-stream endpoint: headers, body, keep-alives, resume.
+    Server(ServerArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct ServerArgs {
+    /// The stream's URL (http://; https:// with the `rustls` feature).
+    url: String,
+    /// How long to read the stream, in seconds, before resuming it.
+    #[arg(long, value_name = "SECS", default_value_t = 20.0)]
+    window: f64,
+    /// Also write the report as JSON to this file.
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -114,6 +139,7 @@ struct Run {
 pub fn run(args: &Args) -> io::Result<ExitCode> {
     match &args.target {
         Target::Parser(args) => parser(args),
+        Target::Server(args) => server::run(&args.url, args.window, args.json.as_deref()),
     }
 }
 
