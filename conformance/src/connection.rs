@@ -69,6 +69,10 @@ pub const FILES: &[(&str, &str)] = &[
         "reconnect-policy.json",
         include_str!("../vectors/connection/reconnect-policy.json"),
     ),
+    (
+        "stream.json",
+        include_str!("../vectors/connection/stream.json"),
+    ),
 ];
 
 /// One scripted scenario.
@@ -84,6 +88,9 @@ pub struct Scenario {
     pub url: String,
     /// The configuration.
     pub config: ConnectionConfig,
+    /// Whether the vector leaves the configuration at its defaults (no `config`
+    /// key): what a program given only the URL must do.
+    pub default_config: bool,
     /// The script.
     pub steps: Vec<Step>,
 }
@@ -449,6 +456,7 @@ fn parse_scenario(file: &'static str, v: &Value) -> Result<Scenario, String> {
         file,
         url,
         config,
+        default_config: v.get("config").is_none(),
         steps,
     })
 }

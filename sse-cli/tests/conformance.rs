@@ -1,6 +1,8 @@
-//! `sse conformance parser -- CMD` judges programs: `sse decode` passes every
-//! vector, and programs that break one rule each are caught by the cases for that
-//! rule. The broken programs are `sse decode` behind a shell filter that breaks it.
+//! `sse conformance` judges programs and servers: `sse decode`, `sse listen` and
+//! `sse serve` pass, and programs that break one rule each are caught by the cases
+//! for that rule. The broken parsers are `sse decode` behind a shell filter; the
+//! broken clients are `tests/naive-client.sh` with a flag; the broken servers are
+//! scripted on loopback.
 
 use std::process::Command;
 
@@ -272,4 +274,88 @@ fn sse_serve_passes() {
         stdout.trim_end().ends_with(" 0 failed, 0 warned"),
         "{stdout}"
     );
+}
+
+/// Runs `sse conformance client ARGS -- CMD...`: the failed cases' names, the
+/// summary line and the exit code.
+fn judge_client(args: &[&str], command: &[&str]) -> (Vec<String>, String, i32) {
+    let output = Command::new(SSE)
+        .args(["conformance", "client"])
+        .args(args)
+        .arg("--")
+        .args(command)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let failed = stdout
+        .lines()
+        .filter_map(|line| Some(line.strip_prefix("FAIL ")?.split(':').next()?.to_string()))
+        .collect();
+    let summary = stdout.lines().last().unwrap_or_default().to_string();
+    (failed, summary, output.status.code().unwrap())
+}
+
+/// `sse listen` passes every client case a program given only a URL can be judged by.
+#[test]
+fn sse_listen_passes_every_client_case() {
+    let (failed, summary, code) = judge_client(&[], &[SSE, "listen"]);
+    assert_eq!((failed.as_slice(), code), (&[][..], 0), "{summary}");
+    let passed: usize = summary.split(' ').next().unwrap().parse().unwrap();
+    assert!(passed >= 38, "{summary}");
+}
+
+const NAIVE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/naive-client.sh");
+
+/// Cases the naive client gets right, and one per rule its flags break.
+const RULES: &[&str] = &[
+    "open-then-events-are-delivered",
+    "eof-reconnects-with-last-event-id",
+    "no-last-event-id-header-when-empty",
+    "retry-field-changes-the-delay",
+    "pending-event-discarded-at-end-of-body",
+];
+
+fn naive(flag: Option<&str>) -> (Vec<String>, String, i32) {
+    let only: Vec<&str> = RULES.iter().flat_map(|name| ["--only", name]).collect();
+    let mut command = vec!["bash", NAIVE];
+    command.extend(flag);
+    judge_client(&only, &command)
+}
+
+/// A client that breaks one rule is named by the case for that rule, and only by it.
+#[test]
+fn a_client_that_breaks_a_rule_is_caught() {
+    let (failed, summary, code) = naive(None);
+    assert_eq!((failed.len(), code), (0, 0), "{failed:?} {summary}");
+    let (failed, _, code) = naive(Some("--empty-id"));
+    assert_eq!(code, 1);
+    assert!(
+        failed.contains(&"no-last-event-id-header-when-empty".to_string()),
+        "{failed:?}"
+    );
+    assert!(
+        !failed.contains(&"eof-reconnects-with-last-event-id".to_string()),
+        "{failed:?}"
+    );
+    let (failed, _, _) = naive(Some("--early"));
+    assert_eq!(failed, ["retry-field-changes-the-delay"]);
+    let (failed, _, _) = naive(Some("--keep-partial"));
+    assert_eq!(failed, ["pending-event-discarded-at-end-of-body"]);
+}
+
+/// The naive client's other faults are named too: it does not follow redirects, reads
+/// lines split on LF only, compares the content type as a string and stops on it.
+#[test]
+fn a_naive_client_is_named_where_it_falls_short() {
+    let (failed, summary, code) = judge_client(&[], &["bash", NAIVE]);
+    assert_eq!(code, 1, "{summary}");
+    for case in [
+        "content-type-with-parameters",
+        "redirect-302-absolute-location",
+        "lone-cr-line-endings",
+        "bom-stripped-on-every-connection",
+    ] {
+        assert!(failed.iter().any(|f| f == case), "{case} not in {failed:?}");
+    }
+    assert!(!failed.iter().any(|f| f == "fail-404"), "{failed:?}");
 }

@@ -1,16 +1,17 @@
 //! `sse conformance`: this project's spec-derived checks, judging other
 //! implementations: `parser -- CMD` runs the vectors through another parser, in any
-//! language; `server URL` judges any event-stream endpoint.
+//! language; `client -- CMD` plays the connection scenarios against another client;
+//! `server URL` judges any event-stream endpoint.
 
-use std::io::{self, Read, Write};
+use std::io;
 use std::path::PathBuf;
-use std::process::{Child, Command, ExitCode, Stdio};
-use std::time::{Duration, Instant};
+use std::process::ExitCode;
 
-use conformance::{Outcome, Vector, VectorConfig};
-
-mod server;
 use serde_json::{Value, json};
+
+mod client;
+mod parser;
+mod server;
 
 /// `sse conformance --help`.
 pub const LONG_ABOUT: &str = "\
@@ -38,6 +39,19 @@ A line per failing case, with what was expected and what came back, then a summa
 `N passed, M failed` last; the exit status is 1 when a case failed, 2 when the
 program could not be run.
 
+`sse conformance client -- CMD [ARGS...]` plays the connection scenarios against a
+client program, which takes the stream's URL as its last argument and writes the
+events it receives as above (and, when it gives up on the connection, a line with
+an `error` key, as `sse listen` does). A scripted server on loopback answers each
+request as the scenario says (statuses, content types, redirects, bodies split with
+pauses, a BOM, lone CRs, keep-alives, ends and dropped connections) and records
+what the program sends: each request's method, URL, `Accept`, `Cache-Control` and
+`Last-Event-ID` are judged, a reconnection must not come before the `retry` the
+stream set, and after the connection fails no request may follow. Scenarios that
+need options or calls a program given only a URL has are not run. Cases run 8 at a
+time (--jobs); the judge ends the program with SIGKILL, so a shell wrapper should
+`exec` the client.
+
 `sse conformance server URL` judges an event-stream endpoint: the response's status
 and headers (text/event-stream, no caching, no proxy buffering, no compression), a
 body that parses without anything the spec ignores, `retry`, event IDs, keep-alives
@@ -58,8 +72,28 @@ enum Target {
     /// Judge a parser: a program that reads a raw event stream on stdin and writes
     /// one JSON object per event on stdout (see `sse conformance --help`).
     Parser(ParserArgs),
+    /// Judge an EventSource client: a program that takes the stream's URL as its last
+    /// argument and writes one JSON object per event (see `sse conformance --help`).
+    Client(ClientArgs),
     /// Judge an event-stream endpoint: headers, body, keep-alives, resume.
     Server(ServerArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct ClientArgs {
+    /// Run only the cases whose name contains this (repeatable: any of them).
+    #[arg(long = "only", value_name = "PATTERN")]
+    only: Vec<String>,
+    /// Also write the report, every case with what was expected and got, as JSON to
+    /// this file.
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+    /// How many cases run at once (each on its own loopback ports).
+    #[arg(long, value_name = "N", default_value_t = 8)]
+    jobs: usize,
+    /// The program and its arguments; the stream's URL is added last.
+    #[arg(required = true, last = true, value_name = "CMD")]
+    command: Vec<String>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -91,28 +125,6 @@ struct ParserArgs {
     command: Vec<String>,
 }
 
-/// Inputs up to this long are also sent one byte at a time.
-const BYTEWISE_UP_TO: usize = 64;
-
-/// The pause after each byte sent on its own.
-const PAUSE: Duration = Duration::from_micros(500);
-
-/// How the input went to the program.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Mode {
-    Whole,
-    Bytewise,
-}
-
-impl Mode {
-    fn name(self) -> &'static str {
-        match self {
-            Mode::Whole => "whole",
-            Mode::Bytewise => "byte by byte",
-        }
-    }
-}
-
 /// An event, as the contract writes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Event {
@@ -131,6 +143,8 @@ impl Event {
 struct Run {
     events: Vec<Event>,
     last_event_id: Option<String>,
+    /// The `error` lines, in order.
+    errors: Vec<String>,
     /// Why the output could not be judged (not JSON, a timeout, a crash).
     problem: Option<String>,
 }
@@ -138,179 +152,14 @@ struct Run {
 /// Runs the chosen mode.
 pub fn run(args: &Args) -> io::Result<ExitCode> {
     match &args.target {
-        Target::Parser(args) => parser(args),
+        Target::Parser(args) => parser::run(args),
+        Target::Client(args) => client::run(args),
         Target::Server(args) => server::run(&args.url, args.window, args.json.as_deref()),
     }
 }
 
-fn parser(args: &ParserArgs) -> io::Result<ExitCode> {
-    let Ok(limit) = Duration::try_from_secs_f64(args.case_timeout) else {
-        eprintln!("sse conformance: --case-timeout: not a duration");
-        return Ok(ExitCode::from(2));
-    };
-    let vectors: Vec<Vector> = conformance::vectors()
-        .into_iter()
-        .filter(|v| v.config == VectorConfig::default())
-        .filter(|v| args.only.is_empty() || args.only.iter().any(|p| v.name.contains(p)))
-        .collect();
-    let (mut passed, mut failed) = (0, 0);
-    let mut report = Vec::new();
-    let mut out = io::stdout().lock();
-    for vector in &vectors {
-        let expected: Vec<Event> = vector
-            .expect
-            .iter()
-            .filter_map(|outcome| match outcome {
-                Outcome::Event {
-                    event_type,
-                    data,
-                    id,
-                } => Some(Event {
-                    event_type: event_type.clone(),
-                    data: data.clone(),
-                    id: id.clone(),
-                }),
-                _ => None,
-            })
-            .collect();
-        let modes: &[Mode] = if vector.input.len() <= BYTEWISE_UP_TO {
-            &[Mode::Whole, Mode::Bytewise]
-        } else {
-            &[Mode::Whole]
-        };
-        for &mode in modes {
-            let run = match run_program(&args.command, &vector.input, mode, limit) {
-                Ok(run) => run,
-                Err(e) => {
-                    eprintln!("sse conformance: cannot run {:?}: {e}", args.command[0]);
-                    return Ok(ExitCode::from(2));
-                }
-            };
-            let id_ok = match (&run.last_event_id, &vector.last_event_id) {
-                (Some(got), Some(want)) => got == want,
-                _ => true,
-            };
-            let ok = run.problem.is_none() && run.events == expected && id_ok;
-            if ok {
-                passed += 1;
-            } else {
-                failed += 1;
-                writeln!(
-                    out,
-                    "FAIL {} ({}): {}",
-                    vector.name,
-                    mode.name(),
-                    vector.spec
-                )?;
-                writeln!(
-                    out,
-                    "  input:    {:?}",
-                    vector.input.escape_ascii().to_string()
-                )?;
-                writeln!(out, "  expected: {}", events_json(&expected))?;
-                writeln!(out, "  got:      {}", events_json(&run.events))?;
-                if let Some(problem) = &run.problem {
-                    writeln!(out, "  problem:  {problem}")?;
-                }
-                if !id_ok {
-                    writeln!(
-                        out,
-                        "  last_event_id: expected {:?}, got {:?}",
-                        vector.last_event_id, run.last_event_id
-                    )?;
-                }
-            }
-            report.push(json!({
-                "name": vector.name,
-                "spec": vector.spec,
-                "file": vector.file,
-                "mode": mode.name(),
-                "passed": ok,
-                "input": String::from_utf8_lossy(&vector.input),
-                "expected": events_json(&expected),
-                "got": events_json(&run.events),
-                "problem": run.problem,
-            }));
-        }
-    }
-    writeln!(out, "{passed} passed, {failed} failed")?;
-    if let Some(path) = &args.json {
-        let text = serde_json::to_string_pretty(&json!({
-            "command": args.command,
-            "passed": passed,
-            "failed": failed,
-            "cases": report,
-        }))
-        .map_err(io::Error::other)?;
-        std::fs::write(path, text)?;
-    }
-    Ok(if failed == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    })
-}
-
 fn events_json(events: &[Event]) -> Value {
     Value::Array(events.iter().map(Event::json).collect())
-}
-
-/// Runs the program once on `input`, sent as `mode` says; an error only if it
-/// cannot be started.
-fn run_program(command: &[String], input: &[u8], mode: Mode, limit: Duration) -> io::Result<Run> {
-    let mut child = Command::new(&command[0])
-        .args(&command[1..])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()?;
-    let mut stdin = child.stdin.take().expect("piped");
-    let input = input.to_vec();
-    let writer = std::thread::spawn(move || {
-        // A program that stops reading early is judged by its output.
-        let _ = match mode {
-            Mode::Whole => stdin.write_all(&input),
-            Mode::Bytewise => input.iter().try_for_each(|byte| {
-                stdin.write_all(std::slice::from_ref(byte))?;
-                stdin.flush()?;
-                std::thread::sleep(PAUSE);
-                Ok(())
-            }),
-        };
-    });
-    let mut stdout = child.stdout.take().expect("piped");
-    let reader = std::thread::spawn(move || {
-        let mut bytes = Vec::new();
-        let _ = stdout.read_to_end(&mut bytes);
-        bytes
-    });
-    let finished = wait(&mut child, limit)?;
-    let _ = writer.join();
-    let bytes = reader.join().unwrap_or_default();
-    let mut run = judge(&bytes);
-    if !finished {
-        run.problem = Some(format!(
-            "still running after {} s: killed",
-            limit.as_secs_f64()
-        ));
-    }
-    Ok(run)
-}
-
-/// Waits for `child` up to `limit`; kills it past that. Whether it finished.
-fn wait(child: &mut Child, limit: Duration) -> io::Result<bool> {
-    let deadline = Instant::now() + limit;
-    loop {
-        if child.try_wait()?.is_some() {
-            return Ok(true);
-        }
-        if Instant::now() >= deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            return Ok(false);
-        }
-        std::thread::sleep(Duration::from_millis(1));
-    }
 }
 
 /// Reads the program's output by the contract.
@@ -318,6 +167,7 @@ fn judge(output: &[u8]) -> Run {
     let mut run = Run {
         events: Vec::new(),
         last_event_id: None,
+        errors: Vec::new(),
         problem: None,
     };
     let text = String::from_utf8_lossy(output);
@@ -333,6 +183,8 @@ fn judge(output: &[u8]) -> Run {
                 data,
                 id: text("id").unwrap_or_default(),
             });
+        } else if let Some(error) = text("error") {
+            run.errors.push(error);
         } else if let Some(id) = text("last_event_id") {
             run.last_event_id = Some(id);
         }
