@@ -375,7 +375,10 @@ async fn serve_axum(
                     loop {
                         match rx.recv().await {
                             Ok(data) => {
-                                return Some((Ok::<_, Infallible>(Event::default().data(data)), rx));
+                                return Some((
+                                    Ok::<_, Infallible>(Event::default().data(data)),
+                                    rx,
+                                ));
                             }
                             Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
                             Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,

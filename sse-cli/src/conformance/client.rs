@@ -29,6 +29,7 @@ use tokio::sync::{Semaphore, mpsc, oneshot};
 use tokio::task::{JoinHandle, JoinSet};
 use tokio::time::{Instant, sleep, timeout, timeout_at};
 
+use super::browser::{self, Browser};
 use super::{ClientArgs, Event, events_json, judge};
 
 /// How long a request due at once (the program's first, a redirect's) may take.
@@ -85,6 +86,141 @@ enum Current {
     Responding(mpsc::UnboundedSender<Result<Frame<Bytes>, io::Error>>),
 }
 
+/// The client under test.
+#[derive(Clone)]
+enum Driver {
+    /// A program, run afresh for each case with the URL as its last argument.
+    Program(Vec<String>),
+    /// The browser on the control page.
+    Browser(Arc<Browser>),
+}
+
+/// One case's client while it runs.
+enum Running {
+    Program {
+        child: tokio::process::Child,
+        reader: JoinHandle<()>,
+        output: Arc<Mutex<Vec<u8>>>,
+    },
+    Browser {
+        browser: Arc<Browser>,
+        name: String,
+        output: Arc<Mutex<Vec<u8>>>,
+    },
+}
+
+impl Running {
+    /// Starts the client on `url`; `types` are the event types to listen for (a
+    /// browser's `EventSource` reports only those it was asked for).
+    async fn start(
+        driver: &Driver,
+        scenario: &Scenario,
+        url: &str,
+        page_origin: &str,
+        types: &[String],
+    ) -> io::Result<Running> {
+        match driver {
+            Driver::Program(command) => {
+                let mut child = tokio::process::Command::new(&command[0])
+                    .args(&command[1..])
+                    .arg(url)
+                    .stdin(Stdio::null())
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::null())
+                    .kill_on_drop(true)
+                    .spawn()?;
+                let mut stdout = child.stdout.take().expect("piped");
+                let output = Arc::new(Mutex::new(Vec::new()));
+                let reader = {
+                    let output = output.clone();
+                    tokio::spawn(async move {
+                        let mut buffer = [0; 4096];
+                        while let Ok(n @ 1..) = stdout.read(&mut buffer).await {
+                            output
+                                .lock()
+                                .expect("not poisoned")
+                                .extend_from_slice(&buffer[..n]);
+                        }
+                    })
+                };
+                Ok(Running::Program {
+                    child,
+                    reader,
+                    output,
+                })
+            }
+            Driver::Browser(browser) => {
+                let page = format!(
+                    "{page_origin}{}?case={}&url={}&types={}",
+                    browser::CASE_PATH,
+                    encode(&scenario.name),
+                    encode(url),
+                    encode(&types.join(","))
+                );
+                Ok(Running::Browser {
+                    browser: browser.clone(),
+                    name: scenario.name.clone(),
+                    output: browser.start(&scenario.name, &page),
+                })
+            }
+        }
+    }
+
+    /// Whether the client has stopped of its own accord, and how.
+    fn stopped(&mut self) -> Option<String> {
+        match self {
+            Running::Program { child, .. } => {
+                child.try_wait().ok().flatten().map(|s| s.to_string())
+            }
+            Running::Browser { output, .. } => {
+                let output = output.lock().expect("not poisoned");
+                String::from_utf8_lossy(&output)
+                    .lines()
+                    .any(|line| line.contains("\"stopped\":true"))
+                    .then(|| "readyState CLOSED".to_string())
+            }
+        }
+    }
+
+    /// Stops the client; what it printed.
+    async fn stop(self) -> Vec<u8> {
+        let output = match self {
+            Running::Program {
+                mut child,
+                reader,
+                output,
+            } => {
+                let _ = child.start_kill();
+                let _ = timeout(PROMPT, child.wait()).await;
+                let _ = timeout(SETTLE, reader).await;
+                output
+            }
+            Running::Browser {
+                browser,
+                name,
+                output,
+            } => {
+                browser.stop(&name).await;
+                output
+            }
+        };
+        std::mem::take(&mut *output.lock().expect("not poisoned"))
+    }
+}
+
+/// `text` percent-encoded for a query string.
+fn encode(text: &str) -> String {
+    let mut out = String::new();
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-_.~".contains(&byte) {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
 /// One scenario's outcome.
 struct Case {
     failures: Vec<String>,
@@ -93,7 +229,7 @@ struct Case {
     requests: Vec<String>,
 }
 
-/// Runs every scenario a program given only a URL can be judged by.
+/// Runs every scenario a client given only a URL can be judged by.
 pub fn run(args: &ClientArgs) -> io::Result<ExitCode> {
     let mut skipped = Vec::new();
     let scenarios: Vec<Scenario> = conformance::connection::scenarios()
@@ -110,38 +246,45 @@ pub fn run(args: &ClientArgs) -> io::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let cases = runtime.block_on(async {
+    let judged = runtime.block_on(async {
+        let driver = if args.browser {
+            let (browser, addr) = Browser::serve(&args.addr).await?;
+            eprintln!("sse conformance: open http://{addr}/ in the browser to judge");
+            browser.connected().await;
+            Driver::Browser(browser)
+        } else {
+            Driver::Program(args.command.clone())
+        };
         let jobs = Arc::new(Semaphore::new(args.jobs.max(1)));
         let tasks: Vec<_> = scenarios
             .iter()
             .map(|scenario| {
-                let (jobs, scenario, command) =
-                    (jobs.clone(), scenario.clone(), args.command.clone());
+                let (jobs, scenario, driver) = (jobs.clone(), scenario.clone(), driver.clone());
                 tokio::spawn(async move {
                     let _permit = jobs.acquire_owned().await;
-                    play(&command, &scenario).await
+                    play(&driver, &scenario).await
                 })
             })
             .collect();
         let mut cases = Vec::new();
         for task in tasks {
-            cases.push(task.await.map_err(io::Error::other)?);
+            cases.push(task.await.map_err(io::Error::other)??);
         }
-        io::Result::Ok(cases)
+        io::Result::Ok((driver, cases))
     });
-    let cases = match cases {
-        Ok(cases) => cases.into_iter().collect::<io::Result<Vec<_>>>(),
-        Err(e) => Err(e),
-    };
-    let cases = match cases {
-        Ok(cases) => cases,
+    let (driver, cases) = match judged {
+        Ok(judged) => judged,
+        Err(e) if args.browser => {
+            eprintln!("sse conformance: {}: {e}", args.addr);
+            return Ok(ExitCode::from(2));
+        }
         Err(e) => {
             eprintln!("sse conformance: cannot run {:?}: {e}", args.command[0]);
             return Ok(ExitCode::from(2));
         }
     };
     let (mut passed, mut failed) = (0, 0);
-    let mut report = Vec::new();
+    let mut rows = Vec::new();
     let mut out = io::stdout().lock();
     for (scenario, case) in scenarios.iter().zip(&cases) {
         let ok = case.failures.is_empty();
@@ -157,12 +300,13 @@ pub fn run(args: &ClientArgs) -> io::Result<ExitCode> {
             writeln!(out, "  expected: {}", events_json(&case.expected))?;
             writeln!(out, "  got:      {}", events_json(&case.got))?;
         }
-        report.push(json!({
+        rows.push(json!({
             "name": scenario.name,
             "spec": scenario.spec,
             "file": scenario.file,
             "passed": ok,
             "failures": case.failures,
+            "script": script(scenario),
             "requests": case.requests,
             "expected": events_json(&case.expected),
             "got": events_json(&case.got),
@@ -171,27 +315,59 @@ pub fn run(args: &ClientArgs) -> io::Result<ExitCode> {
     if !skipped.is_empty() {
         writeln!(
             out,
-            "({} scenarios need options or calls a program given only a URL has not: not run)",
+            "({} scenarios need options or calls a client given only a URL has not: not run)",
             skipped.len()
         )?;
     }
     writeln!(out, "{passed} passed, {failed} failed")?;
-    if let Some(path) = &args.json {
-        let text = serde_json::to_string_pretty(&json!({
-            "command": args.command,
-            "passed": passed,
-            "failed": failed,
-            "cases": report,
-            "not_run": skipped,
-        }))
-        .map_err(io::Error::other)?;
-        std::fs::write(path, text)?;
+    let report = json!({
+        "client": match &driver {
+            Driver::Program(command) => json!(command),
+            Driver::Browser(_) => json!("the browser's EventSource"),
+        },
+        "passed": passed,
+        "failed": failed,
+        "cases": rows,
+        "not_run": skipped,
+    });
+    if let Driver::Browser(browser) = &driver {
+        runtime.block_on(browser.show(report.clone()));
     }
+    super::write_reports(&report, args.json.as_deref(), args.html.as_deref())?;
     Ok(if failed == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// What the scripted server does, step by step, as the report shows it.
+fn script(scenario: &Scenario) -> Vec<String> {
+    scenario
+        .steps
+        .iter()
+        .filter_map(|step| {
+            let what = match &step.input {
+                Input::Connect => "the client connects".to_string(),
+                Input::Response { status, headers } => {
+                    let mut text = format!("response {status}");
+                    for (name, value) in headers {
+                        text.push_str(&format!(" [{name}: {value}]"));
+                    }
+                    text
+                }
+                Input::Body(chunks) => {
+                    format!("body {:?}", String::from_utf8_lossy(&chunks.concat()))
+                }
+                Input::End => "the body ends".to_string(),
+                Input::Error => "the connection drops".to_string(),
+                Input::Timeout if step.expect.is_empty() => return None,
+                Input::Timeout => "the client reconnects".to_string(),
+                Input::Close => "close()".to_string(),
+            };
+            Some(format!("{} ms: {what}", step.at))
+        })
+        .collect()
 }
 
 /// Why a scenario cannot judge a program given only a URL, over plain HTTP.
@@ -316,41 +492,38 @@ impl Local {
 }
 
 /// Plays one scenario against a fresh run of the program.
-async fn play(command: &[String], scenario: &Scenario) -> io::Result<Case> {
+async fn play(driver: &Driver, scenario: &Scenario) -> io::Result<Case> {
     let (arrivals_to, mut arrivals) = mpsc::unbounded_channel();
     let mut local = Local {
         scheme: scheme_of(scenario),
         ports: BTreeMap::new(),
     };
+    // A browser's page comes from the scenario's own origin; its redirects to other
+    // origins need CORS.
+    let cors = matches!(driver, Driver::Browser(_));
     let mut servers = Vec::new();
     for origin in origins(scenario) {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let port = listener.local_addr()?.port();
         local.ports.insert(origin, port);
-        servers.push(serve(listener, port, arrivals_to.clone()));
+        servers.push(serve(listener, port, cors, arrivals_to.clone()));
     }
-    let mut child = tokio::process::Command::new(&command[0])
-        .args(&command[1..])
-        .arg(local.url(&scenario.url))
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()?;
-    let mut stdout = child.stdout.take().expect("piped");
-    let output = Arc::new(Mutex::new(Vec::new()));
-    let reader = {
-        let output = output.clone();
-        tokio::spawn(async move {
-            let mut buffer = [0; 4096];
-            while let Ok(n @ 1..) = stdout.read(&mut buffer).await {
-                output
-                    .lock()
-                    .expect("not poisoned")
-                    .extend_from_slice(&buffer[..n]);
+    let url = local.url(&scenario.url);
+    let page_origin = split_origin(&scenario.url, local.scheme)
+        .and_then(|(origin, _)| local.ports.get(&origin).copied())
+        .map(|port| format!("http://127.0.0.1:{port}"))
+        .unwrap_or_default();
+    let mut types = vec!["message".to_string()];
+    for step in &scenario.steps {
+        for output in &step.expect {
+            if let Output::Item(Outcome::Event { event_type, .. }) = output {
+                if !types.contains(event_type) {
+                    types.push(event_type.clone());
+                }
             }
-        })
-    };
+        }
+    }
+    let mut client = Running::start(driver, scenario, &url, &page_origin, &types).await?;
 
     let mut case = Case {
         failures: Vec::new(),
@@ -492,19 +665,16 @@ async fn play(command: &[String], scenario: &Scenario) -> io::Result<Case> {
         }
     }
     if finished.is_none() {
-        if let Ok(Some(status)) = child.try_wait() {
+        if let Some(how) = client.stopped() {
             case.failures.push(format!(
-                "the program stopped ({status}) where the connection stays open or reconnects"
+                "the client stopped ({how}) where the connection stays open or reconnects"
             ));
         }
     }
-    let _ = child.start_kill();
-    let _ = timeout(PROMPT, child.wait()).await;
-    let _ = timeout(SETTLE, reader).await;
+    let bytes = client.stop().await;
     for server in servers {
         server.abort();
     }
-    let bytes = std::mem::take(&mut *output.lock().expect("not poisoned"));
     let run = judge(&bytes);
     if let Some(problem) = run.problem {
         case.failures.push(problem);
@@ -525,6 +695,7 @@ async fn play(command: &[String], scenario: &Scenario) -> io::Result<Case> {
 fn serve(
     listener: TcpListener,
     port: u16,
+    cors: bool,
     arrivals: mpsc::UnboundedSender<Arrival>,
 ) -> JoinHandle<()> {
     tokio::spawn(async move {
@@ -532,7 +703,8 @@ fn serve(
         let mut connections = JoinSet::new();
         while let Ok((stream, _)) = listener.accept().await {
             let arrivals = arrivals.clone();
-            let service = service_fn(move |request| exchange(request, port, arrivals.clone()));
+            let service =
+                service_fn(move |request| exchange(request, port, cors, arrivals.clone()));
             connections.spawn(
                 hyper::server::conn::http1::Builder::new()
                     .serve_connection(TokioIo::new(stream), service),
@@ -545,9 +717,21 @@ fn serve(
 async fn exchange(
     request: hyper::Request<Incoming>,
     port: u16,
+    cors: bool,
     arrivals: mpsc::UnboundedSender<Arrival>,
 ) -> Result<hyper::Response<ScriptBody>, io::Error> {
     let at = Instant::now();
+    if request.uri().path() == browser::CASE_PATH {
+        let (frames, body) = mpsc::unbounded_channel();
+        let _ = frames.send(Ok(Frame::data(Bytes::from_static(
+            browser::CASE_PAGE.as_bytes(),
+        ))));
+        return hyper::Response::builder()
+            .header("content-type", "text/html; charset=utf-8")
+            .header("cache-control", "no-store")
+            .body(ScriptBody(body))
+            .map_err(io::Error::other);
+    }
     let target = request.uri().path_and_query().map_or("/", |p| p.as_str());
     let headers = request.headers().iter().map(|(name, value)| {
         (
@@ -570,7 +754,15 @@ async fn exchange(
         })
         .map_err(|_| io::Error::other("the scenario is over"))?;
     match response.await {
-        Ok(Some(response)) => Ok(response),
+        Ok(Some(mut response)) => {
+            if cors {
+                response.headers_mut().insert(
+                    "access-control-allow-origin",
+                    http::HeaderValue::from_static("*"),
+                );
+            }
+            Ok(response)
+        }
         _ => Err(io::Error::other("the script drops the connection")),
     }
 }

@@ -9,9 +9,13 @@ use std::process::ExitCode;
 
 use serde_json::{Value, json};
 
+mod browser;
 mod client;
 mod parser;
+mod report;
 mod server;
+
+use report::write_reports;
 
 /// `sse conformance --help`.
 pub const LONG_ABOUT: &str = "\
@@ -50,7 +54,9 @@ what the program sends: each request's method, URL, `Accept`, `Cache-Control` an
 stream set, and after the connection fails no request may follow. Scenarios that
 need options or calls a program given only a URL has are not run. Cases run 8 at a
 time (--jobs); the judge ends the program with SIGKILL, so a shell wrapper should
-`exec` the client.
+`exec` the client. `sse conformance client --browser` judges the browser's own
+EventSource instead: open the page it serves (--addr), which runs the cases and
+shows the report.
 
 `sse conformance server URL` judges an event-stream endpoint: the response's status
 and headers (text/event-stream, no caching, no proxy buffering, no compression), a
@@ -58,7 +64,10 @@ body that parses without anything the spec ignores, `retry`, event IDs, keep-ali
 while the stream is quiet (it reads for --window seconds), and resuming: it
 reconnects with the last event ID it saw and checks that no event is sent again and,
 where IDs count up one by one, that none is skipped. Each check passes, warns or
-fails; the exit status is 1 when one failed.";
+fails; the exit status is 1 when one failed.
+
+Every mode prints the summary line last, takes --json FILE for a machine-readable
+report and --html FILE for a page a person can read.";
 
 /// Options of `sse conformance`.
 #[derive(Debug, clap::Args)]
@@ -88,11 +97,21 @@ struct ClientArgs {
     /// this file.
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
+    /// Also write the report as an HTML page to this file.
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
     /// How many cases run at once (each on its own loopback ports).
     #[arg(long, value_name = "N", default_value_t = 8)]
     jobs: usize,
+    /// Judge the browser's own EventSource: serve a page on --addr that runs the
+    /// cases and shows the report; open it in the browser.
+    #[arg(long, conflicts_with = "command")]
+    browser: bool,
+    /// Where --browser serves its page.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8788")]
+    addr: String,
     /// The program and its arguments; the stream's URL is added last.
-    #[arg(required = true, last = true, value_name = "CMD")]
+    #[arg(required_unless_present = "browser", last = true, value_name = "CMD")]
     command: Vec<String>,
 }
 
@@ -106,6 +125,9 @@ struct ServerArgs {
     /// Also write the report as JSON to this file.
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
+    /// Also write the report as an HTML page to this file.
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -117,6 +139,9 @@ struct ParserArgs {
     /// JSON to this file.
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
+    /// Also write the report as an HTML page to this file.
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
     /// How long one run of the program may take.
     #[arg(long, value_name = "SECS", default_value_t = 10.0)]
     case_timeout: f64,
@@ -154,7 +179,7 @@ pub fn run(args: &Args) -> io::Result<ExitCode> {
     match &args.target {
         Target::Parser(args) => parser::run(args),
         Target::Client(args) => client::run(args),
-        Target::Server(args) => server::run(&args.url, args.window, args.json.as_deref()),
+        Target::Server(args) => server::run(args),
     }
 }
 

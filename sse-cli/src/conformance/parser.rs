@@ -122,16 +122,13 @@ pub fn run(args: &ParserArgs) -> io::Result<ExitCode> {
         }
     }
     writeln!(out, "{passed} passed, {failed} failed")?;
-    if let Some(path) = &args.json {
-        let text = serde_json::to_string_pretty(&json!({
-            "command": args.command,
-            "passed": passed,
-            "failed": failed,
-            "cases": report,
-        }))
-        .map_err(io::Error::other)?;
-        std::fs::write(path, text)?;
-    }
+    let report = json!({
+        "command": args.command,
+        "passed": passed,
+        "failed": failed,
+        "cases": report,
+    });
+    super::write_reports(&report, args.json.as_deref(), args.html.as_deref())?;
     Ok(if failed == 0 {
         ExitCode::SUCCESS
     } else {

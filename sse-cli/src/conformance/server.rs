@@ -1,7 +1,6 @@
 //! `sse conformance server URL`: judges an event-stream endpoint.
 
 use std::io::{self, Write};
-use std::path::Path;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -10,6 +9,8 @@ use futures_util::StreamExt;
 use serde_json::json;
 use sse_proto::{Config, Diagnostic, Item, Parser};
 use sse_tokio::sse_io::{DefaultTransport, Transport, TransportOptions};
+
+use super::ServerArgs;
 
 /// A check's verdict.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,7 +60,8 @@ struct Read {
 }
 
 /// Runs the checks; prints one line per check, then the summary.
-pub fn run(url: &str, window: f64, json_file: Option<&Path>) -> io::Result<ExitCode> {
+pub fn run(args: &ServerArgs) -> io::Result<ExitCode> {
+    let (url, window) = (args.url.as_str(), args.window);
     let Ok(window) = Duration::try_from_secs_f64(window) else {
         eprintln!("sse conformance: --window: not a duration");
         return Ok(ExitCode::from(2));
@@ -120,23 +122,18 @@ pub fn run(url: &str, window: f64, json_file: Option<&Path>) -> io::Result<ExitC
         count(Verdict::Fail),
     );
     writeln!(out, "{passed} passed, {failed} failed, {warned} warned")?;
-    if let Some(path) = json_file {
-        let report = json!({
-            "url": url,
-            "passed": passed,
-            "warned": warned,
-            "failed": failed,
-            "checks": checks.iter().map(|c| json!({
-                "name": c.name,
-                "verdict": c.verdict.name().to_ascii_lowercase(),
-                "detail": c.detail,
-            })).collect::<Vec<_>>(),
-        });
-        std::fs::write(
-            path,
-            serde_json::to_string_pretty(&report).map_err(io::Error::other)?,
-        )?;
-    }
+    let report = json!({
+        "url": url,
+        "passed": passed,
+        "warned": warned,
+        "failed": failed,
+        "checks": checks.iter().map(|c| json!({
+            "name": c.name,
+            "verdict": c.verdict.name().to_ascii_lowercase(),
+            "detail": c.detail,
+        })).collect::<Vec<_>>(),
+    });
+    super::write_reports(&report, args.json.as_deref(), args.html.as_deref())?;
     Ok(if failed == 0 {
         ExitCode::SUCCESS
     } else {
