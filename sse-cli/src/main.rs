@@ -5,8 +5,8 @@
 //! - `sse listen URL`: a reconnecting client, NDJSON events on stdout.
 //! - `sse serve`: a server, stdin's lines (or NDJSON events) as an event stream
 //!   with replay, and a page that shows it.
-//! - `sse conformance parser -- CMD`: the spec-derived vectors, judging another
-//!   implementation's parser.
+//! - `sse conformance parser|client|server`: the spec-derived vectors, judging
+//!   another implementation's parser, client or server.
 
 use std::process::ExitCode;
 
@@ -18,6 +18,8 @@ mod encode;
 mod listen;
 mod ndjson;
 mod serve;
+#[cfg(feature = "rustls")]
+mod tls;
 
 /// Server-Sent Events from the shell.
 #[derive(Debug, Parser)]

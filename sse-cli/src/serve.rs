@@ -24,7 +24,7 @@ use http::{Method, Request, Response, StatusCode};
 use http_body_util::{Either, Full};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use sse_proto::{Backfill, DEFAULT_MAX_BYTES, EncodeError, Message};
 use sse_tokio::{Hub, SseBody, WriteTimeout};
@@ -45,6 +45,10 @@ history of the last --history events. A client without a Last-Event-ID (a new on
 is sent the whole history first, then the live events; one whose ID is no longer
 held is sent the whole history too. A client that reads too slowly for the stream is
 disconnected; it reconnects and catches up from the history.
+
+With --tls-cert and --tls-key (or --tls-self-signed, for local use) it serves HTTPS,
+offering HTTP/2 and HTTP/1.1: over HTTP/2 a browser opens every stream of a page on
+one connection, where over HTTP/1.1 it stops at six per origin.
 
 By default each line (without its line end) is one event's data, and IDs are
 assigned: numbers counting up from the time the server started, in microseconds, so
@@ -127,6 +131,19 @@ pub struct Args {
     /// `Access-Control-Allow-Credentials: true`. Default: none, no CORS headers.
     #[arg(long = "cors", value_name = "ORIGIN")]
     cors: Vec<String>,
+    /// Serve HTTPS with this certificate chain (PEM), HTTP/2 and HTTP/1.1 offered
+    /// by ALPN: over HTTP/2 a browser opens every stream of a page on one
+    /// connection, where HTTP/1.1 stops at six per origin. Needs --tls-key.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    tls_cert: Option<std::path::PathBuf>,
+    /// The private key (PEM) for --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    tls_key: Option<std::path::PathBuf>,
+    /// Serve HTTPS with a certificate made now for the bound address and
+    /// `localhost`, for local use; prints the SPKI hash that Chromium's
+    /// `--ignore-certificate-errors-spki-list` takes to trust it.
+    #[arg(long, conflicts_with_all = ["tls_cert", "tls_key"])]
+    tls_self_signed: bool,
 }
 
 /// What every connection needs.
@@ -179,7 +196,24 @@ pub fn run(args: &Args, input: impl Read + Send + 'static) -> io::Result<ExitCod
             }
         };
         let addr = listener.local_addr()?;
-        eprintln!("sse serve: listening on http://{addr}/ (events at http://{addr}/events)");
+        let tls = match tls(args, addr) {
+            Ok(tls) => tls,
+            Err(e) => {
+                eprintln!("sse serve: {e}");
+                return Ok(ExitCode::from(2));
+            }
+        };
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        eprintln!(
+            "sse serve: listening on {scheme}://{addr}/ (events at {scheme}://{addr}/events)"
+        );
+        #[cfg(feature = "rustls")]
+        if let Some(hash) = tls.as_ref().and_then(|tls| tls.spki_sha256.as_ref()) {
+            eprintln!(
+                "sse serve: the certificate is self-signed; Chromium trusts it when started \
+                 with --ignore-certificate-errors-spki-list={hash}"
+            );
+        }
         let server = Arc::new(Server {
             hub: hub.clone(),
             keep_alive,
@@ -212,22 +246,28 @@ pub fn run(args: &Args, input: impl Read + Send + 'static) -> io::Result<ExitCod
                     continue;
                 }
             };
+            let stream = WriteTimeout::new(stream, write_timeout);
             let server = server.clone();
-            let service = service_fn(move |request| {
-                let response = respond(&server, &request);
-                async move { Ok::<_, Infallible>(response) }
-            });
-            let connection = hyper::server::conn::http1::Builder::new()
-                .timer(TokioTimer::new())
-                .header_read_timeout(header_timeout)
-                .serve_connection(
-                    TokioIo::new(WriteTimeout::new(stream, write_timeout)),
-                    service,
-                );
-            let connection = connections.watch(connection);
-            tokio::spawn(async move {
-                let _ = connection.await;
-            });
+            match &tls {
+                None => serve_connection(stream, server, header_timeout, &connections),
+                #[cfg(feature = "rustls")]
+                Some(tls) => {
+                    let acceptor = tokio_rustls::TlsAcceptor::from(tls.config.clone());
+                    let watcher = connections.watcher();
+                    tokio::spawn(async move {
+                        // The handshake gets the time a request head gets.
+                        let handshake =
+                            tokio::time::timeout(header_timeout, acceptor.accept(stream)).await;
+                        if let Ok(Ok(stream)) = handshake {
+                            let _ = watcher
+                                .watch(connection(stream, server, header_timeout))
+                                .await;
+                        }
+                    });
+                }
+                #[cfg(not(feature = "rustls"))]
+                Some(never) => match *never {},
+            }
         }
         drop(listener);
         eprintln!(
@@ -246,6 +286,67 @@ pub fn run(args: &Args, input: impl Read + Send + 'static) -> io::Result<ExitCod
         }
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// Serves one connection (HTTP/1.1, or HTTP/2 with prior knowledge), watched for
+/// a graceful shutdown.
+fn serve_connection<I>(
+    io: I,
+    server: Arc<Server>,
+    header_timeout: Duration,
+    connections: &GracefulShutdown,
+) where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin + 'static,
+{
+    let connection = connections.watch(connection(io, server, header_timeout));
+    tokio::spawn(async move {
+        let _ = connection.await;
+    });
+}
+
+/// One connection, HTTP/1.1 or HTTP/2 as the client speaks.
+fn connection<I>(
+    io: I,
+    server: Arc<Server>,
+    header_timeout: Duration,
+) -> impl hyper_util::server::graceful::GracefulConnection
+where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin + 'static,
+{
+    let service = service_fn(move |request| {
+        let response = respond(&server, &request);
+        async move { Ok::<_, Infallible>(response) }
+    });
+    let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(header_timeout);
+    builder.http2().timer(TokioTimer::new());
+    builder
+        .serve_connection(TokioIo::new(io), service)
+        .into_owned()
+}
+
+/// TLS as the options say: `None` for plain HTTP.
+#[cfg(feature = "rustls")]
+fn tls(args: &Args, addr: std::net::SocketAddr) -> io::Result<Option<crate::tls::Tls>> {
+    match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => crate::tls::from_files(cert, key).map(Some),
+        _ if args.tls_self_signed => crate::tls::self_signed(addr).map(Some),
+        _ => Ok(None),
+    }
+}
+
+/// Without TLS support, the TLS options are refused.
+#[cfg(not(feature = "rustls"))]
+fn tls(args: &Args, _addr: std::net::SocketAddr) -> io::Result<Option<std::convert::Infallible>> {
+    if args.tls_cert.is_some() || args.tls_self_signed {
+        return Err(io::Error::other(
+            "this sse was built without TLS; build sse-cli with its `rustls` feature",
+        ));
+    }
+    Ok(None)
 }
 
 /// A timeout option's value: more than zero seconds; `None` after saying why not.
@@ -425,10 +526,16 @@ impl Server {
     /// Whether the request's `Host` (without its port) is one this server serves. A
     /// request without one (HTTP/1.0) is served: browsers always send it.
     fn serves(&self, request: &Request<Incoming>) -> bool {
-        let Some(host) = request.headers().get(HOST) else {
-            return true;
+        // HTTP/2 names the host in the `:authority` pseudo-header, which hyper puts
+        // in the URI.
+        let host = match request.headers().get(HOST) {
+            Some(host) => host.to_str().ok(),
+            None => match request.uri().authority() {
+                Some(authority) => Some(authority.as_str()),
+                None => return true,
+            },
         };
-        let Ok(host) = host.to_str() else {
+        let Some(host) = host else {
             return false;
         };
         let name = match host.rsplit_once(':') {

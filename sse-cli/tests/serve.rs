@@ -6,7 +6,7 @@ mod common;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::process::{Child, ChildStdin, Stdio};
+use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -49,6 +49,7 @@ impl Server {
             .expect("the server says where it listens");
         let addr = first
             .strip_prefix("sse serve: listening on http://")
+            .or_else(|| first.strip_prefix("sse serve: listening on https://"))
             .and_then(|rest| rest.split('/').next())
             .unwrap_or_else(|| panic!("unexpected first line: {first}"))
             .parse()
@@ -479,6 +480,54 @@ fn a_bad_option_or_address_fails_at_once() {
     assert!(stderr.contains("cannot listen on 256.0.0.1:1"), "{stderr}");
 }
 
+/// `--tls-cert` and `--tls-key` serve HTTPS with the certificate in the files, and
+/// offer HTTP/2 by ALPN; a file that is not PEM is refused at once, naming it.
+#[cfg(feature = "rustls")]
+#[test]
+fn tls_from_pem_files_offers_http2() {
+    let key = rcgen::KeyPair::generate().unwrap();
+    let cert = rcgen::CertificateParams::new(vec!["127.0.0.1".to_string()])
+        .unwrap()
+        .self_signed(&key)
+        .unwrap();
+    let dir = std::env::temp_dir().join(format!("sse-serve-tls-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (cert_file, key_file) = (dir.join("cert.pem"), dir.join("key.pem"));
+    std::fs::write(&cert_file, cert.pem()).unwrap();
+    std::fs::write(&key_file, key.serialize_pem()).unwrap();
+    let (cert_path, key_path) = (cert_file.to_str().unwrap(), key_file.to_str().unwrap());
+
+    let server = Server::start(&["--tls-cert", cert_path, "--tls-key", key_path]);
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(cert.der().clone()).unwrap();
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    let name = rustls::pki_types::ServerName::try_from("127.0.0.1").unwrap();
+    let mut tls = rustls::ClientConnection::new(std::sync::Arc::new(config), name).unwrap();
+    let mut socket = TcpStream::connect(server.addr).unwrap();
+    socket.set_read_timeout(Some(WAIT)).unwrap();
+    while tls.is_handshaking() {
+        tls.complete_io(&mut socket).unwrap();
+    }
+    assert_eq!(tls.alpn_protocol(), Some(&b"h2"[..]));
+
+    let (_, stderr, ok) = common::run(
+        sse("serve", &["--tls-cert", key_path, "--tls-key", key_path]),
+        b"",
+    );
+    assert!(!ok);
+    assert!(
+        stderr.contains("no certificate") && stderr.contains(key_path),
+        "{stderr}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[cfg(unix)]
 #[test]
 fn ctrl_c_ends_the_streams_and_exits() {
@@ -687,37 +736,9 @@ source.onerror = () => {{ state.textContent = "error"; source.close(); }};
 </script>"#,
             server.addr
         );
-        // The page (and a 404 for anything else the browser asks for, a favicon),
-        // on a thread of its own until the browser is done.
-        let pages = pages.try_clone().unwrap();
-        pages.set_nonblocking(true).unwrap();
-        let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let stop = done.clone();
-        let serving = std::thread::spawn(move || {
-            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                let Ok((mut socket, _)) = pages.accept() else {
-                    std::thread::sleep(Duration::from_millis(10));
-                    continue;
-                };
-                socket.set_nonblocking(false).unwrap();
-                socket.set_read_timeout(Some(WAIT)).unwrap();
-                let mut head = [0u8; 2048];
-                let n = socket.read(&mut head).unwrap_or(0);
-                let response = if head[..n].starts_with(b"GET / ") {
-                    format!(
-                        "HTTP/1.0 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\n\r\n{page}",
-                        page.len()
-                    )
-                } else {
-                    "HTTP/1.0 404 Not Found\r\nContent-Length: 0\r\n\r\n".to_string()
-                };
-                let _ = socket.write_all(response.as_bytes());
-            }
-        });
-        let dom = common::chromium_dom(&browser, &format!("{origin}/"), 5000);
-        done.store(true, std::sync::atomic::Ordering::Relaxed);
-        serving.join().unwrap();
-        dom
+        with_page(&pages, &page, || {
+            common::chromium_dom(&browser, &format!("{origin}/"), 5000, &[])
+        })
     };
     let allowed = run(&["--cors", &origin]);
     assert!(
@@ -729,4 +750,160 @@ source.onerror = () => {{ state.textContent = "error"; source.close(); }};
         refused.contains(">error<") && !refused.contains("<li>"),
         "{refused}"
     );
+}
+
+/// Runs `f` while `pages` serves `page` at `/` (and a 404 for anything else the
+/// browser asks for, a favicon), on a thread of its own.
+fn with_page<R>(pages: &std::net::TcpListener, page: &str, f: impl FnOnce() -> R) -> R {
+    let pages = pages.try_clone().unwrap();
+    pages.set_nonblocking(true).unwrap();
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stop = done.clone();
+    let page = page.to_string();
+    let serving = std::thread::spawn(move || {
+        while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+            let Ok((mut socket, _)) = pages.accept() else {
+                std::thread::sleep(Duration::from_millis(10));
+                continue;
+            };
+            socket.set_nonblocking(false).unwrap();
+            socket.set_read_timeout(Some(WAIT)).unwrap();
+            let mut head = [0u8; 2048];
+            let n = socket.read(&mut head).unwrap_or(0);
+            let response = if head[..n].starts_with(b"GET / ") {
+                format!(
+                    "HTTP/1.0 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\n\r\n{page}",
+                    page.len()
+                )
+            } else {
+                "HTTP/1.0 404 Not Found\r\nContent-Length: 0\r\n\r\n".to_string()
+            };
+            let _ = socket.write_all(response.as_bytes());
+        }
+    });
+    let result = f();
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    serving.join().unwrap();
+    result
+}
+
+/// Twelve `EventSource`s on one page, in headless Chromium: over HTTPS with HTTP/2
+/// (`--tls-self-signed`, trusted by its SPKI hash) all twelve get the stream; over
+/// plain HTTP/1.1 only six do, the browser's limit of connections per origin.
+#[cfg(feature = "rustls")]
+#[test]
+fn twelve_streams_in_one_page_over_http2_and_six_over_http1() {
+    let Some(browser) = common::chromium() else {
+        eprintln!("skipped: no Chromium (set CHROMIUM=/path/to/chromium)");
+        return;
+    };
+    let opened = |tls: bool| -> usize {
+        let pages = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let origin = format!("http://{}", pages.local_addr().unwrap());
+        let mut args = vec!["--cors", origin.as_str()];
+        if tls {
+            args.push("--tls-self-signed");
+        }
+        let mut server = Server::start(&args);
+        let mut chromium_args = Vec::new();
+        if tls {
+            let line = server.stderr_line();
+            let hash = line
+                .split("--ignore-certificate-errors-spki-list=")
+                .nth(1)
+                .unwrap_or_else(|| panic!("no SPKI hash in {line:?}"))
+                .trim()
+                .to_string();
+            chromium_args.push(format!("--ignore-certificate-errors-spki-list={hash}"));
+        }
+        server.write("one\n");
+        let scheme = if tls { "https" } else { "http" };
+        // The page reports how many streams got the event: once all twelve have,
+        // or after two seconds of wall-clock time.
+        let page = format!(
+            r#"<!doctype html><script>
+let opened = 0, reported = false;
+const report = () => {{ if (!reported) {{ reported = true; fetch("/report?opened=" + opened); }} }};
+for (let i = 0; i < 12; i++) {{
+  const source = new EventSource("{scheme}://{}/events", {{withCredentials: true}});
+  source.onmessage = () => {{ source.onmessage = null; if (++opened === 12) report(); }};
+}}
+setTimeout(report, 2000);
+</script>"#,
+            server.addr
+        );
+        let report = page_report(&pages, &page, &browser, &chromium_args);
+        report
+            .strip_prefix("GET /report?opened=")
+            .and_then(|rest| rest.split(' ').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no count in {report:?}"))
+    };
+    assert_eq!(opened(true), 12, "over HTTP/2 every stream opens");
+    assert_eq!(opened(false), 6, "over HTTP/1.1 six, the per-origin limit");
+}
+
+/// Serves `page` at `/` on `pages` to headless Chromium (in real time, no virtual
+/// clock: the page's streams stay open) until the page requests `/report...`;
+/// returns that request line.
+#[cfg(feature = "rustls")]
+fn page_report(
+    pages: &std::net::TcpListener,
+    page: &str,
+    browser: &str,
+    chromium_args: &[String],
+) -> String {
+    let profile = std::env::temp_dir().join(format!(
+        "sse-cli-report-{}-{}",
+        std::process::id(),
+        pages.local_addr().unwrap().port()
+    ));
+    let mut chromium = Command::new(browser)
+        .args([
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(chromium_args)
+        .arg(format!("http://{}/", pages.local_addr().unwrap()))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    pages.set_nonblocking(true).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut report = None;
+    while report.is_none() && Instant::now() < deadline {
+        let Ok((mut socket, _)) = pages.accept() else {
+            std::thread::sleep(Duration::from_millis(10));
+            continue;
+        };
+        socket.set_nonblocking(false).unwrap();
+        socket.set_read_timeout(Some(WAIT)).unwrap();
+        let mut head = [0u8; 2048];
+        let n = socket.read(&mut head).unwrap_or(0);
+        let line = String::from_utf8_lossy(&head[..n])
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        let response = if line.starts_with("GET / ") {
+            format!(
+                "HTTP/1.0 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\n\r\n{page}",
+                page.len()
+            )
+        } else {
+            "HTTP/1.0 404 Not Found\r\nContent-Length: 0\r\n\r\n".to_string()
+        };
+        let _ = socket.write_all(response.as_bytes());
+        if line.starts_with("GET /report") {
+            report = Some(line);
+        }
+    }
+    let _ = chromium.kill();
+    let _ = chromium.wait();
+    let _ = std::fs::remove_dir_all(&profile);
+    report.expect("the page reports within 30 s")
 }

@@ -147,7 +147,7 @@ pub fn chromium() -> Option<String> {
 /// `virtual_ms` of virtual time (which waits while requests are open), within a
 /// minute of wall-clock time.
 #[allow(dead_code)]
-pub fn chromium_dom(browser: &str, url: &str, virtual_ms: u32) -> String {
+pub fn chromium_dom(browser: &str, url: &str, virtual_ms: u32, extra_args: &[&str]) -> String {
     let profile = std::env::temp_dir().join(format!(
         "sse-cli-browser-{}-{}",
         std::process::id(),
@@ -162,6 +162,7 @@ pub fn chromium_dom(browser: &str, url: &str, virtual_ms: u32) -> String {
             &format!("--virtual-time-budget={virtual_ms}"),
             "--dump-dom",
         ])
+        .args(extra_args)
         .arg(format!("--user-data-dir={}", profile.display()))
         .arg(url)
         .stdout(std::process::Stdio::piped())
