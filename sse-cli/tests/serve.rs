@@ -6,7 +6,7 @@ mod common;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::process::{Child, ChildStdin, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -858,7 +858,7 @@ fn page_report(
         std::process::id(),
         pages.local_addr().unwrap().port()
     ));
-    let mut chromium = Command::new(browser)
+    let mut chromium = std::process::Command::new(browser)
         .args([
             "--headless=new",
             "--no-sandbox",
