@@ -18,6 +18,11 @@ const TIMED_OUT: u8 = 124;
 pub struct Args {
     /// The event stream's URL (http://; https:// with the `rustls` feature).
     url: String,
+    /// Also trust the certificates in this PEM file for https:// (a server's own,
+    /// as `sse serve --tls-self-signed` writes with --write-cert, or a private
+    /// authority's), besides the webpki root certificates.
+    #[arg(long, value_name = "FILE")]
+    cacert: Option<std::path::PathBuf>,
     /// Add a request header, "Name: value" (repeatable). Sent on every request,
     /// reconnections included.
     #[arg(short = 'H', long = "header", value_name = "HEADER")]
@@ -128,6 +133,24 @@ pub fn run(args: &Args, output: impl Write) -> io::Result<ExitCode> {
         .idle_timeout(millis(args.idle_timeout));
     if !args.no_backoff {
         builder = builder.backoff(sse_proto::Backoff::new());
+    }
+    if let Some(file) = &args.cacert {
+        #[cfg(feature = "rustls")]
+        match crate::tls::client_trusting(file) {
+            Ok(config) => builder = builder.tls_config(config),
+            Err(e) => {
+                eprintln!("sse listen: --cacert: {e}");
+                return Ok(ExitCode::from(2));
+            }
+        }
+        #[cfg(not(feature = "rustls"))]
+        {
+            eprintln!(
+                "sse listen: --cacert {}: this sse was built without TLS; build sse-cli with its `rustls` feature",
+                file.display()
+            );
+            return Ok(ExitCode::from(2));
+        }
     }
     let timeout = match args.timeout.map(Duration::try_from_secs_f64).transpose() {
         Ok(timeout) => timeout,

@@ -144,6 +144,10 @@ pub struct Args {
     /// `--ignore-certificate-errors-spki-list` takes to trust it.
     #[arg(long, conflicts_with_all = ["tls_cert", "tls_key"])]
     tls_self_signed: bool,
+    /// With --tls-self-signed: write the certificate (PEM) to this file, for clients
+    /// to trust (`sse listen --cacert FILE`, `curl --cacert FILE`).
+    #[arg(long, value_name = "FILE", requires = "tls_self_signed")]
+    write_cert: Option<std::path::PathBuf>,
 }
 
 /// What every connection needs.
@@ -213,6 +217,16 @@ pub fn run(args: &Args, input: impl Read + Send + 'static) -> io::Result<ExitCod
                 "sse serve: the certificate is self-signed; Chromium trusts it when started \
                  with --ignore-certificate-errors-spki-list={hash}"
             );
+        }
+        #[cfg(feature = "rustls")]
+        if let (Some(file), Some(pem)) = (
+            &args.write_cert,
+            tls.as_ref().and_then(|tls| tls.cert_pem.as_ref()),
+        ) {
+            if let Err(e) = std::fs::write(file, pem) {
+                eprintln!("sse serve: --write-cert {}: {e}", file.display());
+                return Ok(ExitCode::from(2));
+            }
         }
         let server = Arc::new(Server {
             hub: hub.clone(),

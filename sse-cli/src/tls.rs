@@ -1,5 +1,6 @@
-//! `sse serve`'s TLS: a certificate from PEM files, or one made for the bound
-//! address, offered with HTTP/2 and HTTP/1.1 by ALPN.
+//! TLS settings: `sse serve`'s (a certificate from PEM files, or one made for the
+//! bound address, offered with HTTP/2 and HTTP/1.1 by ALPN), and the clients' with
+//! an extra trusted certificate (`--cacert`).
 
 use std::io;
 use std::net::SocketAddr;
@@ -19,6 +20,9 @@ pub struct Tls {
     /// For a self-signed certificate: the base64 SHA-256 of its public key (the
     /// SPKI hash that Chromium's `--ignore-certificate-errors-spki-list` takes).
     pub spki_sha256: Option<String>,
+    /// For a self-signed certificate: the certificate, PEM (what a client given
+    /// `--cacert` trusts).
+    pub cert_pem: Option<String>,
 }
 
 /// TLS with the certificate chain and key in PEM files.
@@ -37,6 +41,7 @@ pub fn from_files(cert: &Path, key: &Path) -> io::Result<Tls> {
     Ok(Tls {
         config: config(chain, key)?,
         spki_sha256: None,
+        cert_pem: None,
     })
 }
 
@@ -58,6 +63,7 @@ pub fn self_signed(addr: SocketAddr) -> io::Result<Tls> {
             PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
         )?,
         spki_sha256: Some(base64::engine::general_purpose::STANDARD.encode(spki.as_ref())),
+        cert_pem: Some(cert.pem()),
     })
 }
 
@@ -76,4 +82,33 @@ fn config(
     // connection, past HTTP/1.1's six connections per origin.
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok(Arc::new(config))
+}
+
+/// Client settings that trust the webpki root certificates and those in `file`
+/// (PEM): a server's own or its private authority's, as curl's `--cacert`.
+pub fn client_trusting(file: &Path) -> io::Result<rustls::ClientConfig> {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    let certs = CertificateDer::pem_file_iter(file)
+        .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+        .map_err(|e| io::Error::other(format!("{}: {e}", file.display())))?;
+    if certs.is_empty() {
+        return Err(io::Error::other(format!(
+            "{}: no certificate in the file",
+            file.display()
+        )));
+    }
+    for cert in certs {
+        roots
+            .add(cert)
+            .map_err(|e| io::Error::other(format!("{}: {e}", file.display())))?;
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(io::Error::other)?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(config)
 }

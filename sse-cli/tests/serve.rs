@@ -528,6 +528,32 @@ fn tls_from_pem_files_offers_http2() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// `sse listen --cacert` trusts the certificate `sse serve --tls-self-signed
+/// --write-cert` made, and reads the stream over HTTPS; without it the certificate
+/// is refused.
+#[cfg(feature = "rustls")]
+#[test]
+fn listen_trusts_the_self_signed_certificate_it_is_given() {
+    let file = std::env::temp_dir().join(format!("sse-serve-cert-{}.pem", std::process::id()));
+    let path = file.to_str().unwrap();
+    let mut server = Server::start(&["--tls-self-signed", "--write-cert", path]);
+    server.write("over TLS\n");
+    let url = format!("https://{}/events", server.addr);
+    let (stdout, stderr, ok) = common::run(
+        sse("listen", &["--cacert", path, "--max-events", "1", &url]),
+        b"",
+    );
+    assert!(ok, "{stderr}");
+    assert!(String::from_utf8_lossy(&stdout).contains(r#""data": "over TLS""#));
+    let (stdout, _, ok) = common::run(
+        sse("listen", &["--max-retries", "0", "--no-backoff", &url]),
+        b"",
+    );
+    assert!(!ok);
+    assert!(String::from_utf8_lossy(&stdout).contains("certificate"));
+    let _ = std::fs::remove_file(&file);
+}
+
 #[cfg(unix)]
 #[test]
 fn ctrl_c_ends_the_streams_and_exits() {

@@ -337,7 +337,8 @@ impl<R: Runtime> Builder<R> {
     }
 
     /// The TLS settings for `https://` URLs (default: the webpki root certificates,
-    /// HTTP/2 and HTTP/1.1 by ALPN).
+    /// HTTP/2 and HTTP/1.1 by ALPN). A configuration that lists ALPN protocols
+    /// offers those HTTP versions only; one that lists none offers both.
     #[cfg(feature = "rustls")]
     pub fn tls_config(mut self, config: rustls::ClientConfig) -> Self {
         self.options.tls = Some(config);

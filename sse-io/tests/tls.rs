@@ -22,6 +22,14 @@ fn tls_server(alpn: &[&[u8]]) -> (Server, rustls::ClientConfig) {
 /// Events over TLS, in the HTTP version the server's ALPN offer leads to.
 fn events_over_tls<T: Rt>(alpn: &[&[u8]], version: http::Version) {
     let (server, trusted) = tls_server(alpn);
+    events_over_tls_with::<T>(server, trusted, version);
+}
+
+fn events_over_tls_with<T: Rt>(
+    server: Server,
+    trusted: rustls::ClientConfig,
+    version: http::Version,
+) {
     let port = server.addr.port();
     T::block_on(async {
         let mut source = EventSource::<T::R>::builder(format!("https://127.0.0.1:{port}/events"))
@@ -55,6 +63,14 @@ fn http1_by_alpn<T: Rt>() {
     events_over_tls::<T>(&[b"http/1.1"], http::Version::HTTP_11);
 }
 
+/// A client configuration that names its own ALPN protocols is taken as it is: only
+/// HTTP/1.1 offered, HTTP/1.1 spoken, where the server prefers HTTP/2.
+fn the_client_configs_alpn_is_honoured<T: Rt>() {
+    let (server, mut trusted) = tls_server(&[b"h2", b"http/1.1"]);
+    trusted.alpn_protocols = vec![b"http/1.1".to_vec()];
+    events_over_tls_with::<T>(server, trusted, http::Version::HTTP_11);
+}
+
 fn an_untrusted_certificate_is_a_network_error<T: Rt>() {
     let (server, _cert) = tls_server(&[]);
     let port = server.addr.port();
@@ -81,5 +97,6 @@ fn an_untrusted_certificate_is_a_network_error<T: Rt>() {
 on_every_runtime!(
     http2_by_alpn,
     http1_by_alpn,
+    the_client_configs_alpn_is_honoured,
     an_untrusted_certificate_is_a_network_error
 );

@@ -58,14 +58,20 @@ impl DefaultTransport for Tokio {
         http.set_nodelay(true);
         #[cfg(feature = "rustls")]
         {
-            let tls = tls_config(options)?;
+            let mut tls = tls_config(options)?;
+            // hyper-rustls sets ALPN itself (and panics on a configuration that has
+            // it): the user's list, if any, chooses the versions it offers.
+            let alpn = std::mem::take(&mut tls.alpn_protocols);
+            let offers = |protocol: &[u8]| alpn.is_empty() || alpn.iter().any(|p| p == protocol);
             http.enforce_http(false);
             let https = hyper_rustls::HttpsConnectorBuilder::new()
                 .with_tls_config(tls)
-                .https_or_http()
-                .enable_http1()
-                .enable_http2()
-                .wrap_connector(http);
+                .https_or_http();
+            let https = match (offers(b"http/1.1"), offers(b"h2")) {
+                (true, false) => https.enable_http1().wrap_connector(http),
+                (false, true) => https.enable_http2().wrap_connector(http),
+                _ => https.enable_http1().enable_http2().wrap_connector(http),
+            };
             Ok(Box::new(HyperClient(client.build(https))))
         }
         #[cfg(not(feature = "rustls"))]

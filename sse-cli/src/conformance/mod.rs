@@ -122,6 +122,10 @@ struct ServerArgs {
     /// How long to read the stream, in seconds, before resuming it.
     #[arg(long, value_name = "SECS", default_value_t = 20.0)]
     window: f64,
+    /// Also trust the certificates in this PEM file for https:// (as `sse listen
+    /// --cacert`).
+    #[arg(long, value_name = "FILE")]
+    cacert: Option<PathBuf>,
     /// Also write the report as JSON to this file.
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,

@@ -70,7 +70,18 @@ pub fn run(args: &ServerArgs) -> io::Result<ExitCode> {
         .enable_all()
         .build()?;
     let checks = runtime.block_on(async {
-        let transport = match sse_tokio::Tokio::transport(&TransportOptions::default()) {
+        #[allow(unused_mut)]
+        let mut options = TransportOptions::default();
+        #[cfg(feature = "rustls")]
+        if let Some(file) = &args.cacert {
+            options.tls =
+                Some(crate::tls::client_trusting(file).map_err(|e| format!("--cacert: {e}"))?);
+        }
+        #[cfg(not(feature = "rustls"))]
+        if args.cacert.is_some() {
+            return Err("--cacert: this sse was built without TLS".to_string());
+        }
+        let transport = match sse_tokio::Tokio::transport(&options) {
             Ok(transport) => transport,
             Err(e) => return Err(format!("{e}")),
         };
