@@ -24,6 +24,7 @@ use std::fmt::{self, Write as _};
 
 use serde_json::Value;
 use sse_proto::{Config, Item, Parser};
+use std::future::Future;
 
 /// A reconnection time in whole milliseconds, as vectors and `sse decode` write it
 /// (saturating).
@@ -307,7 +308,7 @@ pub struct Run {
 
 impl Run {
     /// `items`, and the state `parser` ended in.
-    pub fn new(items: Vec<Outcome>, parser: &Parser) -> Run {
+    pub fn new<S: sse_proto::Storage>(items: Vec<Outcome>, parser: &Parser<S>) -> Run {
         Run {
             items,
             last_event_id: parser.last_event_id().to_string_lossy().into_owned(),
@@ -334,35 +335,61 @@ pub fn proto_layer(config: &VectorConfig, chunks: &[&[u8]]) -> Run {
     Run::new(items, &parser)
 }
 
-/// Runs `chunks` through the blocking [`sse_proto::EventReader`], one chunk per
-/// `read` call.
-pub fn reader_layer(config: &VectorConfig, chunks: &[&[u8]]) -> Run {
-    struct Chunked<'a> {
-        chunks: std::slice::Iter<'a, &'a [u8]>,
-        rest: &'a [u8],
-    }
-    impl std::io::Read for Chunked<'_> {
-        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-            // Empty chunks would read as end of stream; skip them.
-            while self.rest.is_empty() {
-                match self.chunks.next() {
-                    Some(chunk) => self.rest = chunk,
-                    None => return Ok(0),
-                }
-            }
-            let n = self.rest.len().min(buf.len());
-            buf[..n].copy_from_slice(&self.rest[..n]);
-            self.rest = &self.rest[n..];
-            Ok(n)
-        }
-    }
-    let mut reader = sse_proto::EventReader::with_parser(
+/// A reader that hands out `chunks` one per `read` call (empty chunks skipped: they
+/// would read as the end).
+struct Chunked<'a> {
+    chunks: std::slice::Iter<'a, &'a [u8]>,
+    rest: &'a [u8],
+}
+
+impl<'a> Chunked<'a> {
+    fn new(chunks: &'a [&'a [u8]]) -> Self {
         Chunked {
             chunks: chunks.iter(),
             rest: &[],
-        },
-        config.parser(),
-    );
+        }
+    }
+
+    fn fill(&mut self, buf: &mut [u8]) -> usize {
+        while self.rest.is_empty() {
+            match self.chunks.next() {
+                Some(chunk) => self.rest = chunk,
+                None => return 0,
+            }
+        }
+        let n = self.rest.len().min(buf.len());
+        buf[..n].copy_from_slice(&self.rest[..n]);
+        self.rest = &self.rest[n..];
+        n
+    }
+}
+
+impl std::io::Read for Chunked<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        Ok(self.fill(buf))
+    }
+}
+
+impl embedded_io::ErrorType for Chunked<'_> {
+    type Error = core::convert::Infallible;
+}
+
+impl embedded_io::Read for Chunked<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> Result<usize, Self::Error> {
+        Ok(self.fill(buf))
+    }
+}
+
+impl embedded_io_async::Read for Chunked<'_> {
+    async fn read(&mut self, buf: &mut [u8]) -> Result<usize, Self::Error> {
+        Ok(self.fill(buf))
+    }
+}
+
+/// Runs `chunks` through the blocking [`sse_proto::EventReader`], one chunk per
+/// `read` call.
+pub fn reader_layer(config: &VectorConfig, chunks: &[&[u8]]) -> Run {
+    let mut reader = sse_proto::EventReader::with_parser(Chunked::new(chunks), config.parser());
     let mut items = Vec::new();
     loop {
         match reader.next_item() {
@@ -371,6 +398,102 @@ pub fn reader_layer(config: &VectorConfig, chunks: &[&[u8]]) -> Run {
             Err(sse_proto::ReadError::Limit(e)) => items.push(Outcome::from_error(&e)),
             Err(e) => panic!("{e}"),
         }
+    }
+    Run::new(items, reader.parser())
+}
+
+/// Memory for a parser that works in caller's buffers
+/// ([`sse_proto::SliceStorage`]), large enough that `config`'s limits, not the
+/// buffers, decide: the data buffer past the event limit, the others past the field
+/// limit.
+fn embedded_memory(config: &VectorConfig) -> Vec<u8> {
+    let field = config
+        .max_field_size
+        .unwrap_or(sse_proto::DEFAULT_MAX_FIELD_SIZE)
+        + 64;
+    let data = config
+        .max_event_size
+        .unwrap_or(sse_proto::DEFAULT_MAX_EVENT_SIZE)
+        + 64;
+    vec![0; 4 * field + data]
+}
+
+/// A parser over `memory` (see [`embedded_memory`]), set up as `config` asks.
+fn embedded_parser<'m>(
+    config: &VectorConfig,
+    memory: &'m mut [u8],
+) -> Parser<sse_proto::SliceStorage<'m>> {
+    let field = config
+        .max_field_size
+        .unwrap_or(sse_proto::DEFAULT_MAX_FIELD_SIZE)
+        + 64;
+    let (line, rest) = memory.split_at_mut(field);
+    let (event_type, rest) = rest.split_at_mut(field);
+    let (id, rest) = rest.split_at_mut(field);
+    let (last_event_id, data) = rest.split_at_mut(field);
+    let mut parser = Parser::with_buffers(
+        config.parser_config(),
+        sse_proto::Buffers {
+            data: sse_proto::SliceStorage::new(data),
+            line: sse_proto::SliceStorage::new(line),
+            event_type: sse_proto::SliceStorage::new(event_type),
+            id: sse_proto::SliceStorage::new(id),
+            last_event_id: sse_proto::SliceStorage::new(last_event_id),
+        },
+    );
+    if let Some(seed) = &config.last_event_id {
+        parser
+            .set_last_event_id(seed.as_bytes())
+            .expect("seed id fits the limit");
+    }
+    parser
+}
+
+/// The read buffer of the `embedded-io` layers: small, as on a device.
+const EMBEDDED_READ_BUFFER: usize = 512;
+
+/// Runs `chunks` through [`sse_proto::EmbeddedReader::next_item`] over an
+/// `embedded_io::Read`, in caller's memory, one chunk per `read` call (split
+/// further by the 512-byte read buffer).
+pub fn embedded_layer(config: &VectorConfig, chunks: &[&[u8]]) -> Run {
+    let mut memory = embedded_memory(config);
+    let mut buf = [0u8; EMBEDDED_READ_BUFFER];
+    let parser = embedded_parser(config, &mut memory);
+    let mut reader = sse_proto::EmbeddedReader::new(Chunked::new(chunks), parser, &mut buf);
+    let mut items = Vec::new();
+    loop {
+        match reader.next_item() {
+            Ok(Some(item)) => items.extend(Outcome::from_item(&item)),
+            Ok(None) => break,
+            Err(sse_proto::ReadError::Limit(e)) => items.push(Outcome::from_error(&e)),
+            Err(e) => panic!("{e:?}"),
+        }
+    }
+    Run::new(items, reader.parser())
+}
+
+/// [`embedded_layer`] through `next_item_async`, over an `embedded_io_async::Read`.
+pub fn embedded_async_layer(config: &VectorConfig, chunks: &[&[u8]]) -> Run {
+    let mut memory = embedded_memory(config);
+    let mut buf = [0u8; EMBEDDED_READ_BUFFER];
+    let parser = embedded_parser(config, &mut memory);
+    let mut reader = sse_proto::EmbeddedReader::new(Chunked::new(chunks), parser, &mut buf);
+    let mut items = Vec::new();
+    {
+        let run = async {
+            loop {
+                match reader.next_item_async().await {
+                    Ok(Some(item)) => items.extend(Outcome::from_item(&item)),
+                    Ok(None) => break,
+                    Err(sse_proto::ReadError::Limit(e)) => items.push(Outcome::from_error(&e)),
+                    Err(e) => panic!("{e:?}"),
+                }
+            }
+        };
+        // The reader never waits: one poll runs it to the end.
+        let mut run = std::pin::pin!(run);
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        assert!(run.as_mut().poll(&mut cx).is_ready());
     }
     Run::new(items, reader.parser())
 }

@@ -46,6 +46,15 @@ fn blocking_reader() {
     assert_conformance("sse-proto EventReader", conformance::reader_layer);
 }
 
+#[test]
+fn embedded_reader() {
+    assert_conformance("sse-proto EmbeddedReader", conformance::embedded_layer);
+    assert_conformance(
+        "sse-proto EmbeddedReader, async",
+        conformance::embedded_async_layer,
+    );
+}
+
 /// The naive reference agrees with the vectors (those without limits), so the
 /// property tests that compare the parser with it compare against the spec.
 #[test]

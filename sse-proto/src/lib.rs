@@ -129,6 +129,10 @@
 //!   and `OwnedEvent::json`, data parsed.
 //! - `proptest` (implies `std`): the `strategies` module, proptest strategies for
 //!   messages, event streams and chunkings, to property-test any SSE code.
+//! - `embedded-io`, `embedded-io-async`: [`EmbeddedReader`], events from an
+//!   `embedded_io(_async)::Read` into a buffer you provide, and [`write_message`]
+//!   (`write_message_async`), messages and keep-alives to a `Write`; neither needs
+//!   `alloc`.
 #![no_std]
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
@@ -140,8 +144,11 @@ extern crate std;
 
 #[cfg(feature = "alloc")]
 mod broadcast;
+mod buffered;
 #[cfg(feature = "alloc")]
 mod connection;
+#[cfg(any(feature = "embedded-io", feature = "embedded-io-async"))]
+mod embedded;
 mod encoder;
 mod error;
 mod heartbeat;
@@ -168,6 +175,7 @@ pub use broadcast::{
     Broadcast, DEFAULT_MAX_SUBSCRIBERS, DEFAULT_SUBSCRIBER_BYTES, DEFAULT_SUBSCRIBER_CAPACITY,
     Next, Published, Subscription, TooManySubscribers,
 };
+pub use buffered::ReadError;
 /// The `bytes` crate's shared buffer, re-exported: what [`Sharer`] and the
 /// adapters share chunks as.
 #[cfg(feature = "alloc")]
@@ -181,6 +189,12 @@ pub use connection::{
     Backoff, Connection, ConnectionConfig, ConnectionError, ConnectionEvent, Headers, ReadyState,
     ReconnectPolicy, Request, RequestError, RetryPolicy,
 };
+#[cfg(feature = "embedded-io")]
+pub use embedded::write_message;
+#[cfg(feature = "embedded-io-async")]
+pub use embedded::write_message_async;
+#[cfg(any(feature = "embedded-io", feature = "embedded-io-async"))]
+pub use embedded::{EmbeddedReader, WriteError};
 pub use encoder::{
     Comment, Encode, EncodeError, KEEP_ALIVE, LastEventId, Message, RESPONSE_HEADERS, Retry,
 };
@@ -197,7 +211,7 @@ pub use item::{OwnedDiagnostic, OwnedEvent, OwnedItem};
 pub use owned::OwnedParser;
 pub use parser::{Buffers, Config, DEFAULT_MAX_EVENT_SIZE, DEFAULT_MAX_FIELD_SIZE, Feed, Parser};
 #[cfg(feature = "std")]
-pub use reader::{EventReader, ReadError};
+pub use reader::EventReader;
 #[cfg(feature = "alloc")]
 pub use server_stream::ServerStream;
 #[cfg(feature = "alloc")]

@@ -4,8 +4,9 @@
 use std::io::{self, Read};
 use std::vec::Vec;
 
+use crate::buffered::{self, ReadError, Window};
 use crate::owned::moves_out;
-use crate::{Config, Error, Item, OwnedEvent, Parser};
+use crate::{Config, Item, OwnedEvent, Parser};
 
 /// The read buffer's size: large enough for few system calls, small enough to stay in
 /// cache.
@@ -32,8 +33,7 @@ pub struct EventReader<R> {
     reader: R,
     parser: Parser,
     buf: Vec<u8>,
-    start: usize,
-    end: usize,
+    window: Window,
     eof: bool,
     skipped: u64,
 }
@@ -56,8 +56,7 @@ impl<R: Read> EventReader<R> {
             parser,
             // Allocated once, here: it never moves, which `next` relies on.
             buf: std::vec![0; READ_BUFFER],
-            start: 0,
-            end: 0,
+            window: Window::default(),
             eof: false,
             skipped: 0,
         }
@@ -83,9 +82,9 @@ impl<R: Read> EventReader<R> {
     /// The next item, or `Ok(None)` at the end of the stream (where a pending,
     /// unterminated event is discarded, as the spec says). After a
     /// [`ReadError::Limit`], call again to carry on.
-    pub fn next_item(&mut self) -> Result<Option<Item<'_>>, ReadError> {
+    pub fn next_item(&mut self) -> Result<Option<Item<'_>>, ReadError<io::Error>> {
         loop {
-            if self.start == self.end {
+            if self.window.is_empty() {
                 if self.eof {
                     return Ok(None);
                 }
@@ -99,39 +98,10 @@ impl<R: Read> EventReader<R> {
                     self.parser.finish();
                     return Ok(None);
                 }
-                self.start = 0;
-                self.end = n;
+                self.window = Window { start: 0, end: n };
             }
-            let chunk = &self.buf[self.start..self.end];
-            let mut pos = 0;
-            self.parser.release();
-            if let Some((start, end)) = self.parser.fast_event(chunk, &mut pos) {
-                let base = self.start;
-                self.start += pos;
-                let data = &self.buf[base + start..base + end];
-                let id = self.parser.last_event_id().as_bytes();
-                return Ok(Some(Item::Event(crate::Event::new(b"", data, id))));
-            }
-            if let Some(fast) = self.parser.fast_block(chunk, &mut pos) {
-                let base = self.start;
-                self.start += pos;
-                let at = |range: core::ops::Range<usize>| base + range.start..base + range.end;
-                let event_type = &self.buf[at(fast.event_type)];
-                let data = &self.buf[at(fast.data)];
-                let id = self.parser.last_event_id().as_bytes();
-                return Ok(Some(Item::Event(crate::Event::new(event_type, data, id))));
-            }
-            match self.parser.step(chunk, &mut pos) {
-                Ok(Some(out)) => {
-                    let base = self.start;
-                    self.start += pos;
-                    return Ok(Some(self.parser.resolve(out, &self.buf[base..self.end])));
-                }
-                Ok(None) => self.start = self.end,
-                Err(e) => {
-                    self.start += pos;
-                    return Err(ReadError::Limit(e));
-                }
+            if let Some(found) = self.window.find(&mut self.parser, &self.buf)? {
+                return Ok(Some(buffered::item(&self.parser, &self.buf, found)));
             }
         }
     }
@@ -160,42 +130,8 @@ impl<R: Read> Iterator for EventReader<R> {
     }
 }
 
-/// Why an [`EventReader`] could not produce an item.
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum ReadError {
-    /// Reading failed.
-    Io(io::Error),
-    /// A limit was hit; the reader has recovered, call it again to carry on.
-    Limit(Error),
-}
-
-impl core::fmt::Display for ReadError {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        match self {
-            ReadError::Io(e) => write!(f, "reading the event stream failed: {e}"),
-            ReadError::Limit(e) => e.fmt(f),
-        }
-    }
-}
-
-impl core::error::Error for ReadError {
-    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
-        match self {
-            ReadError::Io(e) => Some(e),
-            ReadError::Limit(e) => Some(e),
-        }
-    }
-}
-
-impl From<io::Error> for ReadError {
+impl From<io::Error> for ReadError<io::Error> {
     fn from(e: io::Error) -> Self {
         ReadError::Io(e)
-    }
-}
-
-impl From<Error> for ReadError {
-    fn from(e: Error) -> Self {
-        ReadError::Limit(e)
     }
 }
