@@ -386,19 +386,26 @@ impl embedded_io_async::Read for Chunked<'_> {
     }
 }
 
+/// Records what a reader's `next_item` gave: `false` at the end of the stream.
+fn record<E: fmt::Debug>(
+    next: Result<Option<Item<'_>>, sse_proto::ReadError<E>>,
+    items: &mut Vec<Outcome>,
+) -> bool {
+    match next {
+        Ok(Some(item)) => items.extend(Outcome::from_item(&item)),
+        Ok(None) => return false,
+        Err(sse_proto::ReadError::Limit(e)) => items.push(Outcome::from_error(&e)),
+        Err(e) => panic!("{e:?}"),
+    }
+    true
+}
+
 /// Runs `chunks` through the blocking [`sse_proto::EventReader`], one chunk per
 /// `read` call.
 pub fn reader_layer(config: &VectorConfig, chunks: &[&[u8]]) -> Run {
     let mut reader = sse_proto::EventReader::with_parser(Chunked::new(chunks), config.parser());
     let mut items = Vec::new();
-    loop {
-        match reader.next_item() {
-            Ok(Some(item)) => items.extend(Outcome::from_item(&item)),
-            Ok(None) => break,
-            Err(sse_proto::ReadError::Limit(e)) => items.push(Outcome::from_error(&e)),
-            Err(e) => panic!("{e}"),
-        }
-    }
+    while record(reader.next_item(), &mut items) {}
     Run::new(items, reader.parser())
 }
 
@@ -461,14 +468,7 @@ pub fn embedded_layer(config: &VectorConfig, chunks: &[&[u8]]) -> Run {
     let parser = embedded_parser(config, &mut memory);
     let mut reader = sse_proto::EmbeddedReader::new(Chunked::new(chunks), parser, &mut buf);
     let mut items = Vec::new();
-    loop {
-        match reader.next_item() {
-            Ok(Some(item)) => items.extend(Outcome::from_item(&item)),
-            Ok(None) => break,
-            Err(sse_proto::ReadError::Limit(e)) => items.push(Outcome::from_error(&e)),
-            Err(e) => panic!("{e:?}"),
-        }
-    }
+    while record(reader.next_item(), &mut items) {}
     Run::new(items, reader.parser())
 }
 
@@ -480,16 +480,7 @@ pub fn embedded_async_layer(config: &VectorConfig, chunks: &[&[u8]]) -> Run {
     let mut reader = sse_proto::EmbeddedReader::new(Chunked::new(chunks), parser, &mut buf);
     let mut items = Vec::new();
     {
-        let run = async {
-            loop {
-                match reader.next_item_async().await {
-                    Ok(Some(item)) => items.extend(Outcome::from_item(&item)),
-                    Ok(None) => break,
-                    Err(sse_proto::ReadError::Limit(e)) => items.push(Outcome::from_error(&e)),
-                    Err(e) => panic!("{e:?}"),
-                }
-            }
-        };
+        let run = async { while record(reader.next_item_async().await, &mut items) {} };
         // The reader never waits: one poll runs it to the end.
         let mut run = std::pin::pin!(run);
         let mut cx = std::task::Context::from_waker(std::task::Waker::noop());

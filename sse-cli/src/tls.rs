@@ -27,15 +27,7 @@ pub struct Tls {
 
 /// TLS with the certificate chain and key in PEM files.
 pub fn from_files(cert: &Path, key: &Path) -> io::Result<Tls> {
-    let chain = CertificateDer::pem_file_iter(cert)
-        .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
-        .map_err(|e| io::Error::other(format!("{}: {e}", cert.display())))?;
-    if chain.is_empty() {
-        return Err(io::Error::other(format!(
-            "{}: no certificate in the file",
-            cert.display()
-        )));
-    }
+    let chain = certificates(cert)?;
     let key = PrivateKeyDer::from_pem_file(key)
         .map_err(|e| io::Error::other(format!("{}: {e}", key.display())))?;
     Ok(Tls {
@@ -89,16 +81,7 @@ fn config(
 pub fn client_trusting(file: &Path) -> io::Result<rustls::ClientConfig> {
     let mut roots = rustls::RootCertStore::empty();
     roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-    let certs = CertificateDer::pem_file_iter(file)
-        .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
-        .map_err(|e| io::Error::other(format!("{}: {e}", file.display())))?;
-    if certs.is_empty() {
-        return Err(io::Error::other(format!(
-            "{}: no certificate in the file",
-            file.display()
-        )));
-    }
-    for cert in certs {
+    for cert in certificates(file)? {
         roots
             .add(cert)
             .map_err(|e| io::Error::other(format!("{}: {e}", file.display())))?;
@@ -111,4 +94,18 @@ pub fn client_trusting(file: &Path) -> io::Result<rustls::ClientConfig> {
         .with_no_client_auth();
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok(config)
+}
+
+/// The certificates in a PEM file: at least one.
+fn certificates(file: &Path) -> io::Result<Vec<CertificateDer<'static>>> {
+    let certs = CertificateDer::pem_file_iter(file)
+        .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+        .map_err(|e| io::Error::other(format!("{}: {e}", file.display())))?;
+    if certs.is_empty() {
+        return Err(io::Error::other(format!(
+            "{}: no certificate in the file",
+            file.display()
+        )));
+    }
+    Ok(certs)
 }

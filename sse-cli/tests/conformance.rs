@@ -10,20 +10,25 @@ mod common;
 
 const SSE: &str = env!("CARGO_BIN_EXE_sse");
 
-/// Runs `sse conformance parser ARGS -- CMD...`: stdout's lines and the exit code.
-fn judge(args: &[&str], command: &[&str]) -> (Vec<String>, i32) {
+/// Runs `sse conformance MODE ARGS -- CMD...`: stdout and the exit code.
+fn conformance(mode: &str, args: &[&str], command: &[&str]) -> (String, i32) {
     let output = Command::new(SSE)
-        .args(["conformance", "parser"])
+        .args(["conformance", mode])
         .args(args)
         .arg("--")
         .args(command)
         .output()
         .unwrap();
-    let stdout = String::from_utf8(output.stdout).unwrap();
     (
-        stdout.lines().map(str::to_string).collect(),
+        String::from_utf8(output.stdout).unwrap(),
         output.status.code().unwrap(),
     )
+}
+
+/// Runs `sse conformance parser ARGS -- CMD...`: stdout's lines and the exit code.
+fn judge(args: &[&str], command: &[&str]) -> (Vec<String>, i32) {
+    let (stdout, code) = conformance("parser", args, command);
+    (stdout.lines().map(str::to_string).collect(), code)
 }
 
 /// The names of the failed cases.
@@ -288,20 +293,13 @@ fn sse_serve_passes() {
 /// Runs `sse conformance client ARGS -- CMD...`: the failed cases' names, the
 /// summary line and the exit code.
 fn judge_client(args: &[&str], command: &[&str]) -> (Vec<String>, String, i32) {
-    let output = Command::new(SSE)
-        .args(["conformance", "client"])
-        .args(args)
-        .arg("--")
-        .args(command)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8(output.stdout).unwrap();
+    let (stdout, code) = conformance("client", args, command);
     let failed = stdout
         .lines()
         .filter_map(|line| Some(line.strip_prefix("FAIL ")?.split(':').next()?.to_string()))
         .collect();
     let summary = stdout.lines().last().unwrap_or_default().to_string();
-    (failed, summary, output.status.code().unwrap())
+    (failed, summary, code)
 }
 
 /// `sse listen` passes every client case a program given only a URL can be judged by.
@@ -413,29 +411,14 @@ fn chromium_eventsource_departs_where_recorded() {
         .find(|word| word.starts_with("http://"))
         .unwrap_or_else(|| panic!("no URL in {first:?}"))
         .to_string();
-    let profile = std::env::temp_dir().join(format!("sse-browser-judge-{}", std::process::id()));
-    let mut browser = Command::new(chromium)
-        .args([
-            "--headless=new",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--no-first-run",
-        ])
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .arg(&url)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let browser = common::Headless::open(&chromium, &url, &[]);
     let deadline = Instant::now() + Duration::from_secs(120);
     while judge.try_wait().unwrap().is_none() && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(100));
     }
-    let _ = browser.kill();
-    let _ = browser.wait();
+    drop(browser);
     let _ = judge.kill();
     let output = judge.wait_with_output().unwrap();
-    let _ = std::fs::remove_dir_all(&profile);
     let stdout = String::from_utf8(output.stdout).unwrap();
     let summary = stdout.lines().last().unwrap_or_default();
     assert!(

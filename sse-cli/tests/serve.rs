@@ -788,23 +788,11 @@ fn with_page<R>(pages: &std::net::TcpListener, page: &str, f: impl FnOnce() -> R
     let page = page.to_string();
     let serving = std::thread::spawn(move || {
         while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-            let Ok((mut socket, _)) = pages.accept() else {
+            let Ok((socket, _)) = pages.accept() else {
                 std::thread::sleep(Duration::from_millis(10));
                 continue;
             };
-            socket.set_nonblocking(false).unwrap();
-            socket.set_read_timeout(Some(WAIT)).unwrap();
-            let mut head = [0u8; 2048];
-            let n = socket.read(&mut head).unwrap_or(0);
-            let response = if head[..n].starts_with(b"GET / ") {
-                format!(
-                    "HTTP/1.0 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\n\r\n{page}",
-                    page.len()
-                )
-            } else {
-                "HTTP/1.0 404 Not Found\r\nContent-Length: 0\r\n\r\n".to_string()
-            };
-            let _ = socket.write_all(response.as_bytes());
+            answer(socket, &page);
         }
     });
     let result = f();
@@ -879,57 +867,44 @@ fn page_report(
     browser: &str,
     chromium_args: &[String],
 ) -> String {
-    let profile = std::env::temp_dir().join(format!(
-        "sse-cli-report-{}-{}",
-        std::process::id(),
-        pages.local_addr().unwrap().port()
-    ));
-    let mut chromium = std::process::Command::new(browser)
-        .args([
-            "--headless=new",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--no-first-run",
-        ])
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .args(chromium_args)
-        .arg(format!("http://{}/", pages.local_addr().unwrap()))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let url = format!("http://{}/", pages.local_addr().unwrap());
+    let _browser = common::Headless::open(browser, &url, chromium_args);
     pages.set_nonblocking(true).unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
     let mut report = None;
     while report.is_none() && Instant::now() < deadline {
-        let Ok((mut socket, _)) = pages.accept() else {
+        let Ok((socket, _)) = pages.accept() else {
             std::thread::sleep(Duration::from_millis(10));
             continue;
         };
-        socket.set_nonblocking(false).unwrap();
-        socket.set_read_timeout(Some(WAIT)).unwrap();
-        let mut head = [0u8; 2048];
-        let n = socket.read(&mut head).unwrap_or(0);
-        let line = String::from_utf8_lossy(&head[..n])
-            .lines()
-            .next()
-            .unwrap_or_default()
-            .to_string();
-        let response = if line.starts_with("GET / ") {
-            format!(
-                "HTTP/1.0 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\n\r\n{page}",
-                page.len()
-            )
-        } else {
-            "HTTP/1.0 404 Not Found\r\nContent-Length: 0\r\n\r\n".to_string()
-        };
-        let _ = socket.write_all(response.as_bytes());
+        let line = answer(socket, page);
         if line.starts_with("GET /report") {
             report = Some(line);
         }
     }
-    let _ = chromium.kill();
-    let _ = chromium.wait();
-    let _ = std::fs::remove_dir_all(&profile);
     report.expect("the page reports within 30 s")
+}
+
+/// Answers one request on `socket`: `page` for `/`, 404 for anything else (a
+/// favicon). Returns the request line.
+fn answer(mut socket: TcpStream, page: &str) -> String {
+    socket.set_nonblocking(false).unwrap();
+    socket.set_read_timeout(Some(WAIT)).unwrap();
+    let mut head = [0u8; 2048];
+    let n = socket.read(&mut head).unwrap_or(0);
+    let line = String::from_utf8_lossy(&head[..n])
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    let response = if line.starts_with("GET / ") {
+        format!(
+            "HTTP/1.0 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\n\r\n{page}",
+            page.len()
+        )
+    } else {
+        "HTTP/1.0 404 Not Found\r\nContent-Length: 0\r\n\r\n".to_string()
+    };
+    let _ = socket.write_all(response.as_bytes());
+    line
 }

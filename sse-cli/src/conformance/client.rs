@@ -333,7 +333,7 @@ pub fn run(args: &ClientArgs) -> io::Result<ExitCode> {
     if let Driver::Browser(browser) = &driver {
         runtime.block_on(browser.show(report.clone()));
     }
-    super::write_reports(&report, args.json.as_deref(), args.html.as_deref())?;
+    args.reports.write(&report)?;
     Ok(if failed == 0 {
         ExitCode::SUCCESS
     } else {

@@ -15,8 +15,6 @@ mod parser;
 mod report;
 mod server;
 
-use report::write_reports;
-
 /// `sse conformance --help`.
 pub const LONG_ABOUT: &str = "\
 Judge another implementation with this project's spec-derived vectors.
@@ -88,18 +86,32 @@ enum Target {
     Server(ServerArgs),
 }
 
+/// Where the report goes besides stdout.
 #[derive(Debug, clap::Args)]
-struct ClientArgs {
-    /// Run only the cases whose name contains this (repeatable: any of them).
-    #[arg(long = "only", value_name = "PATTERN")]
-    only: Vec<String>,
-    /// Also write the report, every case with what was expected and got, as JSON to
-    /// this file.
+struct Reports {
+    /// Also write the report as JSON to this file: every case, with what was sent,
+    /// expected and got.
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
     /// Also write the report as an HTML page to this file.
     #[arg(long, value_name = "FILE")]
     html: Option<PathBuf>,
+}
+
+impl Reports {
+    /// Writes `report` to the files asked for.
+    fn write(&self, report: &Value) -> io::Result<()> {
+        report::write_reports(report, self.json.as_deref(), self.html.as_deref())
+    }
+}
+
+#[derive(Debug, clap::Args)]
+struct ClientArgs {
+    /// Run only the cases whose name contains this (repeatable: any of them).
+    #[arg(long = "only", value_name = "PATTERN")]
+    only: Vec<String>,
+    #[command(flatten)]
+    reports: Reports,
     /// How many cases run at once (each on its own loopback ports).
     #[arg(long, value_name = "N", default_value_t = 8)]
     jobs: usize,
@@ -126,12 +138,8 @@ struct ServerArgs {
     /// --cacert`).
     #[arg(long, value_name = "FILE")]
     cacert: Option<PathBuf>,
-    /// Also write the report as JSON to this file.
-    #[arg(long, value_name = "FILE")]
-    json: Option<PathBuf>,
-    /// Also write the report as an HTML page to this file.
-    #[arg(long, value_name = "FILE")]
-    html: Option<PathBuf>,
+    #[command(flatten)]
+    reports: Reports,
 }
 
 #[derive(Debug, clap::Args)]
@@ -139,13 +147,8 @@ struct ParserArgs {
     /// Run only the cases whose name contains this (repeatable: any of them).
     #[arg(long = "only", value_name = "PATTERN")]
     only: Vec<String>,
-    /// Also write the report, every case with what was sent, expected and got, as
-    /// JSON to this file.
-    #[arg(long, value_name = "FILE")]
-    json: Option<PathBuf>,
-    /// Also write the report as an HTML page to this file.
-    #[arg(long, value_name = "FILE")]
-    html: Option<PathBuf>,
+    #[command(flatten)]
+    reports: Reports,
     /// How long one run of the program may take.
     #[arg(long, value_name = "SECS", default_value_t = 10.0)]
     case_timeout: f64,

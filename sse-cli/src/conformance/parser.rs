@@ -128,7 +128,7 @@ pub fn run(args: &ParserArgs) -> io::Result<ExitCode> {
         "failed": failed,
         "cases": report,
     });
-    super::write_reports(&report, args.json.as_deref(), args.html.as_deref())?;
+    args.reports.write(&report)?;
     Ok(if failed == 0 {
         ExitCode::SUCCESS
     } else {

@@ -144,7 +144,7 @@ pub fn run(args: &ServerArgs) -> io::Result<ExitCode> {
             "detail": c.detail,
         })).collect::<Vec<_>>(),
     });
-    super::write_reports(&report, args.json.as_deref(), args.html.as_deref())?;
+    args.reports.write(&report)?;
     Ok(if failed == 0 {
         ExitCode::SUCCESS
     } else {

@@ -181,3 +181,44 @@ pub fn chromium_dom(browser: &str, url: &str, virtual_ms: u32, extra_args: &[&st
     let _ = std::fs::remove_dir_all(&profile);
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
+
+/// Headless Chromium showing `url` in real time (no virtual clock), with a profile
+/// of its own; killed, and its profile removed, when dropped.
+pub struct Headless {
+    child: std::process::Child,
+    profile: std::path::PathBuf,
+}
+
+impl Headless {
+    pub fn open(browser: &str, url: &str, extra_args: &[String]) -> Headless {
+        static COUNT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let profile = std::env::temp_dir().join(format!(
+            "sse-cli-headless-{}-{}",
+            std::process::id(),
+            COUNT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        ));
+        let child = std::process::Command::new(browser)
+            .args([
+                "--headless=new",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-first-run",
+            ])
+            .arg(format!("--user-data-dir={}", profile.display()))
+            .args(extra_args)
+            .arg(url)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("Chromium runs");
+        Headless { child, profile }
+    }
+}
+
+impl Drop for Headless {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.profile);
+    }
+}
