@@ -24,6 +24,10 @@ pub(crate) enum Found {
     Block(FastEvent),
     /// What the general path found, in `buf[chunk]`.
     Out(Out, Range<usize>),
+    /// Nothing: the window is used up; read more.
+    Nothing,
+    /// A limit was hit; the parser has recovered.
+    Limit(Error),
 }
 
 impl Window {
@@ -33,14 +37,10 @@ impl Window {
         self.start == self.end
     }
 
-    /// Parses `buf[start..end]` up to one item; `Ok(None)` when the window is used
-    /// up. An `Err` reports a limit the parser has recovered from.
+    /// Parses `buf[start..end]` up to one item, or to the end of the window
+    /// ([`Found::Nothing`]).
     #[inline(always)]
-    pub(crate) fn find<S: Storage>(
-        &mut self,
-        parser: &mut Parser<S>,
-        buf: &[u8],
-    ) -> Result<Option<Found>, Error> {
+    pub(crate) fn find<S: Storage>(&mut self, parser: &mut Parser<S>, buf: &[u8]) -> Found {
         let base = self.start;
         let chunk = &buf[base..self.end];
         let mut pos = 0;
@@ -48,41 +48,48 @@ impl Window {
         let at = |range: Range<usize>| base + range.start..base + range.end;
         if let Some((start, end)) = parser.fast_event(chunk, &mut pos) {
             self.start += pos;
-            return Ok(Some(Found::Data(at(start..end))));
+            return Found::Data(at(start..end));
         }
         if let Some(fast) = parser.fast_block(chunk, &mut pos) {
             self.start += pos;
-            return Ok(Some(Found::Block(FastEvent {
+            return Found::Block(FastEvent {
                 event_type: at(fast.event_type),
                 data: at(fast.data),
-            })));
+            });
         }
         match parser.step(chunk, &mut pos) {
             Ok(Some(out)) => {
                 self.start += pos;
-                Ok(Some(Found::Out(out, base..self.end)))
+                Found::Out(out, base..self.end)
             }
             Ok(None) => {
                 self.start = self.end;
-                Ok(None)
+                Found::Nothing
             }
             Err(e) => {
                 self.start += pos;
-                Err(e)
+                Found::Limit(e)
             }
         }
     }
 }
 
-/// The item `found` locates, borrowed from `buf` and the parser.
+/// What a reader's `next_item` answers for `found`: the item it locates, borrowed
+/// from `buf` and the parser; `None` for [`Found::Nothing`] (read more).
 #[inline(always)]
-pub(crate) fn item<'a, S: Storage>(parser: &'a Parser<S>, buf: &'a [u8], found: Found) -> Item<'a> {
+pub(crate) fn item<'a, S: Storage, E>(
+    parser: &'a Parser<S>,
+    buf: &'a [u8],
+    found: Found,
+) -> Result<Option<Item<'a>>, ReadError<E>> {
     let id = parser.last_event_id().as_bytes();
-    match found {
+    Ok(Some(match found {
         Found::Data(data) => Item::Event(Event::new(b"", &buf[data], id)),
         Found::Block(fast) => Item::Event(Event::new(&buf[fast.event_type], &buf[fast.data], id)),
         Found::Out(out, chunk) => parser.resolve(out, &buf[chunk]),
-    }
+        Found::Nothing => return Ok(None),
+        Found::Limit(e) => return Err(ReadError::Limit(e)),
+    }))
 }
 
 /// Why a reader could not produce an item: reading failed (`E` is the reader's

@@ -2,7 +2,7 @@
 //! devices without an allocator: the parser's buffers and the read buffer are the
 //! caller's memory, and nothing is allocated.
 
-use crate::buffered::{self, ReadError, Window};
+use crate::buffered::{self, Found, ReadError, Window};
 use crate::storage::Storage;
 use crate::{Encode, EncodeError, Item, Parser};
 
@@ -88,8 +88,9 @@ impl<R: embedded_io::Read, S: Storage> EmbeddedReader<'_, R, S> {
                     return Ok(None);
                 }
             }
-            if let Some(found) = self.window.find(&mut self.parser, self.buf)? {
-                return Ok(Some(buffered::item(&self.parser, self.buf, found)));
+            match self.window.find(&mut self.parser, self.buf) {
+                Found::Nothing => {}
+                found => return buffered::item(&self.parser, self.buf, found),
             }
         }
     }
@@ -110,8 +111,9 @@ impl<R: embedded_io_async::Read, S: Storage> EmbeddedReader<'_, R, S> {
                     return Ok(None);
                 }
             }
-            if let Some(found) = self.window.find(&mut self.parser, self.buf)? {
-                return Ok(Some(buffered::item(&self.parser, self.buf, found)));
+            match self.window.find(&mut self.parser, self.buf) {
+                Found::Nothing => {}
+                found => return buffered::item(&self.parser, self.buf, found),
             }
         }
     }

@@ -4,7 +4,7 @@
 use std::io::{self, Read};
 use std::vec::Vec;
 
-use crate::buffered::{self, ReadError, Window};
+use crate::buffered::{self, Found, ReadError, Window};
 use crate::owned::moves_out;
 use crate::{Config, Item, OwnedEvent, Parser};
 
@@ -100,8 +100,9 @@ impl<R: Read> EventReader<R> {
                 }
                 self.window = Window { start: 0, end: n };
             }
-            if let Some(found) = self.window.find(&mut self.parser, &self.buf)? {
-                return Ok(Some(buffered::item(&self.parser, &self.buf, found)));
+            match self.window.find(&mut self.parser, &self.buf) {
+                Found::Nothing => {}
+                found => return buffered::item(&self.parser, &self.buf, found),
             }
         }
     }
