@@ -3,7 +3,14 @@
 //! ```sh
 //! cargo run -p sse-tokio --example demo            # http://127.0.0.1:8080
 //! cargo run -p sse-tokio --example demo -- 3000    # or PORT=3000
+//! cargo run -p sse-tokio --example demo -- --tls-self-signed   # HTTPS, HTTP/2
+//! cargo run -p sse-tokio --example demo -- --tls-cert cert.pem --tls-key key.pem
 //! ```
+//!
+//! Over HTTPS the demo offers HTTP/2 (by ALPN): a browser then opens every stream of
+//! the page on one connection, where over HTTP/1.1 it stops at six per origin.
+//! `--tls-self-signed` makes a certificate for 127.0.0.1 and prints the SPKI hash
+//! that Chromium's `--ignore-certificate-errors-spki-list` takes to trust it.
 //!
 //! - `/`: a page whose `EventSource`s show both streams below.
 //! - `/events`: five JSON events, one a second, then the response ends. The browser
@@ -38,8 +45,18 @@ struct Users(Arc<Mutex<HashMap<String, Vec<Sender>>>>);
 #[tokio::main]
 #[allow(dead_code)] // also compiled into tests/browser.rs, which serves `app()` itself
 async fn main() {
-    let port: u16 = std::env::args()
-        .nth(1)
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let flag = |name: &str| args.iter().any(|a| a == name);
+    let value = |name: &str| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .cloned()
+    };
+    let port: u16 = args
+        .first()
+        .filter(|a| !a.starts_with("--"))
+        .cloned()
         .or_else(|| std::env::var("PORT").ok())
         .map_or(8080, |p| p.parse().expect("the port is a number"));
     let app = app();
@@ -47,9 +64,103 @@ async fn main() {
         .await
         .unwrap_or_else(|e| panic!("cannot listen on 127.0.0.1:{port}: {e}"));
     let addr = listener.local_addr().unwrap();
-    println!("SSE demo listening on http://{addr}/");
-    println!("  try: cargo run -p sse-cli -- listen http://{addr}/events");
-    axum::serve(listener, app).await.unwrap();
+    let tls = match (value("--tls-cert"), value("--tls-key")) {
+        (Some(cert), Some(key)) => Some(tls::from_files(&cert, &key)),
+        _ if flag("--tls-self-signed") => {
+            let (config, spki) = tls::self_signed(addr);
+            println!("self-signed certificate; in Chromium, trust it with");
+            println!("  --ignore-certificate-errors-spki-list={spki}");
+            Some(config)
+        }
+        _ => None,
+    };
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    println!("SSE demo listening on {scheme}://{addr}/");
+    println!("  try: cargo run -p sse-cli -- listen {scheme}://{addr}/events");
+    match tls {
+        None => axum::serve(listener, app).await.unwrap(),
+        Some(config) => tls::serve(listener, config, app).await,
+    }
+}
+
+/// HTTPS for the demo: rustls, HTTP/2 and HTTP/1.1 by ALPN.
+#[allow(dead_code)]
+pub mod tls {
+    use std::sync::Arc;
+
+    use base64::Engine as _;
+    use hyper_util::rt::{TokioExecutor, TokioIo};
+    use hyper_util::service::TowerToHyperService;
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+
+    /// Settings from PEM files.
+    pub fn from_files(cert: &str, key: &str) -> Arc<rustls::ServerConfig> {
+        let chain = CertificateDer::pem_file_iter(cert)
+            .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+            .unwrap_or_else(|e| panic!("{cert}: {e}"));
+        let key = PrivateKeyDer::from_pem_file(key).unwrap_or_else(|e| panic!("{key}: {e}"));
+        config(chain, key)
+    }
+
+    /// Settings with a certificate made now for `addr`, and its SPKI hash.
+    pub fn self_signed(addr: std::net::SocketAddr) -> (Arc<rustls::ServerConfig>, String) {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let cert = rcgen::CertificateParams::new(vec![addr.ip().to_string()])
+            .and_then(|params| params.self_signed(&key))
+            .unwrap();
+        let spki = rcgen::PublicKeyData::subject_public_key_info(&key);
+        let hash = ring::digest::digest(&ring::digest::SHA256, &spki);
+        let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der()));
+        (
+            config(vec![cert.der().clone()], key),
+            base64::engine::general_purpose::STANDARD.encode(hash.as_ref()),
+        )
+    }
+
+    fn config(
+        chain: Vec<CertificateDer<'static>>,
+        key: PrivateKeyDer<'static>,
+    ) -> Arc<rustls::ServerConfig> {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let mut config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(chain, key)
+            .expect("the certificate and key");
+        config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+        Arc::new(config)
+    }
+
+    /// Serves `app` over TLS on `listener`, each connection in HTTP/2 or HTTP/1.1
+    /// as the client chose.
+    pub async fn serve(
+        listener: tokio::net::TcpListener,
+        config: Arc<rustls::ServerConfig>,
+        app: axum::Router,
+    ) {
+        let acceptor = tokio_rustls::TlsAcceptor::from(config);
+        loop {
+            let Ok((tcp, _)) = listener.accept().await else {
+                continue;
+            };
+            let (acceptor, app) = (acceptor.clone(), app.clone());
+            tokio::spawn(async move {
+                let handshake = std::time::Duration::from_secs(10);
+                let Ok(Ok(stream)) = tokio::time::timeout(handshake, acceptor.accept(tcp)).await
+                else {
+                    return;
+                };
+                let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+                    .serve_connection_with_upgrades(
+                        TokioIo::new(stream),
+                        TowerToHyperService::new(app),
+                    )
+                    .await;
+            });
+        }
+    }
 }
 
 /// The demo's routes (`tests/browser.rs` serves them to a real browser).

@@ -25,28 +25,60 @@ fn chromium() -> Option<String> {
         .find(|path| std::path::Path::new(path).exists())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn chromium_eventsource_reads_the_demo_and_stops_on_204() {
-    let Some(browser) = chromium() else {
+/// Chromium, or `None` after saying why the test is skipped (a failure under CI).
+fn browser() -> Option<String> {
+    let found = chromium();
+    if found.is_none() {
         assert!(
             std::env::var_os("CI").is_none(),
             "Chromium is missing; .ci/run installs Debian's chromium package"
         );
         eprintln!("skipped: no Chromium (set CHROMIUM=/path/to/chromium)");
+    }
+    found
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chromium_eventsource_reads_the_demo_and_stops_on_204() {
+    let Some(browser) = browser() else {
         return;
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, demo::app()).await });
+    let dom = page_dom(browser, format!("http://{addr}/"), vec![]).await;
+    check_countdown(&dom);
+}
 
-    let profile = std::env::temp_dir().join(format!("sse-browser-test-{}", std::process::id()));
-    let url = format!("http://{addr}/");
+/// The same over HTTPS with HTTP/2 (`--tls-self-signed`), the certificate trusted by
+/// the SPKI hash the demo prints.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_over_https_with_a_self_signed_certificate() {
+    let Some(browser) = browser() else {
+        return;
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (config, spki) = demo::tls::self_signed(addr);
+    tokio::spawn(demo::tls::serve(listener, config, demo::app()));
+    let trust = format!("--ignore-certificate-errors-spki-list={spki}");
+    let dom = page_dom(browser, format!("https://{addr}/"), vec![trust]).await;
+    check_countdown(&dom);
+}
+
+/// The DOM of the page at `url` after 20 s of the page's virtual time.
+async fn page_dom(browser: String, url: String, extra_args: Vec<String>) -> String {
+    let profile = std::env::temp_dir().join(format!(
+        "sse-browser-test-{}-{}",
+        std::process::id(),
+        url.len()
+    ));
     // The page's timers run on virtual time, which waits while a request is open:
     // five events a second apart, the reconnection after `retry: 2000`, the 204.
     let dom = tokio::time::timeout(
         Duration::from_secs(60),
         tokio::task::spawn_blocking(move || {
-            Command::new(browser)
+            let output = Command::new(browser)
                 .args([
                     "--headless=new",
                     "--no-sandbox",
@@ -56,15 +88,23 @@ async fn chromium_eventsource_reads_the_demo_and_stops_on_204() {
                     "--dump-dom",
                 ])
                 .arg(format!("--user-data-dir={}", profile.display()))
+                .args(extra_args)
                 .arg(&url)
-                .output()
+                .output();
+            let _ = std::fs::remove_dir_all(&profile);
+            output
         }),
     )
     .await
     .expect("Chromium finished within a minute")
     .unwrap()
     .expect("Chromium runs");
-    let dom = String::from_utf8_lossy(&dom.stdout);
+    String::from_utf8_lossy(&dom.stdout).into_owned()
+}
+
+/// The page shows the five events in order, the end of the response, the
+/// reconnection with `Last-Event-ID` and the 204 that stopped it.
+fn check_countdown(dom: &str) {
     let list_start = dom
         .find(r#"id="count""#)
         .expect("the page's list of events");
