@@ -54,6 +54,10 @@ const MAX_PAUSE: Duration = Duration::from_secs(1);
 /// Time for the program's last output to reach the judge.
 const SETTLE: Duration = Duration::from_millis(300);
 
+/// How long the judge waits, past [`SETTLE`], for events still due from a slow
+/// program (a loaded machine) before it judges what arrived.
+const SLOW_OUTPUT: Duration = Duration::from_secs(3);
+
 /// A request the scripted server received.
 struct Arrival {
     request: SentRequest,
@@ -180,6 +184,12 @@ impl Running {
                     .then(|| "readyState CLOSED".to_string())
             }
         }
+    }
+
+    /// What the client has printed so far.
+    fn output(&self) -> Vec<u8> {
+        let (Running::Program { output, .. } | Running::Browser { output, .. }) = self;
+        output.lock().expect("not poisoned").clone()
     }
 
     /// Stops the client; what it printed.
@@ -655,6 +665,10 @@ async fn play(driver: &Driver, scenario: &Scenario) -> io::Result<Case> {
         }
     }
     sleep(SETTLE).await;
+    let due = Instant::now() + SLOW_OUTPUT;
+    while judge(&client.output()).events.len() < case.expected.len() && Instant::now() < due {
+        sleep(Duration::from_millis(20)).await;
+    }
     if let Some(how) = finished {
         // The connection is over: nothing may be requested again.
         if let Ok(Some(arrival)) = timeout(AFTER_END, arrivals.recv()).await {
