@@ -64,10 +64,15 @@ async fn main() {
         .await
         .unwrap_or_else(|e| panic!("cannot listen on 127.0.0.1:{port}: {e}"));
     let addr = listener.local_addr().unwrap();
+    // For a self-signed certificate, what `sse listen` needs to trust it.
+    let mut cacert = String::new();
     let tls = match (value("--tls-cert"), value("--tls-key")) {
         (Some(cert), Some(key)) => Some(tls::from_files(&cert, &key)),
         _ if flag("--tls-self-signed") => {
-            let (config, spki) = tls::self_signed(addr);
+            let (config, spki, pem) = tls::self_signed(addr);
+            let file = std::env::temp_dir().join("sse-demo-cert.pem");
+            std::fs::write(&file, pem).expect("the certificate written");
+            cacert = format!("--cacert {} ", file.display());
             println!("self-signed certificate; in Chromium, trust it with");
             println!("  --ignore-certificate-errors-spki-list={spki}");
             Some(config)
@@ -76,7 +81,7 @@ async fn main() {
     };
     let scheme = if tls.is_some() { "https" } else { "http" };
     println!("SSE demo listening on {scheme}://{addr}/");
-    println!("  try: cargo run -p sse-cli -- listen {scheme}://{addr}/events");
+    println!("  try: cargo run -p sse-cli -- listen {cacert}{scheme}://{addr}/events");
     match tls {
         None => axum::serve(listener, app).await.unwrap(),
         Some(config) => tls::serve(listener, config, app).await,
@@ -103,8 +108,9 @@ pub mod tls {
         config(chain, key)
     }
 
-    /// Settings with a certificate made now for `addr`, and its SPKI hash.
-    pub fn self_signed(addr: std::net::SocketAddr) -> (Arc<rustls::ServerConfig>, String) {
+    /// Settings with a certificate made now for `addr`, its SPKI hash, and the
+    /// certificate (PEM) for clients to trust.
+    pub fn self_signed(addr: std::net::SocketAddr) -> (Arc<rustls::ServerConfig>, String, String) {
         let key = rcgen::KeyPair::generate().unwrap();
         let cert = rcgen::CertificateParams::new(vec![addr.ip().to_string()])
             .and_then(|params| params.self_signed(&key))
@@ -115,6 +121,7 @@ pub mod tls {
         (
             config(vec![cert.der().clone()], key),
             base64::engine::general_purpose::STANDARD.encode(hash.as_ref()),
+            cert.pem(),
         )
     }
 

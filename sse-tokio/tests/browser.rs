@@ -59,7 +59,7 @@ async fn the_demo_over_https_with_a_self_signed_certificate() {
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let (config, spki) = demo::tls::self_signed(addr);
+    let (config, spki, _pem) = demo::tls::self_signed(addr);
     tokio::spawn(demo::tls::serve(listener, config, demo::app()));
     let trust = format!("--ignore-certificate-errors-spki-list={spki}");
     let dom = page_dom(browser, format!("https://{addr}/"), vec![trust]).await;
