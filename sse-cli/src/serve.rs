@@ -262,12 +262,18 @@ pub fn run(args: &Args, input: impl Read + Send + 'static) -> io::Result<ExitCod
             };
             let stream = WriteTimeout::new(stream, write_timeout);
             let server = server.clone();
+            // Watched for a graceful shutdown from here on.
+            let watcher = connections.watcher();
             match &tls {
-                None => serve_connection(stream, server, header_timeout, &connections),
+                None => {
+                    let connection = watcher.watch(connection(stream, server, header_timeout));
+                    tokio::spawn(async move {
+                        let _ = connection.await;
+                    });
+                }
                 #[cfg(feature = "rustls")]
                 Some(tls) => {
                     let acceptor = tokio_rustls::TlsAcceptor::from(tls.config.clone());
-                    let watcher = connections.watcher();
                     tokio::spawn(async move {
                         // The handshake gets the time a request head gets.
                         let handshake =
@@ -302,23 +308,8 @@ pub fn run(args: &Args, input: impl Read + Send + 'static) -> io::Result<ExitCod
     })
 }
 
-/// Serves one connection (HTTP/1.1, or HTTP/2 with prior knowledge), watched for
-/// a graceful shutdown.
-fn serve_connection<I>(
-    io: I,
-    server: Arc<Server>,
-    header_timeout: Duration,
-    connections: &GracefulShutdown,
-) where
-    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin + 'static,
-{
-    let connection = connections.watch(connection(io, server, header_timeout));
-    tokio::spawn(async move {
-        let _ = connection.await;
-    });
-}
-
-/// One connection, HTTP/1.1 or HTTP/2 as the client speaks.
+/// One connection, HTTP/1.1 or HTTP/2 (by ALPN, or with prior knowledge) as the
+/// client speaks.
 fn connection<I>(
     io: I,
     server: Arc<Server>,
