@@ -166,12 +166,17 @@ impl VectorConfig {
     /// A parser set up as this asks.
     pub fn parser(&self) -> Parser {
         let mut parser = Parser::with_config(self.parser_config());
+        self.seed(&mut parser);
+        parser
+    }
+
+    /// Gives `parser` the last event ID this asks it to start with, if any.
+    fn seed<S: sse_proto::Storage>(&self, parser: &mut Parser<S>) {
         if let Some(id) = &self.last_event_id {
             parser
                 .set_last_event_id(id.as_bytes())
                 .expect("seed id fits the limit");
         }
-        parser
     }
 }
 
@@ -409,11 +414,21 @@ pub fn reader_layer(config: &VectorConfig, chunks: &[&[u8]]) -> Run {
     Run::new(items, reader.parser())
 }
 
-/// Memory for a parser that works in caller's buffers
-/// ([`sse_proto::SliceStorage`]), large enough that `config`'s limits, not the
-/// buffers, decide: the data buffer past the event limit, the others past the field
-/// limit.
-fn embedded_memory(config: &VectorConfig) -> Vec<u8> {
+/// The read buffer of the `embedded-io` layers: small, as on a device.
+const EMBEDDED_READ_BUFFER: usize = 512;
+
+/// Runs `read` over an [`sse_proto::EmbeddedReader`] of `chunks` (one chunk per
+/// `read` call, split further by the 512-byte read buffer) whose parser works in
+/// caller's memory ([`sse_proto::SliceStorage`]), the data buffer past the event
+/// limit, the others past the field limit.
+fn embedded_run(
+    config: &VectorConfig,
+    chunks: &[&[u8]],
+    read: impl FnOnce(
+        &mut sse_proto::EmbeddedReader<'_, Chunked<'_>, sse_proto::SliceStorage<'_>>,
+        &mut Vec<Outcome>,
+    ),
+) -> Run {
     let field = config
         .max_field_size
         .unwrap_or(sse_proto::DEFAULT_MAX_FIELD_SIZE)
@@ -422,18 +437,7 @@ fn embedded_memory(config: &VectorConfig) -> Vec<u8> {
         .max_event_size
         .unwrap_or(sse_proto::DEFAULT_MAX_EVENT_SIZE)
         + 64;
-    vec![0; 4 * field + data]
-}
-
-/// A parser over `memory` (see [`embedded_memory`]), set up as `config` asks.
-fn embedded_parser<'m>(
-    config: &VectorConfig,
-    memory: &'m mut [u8],
-) -> Parser<sse_proto::SliceStorage<'m>> {
-    let field = config
-        .max_field_size
-        .unwrap_or(sse_proto::DEFAULT_MAX_FIELD_SIZE)
-        + 64;
+    let mut memory = vec![0; 4 * field + data];
     let (line, rest) = memory.split_at_mut(field);
     let (event_type, rest) = rest.split_at_mut(field);
     let (id, rest) = rest.split_at_mut(field);
@@ -448,45 +452,35 @@ fn embedded_parser<'m>(
             last_event_id: sse_proto::SliceStorage::new(last_event_id),
         },
     );
-    if let Some(seed) = &config.last_event_id {
-        parser
-            .set_last_event_id(seed.as_bytes())
-            .expect("seed id fits the limit");
-    }
-    parser
-}
-
-/// The read buffer of the `embedded-io` layers: small, as on a device.
-const EMBEDDED_READ_BUFFER: usize = 512;
-
-/// Runs `chunks` through [`sse_proto::EmbeddedReader::next_item`] over an
-/// `embedded_io::Read`, in caller's memory, one chunk per `read` call (split
-/// further by the 512-byte read buffer).
-pub fn embedded_layer(config: &VectorConfig, chunks: &[&[u8]]) -> Run {
-    let mut memory = embedded_memory(config);
+    config.seed(&mut parser);
     let mut buf = [0u8; EMBEDDED_READ_BUFFER];
-    let parser = embedded_parser(config, &mut memory);
     let mut reader = sse_proto::EmbeddedReader::new(Chunked::new(chunks), parser, &mut buf);
     let mut items = Vec::new();
-    while record(reader.next_item(), &mut items) {}
+    read(&mut reader, &mut items);
     Run::new(items, reader.parser())
+}
+
+/// Runs `chunks` through [`sse_proto::EmbeddedReader::next_item`] over an
+/// `embedded_io::Read`, in caller's memory.
+pub fn embedded_layer(config: &VectorConfig, chunks: &[&[u8]]) -> Run {
+    embedded_run(
+        config,
+        chunks,
+        |reader, items| {
+            while record(reader.next_item(), items) {}
+        },
+    )
 }
 
 /// [`embedded_layer`] through `next_item_async`, over an `embedded_io_async::Read`.
 pub fn embedded_async_layer(config: &VectorConfig, chunks: &[&[u8]]) -> Run {
-    let mut memory = embedded_memory(config);
-    let mut buf = [0u8; EMBEDDED_READ_BUFFER];
-    let parser = embedded_parser(config, &mut memory);
-    let mut reader = sse_proto::EmbeddedReader::new(Chunked::new(chunks), parser, &mut buf);
-    let mut items = Vec::new();
-    {
-        let run = async { while record(reader.next_item_async().await, &mut items) {} };
+    embedded_run(config, chunks, |reader, items| {
+        let run = async { while record(reader.next_item_async().await, items) {} };
         // The reader never waits: one poll runs it to the end.
         let mut run = std::pin::pin!(run);
         let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
         assert!(run.as_mut().poll(&mut cx).is_ready());
-    }
-    Run::new(items, reader.parser())
+    })
 }
 
 /// Loads every vector.
