@@ -28,35 +28,23 @@ pub extern "C" fn _start() -> ! {
     }
 }
 
-/// Writes an event stream into `wire`; how many bytes.
+/// Writes an event stream into `wire`; how many bytes. An item that does not fit
+/// what is left of the wire is dropped whole, as a device would.
 #[cfg(feature = "encoder")]
 fn serve(wire: &mut [u8]) -> usize {
-    use sse_proto::{Comment, Message, Retry};
+    use sse_proto::{Comment, Message, Retry, write_message};
 
     let mut writer = &mut wire[..];
     let mut scratch = [0u8; 128];
-    let mut emit = |item: &dyn Emit| item.emit(&mut writer, &mut scratch);
-    emit(&Retry::new(core::time::Duration::from_secs(2)));
+    let retry = Retry::new(core::time::Duration::from_secs(2));
+    let _ = write_message(&mut writer, &retry, &mut scratch);
     for (id, reading) in [("1", "21.5"), ("2", "21.7")] {
-        emit(&Message::new(black_box(reading)).event("temperature").id(id));
+        let message = Message::new(black_box(reading)).event("temperature").id(id);
+        let _ = write_message(&mut writer, &message, &mut scratch);
     }
-    emit(&Comment::new(""));
+    let _ = write_message(&mut writer, &Comment::new(""), &mut scratch);
     let left = writer.len();
     wire.len() - left
-}
-
-/// An item the device writes: a message, a retry, a keep-alive.
-#[cfg(feature = "encoder")]
-trait Emit {
-    fn emit(&self, writer: &mut &mut [u8], scratch: &mut [u8]);
-}
-
-#[cfg(feature = "encoder")]
-impl<T: sse_proto::Encode> Emit for T {
-    fn emit(&self, writer: &mut &mut [u8], scratch: &mut [u8]) {
-        // A full wire drops the item whole, as a device would.
-        let _ = sse_proto::write_message(writer, self, scratch);
-    }
 }
 
 /// Without the encoder, the stream arrives from elsewhere.
