@@ -115,35 +115,23 @@ type Frames = async_channel::Sender<Result<Bytes, BoxError>>;
 fn client_layer(scenario: &Scenario) -> Vec<StepRun> {
     let epoch = Instant::now();
     NOW.with(|now| now.set(Some(epoch)));
-    let script = Script::default();
+    let mut play = Play::default();
     // The connection's clock starts when it is created.
     let mut offset = 0;
-    let mut source: Option<EventSource<Scripted>> = None;
-    let mut pending: Option<Exchange> = None;
-    let mut frames: Option<Frames> = None;
-    let mut ended = false;
     let mut runs = Vec::new();
     for step in &scenario.steps {
         NOW.with(|now| now.set(Some(epoch + Duration::from_millis(step.at))));
         let mut outputs = Vec::new();
         // What falls due as the clock reaches the step happens before its input.
-        settle(
-            &mut source,
-            &script,
-            &mut pending,
-            &mut frames,
-            &mut outputs,
-            step.at,
-            &mut ended,
-        );
+        play.settle(&mut outputs, step.at);
         match &step.input {
             Input::Connect => {
                 offset = step.at;
                 match EventSource::<Scripted>::builder(scenario.url.as_str())
                     .config(scenario.config.clone())
-                    .connect_with(script.clone())
+                    .connect_with(play.script.clone())
                 {
-                    Ok(s) => source = Some(s),
+                    Ok(s) => play.source = Some(s),
                     Err(BuildError::Connect(e)) => {
                         outputs.push(Output::RequestError(request_error_code(&e)))
                     }
@@ -151,7 +139,7 @@ fn client_layer(scenario: &Scenario) -> Vec<StepRun> {
                 }
             }
             Input::Response { status, headers } => {
-                if let Some(exchange) = pending.take() {
+                if let Some(exchange) = play.pending.take() {
                     let (tx, rx) = async_channel::unbounded();
                     let mut response = http::Response::builder().status(*status);
                     for (name, value) in headers {
@@ -161,11 +149,11 @@ fn client_layer(scenario: &Scenario) -> Vec<StepRun> {
                     let _ = exchange
                         .respond
                         .try_send(Some(response.body(body).unwrap()));
-                    frames = Some(tx);
+                    play.frames = Some(tx);
                 }
             }
             Input::Body(chunks) => {
-                if let Some(frames) = &frames {
+                if let Some(frames) = &play.frames {
                     for chunk in chunks {
                         let _ = frames.try_send(Ok(Bytes::copy_from_slice(chunk)));
                     }
@@ -173,86 +161,79 @@ fn client_layer(scenario: &Scenario) -> Vec<StepRun> {
             }
             Input::End => {
                 // A clean end of the body, or a connection closed before any response.
-                frames = None;
-                if let Some(exchange) = pending.take() {
+                play.frames = None;
+                if let Some(exchange) = play.pending.take() {
                     let _ = exchange.respond.try_send(None);
                 }
             }
             Input::Error => {
-                if let Some(frames) = frames.take() {
+                if let Some(frames) = play.frames.take() {
                     let _ = frames.try_send(Err("the script broke the connection".into()));
                 }
-                if let Some(exchange) = pending.take() {
+                if let Some(exchange) = play.pending.take() {
                     let _ = exchange.respond.try_send(None);
                 }
             }
             Input::Timeout => {} // the clock moved: the client's timer fires by itself
             Input::Close => {
-                if let Some(source) = &mut source {
+                if let Some(source) = &mut play.source {
                     source.close();
                 }
             }
         }
-        settle(
-            &mut source,
-            &script,
-            &mut pending,
-            &mut frames,
-            &mut outputs,
-            step.at,
-            &mut ended,
-        );
+        play.settle(&mut outputs, step.at);
         // A response that failed the connection: its server ends the body (an error
         // response is whole), and the client reports the failure with what it said.
-        let failing = failed_on_an_open_response(source.as_ref(), &step.input, &outputs);
-        if failing && frames.take().is_some() {
-            settle(
-                &mut source,
-                &script,
-                &mut pending,
-                &mut frames,
-                &mut outputs,
-                step.at,
-                &mut ended,
-            );
+        let failing = failed_on_an_open_response(play.source.as_ref(), &step.input, &outputs);
+        if failing && play.frames.take().is_some() {
+            play.settle(&mut outputs, step.at);
         }
         runs.push(StepRun {
             outputs,
-            timeout: source
+            timeout: play
+                .source
                 .as_ref()
                 .and_then(|s| s.connection().poll_timeout())
                 .map(|t| t.as_millis() + offset),
-            state: source.as_ref().map(EventSource::ready_state),
+            state: play.source.as_ref().map(EventSource::ready_state),
         });
     }
     NOW.with(|now| now.set(None));
     runs
 }
 
-/// Polls the client until it has nothing more to say, collecting what it yields and
-/// the requests it makes.
-fn settle(
-    source: &mut Option<EventSource<Scripted>>,
-    script: &Script,
-    pending: &mut Option<Exchange>,
-    frames: &mut Option<Frames>,
-    outputs: &mut Vec<Output>,
-    now: u64,
-    ended: &mut bool,
-) {
-    loop {
-        let mut moved = source
-            .as_mut()
-            .is_some_and(|source| drain_source(source, outputs, now, ended));
-        while let Some(exchange) = script.0.lock().unwrap().pop_front() {
-            outputs.push(Output::Request(exchange.request.clone()));
-            // A new request replaces the transfer the client had.
-            *frames = None;
-            *pending = Some(exchange);
-            moved = true;
-        }
-        if !moved {
-            return;
+/// The client and the scripted side of its transfer, between steps.
+#[derive(Default)]
+struct Play {
+    script: Script,
+    source: Option<EventSource<Scripted>>,
+    /// A request waiting for the script's response.
+    pending: Option<Exchange>,
+    /// The open response body.
+    frames: Option<Frames>,
+    /// `Output::Ended` has been reported.
+    ended: bool,
+}
+
+impl Play {
+    /// Polls the client until it has nothing more to say, collecting what it yields
+    /// and the requests it makes.
+    fn settle(&mut self, outputs: &mut Vec<Output>, now: u64) {
+        loop {
+            let mut moved = self
+                .source
+                .as_mut()
+                .is_some_and(|source| drain_source(source, outputs, now, &mut self.ended));
+            while let Some(exchange) = self.script.0.lock().unwrap().pop_front() {
+                outputs.push(Output::Request(exchange.request.clone()));
+                // A new request replaces the transfer the client had.
+                self.frames = None;
+                self.pending = Some(exchange);
+                moved = true;
+            }
+            if !moved {
+                return;
+            }
         }
     }
 }
