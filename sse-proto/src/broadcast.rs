@@ -89,9 +89,10 @@ impl core::error::Error for TooManySubscribers {}
 #[derive(Debug)]
 pub struct Broadcast<B> {
     history: History<B>,
-    /// The last `capacity` events published (more only in passing), the first of
-    /// them number `base`.
-    log: VecDeque<B>,
+    /// The last `capacity` events published while someone was subscribed (more
+    /// only in passing), with their sequence numbers; the first of them is at
+    /// position `base`.
+    log: VecDeque<(u64, B)>,
     base: u64,
     /// `counts[i]`: how many live subscribers are at position `base + i`, whose
     /// next event is `log[i]` (at `log.len()`: up to date).
@@ -117,7 +118,9 @@ pub struct Broadcast<B> {
 struct Lagged<B> {
     /// The position the subscribers were at.
     at: u64,
-    pending: Vec<B>,
+    pending: Vec<(u64, B)>,
+    /// The number of the event at which they lagged: the first they miss.
+    missed: u64,
     /// How many have not taken it yet.
     waiting: usize,
 }
@@ -127,11 +130,21 @@ struct Lagged<B> {
 /// [`Broadcast::unsubscribe`] when the subscriber goes away.
 #[derive(Debug)]
 pub struct Subscription<B> {
-    /// The replay, or what was pending when it lagged.
-    queue: VecDeque<B>,
+    /// The replay, or what was pending when it lagged, with sequence numbers.
+    queue: VecDeque<(u64, B)>,
     /// The next live position, while `state` is `Live`.
     position: u64,
     state: State,
+    /// Once it lagged: the number of the first event it missed.
+    missed: Option<u64>,
+}
+
+impl<B> Subscription<B> {
+    /// The number of the first event this subscription lagged at and was not sent,
+    /// once it lagged.
+    pub(crate) fn missed(&self) -> Option<u64> {
+        self.missed
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -141,6 +154,16 @@ enum State {
     /// Sends `queue`, then ends: it lagged, or it subscribed after closing.
     Ending,
     Ended,
+}
+
+/// Where a new subscriber's replay starts.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Resume<'a> {
+    /// After the event with this ID (`None` or empty: a new client).
+    Id(Option<&'a str>),
+    /// After the event recorded under this sequence number, in a history that shares
+    /// its sequence with others.
+    After(u64),
 }
 
 /// What a subscriber does next, from [`Broadcast::poll`].
@@ -253,6 +276,23 @@ impl<B: Clone> Broadcast<B> {
         self.live
     }
 
+    /// A new broadcast with the same settings, recording into `history`.
+    pub(crate) fn like(&self, history: History<B>) -> Self {
+        Broadcast::new(history, self.capacity, self.new_clients, self.unknown_ids)
+            .capacity_bytes(self.capacity_bytes)
+            .max_subscribers(self.max_subscribers)
+    }
+
+    /// The most subscriptions it holds at once.
+    pub(crate) fn max_subscriber_count(&self) -> usize {
+        self.max_subscribers
+    }
+
+    /// Subscriptions not yet unsubscribed, whatever their state.
+    pub(crate) fn open(&self) -> usize {
+        self.open
+    }
+
     /// Whether [`close`](Broadcast::close) was called.
     pub fn is_closed(&self) -> bool {
         self.closed_at.is_some()
@@ -283,17 +323,58 @@ impl<B: Clone> Broadcast<B> {
         B: From<Vec<u8>> + AsRef<[u8]>,
     {
         let entry = self.history.push(message)?;
+        let (id, sequence, bytes) = (
+            String::from(entry.id()),
+            entry.sequence(),
+            entry.bytes().clone(),
+        );
+        Ok(self.append(id, sequence, bytes))
+    }
+
+    /// [`publish`](Broadcast::publish), with the event recorded under `sequence`
+    /// ([`History::push_numbered`]): for broadcasts that share one sequence.
+    pub(crate) fn publish_numbered<T: AsRef<str>>(
+        &mut self,
+        message: &Message<T>,
+        sequence: u64,
+    ) -> Result<Published, EncodeError>
+    where
+        B: From<Vec<u8>> + AsRef<[u8]>,
+    {
+        let entry = self.history.push_numbered(message, sequence)?;
+        let (id, sequence, bytes) = (
+            String::from(entry.id()),
+            entry.sequence(),
+            entry.bytes().clone(),
+        );
+        Ok(self.append(id, sequence, bytes))
+    }
+
+    /// Appends an event the history recorded to the live log.
+    fn append(&mut self, id: String, sequence: u64, bytes: B) -> Published
+    where
+        B: AsRef<[u8]>,
+    {
         let mut published = Published {
-            id: String::from(entry.id()),
+            id,
             queued: 0,
             lagged: 0,
         };
         if self.closed_at.is_some() {
-            return Ok(published);
+            return published;
         }
-        let bytes = entry.bytes().clone();
+        if self.live == 0 {
+            // Nobody follows the log: what it holds is no one's, and the event goes
+            // to the history only.
+            self.base = self.head() + 1;
+            self.log.clear();
+            self.log_bytes = 0;
+            self.counts.clear();
+            self.counts.push_back(0);
+            return published;
+        }
         self.log_bytes += bytes.as_ref().len();
-        self.log.push_back(bytes);
+        self.log.push_back((sequence, bytes));
         self.counts.push_back(0);
         while self.log.len() > self.capacity
             || (self.log_bytes > self.capacity_bytes && self.log.len() > 1)
@@ -306,18 +387,19 @@ impl<B: Clone> Broadcast<B> {
                 self.lagged.push(Lagged {
                     at: self.base,
                     pending: self.log.iter().take(pending).cloned().collect(),
+                    missed: sequence,
                     waiting: lagged,
                 });
                 self.live -= lagged;
                 published.lagged += lagged;
             }
-            if let Some(evicted) = self.log.pop_front() {
+            if let Some((_, evicted)) = self.log.pop_front() {
                 self.log_bytes -= evicted.as_ref().len();
             }
             self.base += 1;
         }
         published.queued = self.live;
-        Ok(published)
+        published
     }
 
     /// A subscriber for a client that connects with `last_event_id` (its
@@ -330,17 +412,27 @@ impl<B: Clone> Broadcast<B> {
         &mut self,
         last_event_id: Option<&str>,
     ) -> Result<Subscription<B>, TooManySubscribers> {
+        self.subscribe_from(Resume::Id(last_event_id))
+    }
+
+    /// A subscriber whose replay `resume` places.
+    pub(crate) fn subscribe_from(
+        &mut self,
+        resume: Resume<'_>,
+    ) -> Result<Subscription<B>, TooManySubscribers> {
         if self.open >= self.max_subscribers {
             return Err(TooManySubscribers {
                 max: self.max_subscribers,
             });
         }
         self.open += 1;
-        let queue = self
-            .history
-            .since(last_event_id)
+        let replay = match resume {
+            Resume::Id(id) => self.history.since(id),
+            Resume::After(sequence) => self.history.since_sequence(sequence),
+        };
+        let queue = replay
             .entries(self.new_clients, self.unknown_ids)
-            .map(|entry| entry.bytes().clone())
+            .map(|entry| (entry.sequence(), entry.bytes().clone()))
             .collect();
         let position = self.head();
         let state = if self.closed_at.is_some() {
@@ -356,13 +448,23 @@ impl<B: Clone> Broadcast<B> {
             queue,
             position,
             state,
+            missed: None,
         })
     }
 
     /// What `subscription` sends next.
     pub fn poll(&mut self, subscription: &mut Subscription<B>) -> Next<B> {
-        if let Some(bytes) = subscription.queue.pop_front() {
-            return Next::Send(bytes);
+        match self.poll_numbered(subscription) {
+            Next::Send((_, bytes)) => Next::Send(bytes),
+            Next::Wait => Next::Wait,
+            Next::End => Next::End,
+        }
+    }
+
+    /// [`poll`](Broadcast::poll), with the sequence number of what to send.
+    pub(crate) fn poll_numbered(&mut self, subscription: &mut Subscription<B>) -> Next<(u64, B)> {
+        if let Some(item) = subscription.queue.pop_front() {
+            return Next::Send(item);
         }
         match subscription.state {
             State::Live => {}
@@ -378,13 +480,14 @@ impl<B: Clone> Broadcast<B> {
             if let Some(index) = self.lagged.iter().position(|l| l.at == position) {
                 let lagged = &mut self.lagged[index];
                 lagged.waiting -= 1;
+                subscription.missed = Some(lagged.missed);
                 if lagged.waiting == 0 {
                     subscription.queue = self.lagged.swap_remove(index).pending.into();
                 } else {
                     subscription.queue = lagged.pending.iter().cloned().collect();
                 }
             }
-            return self.poll(subscription);
+            return self.poll_numbered(subscription);
         }
         let index = (position - self.base) as usize;
         if self.closed_at.is_some_and(|end| position >= end) {
@@ -392,14 +495,14 @@ impl<B: Clone> Broadcast<B> {
             subscription.state = State::Ended;
             return Next::End;
         }
-        let Some(bytes) = self.log.get(index) else {
+        let Some(item) = self.log.get(index) else {
             return Next::Wait;
         };
-        let bytes = bytes.clone();
+        let item = item.clone();
         self.counts[index] -= 1;
         self.counts[index + 1] += 1;
         subscription.position += 1;
-        Next::Send(bytes)
+        Next::Send(item)
     }
 
     /// The subscriber went away: it no longer counts, and nothing is kept for it.

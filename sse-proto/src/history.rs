@@ -80,6 +80,11 @@ pub struct History<B> {
     max_bytes: usize,
     /// The sequence number the next event pushed without an ID gets.
     next_id: u64,
+    /// The number the next event pushed is recorded under (see
+    /// [`HistoryEntry::sequence`]).
+    next_sequence: u64,
+    /// The number of the newest event evicted, if any was.
+    evicted: Option<u64>,
 }
 
 impl<B> Default for History<B> {
@@ -106,6 +111,8 @@ impl<B> History<B> {
             max_events: DEFAULT_MAX_EVENTS,
             max_bytes: DEFAULT_MAX_BYTES,
             next_id: 1,
+            next_sequence: 0,
+            evicted: None,
         }
     }
 
@@ -226,6 +233,9 @@ impl<B> History<B> {
     /// Forgets every event (the next assigned ID stays as it is, so IDs are never
     /// handed out twice).
     pub fn clear(&mut self) {
+        if let Some(newest) = self.entries.back() {
+            self.evicted = Some(newest.sequence);
+        }
         self.entries.clear();
         self.size = 0;
     }
@@ -263,27 +273,123 @@ impl<B> History<B> {
     where
         B: From<Vec<u8>>,
     {
-        let mut message = message.as_deref();
         let assigned = message.id.is_none();
+        let id = self.next_id;
+        self.record(message, id, self.next_sequence)?;
+        if assigned {
+            self.next_id = id.wrapping_add(1);
+        }
+        Ok(self.newest_entry())
+    }
+
+    /// Records `message` as the newest event under the number `sequence`: a message
+    /// without an ID is given `sequence`, in decimal, as its ID. For histories that
+    /// share one sequence (one per topic of a hub, say), so that events of several
+    /// can be told apart by ID and put in one order ([`since_sequence`]).
+    ///
+    /// Numbers are to increase from push to push; one not above the newest event's is
+    /// raised to the next. Fails, recording nothing, as [`push`](History::push)
+    /// does.
+    ///
+    /// [`since_sequence`]: History::since_sequence
+    ///
+    /// ```
+    /// use sse_proto::{History, Message};
+    ///
+    /// let mut history: History<Vec<u8>> = History::new();
+    /// let entry = history.push_numbered(&Message::new("x"), 70)?;
+    /// assert_eq!((entry.id(), entry.sequence()), ("70", 70));
+    /// let entry = history.push_numbered(&Message::new("y").id("mine"), 75)?;
+    /// assert_eq!((entry.id(), entry.sequence()), ("mine", 75));
+    /// assert_eq!(history.sequence_of("70"), Some(70));
+    /// # Ok::<(), sse_proto::EncodeError>(())
+    /// ```
+    pub fn push_numbered<T: AsRef<str>>(
+        &mut self,
+        message: &Message<T>,
+        sequence: u64,
+    ) -> Result<&HistoryEntry<B>, EncodeError>
+    where
+        B: From<Vec<u8>>,
+    {
+        let sequence = sequence.max(self.next_sequence);
+        self.record(message, sequence, sequence)?;
+        Ok(self.newest_entry())
+    }
+
+    /// Encodes `message` with its own ID or `assigned_id`, and records it under
+    /// `sequence`.
+    fn record<T: AsRef<str>>(
+        &mut self,
+        message: &Message<T>,
+        assigned_id: u64,
+        sequence: u64,
+    ) -> Result<(), EncodeError>
+    where
+        B: From<Vec<u8>>,
+    {
+        let mut message = message.as_deref();
         let id = match message.id {
             Some(id) => String::from(id),
-            None => self.next_id.to_string(),
+            None => assigned_id.to_string(),
         };
         message.id = Some(&id);
         let encoded = message.to_vec()?;
-        if assigned {
-            self.next_id = self.next_id.wrapping_add(1);
-        }
         let size = encoded.len().saturating_add(id.len());
         self.size = self.size.saturating_add(size);
+        self.next_sequence = sequence.wrapping_add(1);
         self.entries.push_back(HistoryEntry {
             id,
             bytes: B::from(encoded),
             size,
+            sequence,
         });
         self.evict();
-        // Never empty here: `evict` keeps the newest.
-        Ok(&self.entries[self.entries.len() - 1])
+        Ok(())
+    }
+
+    /// The newest entry, after a push.
+    fn newest_entry(&self) -> &HistoryEntry<B> {
+        // Never empty after a push: `evict` keeps the newest.
+        &self.entries[self.entries.len() - 1]
+    }
+
+    /// The number the newest event with this ID was recorded under, if it is held
+    /// (see [`HistoryEntry::sequence`]).
+    pub fn sequence_of(&self, id: &str) -> Option<u64> {
+        self.entries
+            .iter()
+            .rev()
+            .find(|entry| entry.id == id)
+            .map(|entry| entry.sequence)
+    }
+
+    /// The events recorded under numbers above `sequence`, for a client placed by
+    /// an ID of another history that shares this one's sequence:
+    /// [`Replay::After`] when every such event is held, and [`Replay::Unknown`] when
+    /// one of them was evicted (the client would miss it).
+    ///
+    /// ```
+    /// use sse_proto::{History, Message, Replay};
+    ///
+    /// let mut history: History<Vec<u8>> = History::new().max_events(2);
+    /// for sequence in [10, 20, 30] {
+    ///     history.push_numbered(&Message::new("x"), sequence)?;
+    /// }
+    /// // 10 was evicted: a client placed at 5 would miss it.
+    /// assert!(matches!(history.since_sequence(5), Replay::Unknown(_)));
+    /// assert!(matches!(history.since_sequence(15), Replay::After(e) if e.len() == 2));
+    /// assert!(matches!(history.since_sequence(30), Replay::After(e) if e.len() == 0));
+    /// # Ok::<(), sse_proto::EncodeError>(())
+    /// ```
+    pub fn since_sequence(&self, sequence: u64) -> Replay<'_, B> {
+        if self.evicted.is_some_and(|evicted| evicted > sequence) {
+            return Replay::Unknown(self.iter());
+        }
+        let first = self
+            .entries
+            .partition_point(|entry| entry.sequence <= sequence);
+        Replay::After(Entries(self.entries.range(first..)))
     }
 
     /// What a client that connects with this `Last-Event-ID` must be sent (`None`,
@@ -329,6 +435,7 @@ impl<B> History<B> {
         {
             if let Some(entry) = self.entries.pop_front() {
                 self.size -= entry.size;
+                self.evicted = Some(entry.sequence);
             }
         }
     }
@@ -341,6 +448,7 @@ pub struct HistoryEntry<B> {
     bytes: B,
     /// What it counts for against the byte limit.
     size: usize,
+    sequence: u64,
 }
 
 impl<B> HistoryEntry<B> {
@@ -352,6 +460,12 @@ impl<B> HistoryEntry<B> {
     /// The encoded event: one whole block, with its `id` field.
     pub fn bytes(&self) -> &B {
         &self.bytes
+    }
+
+    /// The number it was recorded under: its place in the order of pushes, counting
+    /// up from 0, or the number given to [`History::push_numbered`].
+    pub fn sequence(&self) -> u64 {
+        self.sequence
     }
 }
 

@@ -86,7 +86,9 @@
 //! missed, or the news that its ID is unknown. [`Broadcast`] is the whole hub as a
 //! value: the history, one shared log of live events with a position per subscriber,
 //! what a subscriber that falls behind is sent, and closing. A runtime layer puts it
-//! behind a lock and wakes the subscribers it told to wait.
+//! behind a lock and wakes the subscribers it told to wait. [`Topics`] is a hub of
+//! many such streams (per user, per document) under one sequence, with
+//! subscriptions that follow several of them in one order.
 //!
 //! # Connecting
 //!
@@ -169,6 +171,8 @@ mod storage;
 pub mod strategies;
 mod text;
 mod time;
+#[cfg(feature = "alloc")]
+mod topics;
 
 #[cfg(feature = "alloc")]
 pub use broadcast::{
@@ -219,3 +223,8 @@ pub use shared::Sharer;
 pub use storage::{CapacityError, SliceStorage, Storage};
 pub use text::Text;
 pub use time::Time;
+#[cfg(feature = "alloc")]
+pub use topics::{
+    DEFAULT_MAX_TOPICS, DEFAULT_TOPIC_BYTES, DEFAULT_TOPIC_EVENTS, DEFAULT_TOPICS_PER_SUBSCRIPTION,
+    PublishError, SubscribeError, TooManyTopics, TopicKey, TopicSubscription, Topics,
+};
