@@ -10,9 +10,10 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use sse_proto::{
-    Backfill, Broadcast, DEFAULT_MAX_SUBSCRIBERS, DEFAULT_SUBSCRIBER_BYTES,
-    DEFAULT_SUBSCRIBER_CAPACITY, EncodeError, History, Message, Next, Published, Subscription,
-    TooManySubscribers,
+    Backfill, Broadcast, DEFAULT_MAX_SUBSCRIBERS, DEFAULT_MAX_TOPICS, DEFAULT_SUBSCRIBER_BYTES,
+    DEFAULT_SUBSCRIBER_CAPACITY, DEFAULT_TOPIC_BYTES, DEFAULT_TOPIC_EVENTS,
+    DEFAULT_TOPICS_PER_SUBSCRIPTION, EncodeError, History, Message, Next, PublishError, Published,
+    SubscribeError, TooManySubscribers, TopicKey, TopicSubscription, Topics,
 };
 
 use crate::body::{Source, SseBody};
@@ -61,7 +62,23 @@ use crate::runtime::Runtime;
 /// sequence starts at the time the hub was built, in microseconds since the UNIX
 /// epoch, so that a restarted server does not hand out IDs its clients still hold
 /// from the last run. (A history passed to [`HubBuilder::history`] keeps its own
-/// start.)
+/// start.) One sequence numbers the events of every topic, so IDs are unique
+/// across them.
+///
+/// # Topics
+///
+/// Besides the stream of events published with [`publish`](Hub::publish) (and
+/// followed with [`subscribe`](Hub::subscribe)), the hub holds named topics: a
+/// user's channel, a document's changes. [`publish_to`](Hub::publish_to) sends to
+/// one; [`subscribe_to`](Hub::subscribe_to) follows one or several, in the order
+/// their events were published, and resumes all of them from one `Last-Event-ID`
+/// without a gap or a duplicate (the rules are [`Topics`]'). Each topic has a
+/// history of its own ([`topic_history`](HubBuilder::topic_history)) and a log with
+/// the hub's [`capacity`](HubBuilder::capacity); a topic nobody follows holds only
+/// its history. At most [`max_topics`](HubBuilder::max_topics) are held: a new one
+/// evicts the topic used longest ago among those nobody follows. What the hub
+/// holds is therefore bounded by the main history, plus `max_topics` topic
+/// histories, plus one log (`capacity_bytes`) for each topic that has followers.
 ///
 /// ```
 /// use std::time::Duration;
@@ -97,12 +114,38 @@ struct Shared {
 }
 
 struct State {
-    broadcast: Broadcast<Bytes>,
-    /// The streams to wake at the next publish or close.
-    waiting: Vec<Waker>,
-    /// Counts publishes and closes: a stream registered in `waiting` in this epoch
-    /// only updates its waker.
+    topics: Topics<Bytes>,
+    /// What waits on each topic, by [`TopicKey::index`].
+    waiting: Vec<Waiters>,
+}
+
+/// The streams to wake at a topic's next publish, or at close.
+#[derive(Default)]
+struct Waiters {
+    wakers: Vec<Option<Waker>>,
+    /// Places in `wakers` that streams gave back.
+    free: Vec<usize>,
+    /// Counts wakes: a stream registered in this epoch only updates its waker.
     epoch: u64,
+}
+
+impl Waiters {
+    /// Takes every waker, for waking outside the lock.
+    fn take(&mut self) -> Vec<Option<Waker>> {
+        self.epoch += 1;
+        self.free.clear();
+        std::mem::take(&mut self.wakers)
+    }
+}
+
+impl State {
+    fn waiters(&mut self, key: TopicKey) -> &mut Waiters {
+        let index = key.index();
+        if self.waiting.len() <= index {
+            self.waiting.resize_with(index + 1, Waiters::default);
+        }
+        &mut self.waiting[index]
+    }
 }
 
 impl Shared {
@@ -112,14 +155,28 @@ impl Shared {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Wakes every waiting stream, outside the lock.
-    fn wake(&self, mut state: MutexGuard<'_, State>) {
-        state.epoch += 1;
-        let waiting = std::mem::take(&mut state.waiting);
+    /// Wakes the streams waiting on `key`, outside the lock.
+    fn wake(&self, mut state: MutexGuard<'_, State>, key: TopicKey) {
+        let waiting = state.waiters(key).take();
         drop(state);
-        for waker in waiting {
+        for waker in waiting.into_iter().flatten() {
             waker.wake();
         }
+    }
+
+    /// Wakes every waiting stream, outside the lock.
+    fn wake_all(&self, mut state: MutexGuard<'_, State>) {
+        let waiting: Vec<_> = state.waiting.iter_mut().map(Waiters::take).collect();
+        drop(state);
+        for waker in waiting.into_iter().flatten().flatten() {
+            waker.wake();
+        }
+    }
+
+    fn close(&self) {
+        let mut state = self.lock();
+        state.topics.close();
+        self.wake_all(state);
     }
 }
 
@@ -162,9 +219,46 @@ impl<R: Runtime> Hub<R> {
     /// # Ok::<(), EncodeError>(())
     /// ```
     pub fn publish<T: AsRef<str>>(&self, message: Message<T>) -> Result<Published, EncodeError> {
+        self.publish_in(None, message).map_err(|error| match error {
+            PublishError::Encode(error) => error,
+            other => unreachable!("the unnamed stream is always there: {other}"),
+        })
+    }
+
+    /// Records `message` in `topic`'s history and queues it for the streams that
+    /// follow `topic` (see [Topics](Hub#topics)); returns its ID and how many
+    /// subscribers got it.
+    ///
+    /// Makes the topic if it is new. Fails, recording and sending nothing, if the
+    /// message cannot be encoded, or the topic is new and the hub already holds
+    /// [`max_topics`](HubBuilder::max_topics) topics with subscribers.
+    ///
+    /// ```
+    /// use sse_proto::Message;
+    /// use sse_tokio::Hub;
+    ///
+    /// let hub = Hub::new();
+    /// let _alice = hub.subscribe_to(["alice"], None).unwrap();
+    /// assert_eq!(hub.publish_to("alice", Message::new("hi"))?.queued, 1);
+    /// assert_eq!(hub.publish_to("bob", Message::new("hi"))?.queued, 0);
+    /// # Ok::<(), sse_proto::PublishError>(())
+    /// ```
+    pub fn publish_to<T: AsRef<str>>(
+        &self,
+        topic: &str,
+        message: Message<T>,
+    ) -> Result<Published, PublishError> {
+        self.publish_in(Some(topic), message)
+    }
+
+    fn publish_in<T: AsRef<str>>(
+        &self,
+        topic: Option<&str>,
+        message: Message<T>,
+    ) -> Result<Published, PublishError> {
         let mut state = self.shared.lock();
-        let published = state.broadcast.publish(&message)?;
-        self.shared.wake(state);
+        let (key, published) = state.topics.publish(topic, &message)?;
+        self.shared.wake(state, key);
         Ok(published)
     }
 
@@ -206,11 +300,70 @@ impl<R: Runtime> Hub<R> {
     /// # });
     /// ```
     pub fn subscribe(&self, last_event_id: Option<&str>) -> Result<SseBody<R>, TooManySubscribers> {
-        let subscription = self.shared.lock().broadcast.subscribe(last_event_id)?;
+        self.subscribe_in([None], last_event_id)
+            .map_err(|error| match error {
+                SubscribeError::TooManySubscribers(error) => error,
+                other => unreachable!("the unnamed stream is always there: {other}"),
+            })
+    }
+
+    /// A stream of the events published to `topics` (see [Topics](Hub#topics)), for
+    /// a client that connects with `last_event_id`: what it missed in each, then
+    /// their live events, in the order they were published.
+    ///
+    /// Refused when the hub holds [`max_subscribers`](HubBuilder::max_subscribers)
+    /// streams, or a topic is new and there is no room for it (answer those
+    /// `503`, as [`unavailable`](crate::unavailable) does), or `topics` names
+    /// none or more than
+    /// [`topics_per_subscription`](HubBuilder::topics_per_subscription) (answer
+    /// `400`).
+    ///
+    /// ```
+    /// use http_body_util::BodyExt;
+    /// use sse_proto::{History, Message};
+    /// use sse_tokio::Hub;
+    ///
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let hub = Hub::builder().history(History::new()).build(); // IDs from 1
+    /// let both = hub.subscribe_to(["news", "alice"], None).unwrap();
+    /// hub.publish_to("news", Message::new("for everyone")).unwrap(); // id 1
+    /// hub.publish_to("bob", Message::new("for bob")).unwrap(); // id 2
+    /// hub.publish_to("alice", Message::new("for alice")).unwrap(); // id 3
+    /// // Alice's client got event 1, and comes back:
+    /// let again = hub.subscribe_to(["news", "alice"], Some("1")).unwrap();
+    /// drop(hub);
+    /// let text = |body: sse_tokio::SseBody| async { BodyExt::collect(body).await.unwrap().to_bytes() };
+    /// assert_eq!(&text(both).await[..], b"id: 1\ndata: for everyone\n\nid: 3\ndata: for alice\n\n");
+    /// assert_eq!(&text(again).await[..], b"id: 3\ndata: for alice\n\n");
+    /// # });
+    /// ```
+    pub fn subscribe_to<I, S>(
+        &self,
+        topics: I,
+        last_event_id: Option<&str>,
+    ) -> Result<SseBody<R>, SubscribeError>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let topics: Vec<S> = topics.into_iter().collect();
+        self.subscribe_in(
+            topics.iter().map(|topic| Some(topic.as_ref())),
+            last_event_id,
+        )
+    }
+
+    fn subscribe_in<'a>(
+        &self,
+        topics: impl IntoIterator<Item = Option<&'a str>>,
+        last_event_id: Option<&str>,
+    ) -> Result<SseBody<R>, SubscribeError> {
+        let subscription = self.shared.lock().topics.subscribe(topics, last_event_id)?;
+        let registered = Vec::with_capacity(subscription.topics().count());
         Ok(SseBody::new(Source::Hub(HubStream {
             shared: Arc::clone(&self.shared),
             subscription: Some(subscription),
-            registered: None,
+            registered,
         })))
     }
 
@@ -236,9 +389,7 @@ impl<R: Runtime> Hub<R> {
     /// # });
     /// ```
     pub fn close(&self) {
-        let mut state = self.shared.lock();
-        state.broadcast.close();
-        self.shared.wake(state);
+        self.shared.close();
     }
 
     /// How many subscribers are connected (those that went away or lagged are not
@@ -252,7 +403,12 @@ impl<R: Runtime> Hub<R> {
     /// assert_eq!(hub.subscribers(), 0);
     /// ```
     pub fn subscribers(&self) -> usize {
-        self.shared.lock().broadcast.subscribers()
+        self.shared.lock().topics.subscribers()
+    }
+
+    /// How many named topics the hub holds (see [Topics](Hub#topics)).
+    pub fn topics(&self) -> usize {
+        self.shared.lock().topics.topics()
     }
 }
 
@@ -275,9 +431,7 @@ impl<R: Runtime> Clone for Hub<R> {
 impl<R: Runtime> Drop for Hub<R> {
     fn drop(&mut self) {
         if self.shared.handles.fetch_sub(1, Ordering::AcqRel) == 1 {
-            let mut state = self.shared.lock();
-            state.broadcast.close();
-            self.shared.wake(state);
+            self.shared.close();
         }
     }
 }
@@ -285,12 +439,14 @@ impl<R: Runtime> Drop for Hub<R> {
 impl<R: Runtime> fmt::Debug for Hub<R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let state = self.shared.lock();
-        let history = state.broadcast.history();
+        let unnamed = state.topics.unnamed();
+        let history = unnamed.history();
         f.debug_struct("Hub")
             .field("events", &history.len())
             .field("history_bytes", &history.size())
-            .field("subscribers", &state.broadcast.subscribers())
-            .field("capacity", &state.broadcast.capacity())
+            .field("topics", &state.topics.topics())
+            .field("subscribers", &state.topics.subscribers())
+            .field("capacity", &unnamed.capacity())
             .finish_non_exhaustive()
     }
 }
@@ -298,10 +454,18 @@ impl<R: Runtime> fmt::Debug for Hub<R> {
 /// One subscriber's end of a hub: what its body polls.
 pub(crate) struct HubStream {
     shared: Arc<Shared>,
-    /// `None` once given back to the broadcast.
-    subscription: Option<Subscription<Bytes>>,
-    /// The epoch and place in `waiting` where this stream's waker is.
-    registered: Option<(u64, usize)>,
+    /// `None` once given back to the hub.
+    subscription: Option<TopicSubscription<Bytes>>,
+    /// Where this stream's waker is, in each topic it waits on.
+    registered: Vec<Registered>,
+}
+
+/// A waker's place: the topic, the epoch it was registered in, its index.
+#[derive(Clone, Copy)]
+struct Registered {
+    key: TopicKey,
+    epoch: u64,
+    index: usize,
 }
 
 impl HubStream {
@@ -310,21 +474,40 @@ impl HubStream {
             return Poll::Ready(None);
         };
         let mut state = self.shared.lock();
-        match state.broadcast.poll(subscription) {
+        match state.topics.poll(subscription) {
             Next::Send(bytes) => Poll::Ready(Some(bytes)),
             Next::End => Poll::Ready(None),
             Next::Wait => {
-                let epoch = state.epoch;
-                match self.registered {
-                    Some((at, index)) if at == epoch => {
-                        let waker = &mut state.waiting[index];
-                        if !waker.will_wake(cx.waker()) {
-                            waker.clone_from(cx.waker());
+                for key in subscription.topics() {
+                    let waiters = state.waiters(key);
+                    let epoch = waiters.epoch;
+                    let place = self.registered.iter_mut().find(|r| r.key == key);
+                    match place {
+                        Some(place) if place.epoch == epoch => {
+                            if let Some(waker) = &mut waiters.wakers[place.index] {
+                                if !waker.will_wake(cx.waker()) {
+                                    waker.clone_from(cx.waker());
+                                }
+                            }
                         }
-                    }
-                    _ => {
-                        self.registered = Some((epoch, state.waiting.len()));
-                        state.waiting.push(cx.waker().clone());
+                        _ => {
+                            let waker = Some(cx.waker().clone());
+                            let index = match waiters.free.pop() {
+                                Some(index) => {
+                                    waiters.wakers[index] = waker;
+                                    index
+                                }
+                                None => {
+                                    waiters.wakers.push(waker);
+                                    waiters.wakers.len() - 1
+                                }
+                            };
+                            let registered = Registered { key, epoch, index };
+                            match place {
+                                Some(place) => *place = registered,
+                                None => self.registered.push(registered),
+                            }
+                        }
                     }
                 }
                 Poll::Pending
@@ -336,7 +519,17 @@ impl HubStream {
 impl Drop for HubStream {
     fn drop(&mut self) {
         if let Some(subscription) = self.subscription.take() {
-            self.shared.lock().broadcast.unsubscribe(subscription);
+            let mut state = self.shared.lock();
+            state.topics.unsubscribe(subscription);
+            // Give back the places of wakers no publish has taken yet, so that
+            // streams that come and go on a quiet topic do not pile up.
+            for registered in &self.registered {
+                let waiters = state.waiters(registered.key);
+                if waiters.epoch == registered.epoch {
+                    waiters.wakers[registered.index] = None;
+                    waiters.free.push(registered.index);
+                }
+            }
         }
     }
 }
@@ -350,6 +543,10 @@ pub struct HubBuilder<R: Runtime> {
     /// `None`: as `new_clients`.
     unknown_ids: Option<Backfill>,
     max_subscribers: usize,
+    max_topics: usize,
+    topic_events: usize,
+    topic_bytes: usize,
+    topics_per_subscription: usize,
     runtime: PhantomData<fn() -> R>,
 }
 
@@ -362,6 +559,10 @@ impl<R: Runtime> fmt::Debug for HubBuilder<R> {
             .field("new_clients", &self.new_clients)
             .field("unknown_ids", &self.unknown_ids)
             .field("max_subscribers", &self.max_subscribers)
+            .field("max_topics", &self.max_topics)
+            .field("topic_events", &self.topic_events)
+            .field("topic_bytes", &self.topic_bytes)
+            .field("topics_per_subscription", &self.topics_per_subscription)
             .finish()
     }
 }
@@ -378,6 +579,10 @@ impl<R: Runtime> HubBuilder<R> {
             new_clients: Backfill::Nothing,
             unknown_ids: None,
             max_subscribers: DEFAULT_MAX_SUBSCRIBERS,
+            max_topics: DEFAULT_MAX_TOPICS,
+            topic_events: DEFAULT_TOPIC_EVENTS,
+            topic_bytes: DEFAULT_TOPIC_BYTES,
+            topics_per_subscription: DEFAULT_TOPICS_PER_SUBSCRIPTION,
             runtime: PhantomData,
         }
     }
@@ -455,6 +660,29 @@ impl<R: Runtime> HubBuilder<R> {
         self
     }
 
+    /// How many named topics the hub holds at once (see [Topics](Hub#topics)).
+    /// Default [`DEFAULT_MAX_TOPICS`], 1,000.
+    pub fn max_topics(mut self, max: usize) -> Self {
+        self.max_topics = max;
+        self
+    }
+
+    /// How many events and bytes each named topic's history keeps (see
+    /// [`History::max_events`], [`History::max_bytes`]). Default
+    /// [`DEFAULT_TOPIC_EVENTS`] (64) and [`DEFAULT_TOPIC_BYTES`] (64 KiB).
+    pub fn topic_history(mut self, max_events: usize, max_bytes: usize) -> Self {
+        self.topic_events = max_events;
+        self.topic_bytes = max_bytes;
+        self
+    }
+
+    /// How many topics one stream may follow (at least 1). Default
+    /// [`DEFAULT_TOPICS_PER_SUBSCRIPTION`], 32.
+    pub fn topics_per_subscription(mut self, max: usize) -> Self {
+        self.topics_per_subscription = max.max(1);
+        self
+    }
+
     /// The hub.
     pub fn build(self) -> Hub<R> {
         let broadcast = Broadcast::new(
@@ -465,16 +693,108 @@ impl<R: Runtime> HubBuilder<R> {
         )
         .capacity_bytes(self.capacity_bytes)
         .max_subscribers(self.max_subscribers);
+        let topics = Topics::new(broadcast)
+            .max_topics(self.max_topics)
+            .topic_history(self.topic_events, self.topic_bytes)
+            .topics_per_subscription(self.topics_per_subscription);
         Hub {
             shared: Arc::new(Shared {
                 state: Mutex::new(State {
-                    broadcast,
+                    topics,
                     waiting: Vec::new(),
-                    epoch: 0,
                 }),
                 handles: AtomicUsize::new(1),
             }),
             runtime: PhantomData,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::pin::Pin;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::task::{Context, Poll, Wake};
+    use std::time::Instant;
+
+    use futures_util::Stream;
+    use sse_proto::{Message, TopicKey};
+
+    use super::Hub;
+    use crate::runtime::{Runtime, Timer};
+
+    /// A runtime whose timer never fires: the hub needs none.
+    struct Untimed;
+
+    #[derive(Debug)]
+    struct Never;
+
+    impl core::future::Future for Never {
+        type Output = ();
+        fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<()> {
+            Poll::Pending
+        }
+    }
+
+    impl Timer for Never {
+        fn reset(&mut self, _: Instant) {}
+    }
+
+    impl Runtime for Untimed {
+        type Timer = Never;
+        fn now() -> Instant {
+            Instant::now()
+        }
+        fn timer(_: Instant) -> Never {
+            Never
+        }
+    }
+
+    #[derive(Default)]
+    struct Count(AtomicUsize);
+
+    impl Wake for Count {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    fn poll<S: Stream + Unpin>(stream: &mut S, waker: &Arc<Count>) -> Poll<Option<S::Item>> {
+        let waker = Arc::clone(waker).into();
+        Pin::new(stream).poll_next(&mut Context::from_waker(&waker))
+    }
+
+    #[test]
+    fn a_stream_is_woken_by_its_topics_only() {
+        let hub = Hub::<Untimed>::new();
+        let mut both = hub.subscribe_to(["a", "b"], None).unwrap();
+        let woken = Arc::new(Count::default());
+        assert!(poll(&mut both, &woken).is_pending());
+        hub.publish_to("c", Message::new("not for it")).unwrap();
+        hub.publish(Message::new("not for it either")).unwrap();
+        assert_eq!(woken.0.load(Ordering::SeqCst), 0);
+        hub.publish_to("b", Message::new("for it")).unwrap();
+        assert_eq!(woken.0.load(Ordering::SeqCst), 1);
+        assert!(matches!(poll(&mut both, &woken), Poll::Ready(Some(Ok(_)))));
+        assert!(poll(&mut both, &woken).is_pending());
+        hub.publish_to("a", Message::new("for it")).unwrap();
+        assert_eq!(woken.0.load(Ordering::SeqCst), 2);
+    }
+
+    #[test]
+    fn streams_that_come_and_go_on_a_quiet_topic_leave_nothing_behind() {
+        let hub = Hub::<Untimed>::new();
+        let woken = Arc::new(Count::default());
+        let mut stay = hub.subscribe_to(["quiet"], None).unwrap();
+        assert!(poll(&mut stay, &woken).is_pending());
+        for _ in 0..1_000 {
+            let mut passing = hub.subscribe_to(["quiet"], None).unwrap();
+            assert!(poll(&mut passing, &woken).is_pending());
+        }
+        let state = hub.shared.lock();
+        let key = TopicKey::UNNAMED.index() + 1;
+        let held = state.waiting[key].wakers.len();
+        assert!(held <= 2, "{held} places for 1 stream");
     }
 }

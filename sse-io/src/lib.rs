@@ -58,5 +58,7 @@ pub use headers::{LastEventIdHeader, last_event_id, set_headers, unavailable};
 pub use hub::{Hub, HubBuilder};
 pub use runtime::{Runtime, Timer};
 pub use shutdown::Shutdown;
-pub use sse_proto::{OwnedEvent, OwnedItem, Published, ReadyState, ReconnectPolicy};
+pub use sse_proto::{
+    OwnedEvent, OwnedItem, PublishError, Published, ReadyState, ReconnectPolicy, SubscribeError,
+};
 pub use stream::{EventStream, ItemStream};

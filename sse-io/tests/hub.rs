@@ -584,7 +584,95 @@ fn streams_over_the_cap_are_refused_until_one_goes<T: Rt>() {
     });
 }
 
+/// Two threads publish to two topics at once while a stream follows both and
+/// another follows one: each gets every event of its topics, in the order of their
+/// IDs, which count up across topics.
+fn topic_streams_follow_concurrent_publishers_in_one_order<T: Rt>() {
+    T::block_on(async {
+        const EACH: u64 = 2_000;
+        let hub = counting_hub::<T>()
+            .capacity(1 << 20)
+            .topic_history(16, 1 << 20)
+            .build();
+        let both = hub.subscribe_to(["a", "b"], None).unwrap();
+        let only_b = hub.subscribe_to(["b"], None).unwrap();
+        let publishers: Vec<_> = ["a", "b"]
+            .into_iter()
+            .map(|topic| {
+                let hub = hub.clone();
+                std::thread::spawn(move || {
+                    for n in 0..EACH {
+                        hub.publish_to(topic, Message::new(format!("{topic}{n}")))
+                            .unwrap();
+                    }
+                })
+            })
+            .collect();
+        let reader = collect(both);
+        for publisher in publishers {
+            publisher.join().unwrap();
+        }
+        drop(hub);
+        let got = reader.await;
+        assert_eq!(got.len() as u64, 2 * EACH);
+        let ids: Vec<u64> = got
+            .iter()
+            .map(|e| e.split(':').next().unwrap().parse().unwrap())
+            .collect();
+        assert!(
+            ids.windows(2).all(|pair| pair[0] < pair[1]),
+            "in the order published"
+        );
+        for topic in ["a", "b"] {
+            let data: Vec<String> = got
+                .iter()
+                .filter_map(|e| {
+                    e.split(':')
+                        .nth(1)
+                        .filter(|d| d.starts_with(topic))
+                        .map(String::from)
+                })
+                .collect();
+            let expected: Vec<String> = (0..EACH).map(|n| format!("{topic}{n}")).collect();
+            assert!(data == expected, "every event of {topic}, in order");
+        }
+        let b: Vec<String> = collect(only_b).await;
+        assert_eq!(b.len() as u64, EACH);
+        assert!(b.iter().all(|e| e.contains(":b")));
+    });
+}
+
+/// A client of two topics that drops its connection resumes both from its one
+/// last event ID; a topic too long without followers was evicted and comes back
+/// empty.
+fn a_topic_stream_resumes_from_one_id<T: Rt>() {
+    T::block_on(async {
+        let hub = counting_hub::<T>().max_topics(3).build();
+        let mut stream = hub.subscribe_to(["x", "y"], None).unwrap();
+        hub.publish_to("x", Message::new("x1")).unwrap(); // 1
+        hub.publish_to("y", Message::new("y1")).unwrap(); // 2
+        let first = next_frame(&mut stream).await.unwrap();
+        assert_eq!(events(&first), ["1:x1"]);
+        drop(stream);
+        hub.publish_to("x", Message::new("x2")).unwrap(); // 3
+        let again = hub.subscribe_to(["y", "x"], Some("1")).unwrap();
+        hub.publish_to("y", Message::new("y2")).unwrap(); // 4
+        hub.publish_to("z", Message::new("z1")).unwrap(); // 5
+        hub.publish_to("w", Message::new("w1")).unwrap(); // 6: evicts "z"
+        assert_eq!(hub.topics(), 3);
+        let late = hub.subscribe_to(["z"], Some("4")).unwrap();
+        drop(hub);
+        assert_eq!(collect(again).await, ["2:y1", "3:x2", "4:y2"]);
+        assert!(
+            collect(late).await.is_empty(),
+            "z was evicted: 4 is unknown there"
+        );
+    });
+}
+
 on_every_runtime!(
+    topic_streams_follow_concurrent_publishers_in_one_order,
+    a_topic_stream_resumes_from_one_id,
     streams_over_the_cap_are_refused_until_one_goes,
     a_subscriber_too_many_bytes_behind_lags,
     unknown_ids_get_what_new_clients_get_by_default,

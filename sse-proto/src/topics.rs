@@ -4,7 +4,7 @@
 //! published, and resumes from one `Last-Event-ID` without a gap or a duplicate.
 
 use alloc::collections::BTreeMap;
-use alloc::string::String;
+use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
 use crate::broadcast::Resume;
@@ -144,8 +144,9 @@ impl TopicKey {
 /// Those of [`Broadcast`], per topic, and:
 ///
 /// - **One sequence.** Every event, whatever its topic, is numbered from one
-///   sequence ([`History::push_numbered`]); an event published without an ID gets
-///   its number as its ID, so IDs are unique across topics.
+///   sequence ([`History::push_numbered`]), and an event published without an ID
+///   gets the next number of one count (that of the unnamed stream's history,
+///   [`History::next_id`]), so IDs are unique across topics.
 /// - **One order per subscription.** A subscription to several topics is sent
 ///   their events by number: the order they were published in.
 /// - **One `Last-Event-ID` for all.** A client that resumes is placed by the
@@ -192,6 +193,8 @@ pub struct Topics<B> {
     names: BTreeMap<String, usize>,
     free: Vec<usize>,
     next_sequence: u64,
+    /// The ID the next event published without one gets.
+    next_id: u64,
     /// Counts operations: when each topic was last used.
     clock: u64,
     topic_events: usize,
@@ -239,14 +242,14 @@ impl<B> TopicSubscription<B> {
 
 impl<B: Clone> Topics<B> {
     /// A hub whose unnamed stream is `unnamed`: its settings are those of every
-    /// topic, its subscriber limit the hub's, and the sequence continues from its
-    /// history's [`next_id`](History::next_id).
+    /// topic, its subscriber limit the hub's, and the IDs it assigns continue from
+    /// its history's [`next_id`](History::next_id).
     pub fn new(unnamed: Broadcast<B>) -> Self {
         let history = unnamed.history();
         let next_sequence = history
             .newest()
-            .map_or(0, |entry| entry.sequence().saturating_add(1))
-            .max(history.next_id());
+            .map_or(0, |entry| entry.sequence().saturating_add(1));
+        let next_id = history.next_id();
         let max_subscribers = unnamed.max_subscriber_count();
         let unnamed = unnamed.max_subscribers(usize::MAX);
         Topics {
@@ -258,6 +261,7 @@ impl<B: Clone> Topics<B> {
             names: BTreeMap::new(),
             free: Vec::new(),
             next_sequence,
+            next_id,
             clock: 0,
             topic_events: DEFAULT_TOPIC_EVENTS,
             topic_bytes: DEFAULT_TOPIC_BYTES,
@@ -365,9 +369,20 @@ impl<B: Clone> Topics<B> {
         message.validate()?;
         let key = self.key(topic).map_err(PublishError::TooManyTopics)?;
         let sequence = self.next_sequence;
+        let mut message = message.as_deref();
+        let assigned = match message.id {
+            Some(_) => None,
+            None => Some(self.next_id.to_string()),
+        };
+        if assigned.is_some() {
+            message.id = assigned.as_deref();
+        }
         let slot = self.slot_mut(key);
-        let published = slot.broadcast.publish_numbered(message, sequence)?;
+        let published = slot.broadcast.publish_numbered(&message, sequence)?;
         self.next_sequence = sequence.wrapping_add(1);
+        if assigned.is_some() {
+            self.next_id = self.next_id.wrapping_add(1);
+        }
         Ok((key, published))
     }
 
@@ -607,7 +622,6 @@ impl<B: Clone> Topics<B> {
 #[cfg(test)]
 mod tests {
     use alloc::format;
-    use alloc::string::ToString;
     use alloc::vec;
     use proptest::prelude::*;
 
