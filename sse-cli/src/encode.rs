@@ -53,7 +53,7 @@ on every line, as decode does, writes each change once, and every event arrives 
 the same last event ID and reconnection time as the line says.
 
 A line that cannot be encoded (bad JSON, a wrong type, an unknown key, a line break
-in `type` or `id`, a NUL in `id`) is reported on stderr with its line number and
+in `type` or `id`, a NUL in `id`, a `topic`, which only `sse serve` routes by) is reported on stderr with its line number and
 writes nothing; the other lines are still encoded, and the exit status is 1.
 
 Output is flushed whenever no complete input line is waiting, so it works in a live
@@ -118,6 +118,8 @@ pub enum LineError {
     FinalWithEventKeys,
     /// `last_event_id` outside a final line.
     LastEventIdWithoutFinal,
+    /// `topic`, which only `sse serve` reads.
+    Topic,
 }
 
 impl fmt::Display for LineError {
@@ -132,6 +134,9 @@ impl fmt::Display for LineError {
             LineError::LastEventIdWithoutFinal => f.write_str(
                 "\"last_event_id\" belongs on a {\"final\": true} line; an event's is \"id\"",
             ),
+            LineError::Topic => {
+                f.write_str("\"topic\" routes an event in sse serve; one stream has no topics")
+            }
         }
     }
 }
@@ -171,6 +176,9 @@ impl Encoder {
         let Some(line) = Input::parse(text).map_err(LineError::Input)? else {
             return Ok(&self.out);
         };
+        if line.topic.is_some() {
+            return Err(LineError::Topic);
+        }
         // Only what differs from the state is written.
         let id = line
             .id

@@ -89,6 +89,9 @@ pub struct Input<'a> {
     /// `last_event_id`, on a final line.
     #[serde(borrow)]
     pub last_event_id: Option<Cow<'a, str>>,
+    /// `topic`: which of `sse serve`'s topics the event goes to.
+    #[serde(borrow)]
+    pub topic: Option<Cow<'a, str>>,
 }
 
 impl<'a> Input<'a> {

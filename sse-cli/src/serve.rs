@@ -26,7 +26,7 @@ use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
-use sse_proto::{Backfill, DEFAULT_MAX_BYTES, EncodeError, Message};
+use sse_proto::{Backfill, DEFAULT_MAX_BYTES, EncodeError, Message, PublishError, SubscribeError};
 use sse_tokio::{Hub, SseBody, WriteTimeout};
 
 use crate::ndjson::{Input, InputError};
@@ -36,8 +36,11 @@ pub const LONG_ABOUT: &str = "\
 Serve stdin as a text/event-stream over HTTP: each line read becomes an event for
 every client connected.
 
-  GET /events  the event stream
-  GET /        a page that shows the stream live in a browser
+  GET /events              the event stream (events published without a topic)
+  GET /events?topic=NAME   the events of topic NAME; repeat `topic` to follow
+                           several, in the order they were published
+  GET /        a page that shows the stream live in a browser (with the same query:
+               the same topics)
 
 Each event gets an ID, so that a client that reconnects (as browsers and `sse
 listen` do, with a Last-Event-ID header) is sent the events it missed, from a
@@ -59,8 +62,15 @@ reads: {\"type\": ..., \"data\": ..., \"id\": ..., \"retry\": ..., \"comment\": 
 all optional. `type` \"message\" and \"\" send no event type. `id` is the event's ID,
 unless it is empty or the same as the line before's (`sse decode` repeats the last
 event ID on every event): then one is assigned, as every event needs its own.
-`retry` is sent with the next event when it changes. Lines with only a comment, and
-decode's final line, publish nothing. A line that cannot be read is reported on
+`retry` is sent with the next event when it changes. `topic` publishes the event
+to that topic only (absent or \"\": to the stream without a topic). Lines with only
+a comment, and decode's final line, publish nothing.
+
+Topics are per-user or per-subject streams: each has a history of its own
+(--topic-history), and a client following several resumes all of them from its one
+Last-Event-ID, since IDs count up across topics. A topic is made when first
+published to or asked for; at most --max-topics are held, and a new one replaces
+the one used longest ago among those no client follows. A line that cannot be read is reported on
 stderr with its line number and skipped.
 
 The server prints the address it listens on to stderr (with port 0, the port the
@@ -109,6 +119,17 @@ pub struct Args {
     /// `Retry-After`.
     #[arg(long, value_name = "N", default_value_t = 10_000)]
     max_clients: usize,
+    /// The most topics held at once; a new one replaces the one used longest ago
+    /// among those no client follows, and is refused (a line reported, a client
+    /// answered 503) when every one has clients.
+    #[arg(long, value_name = "N", default_value_t = sse_proto::DEFAULT_MAX_TOPICS)]
+    max_topics: usize,
+    /// How many events each topic keeps for replay.
+    #[arg(long, value_name = "N", default_value_t = sse_proto::DEFAULT_TOPIC_EVENTS)]
+    topic_history: usize,
+    /// The most bytes of encoded events each topic keeps for replay.
+    #[arg(long, value_name = "BYTES", default_value_t = sse_proto::DEFAULT_TOPIC_BYTES)]
+    topic_history_bytes: usize,
     /// How long a client may take to send its request head; a connection that has
     /// not sent one by then is closed.
     #[arg(long, value_name = "SECS", default_value_t = 10.0)]
@@ -181,6 +202,8 @@ pub fn run(args: &Args, input: impl Read + Send + 'static) -> io::Result<ExitCod
         .max_bytes(args.history_bytes)
         .new_clients(Backfill::Everything)
         .max_subscribers(args.max_clients)
+        .max_topics(args.max_topics)
+        .topic_history(args.topic_history, args.topic_history_bytes)
         .build();
     let Some(header_timeout) = timeout("--header-timeout", args.header_timeout) else {
         return Ok(ExitCode::from(2));
@@ -467,16 +490,34 @@ fn route(server: &Server, request: &Request<Incoming>) -> Response<Body> {
         ),
         "/events" if method == Method::GET => {
             let last_event_id = sse_tokio::last_event_id(request.headers());
-            let Ok(mut body) = server.hub.subscribe(last_event_id.as_deref()) else {
-                // Over --max-clients.
-                let mut response = fixed(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "too many clients; try again later\n",
-                );
-                response
-                    .headers_mut()
-                    .insert(RETRY_AFTER, HeaderValue::from_static("5"));
-                return response;
+            let topics = match topics(request.uri().query()) {
+                Ok(topics) => topics,
+                Err(message) => return fixed(StatusCode::BAD_REQUEST, message),
+            };
+            let subscribed = if topics.is_empty() {
+                server
+                    .hub
+                    .subscribe(last_event_id.as_deref())
+                    .map_err(SubscribeError::TooManySubscribers)
+            } else {
+                server.hub.subscribe_to(&topics, last_event_id.as_deref())
+            };
+            let mut body = match subscribed {
+                Ok(body) => body,
+                Err(SubscribeError::TopicCount { .. }) => {
+                    return fixed(StatusCode::BAD_REQUEST, "too many topics in one request\n");
+                }
+                // Over --max-clients, or --max-topics all followed.
+                Err(_) => {
+                    let mut response = fixed(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "too many clients; try again later\n",
+                    );
+                    response
+                        .headers_mut()
+                        .insert(RETRY_AFTER, HeaderValue::from_static("5"));
+                    return response;
+                }
             };
             if let Some(interval) = server.keep_alive {
                 body = body.keep_alive(interval);
@@ -579,6 +620,24 @@ fn fixed(status: StatusCode, body: &'static str) -> Response<Body> {
         HeaderValue::from_static("text/plain; charset=utf-8"),
     );
     response
+}
+
+/// The longest topic name served, in bytes.
+const MAX_TOPIC_NAME: usize = 256;
+
+/// The `topic` parameters of a query, in order (a `+` is a space, as in forms).
+fn topics(query: Option<&str>) -> Result<Vec<String>, &'static str> {
+    let mut topics = Vec::new();
+    for (key, value) in form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
+        if key != "topic" {
+            continue;
+        }
+        if value.is_empty() || value.len() > MAX_TOPIC_NAME {
+            return Err("a topic name has 1 to 256 bytes\n");
+        }
+        topics.push(value.into_owned());
+    }
+    Ok(topics)
 }
 
 /// Publishes what `input` says until it ends, then says so on stderr.
@@ -690,6 +749,8 @@ fn read_line(input: &mut impl BufRead, line: &mut Vec<u8>, max: usize) -> io::Re
 enum LineError {
     Input(InputError),
     Encode(EncodeError),
+    Publish(PublishError),
+    TopicName,
     FinalNotTrue,
     LastEventIdWithoutFinal,
 }
@@ -699,6 +760,10 @@ impl std::fmt::Display for LineError {
         match self {
             LineError::Input(e) => e.fmt(f),
             LineError::Encode(e) => e.fmt(f),
+            LineError::Publish(e) => e.fmt(f),
+            LineError::TopicName => {
+                write!(f, "a \"topic\" has at most {MAX_TOPIC_NAME} bytes")
+            }
             LineError::FinalNotTrue => f.write_str("\"final\" must be true"),
             LineError::LastEventIdWithoutFinal => f.write_str(
                 "\"last_event_id\" belongs on a {\"final\": true} line; an event's is \"id\"",
@@ -749,8 +814,12 @@ impl NdjsonReader {
             .id
             .as_deref()
             .filter(|&id| !id.is_empty() && self.id.as_deref() != Some(id));
-        hub.publish(line.message(id, retry))
-            .map_err(LineError::Encode)?;
+        let message = line.message(id, retry);
+        match line.topic.as_deref().filter(|topic| !topic.is_empty()) {
+            Some(topic) if topic.len() > MAX_TOPIC_NAME => return Err(LineError::TopicName),
+            Some(topic) => hub.publish_to(topic, message).map_err(LineError::Publish)?,
+            None => hub.publish(message).map_err(LineError::Encode)?,
+        };
         if let Some(id) = line.id {
             self.id = Some(id.into_owned());
         }
@@ -808,7 +877,7 @@ const PAGE: &str = r#"<!doctype html>
 const $ = (id) => document.getElementById(id);
 const MAX_ROWS = 2000;
 const states = ["connecting", "open", "closed"];
-const source = new EventSource("/events");
+const source = new EventSource("/events" + location.search);
 let count = 0;
 
 function row(cells, note) {

@@ -221,6 +221,7 @@ fn bad_lines_are_reported_with_their_numbers_and_the_rest_is_encoded() {
         r#"{"last_event_id": "15"}"#,
         r#"{"data": "16", "data": "16"}"#,
         r#"{"data": "17", "id": "a"}"#,
+        r#"{"data": "18", "topic": "t"}"#,
     ]
     .join("\n");
     let (out, err, ok) = encode(&input);
@@ -244,6 +245,7 @@ fn bad_lines_are_reported_with_their_numbers_and_the_rest_is_encoded() {
         (14, "a final line takes only"),
         (15, "\"last_event_id\" belongs on a {\"final\": true} line"),
         (16, "duplicate field `data`"),
+        (18, "\"topic\" routes an event in sse serve"),
     ];
     assert_eq!(reports.len(), expect.len(), "{err}");
     for (report, (line, text)) in reports.iter().zip(expect) {

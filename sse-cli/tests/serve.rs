@@ -108,11 +108,16 @@ impl Server {
 
     /// Opens `/events`, with this Last-Event-ID if any.
     fn events(&self, last_event_id: Option<&str>) -> Stream {
+        self.events_at("/events", last_event_id)
+    }
+
+    /// Opens the stream at `path`, with this Last-Event-ID if any.
+    fn events_at(&self, path: &str, last_event_id: Option<&str>) -> Stream {
         let headers: Vec<(&str, &str)> = last_event_id
             .map(|id| ("Last-Event-ID", id))
             .into_iter()
             .collect();
-        let response = self.get("/events", &headers);
+        let response = self.get(path, &headers);
         assert_eq!(response.status, 200, "{}", response.head);
         assert_eq!(response.header("content-type"), Some("text/event-stream"));
         Stream::new(response)
@@ -421,6 +426,82 @@ fn ndjson_lines_become_events_with_their_types_and_ids() {
     // Resuming from the custom ID works like any other.
     let mut resumed = server.events(Some("g1"));
     assert_eq!(resumed.take(3), got[1..]);
+}
+
+#[test]
+fn ndjson_topics_route_events_and_a_client_resumes_all_its_topics_from_one_id() {
+    let mut server = Server::start(&["--ndjson"]);
+    let long = "t".repeat(300);
+    let input = [
+        r#"{"topic": "alice", "data": "a1"}"#,
+        r#"{"topic": "bob", "data": "b1"}"#,
+        r#"{"data": "everyone"}"#,
+        r#"{"topic": "", "data": "everyone too"}"#,
+        &format!(r#"{{"topic": "{long}", "data": "x"}}"#),
+        r#"{"topic": "alice", "data": "a2"}"#,
+        "",
+    ]
+    .join("\n");
+    server.write(&input);
+    let data = |seen: Vec<Seen>| -> Vec<String> {
+        seen.iter().map(|s| id_and_data(s).1.to_string()).collect()
+    };
+    // New clients get each stream's history: `sse serve` backfills them.
+    let mut alice = server.events_at("/events?topic=alice", None);
+    assert_eq!(data(alice.take(2)), ["a1", "a2"]);
+    let mut plain = server.events(None);
+    assert_eq!(data(plain.take(2)), ["everyone", "everyone too"]);
+    let mut both = server.events_at("/events?topic=alice&topic=bob", None);
+    let got = both.take(3);
+    assert_eq!(
+        data(got.clone()),
+        ["a1", "b1", "a2"],
+        "in the order published"
+    );
+    assert_eq!(
+        server.stderr_line(),
+        "sse serve: line 5: a \"topic\" has at most 256 bytes"
+    );
+
+    // A client of both that saw b1 comes back: a2, then what is published next.
+    let b1 = id_and_data(&got[1]).0.to_string();
+    let mut resumed = server.events_at("/events?topic=bob&topic=alice", Some(&b1));
+    assert_eq!(data(resumed.take(1)), ["a2"]);
+    server.write("{\"topic\": \"bob\", \"data\": \"b2\"}\n");
+    assert_eq!(data(resumed.take(1)), ["b2"]);
+    assert_eq!(data(both.take(1)), ["b2"]);
+    assert!(alice.drain(Duration::from_millis(200)).is_empty());
+    assert!(plain.drain(Duration::from_millis(10)).is_empty());
+
+    // Names the server will not take.
+    assert_eq!(server.get("/events?topic=", &[]).status, 400);
+    let many: String = (0..33).map(|n| format!("topic={n}&")).collect();
+    assert_eq!(server.get(&format!("/events?{many}"), &[]).status, 400);
+    assert_eq!(
+        server.get(&format!("/events?topic={long}"), &[]).status,
+        400
+    );
+}
+
+#[test]
+fn topics_over_the_cap_get_503_until_one_has_no_client() {
+    let mut server = Server::start(&["--ndjson", "--max-topics", "1"]);
+    let first = server.events_at("/events?topic=one", None);
+    let refused = server.get("/events?topic=two", &[]);
+    assert_eq!(refused.status, 503);
+    assert_eq!(refused.header("retry-after"), Some("5"));
+    server.write("{\"topic\": \"two\", \"data\": \"x\"}\n");
+    assert_eq!(
+        server.stderr_line(),
+        "sse serve: line 1: too many topics with subscribers (at most 1)"
+    );
+    drop(first);
+    // The first stream's end reaches the server in its own time.
+    let deadline = Instant::now() + WAIT;
+    while server.get("/events?topic=two", &[]).status != 200 {
+        assert!(Instant::now() < deadline, "topic one is still held");
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 #[test]
