@@ -16,14 +16,15 @@
 //! - `/events`: five JSON events, one a second, then the response ends. The browser
 //!   reconnects with `Last-Event-ID`; the handler resumes after it, and once there is
 //!   nothing left it answers 204, which tells the browser to stop.
-//! - `/events/{user}`: one user's stream: a welcome event, then whatever is posted to
-//!   `/send/{user}`, with keep-alive comments while quiet. When the user goes away,
-//!   the server notices and forgets the stream.
+//! - `/events/{user}`: one user's stream, a topic of the server's [`Hub`]: whatever
+//!   is posted to `/send/{user}`, with keep-alive comments while quiet. Every event
+//!   has an ID, so a browser that lost its connection comes back with
+//!   `Last-Event-ID` and is sent what it missed; two tabs of one user both get
+//!   everything. The hub holds a short history per user, a bounded number of users,
+//!   and nothing for a stream whose client went away.
 //!
 //! From the shell: `cargo run -p sse-cli -- listen http://127.0.0.1:8080/events`.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::Router;
@@ -32,15 +33,11 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::json;
-use sse_proto::Message;
-use sse_tokio::Sender;
+use sse_proto::{Message, SubscribeError};
+use sse_tokio::Hub;
 
 /// How many events `/events` sends in all.
 const COUNT: u64 = 5;
-
-/// The open `/events/{user}` streams, by user.
-#[derive(Clone, Default)]
-struct Users(Arc<Mutex<HashMap<String, Vec<Sender>>>>);
 
 #[tokio::main]
 #[allow(dead_code)] // also compiled into tests/browser.rs, which serves `app()` itself
@@ -177,7 +174,7 @@ pub fn app() -> Router {
         .route("/events", get(countdown))
         .route("/events/{user}", get(user_stream))
         .route("/send/{user}", post(send))
-        .with_state(Users::default())
+        .with_state(Hub::new())
 }
 
 fn unix_time() -> u64 {
@@ -220,63 +217,44 @@ async fn countdown(headers: HeaderMap) -> Response {
         .into_response()
 }
 
-/// `/events/{user}`: a welcome, then what is posted for `user`.
-async fn user_stream(State(users): State<Users>, Path(user): Path<String>) -> Response {
-    let (sender, body) = sse_tokio::channel(16);
-    let welcome = json!({"to": user, "text": format!("welcome, {user}"), "time": unix_time()});
-    let welcome = Message::json(&welcome)
-        .expect("serializes")
-        .event("welcome");
-    sender.try_send(welcome).expect("an empty queue has room");
-    users
-        .0
-        .lock()
-        .unwrap()
-        .entry(user.clone())
-        .or_default()
-        .push(sender.clone());
-    println!("/events/{user}: connected");
-    // Release the stream as soon as the client goes away.
-    tokio::spawn(async move {
-        sender.closed().await;
-        let mut map = users.0.lock().unwrap();
-        if let Some(streams) = map.get_mut(&user) {
-            streams.retain(|s| !s.is_closed());
-            if streams.is_empty() {
-                map.remove(&user);
-            }
+/// `/events/{user}`: what is posted for `user`, from where its `Last-Event-ID`
+/// left off.
+async fn user_stream(
+    State(hub): State<Hub>,
+    Path(user): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let last_event_id = sse_tokio::last_event_id(&headers);
+    match hub.subscribe_to([&user], last_event_id.as_deref()) {
+        Ok(body) => {
+            println!("/events/{user}: connected (Last-Event-ID: {last_event_id:?})");
+            body.keep_alive(Duration::from_secs(15))
+                .retry(Duration::from_secs(2))
+                .response()
+                .into_response()
         }
-        println!("/events/{user}: disconnected");
-    });
-    body.keep_alive(Duration::from_secs(15))
-        .response()
-        .into_response()
-}
-
-/// `POST /send/{user}`: the body becomes a `message` event on `user`'s streams.
-async fn send(State(users): State<Users>, Path(user): Path<String>, text: String) -> Response {
-    let streams = users
-        .0
-        .lock()
-        .unwrap()
-        .get(&user)
-        .cloned()
-        .unwrap_or_default();
-    let data = json!({"to": user, "text": text, "time": unix_time()});
-    let mut delivered = 0;
-    for stream in streams {
-        let message = Message::json(&data).expect("serializes");
-        // A full queue means a client that does not read: skip it rather than wait.
-        if stream.try_send(message).is_ok() {
-            delivered += 1;
+        Err(SubscribeError::TopicCount { .. }) => StatusCode::BAD_REQUEST.into_response(),
+        // Too many streams or users at once: come back later.
+        Err(_) => {
+            sse_tokio::unavailable::<axum::body::Body>(Duration::from_secs(5)).into_response()
         }
     }
-    let status = if delivered > 0 {
-        StatusCode::ACCEPTED
-    } else {
-        StatusCode::NOT_FOUND
-    };
-    (status, format!("delivered to {delivered} stream(s)\n")).into_response()
+}
+
+/// `POST /send/{user}`: the body becomes a `message` event on `user`'s topic.
+async fn send(State(hub): State<Hub>, Path(user): Path<String>, text: String) -> Response {
+    let data = json!({"to": user, "text": text, "time": unix_time()});
+    let message = Message::json(&data).expect("serializes");
+    match hub.publish_to(&user, message) {
+        Ok(published) => {
+            let text = format!(
+                "event {} sent to {} stream(s)\n",
+                published.id, published.queued
+            );
+            (StatusCode::ACCEPTED, text).into_response()
+        }
+        Err(error) => (StatusCode::SERVICE_UNAVAILABLE, format!("{error}\n")).into_response(),
+    }
 }
 
 async fn page() -> Html<&'static str> {
@@ -350,9 +328,7 @@ $("connect").addEventListener("submit", (e) => {
   $("user-state").textContent = "connecting";
   inbox.addEventListener("open", () => { $("user-state").textContent = `open as ${user}`; });
   inbox.addEventListener("error", () => { $("user-state").textContent = states[inbox.readyState]; });
-  const show = (e) => add("inbox", `${e.type}: ${JSON.parse(e.data).text}`);
-  inbox.addEventListener("welcome", show);
-  inbox.addEventListener("message", show);
+  inbox.addEventListener("message", (e) => add("inbox", `#${e.lastEventId}: ${JSON.parse(e.data).text}`));
 });
 $("send").addEventListener("submit", async (e) => {
   e.preventDefault();
