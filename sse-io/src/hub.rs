@@ -122,7 +122,8 @@ struct State {
 /// The streams to wake at a topic's next publish, or at close.
 #[derive(Default)]
 struct Waiters {
-    wakers: Vec<Option<Waker>>,
+    /// A stream that went away leaves a no-op waker in its place.
+    wakers: Vec<Waker>,
     /// Places in `wakers` that streams gave back.
     free: Vec<usize>,
     /// Counts wakes: a stream registered in this epoch only updates its waker.
@@ -131,7 +132,7 @@ struct Waiters {
 
 impl Waiters {
     /// Takes every waker, for waking outside the lock.
-    fn take(&mut self) -> Vec<Option<Waker>> {
+    fn take(&mut self) -> Vec<Waker> {
         self.epoch += 1;
         self.free.clear();
         std::mem::take(&mut self.wakers)
@@ -159,7 +160,7 @@ impl Shared {
     fn wake(&self, mut state: MutexGuard<'_, State>, key: TopicKey) {
         let waiting = state.waiters(key).take();
         drop(state);
-        for waker in waiting.into_iter().flatten() {
+        for waker in waiting {
             waker.wake();
         }
     }
@@ -168,7 +169,7 @@ impl Shared {
     fn wake_all(&self, mut state: MutexGuard<'_, State>) {
         let waiting: Vec<_> = state.waiting.iter_mut().map(Waiters::take).collect();
         drop(state);
-        for waker in waiting.into_iter().flatten().flatten() {
+        for waker in waiting.into_iter().flatten() {
             waker.wake();
         }
     }
@@ -484,14 +485,13 @@ impl HubStream {
                     let place = self.registered.iter_mut().find(|r| r.key == key);
                     match place {
                         Some(place) if place.epoch == epoch => {
-                            if let Some(waker) = &mut waiters.wakers[place.index] {
-                                if !waker.will_wake(cx.waker()) {
-                                    waker.clone_from(cx.waker());
-                                }
+                            let waker = &mut waiters.wakers[place.index];
+                            if !waker.will_wake(cx.waker()) {
+                                waker.clone_from(cx.waker());
                             }
                         }
                         _ => {
-                            let waker = Some(cx.waker().clone());
+                            let waker = cx.waker().clone();
                             let index = match waiters.free.pop() {
                                 Some(index) => {
                                     waiters.wakers[index] = waker;
@@ -526,7 +526,7 @@ impl Drop for HubStream {
             for registered in &self.registered {
                 let waiters = state.waiters(registered.key);
                 if waiters.epoch == registered.epoch {
-                    waiters.wakers[registered.index] = None;
+                    waiters.wakers[registered.index] = Waker::noop().clone();
                     waiters.free.push(registered.index);
                 }
             }
