@@ -32,6 +32,9 @@ use crate::runtime::Runtime;
 ///
 /// - **No gap and no duplicate at the handover** between replay and live events.
 /// - **One order.** Events reach every subscriber in the order they were recorded.
+/// - **Few writes.** The events a stream finds ready when polled go out as one
+///   chunk, up to 8 KiB (copied into it; a larger event goes alone, shared), so a
+///   subscriber that fell a few events behind catches up in one write.
 /// - **The publisher never waits for a subscriber.** [`Hub::publish`] is a plain
 ///   function that appends to one shared log: its cost does not grow with the
 ///   number of subscribers, except for waking those that wait. It can be called
@@ -365,6 +368,7 @@ impl<R: Runtime> Hub<R> {
             shared: Arc::clone(&self.shared),
             subscription: Some(subscription),
             registered,
+            held: None,
         })))
     }
 
@@ -452,6 +456,10 @@ impl<R: Runtime> fmt::Debug for Hub<R> {
     }
 }
 
+/// How many bytes of events ready at once go out as one chunk (copied into it);
+/// a larger event goes alone, uncopied.
+const COALESCE: usize = 8 * 1024;
+
 /// One subscriber's end of a hub: what its body polls.
 pub(crate) struct HubStream {
     shared: Arc<Shared>,
@@ -459,6 +467,8 @@ pub(crate) struct HubStream {
     subscription: Option<TopicSubscription<Bytes>>,
     /// Where this stream's waker is, in each topic it waits on.
     registered: Vec<Registered>,
+    /// An event taken that did not fit in the last chunk: the next chunk's first.
+    held: Option<Bytes>,
 }
 
 /// A waker's place: the topic, the epoch it was registered in, its index.
@@ -475,8 +485,34 @@ impl HubStream {
             return Poll::Ready(None);
         };
         let mut state = self.shared.lock();
-        match state.topics.poll(subscription) {
-            Next::Send(bytes) => Poll::Ready(Some(bytes)),
+        let next = match self.held.take() {
+            Some(held) => Next::Send(held),
+            None => state.topics.poll(subscription),
+        };
+        match next {
+            Next::Send(first) => {
+                // The events ready after it go in the same chunk, while they fit in
+                // the bound (one that does not is held for the next chunk, so that
+                // a large event goes alone, as it was encoded, never copied).
+                let mut chunk: Option<bytes::BytesMut> = None;
+                loop {
+                    let len = chunk.as_ref().map_or(first.len(), |chunk| chunk.len());
+                    if len >= COALESCE {
+                        break;
+                    }
+                    match state.topics.poll(subscription) {
+                        Next::Send(more) if len + more.len() > COALESCE => {
+                            self.held = Some(more);
+                            break;
+                        }
+                        Next::Send(more) => chunk
+                            .get_or_insert_with(|| bytes::BytesMut::from(&first[..]))
+                            .extend_from_slice(&more),
+                        Next::Wait | Next::End => break,
+                    }
+                }
+                Poll::Ready(Some(chunk.map_or(first, bytes::BytesMut::freeze)))
+            }
             Next::End => Poll::Ready(None),
             Next::Wait => {
                 for key in subscription.topics() {
@@ -780,6 +816,42 @@ mod tests {
         assert!(poll(&mut both, &woken).is_pending());
         hub.publish_to("a", Message::new("for it")).unwrap();
         assert_eq!(woken.0.load(Ordering::SeqCst), 2);
+    }
+
+    #[test]
+    fn events_ready_at_once_go_out_in_one_chunk_up_to_a_bound() {
+        let hub = Hub::<Untimed>::builder().capacity(2_000).build();
+        let mut body = hub.subscribe(None).unwrap();
+        let woken = Arc::new(Count::default());
+        assert!(poll(&mut body, &woken).is_pending());
+        let data = "x".repeat(100);
+        for _ in 0..1_000 {
+            hub.publish(Message::new(data.as_str())).unwrap();
+        }
+        let big = "y".repeat(3 * super::COALESCE);
+        hub.publish(Message::new(big.as_str())).unwrap();
+        hub.publish(Message::new("small")).unwrap();
+        let mut chunks = Vec::new();
+        while let Poll::Ready(Some(Ok(chunk))) = poll(&mut body, &woken) {
+            chunks.push(chunk);
+        }
+        let events = |chunk: &bytes::Bytes| chunk.windows(6).filter(|w| *w == b"\ndata:").count();
+        assert_eq!(chunks.iter().map(events).sum::<usize>(), 1_002);
+        // Each chunk stops at the first event that takes it to the bound.
+        let event_len = chunks[0].len() / events(&chunks[0]);
+        assert!(
+            chunks.len() <= 1_000 / (super::COALESCE / event_len) + 3,
+            "{}",
+            chunks.len()
+        );
+        assert!(
+            chunks
+                .iter()
+                .all(|chunk| chunk.len() <= super::COALESCE || events(chunk) == 1)
+        );
+        // An event over the bound goes alone, as it was encoded.
+        let alone = chunks.iter().find(|chunk| chunk.len() > big.len()).unwrap();
+        assert_eq!(events(alone), 1);
     }
 
     #[test]

@@ -37,6 +37,15 @@ fn events(bytes: &[u8]) -> Vec<String> {
     out
 }
 
+/// The next `n` events, from however many chunks they come in.
+async fn next_events<R: sse_io::Runtime>(body: &mut SseBody<R>, n: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    while out.len() < n {
+        out.extend(events(&next_frame(body).await.expect("more events")));
+    }
+    out
+}
+
 async fn collect<R: sse_io::Runtime>(body: SseBody<R>) -> Vec<String> {
     events(&BodyExt::collect(body).await.unwrap().to_bytes())
 }
@@ -95,7 +104,7 @@ fn publishers_ids_are_kept_and_the_hubs_count_up<T: Rt>() {
 fn a_lagging_subscriber_is_closed_and_resumes_from_the_history<T: Rt>() {
     T::block_on(async {
         let hub = counting_hub::<T>().capacity(2).build();
-        let mut slow = hub.subscribe(None).unwrap();
+        let slow = hub.subscribe(None).unwrap();
         let mut fast = hub.subscribe(None).unwrap();
         let mut fast_got = 0;
         let mut lagged = Vec::new();
@@ -112,9 +121,7 @@ fn a_lagging_subscriber_is_closed_and_resumes_from_the_history<T: Rt>() {
         assert_eq!(hub.subscribers(), 1);
 
         // The slow stream delivers what it had queued, then ends...
-        assert_eq!(next_frame(&mut slow).await.unwrap(), "id: 1\ndata: e1\n\n");
-        assert_eq!(next_frame(&mut slow).await.unwrap(), "id: 2\ndata: e2\n\n");
-        assert_eq!(next_frame(&mut slow).await, None);
+        assert_eq!(collect(slow).await, ["1:e1", "2:e2"]);
         // ...and its client reconnects with the last ID it got: the history has the rest.
         let resumed = hub.subscribe(Some("2")).unwrap();
         hub.publish(Message::new("e6")).unwrap();
@@ -133,16 +140,9 @@ fn a_replay_does_not_count_against_the_live_queue<T: Rt>() {
         // 99 events to replay, and room for one live event besides.
         let mut body = hub.subscribe(Some("1")).unwrap();
         assert_eq!(hub.publish(Message::new("live")).unwrap().lagged, 0);
-        for n in 2..=100 {
-            assert_eq!(
-                next_frame(&mut body).await.unwrap(),
-                format!("id: {n}\ndata: {n}\n\n")
-            );
-        }
-        assert_eq!(
-            next_frame(&mut body).await.unwrap(),
-            "id: 101\ndata: live\n\n"
-        );
+        let mut expected: Vec<String> = (2..=100).map(|n| format!("{n}:{n}")).collect();
+        expected.push("101:live".into());
+        assert_eq!(next_events(&mut body, 100).await, expected);
         assert_eq!(hub.subscribers(), 1);
     });
 }
@@ -531,8 +531,7 @@ fn a_subscriber_too_many_bytes_behind_lags<T: Rt>() {
         assert_eq!(lagged, [0, 0, 0, 0, 1, 0]);
         let mut got = 0;
         while let Some(chunk) = next_frame(&mut slow).await {
-            assert!(chunk.len() > 1000);
-            got += 1;
+            got += events(&chunk).len();
         }
         assert_eq!(got, 4);
     });
@@ -650,10 +649,10 @@ fn a_topic_stream_resumes_from_one_id<T: Rt>() {
         let hub = counting_hub::<T>().max_topics(3).build();
         let mut stream = hub.subscribe_to(["x", "y"], None).unwrap();
         hub.publish_to("x", Message::new("x1")).unwrap(); // 1
-        hub.publish_to("y", Message::new("y1")).unwrap(); // 2
         let first = next_frame(&mut stream).await.unwrap();
         assert_eq!(events(&first), ["1:x1"]);
         drop(stream);
+        hub.publish_to("y", Message::new("y1")).unwrap(); // 2
         hub.publish_to("x", Message::new("x2")).unwrap(); // 3
         let again = hub.subscribe_to(["y", "x"], Some("1")).unwrap();
         hub.publish_to("y", Message::new("y2")).unwrap(); // 4
