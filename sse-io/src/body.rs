@@ -34,7 +34,7 @@ use crate::shutdown::{Shutdown, Watch};
 pub fn channel<R: Runtime>(capacity: usize) -> (Sender, SseBody<R>) {
     assert!(capacity > 0, "a stream's queue needs room for an item");
     let (tx, rx) = async_channel::bounded(capacity);
-    (Sender { tx }, SseBody::new(Source::Channel(Box::pin(rx))))
+    (Sender { tx }, SseBody::new(Source::channel(rx)))
 }
 
 /// The sending half of [`channel`]: queues items for one client's stream. Clone it
@@ -139,18 +139,71 @@ impl core::error::Error for SendError {
     }
 }
 
+/// How many bytes of events ready at once go out as one chunk (copied into it); a
+/// larger event goes alone, uncopied.
+pub(crate) const CHUNK: usize = 8 * 1024;
+
+/// `first`, with the events `next` has ready after it while they fit in [`CHUNK`]
+/// bytes, as one chunk. An event that does not fit is put in `held`, to start the
+/// next chunk: a large event goes alone, as it was encoded, never copied.
+pub(crate) fn gather(
+    first: Bytes,
+    held: &mut Option<Bytes>,
+    mut next: impl FnMut() -> Option<Bytes>,
+) -> Bytes {
+    let mut chunk: Option<bytes::BytesMut> = None;
+    loop {
+        let len = chunk.as_ref().map_or(first.len(), |chunk| chunk.len());
+        if len >= CHUNK {
+            break;
+        }
+        match next() {
+            Some(more) if len + more.len() > CHUNK => {
+                *held = Some(more);
+                break;
+            }
+            Some(more) => chunk
+                .get_or_insert_with(|| bytes::BytesMut::from(&first[..]))
+                .extend_from_slice(&more),
+            None => break,
+        }
+    }
+    chunk.map_or(first, bytes::BytesMut::freeze)
+}
+
 /// Where a body's events come from.
 pub(crate) enum Source {
-    // Boxed: async-channel's receiver is not `Unpin`, and an `Unpin` body is easier
-    // to hand around.
-    Channel(Pin<Box<async_channel::Receiver<Bytes>>>),
+    Channel {
+        // Boxed: async-channel's receiver is not `Unpin`, and an `Unpin` body is
+        // easier to hand around.
+        rx: Pin<Box<async_channel::Receiver<Bytes>>>,
+        /// An event taken that did not fit in the last chunk.
+        held: Option<Bytes>,
+    },
     Hub(HubStream),
 }
 
 impl Source {
+    fn channel(rx: async_channel::Receiver<Bytes>) -> Self {
+        Source::Channel {
+            rx: Box::pin(rx),
+            held: None,
+        }
+    }
+
+    /// The next chunk: one or more whole events.
     fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<Bytes>> {
         match self {
-            Source::Channel(rx) => rx.as_mut().poll_next(cx),
+            Source::Channel { rx, held } => {
+                let first = match held.take() {
+                    Some(first) => first,
+                    None => match rx.as_mut().poll_next(cx) {
+                        Poll::Ready(Some(first)) => first,
+                        other => return other,
+                    },
+                };
+                Poll::Ready(Some(gather(first, held, || rx.try_recv().ok())))
+            }
             Source::Hub(stream) => stream.poll_next(cx),
         }
     }
@@ -161,8 +214,10 @@ impl Source {
 ///
 /// It is an [`http_body::Body`] (for hyper and axum, with [`SseBody::response`]
 /// for the headers) and a `Stream` of `Bytes` chunks that never fails (for servers
-/// that take a byte stream). Each item is one chunk, handed over as soon as it is
-/// queued; what goes out when is [`ServerStream`]'s schedule. The body is `Send`,
+/// that take a byte stream). Each item is one chunk of whole events, handed over as
+/// soon as an event is queued: the events ready at that moment, up to 8 KiB (a
+/// larger event alone), so that a client a few events behind is sent them in one
+/// write. What goes out when is [`ServerStream`]'s schedule. The body is `Send`,
 /// `Sync` and `Unpin`.
 #[must_use = "a body does nothing unless polled"]
 pub struct SseBody<R: Runtime> {
@@ -321,6 +376,6 @@ impl<R: Runtime> Default for SseBody<R> {
     fn default() -> Self {
         let (tx, rx) = async_channel::bounded(1);
         drop(tx);
-        SseBody::new(Source::Channel(Box::pin(rx)))
+        SseBody::new(Source::channel(rx))
     }
 }

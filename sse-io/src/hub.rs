@@ -16,7 +16,7 @@ use sse_proto::{
     SubscribeError, TooManySubscribers, TopicKey, TopicSubscription, Topics,
 };
 
-use crate::body::{Source, SseBody};
+use crate::body::{Source, SseBody, gather};
 use crate::runtime::Runtime;
 
 /// A broadcast of events with replay: [`publish`](Hub::publish) sends an event to
@@ -456,10 +456,6 @@ impl<R: Runtime> fmt::Debug for Hub<R> {
     }
 }
 
-/// How many bytes of events ready at once go out as one chunk (copied into it);
-/// a larger event goes alone, uncopied.
-const COALESCE: usize = 8 * 1024;
-
 /// One subscriber's end of a hub: what its body polls.
 pub(crate) struct HubStream {
     shared: Arc<Shared>,
@@ -491,27 +487,11 @@ impl HubStream {
         };
         match next {
             Next::Send(first) => {
-                // The events ready after it go in the same chunk, while they fit in
-                // the bound (one that does not is held for the next chunk, so that
-                // a large event goes alone, as it was encoded, never copied).
-                let mut chunk: Option<bytes::BytesMut> = None;
-                loop {
-                    let len = chunk.as_ref().map_or(first.len(), |chunk| chunk.len());
-                    if len >= COALESCE {
-                        break;
-                    }
-                    match state.topics.poll(subscription) {
-                        Next::Send(more) if len + more.len() > COALESCE => {
-                            self.held = Some(more);
-                            break;
-                        }
-                        Next::Send(more) => chunk
-                            .get_or_insert_with(|| bytes::BytesMut::from(&first[..]))
-                            .extend_from_slice(&more),
-                        Next::Wait | Next::End => break,
-                    }
-                }
-                Poll::Ready(Some(chunk.map_or(first, bytes::BytesMut::freeze)))
+                let next = || match state.topics.poll(subscription) {
+                    Next::Send(more) => Some(more),
+                    Next::Wait | Next::End => None,
+                };
+                Poll::Ready(Some(gather(first, &mut self.held, next)))
             }
             Next::End => Poll::Ready(None),
             Next::Wait => {
@@ -828,7 +808,7 @@ mod tests {
         for _ in 0..1_000 {
             hub.publish(Message::new(data.as_str())).unwrap();
         }
-        let big = "y".repeat(3 * super::COALESCE);
+        let big = "y".repeat(3 * crate::body::CHUNK);
         hub.publish(Message::new(big.as_str())).unwrap();
         hub.publish(Message::new("small")).unwrap();
         let mut chunks = Vec::new();
@@ -840,14 +820,14 @@ mod tests {
         // Each chunk stops at the first event that takes it to the bound.
         let event_len = chunks[0].len() / events(&chunks[0]);
         assert!(
-            chunks.len() <= 1_000 / (super::COALESCE / event_len) + 3,
+            chunks.len() <= 1_000 / (crate::body::CHUNK / event_len) + 3,
             "{}",
             chunks.len()
         );
         assert!(
             chunks
                 .iter()
-                .all(|chunk| chunk.len() <= super::COALESCE || events(chunk) == 1)
+                .all(|chunk| chunk.len() <= crate::body::CHUNK || events(chunk) == 1)
         );
         // An event over the bound goes alone, as it was encoded.
         let alone = chunks.iter().find(|chunk| chunk.len() > big.len()).unwrap();
