@@ -534,7 +534,7 @@ fn the_page_shows_the_stream_with_an_event_source() {
     );
     let html = page.body();
     assert!(html.starts_with("<!doctype html>"));
-    assert!(html.contains(r#"new EventSource("/events")"#));
+    assert!(html.contains(r#"new EventSource("/events" + location.search)"#));
     assert!(html.contains("lastEventId"));
 
     let missing = server.get("/nope", &[]);
@@ -988,4 +988,55 @@ fn answer(mut socket: TcpStream, page: &str) -> String {
     };
     let _ = socket.write_all(response.as_bytes());
     line
+}
+
+/// The page in headless Chromium, with events of two types from the history: a
+/// screenshot for a person to look at (`target/screenshots/sse-serve.png`).
+#[test]
+fn a_screenshot_of_the_page() {
+    let Some(browser) = common::chromium() else {
+        return;
+    };
+    let mut server = Server::start(&["--ndjson"]);
+    let mut lines = String::new();
+    for n in 1..=40 {
+        let (kind, data) = if n % 5 == 0 {
+            ("status", format!("{{\"healthy\": true, \"checked\": {n}}}"))
+        } else {
+            (
+                "message",
+                format!("line {n}: the quick brown fox jumps over the lazy dog"),
+            )
+        };
+        lines.push_str(&serde_json::json!({"type": kind, "data": data}).to_string());
+        lines.push('\n');
+    }
+    server.write(&lines);
+    // All published: a new client is sent the history.
+    server.events(None).take(32);
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("sse-serve.png");
+    let _ = std::fs::remove_file(&file);
+    let profile = std::env::temp_dir().join(format!("sse-cli-shot-{}", std::process::id()));
+    let status = std::process::Command::new(&browser)
+        .args([
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--hide-scrollbars",
+        ])
+        .arg("--window-size=1200,700")
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg(format!("--screenshot={}", file.display()))
+        .arg(format!("http://{}/?types=status", server.addr))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&profile);
+    assert!(status.success());
+    let png = std::fs::read(&file).unwrap();
+    assert!(png.starts_with(b"\x89PNG"), "a PNG");
 }

@@ -147,9 +147,10 @@ macro_rules! runtime_types {
         pub use $crate::sse_proto;
         pub use $crate::{
             self as sse_io, BodyStream, BoxError, BuildError, EventStream, FailedResponse,
-            ItemStream, LastEventIdHeader, Opened, OwnedEvent, OwnedItem, Published, ReadyState,
-            Reconnect, ReconnectPolicy, ResponseFuture, SendError, Sender, Shutdown, SourceError,
-            SourceEvent, Transport, TransportOptions, last_event_id, set_headers, unavailable,
+            ItemStream, LastEventIdHeader, Opened, OwnedEvent, OwnedItem, PublishError, Published,
+            ReadyState, Reconnect, ReconnectPolicy, ResponseFuture, SendError, Sender, Shutdown,
+            SourceError, SourceEvent, SubscribeError, Transport, TransportOptions, last_event_id,
+            set_headers, unavailable,
         };
         #[doc = concat!("A `text/event-stream` response body on ", $name, ": [`sse_io::SseBody`].")]
         pub type SseBody = $crate::SseBody<$runtime>;
