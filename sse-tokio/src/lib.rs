@@ -59,6 +59,8 @@
 //!   client. (With any other [`Transport`], the client needs no feature.)
 //! - `axum`: `IntoResponse` for [`SseBody`] and `FromRequestParts` for
 //!   [`LastEventIdHeader`].
+//! - `redis`: `RedisHub`, a hub whose events live in a Redis stream, so that
+//!   several nodes serve the same events with the same IDs (needs Rust 1.88).
 //! - `rustls`: `https://` URLs for [`EventSource`], with rustls (ring) and the
 //!   webpki root certificates. Without it, `https://` URLs are refused when the
 //!   source is built.
@@ -72,6 +74,8 @@ use std::time::Instant;
 pub use tokio_util::io::ReaderStream;
 
 mod codec;
+#[cfg(feature = "redis")]
+mod redis_hub;
 #[cfg(feature = "reqwest")]
 mod reqwest;
 #[cfg(feature = "client")]
@@ -79,6 +83,10 @@ mod transport;
 mod write_timeout;
 
 pub use codec::{CodecError, SseDecoder, SseEncoder};
+#[cfg(feature = "redis")]
+pub use redis_hub::{
+    DEFAULT_PUBLISH_TIMEOUT, DEFAULT_STREAM_LENGTH, RedisHub, RedisHubBuilder, RedisPublishError,
+};
 #[cfg(feature = "reqwest")]
 pub use reqwest::ReqwestClient;
 #[cfg(feature = "client")]

@@ -89,7 +89,11 @@ async fn a_users_stream_resumes_with_what_it_missed_and_only_its_own() {
         assert_eq!(next_event(&mut again).1, "four");
 
         // HEAD answers as GET would, without a body.
-        let (mut head, status) = request(addr, "HEAD /events/alice HTTP/1.1\r\nConnection: close\r\n", "");
+        let (mut head, status) = request(
+            addr,
+            "HEAD /events/alice HTTP/1.1\r\nConnection: close\r\n",
+            "",
+        );
         assert_eq!(status, 200);
         let mut rest = Vec::new();
         head.read_to_end(&mut rest).unwrap();
