@@ -73,6 +73,16 @@ published to or asked for; at most --max-topics are held, and a new one replaces
 the one used longest ago among those no client follows. A line that cannot be read is reported on
 stderr with its line number and skipped.
 
+With --redis URL the events live in a Redis stream (--redis-stream, default
+sse:events): stdin's events are appended to it and each server follows it, so every
+`sse serve` started with the same URL and stream serves the same events with the
+same IDs (the stream's), and a client reconnects to any of them with its
+Last-Event-ID. A server may also only serve (stdin from /dev/null). A server that
+starts loads the stream's newest --history events, so it can resume the others'
+clients; lines' `id` and `topic` are not carried over Redis. While Redis is away a
+line is reported and skipped after a few seconds, and each server resumes following
+from the last event it read when Redis is back.
+
 The server prints the address it listens on to stderr (with port 0, the port the
 system picked). It keeps serving after stdin ends, with the history as it stands,
 until stopped. On Ctrl-C (SIGINT), or SIGTERM (what service managers and container
@@ -165,6 +175,23 @@ pub struct Args {
     /// `--ignore-certificate-errors-spki-list` takes to trust it.
     #[arg(long, conflicts_with_all = ["tls_cert", "tls_key"])]
     tls_self_signed: bool,
+    /// Keep the events in this Redis (`redis://127.0.0.1:6379/`), in a stream
+    /// (--redis-stream): every `sse serve` started with the same URL and stream
+    /// serves the same events with the same IDs (Redis's), so a client can
+    /// reconnect to any of them. Lines read on stdin are published to Redis; a node
+    /// may also serve only (`< /dev/null`). Topics are not carried over Redis.
+    #[cfg(feature = "redis")]
+    #[arg(long, value_name = "URL")]
+    redis: Option<String>,
+    /// With --redis: the stream's key.
+    #[cfg(feature = "redis")]
+    #[arg(
+        long,
+        value_name = "KEY",
+        default_value = "sse:events",
+        requires = "redis"
+    )]
+    redis_stream: String,
     /// With --tls-self-signed: write the certificate (PEM) to this file, for clients
     /// to trust (`sse listen --cacert FILE`, `curl --cacert FILE`).
     #[arg(long, value_name = "FILE", requires = "tls_self_signed")]
@@ -174,6 +201,9 @@ pub struct Args {
 /// What every connection needs.
 struct Server {
     hub: Hub,
+    /// With --redis: where events are published and resumes wait.
+    #[cfg(feature = "redis")]
+    redis: Option<Arc<sse_tokio::RedisHub>>,
     keep_alive: Option<Duration>,
     retry: Option<Duration>,
     /// Host names served (lower case, without ports): the bound address, the
@@ -197,14 +227,13 @@ pub fn run(args: &Args, input: impl Read + Send + 'static) -> io::Result<ExitCod
             return Ok(ExitCode::from(2));
         }
     };
-    let hub = Hub::builder()
+    let builder = Hub::builder()
         .max_events(args.history)
         .max_bytes(args.history_bytes)
         .new_clients(Backfill::Everything)
         .max_subscribers(args.max_clients)
         .max_topics(args.max_topics)
-        .topic_history(args.topic_history, args.topic_history_bytes)
-        .build();
+        .topic_history(args.topic_history, args.topic_history_bytes);
     let Some(header_timeout) = timeout("--header-timeout", args.header_timeout) else {
         return Ok(ExitCode::from(2));
     };
@@ -215,6 +244,25 @@ pub fn run(args: &Args, input: impl Read + Send + 'static) -> io::Result<ExitCod
         .enable_all()
         .build()?;
     runtime.block_on(async {
+        #[cfg(feature = "redis")]
+        let (hub, redis) = match &args.redis {
+            Some(url) => {
+                let connected = sse_tokio::RedisHub::builder(url, &args.redis_stream)
+                    .hub(builder, args.history)
+                    .connect()
+                    .await;
+                match connected {
+                    Ok(redis) => (redis.hub().clone(), Some(Arc::new(redis))),
+                    Err(e) => {
+                        eprintln!("sse serve: --redis {url}: {e}");
+                        return Ok(ExitCode::FAILURE);
+                    }
+                }
+            }
+            None => (builder.build(), None),
+        };
+        #[cfg(not(feature = "redis"))]
+        let hub = builder.build();
         let listener = match tokio::net::TcpListener::bind(args.addr.as_str()).await {
             Ok(listener) => listener,
             Err(e) => {
@@ -251,7 +299,16 @@ pub fn run(args: &Args, input: impl Read + Send + 'static) -> io::Result<ExitCod
                 return Ok(ExitCode::from(2));
             }
         }
+        let publisher = Publisher {
+            hub: hub.clone(),
+            #[cfg(feature = "redis")]
+            redis: redis
+                .clone()
+                .map(|redis| (redis, tokio::runtime::Handle::current())),
+        };
         let server = Arc::new(Server {
+            #[cfg(feature = "redis")]
+            redis,
             hub: hub.clone(),
             keep_alive,
             retry: args.retry.map(Duration::from_millis),
@@ -265,7 +322,7 @@ pub fn run(args: &Args, input: impl Read + Send + 'static) -> io::Result<ExitCod
         let ndjson = args.ndjson;
         // Reading stdin blocks, and publishing does not need the runtime.
         let max_line = args.max_line;
-        std::thread::spawn(move || read_input(input, &hub, ndjson, max_line));
+        std::thread::spawn(move || read_input(input, &publisher, ndjson, max_line));
         let connections = GracefulShutdown::new();
         let interrupted = stop_requested();
         tokio::pin!(interrupted);
@@ -342,8 +399,8 @@ where
     I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin + 'static,
 {
     let service = service_fn(move |request| {
-        let response = respond(&server, &request);
-        async move { Ok::<_, Infallible>(response) }
+        let server = server.clone();
+        async move { Ok::<_, Infallible>(respond(&server, &request).await) }
     });
     let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
     builder
@@ -415,8 +472,8 @@ async fn stop_requested() {
     }
 }
 
-fn respond(server: &Server, request: &Request<Incoming>) -> Response<Body> {
-    let mut response = route(server, request);
+async fn respond(server: &Server, request: &Request<Incoming>) -> Response<Body> {
+    let mut response = route(server, request).await;
     if let Some(origin) = server.cors_origin(request) {
         allow_origin(response.headers_mut(), origin);
     }
@@ -468,7 +525,7 @@ fn preflight(request: &Request<Incoming>) -> Response<Body> {
     response
 }
 
-fn route(server: &Server, request: &Request<Incoming>) -> Response<Body> {
+async fn route(server: &Server, request: &Request<Incoming>) -> Response<Body> {
     let method = request.method();
     if !server.serves(request) {
         return fixed(
@@ -496,9 +553,14 @@ fn route(server: &Server, request: &Request<Incoming>) -> Response<Body> {
             };
             let subscribed = if topics.is_empty() {
                 server
-                    .hub
                     .subscribe(last_event_id.as_deref())
+                    .await
                     .map_err(SubscribeError::TooManySubscribers)
+            } else if server.redis() {
+                return fixed(
+                    StatusCode::BAD_REQUEST,
+                    "topics are not carried over Redis (sse serve --redis)\n",
+                );
             } else {
                 server.hub.subscribe_to(&topics, last_event_id.as_deref())
             };
@@ -559,6 +621,27 @@ fn route(server: &Server, request: &Request<Incoming>) -> Response<Body> {
 }
 
 impl Server {
+    /// Whether events come through Redis.
+    fn redis(&self) -> bool {
+        #[cfg(feature = "redis")]
+        return self.redis.is_some();
+        #[cfg(not(feature = "redis"))]
+        false
+    }
+
+    /// A stream of the events without a topic; through Redis, once this node has
+    /// followed the stream to the client's ID.
+    async fn subscribe(
+        &self,
+        last_event_id: Option<&str>,
+    ) -> Result<SseBody, sse_proto::TooManySubscribers> {
+        #[cfg(feature = "redis")]
+        if let Some(redis) = &self.redis {
+            return redis.subscribe(last_event_id).await;
+        }
+        self.hub.subscribe(last_event_id)
+    }
+
     /// The request's `Origin`, if `--cors` names it.
     fn cors_origin<'r>(&self, request: &'r Request<Incoming>) -> Option<&'r HeaderValue> {
         let origin = request.headers().get(ORIGIN)?;
@@ -641,7 +724,7 @@ fn topics(query: Option<&str>) -> Result<Vec<String>, &'static str> {
 }
 
 /// Publishes what `input` says until it ends, then says so on stderr.
-fn read_input(input: impl Read, hub: &Hub, ndjson: bool, max_line: usize) {
+fn read_input(input: impl Read, hub: &Publisher, ndjson: bool, max_line: usize) {
     let mut input = BufReader::with_capacity(64 * 1024, input);
     let mut reader = NdjsonReader::default();
     let mut line = Vec::new();
@@ -674,9 +757,7 @@ fn read_input(input: impl Read, hub: &Hub, ndjson: bool, max_line: usize) {
             let text = line.strip_suffix(b"\n").unwrap_or(&line);
             let text = text.strip_suffix(b"\r").unwrap_or(text);
             let data = String::from_utf8_lossy(text);
-            hub.publish(Message::new(data))
-                .map(|_| true)
-                .map_err(LineError::Encode)
+            hub.publish(None, Message::new(&*data)).map(|()| true)
         };
         match published {
             Ok(true) => events += 1,
@@ -751,6 +832,10 @@ enum LineError {
     Encode(EncodeError),
     Publish(PublishError),
     TopicName,
+    #[cfg(feature = "redis")]
+    Redis(sse_tokio::RedisPublishError),
+    #[cfg(feature = "redis")]
+    TopicOverRedis,
     FinalNotTrue,
     LastEventIdWithoutFinal,
 }
@@ -764,10 +849,52 @@ impl std::fmt::Display for LineError {
             LineError::TopicName => {
                 write!(f, "a \"topic\" has at most {MAX_TOPIC_NAME} bytes")
             }
+            #[cfg(feature = "redis")]
+            LineError::Redis(e) => write!(f, "not published: {e}"),
+            #[cfg(feature = "redis")]
+            LineError::TopicOverRedis => f.write_str("topics are not carried over Redis"),
             LineError::FinalNotTrue => f.write_str("\"final\" must be true"),
             LineError::LastEventIdWithoutFinal => f.write_str(
                 "\"last_event_id\" belongs on a {\"final\": true} line; an event's is \"id\"",
             ),
+        }
+    }
+}
+
+/// Where stdin's events go: the hub, or Redis (whose followers feed the hubs).
+struct Publisher {
+    hub: Hub,
+    #[cfg(feature = "redis")]
+    redis: Option<(Arc<sse_tokio::RedisHub>, tokio::runtime::Handle)>,
+}
+
+impl Publisher {
+    /// Publishes `message` to `topic` (`None`: the stream without a topic). Through
+    /// Redis the stream assigns the ID: the message's own is dropped.
+    fn publish(&self, topic: Option<&str>, message: Message<&str>) -> Result<(), LineError> {
+        #[cfg(feature = "redis")]
+        if let Some((redis, runtime)) = &self.redis {
+            if topic.is_some() {
+                return Err(LineError::TopicOverRedis);
+            }
+            let mut message = message;
+            message.id = None;
+            return runtime
+                .block_on(redis.publish(message))
+                .map(drop)
+                .map_err(LineError::Redis);
+        }
+        match topic {
+            Some(topic) => self
+                .hub
+                .publish_to(topic, message)
+                .map(drop)
+                .map_err(LineError::Publish),
+            None => self
+                .hub
+                .publish(message)
+                .map(drop)
+                .map_err(LineError::Encode),
         }
     }
 }
@@ -785,7 +912,7 @@ struct NdjsonReader {
 
 impl NdjsonReader {
     /// Publishes the line's event, if it has one; says whether it did.
-    fn line(&mut self, text: &[u8], hub: &Hub) -> Result<bool, LineError> {
+    fn line(&mut self, text: &[u8], hub: &Publisher) -> Result<bool, LineError> {
         let Some(line) = Input::parse(text).map_err(LineError::Input)? else {
             return Ok(false);
         };
@@ -815,11 +942,11 @@ impl NdjsonReader {
             .as_deref()
             .filter(|&id| !id.is_empty() && self.id.as_deref() != Some(id));
         let message = line.message(id, retry);
-        match line.topic.as_deref().filter(|topic| !topic.is_empty()) {
-            Some(topic) if topic.len() > MAX_TOPIC_NAME => return Err(LineError::TopicName),
-            Some(topic) => hub.publish_to(topic, message).map_err(LineError::Publish)?,
-            None => hub.publish(message).map_err(LineError::Encode)?,
-        };
+        let topic = line.topic.as_deref().filter(|topic| !topic.is_empty());
+        if topic.is_some_and(|topic| topic.len() > MAX_TOPIC_NAME) {
+            return Err(LineError::TopicName);
+        }
+        hub.publish(topic, message)?;
         if let Some(id) = line.id {
             self.id = Some(id.into_owned());
         }

@@ -1040,3 +1040,61 @@ fn a_screenshot_of_the_page() {
     let png = std::fs::read(&file).unwrap();
     assert!(png.starts_with(b"\x89PNG"), "a PNG");
 }
+
+/// Three servers on one Redis, stdin read by the first: a client that reconnects to
+/// the next server after every few events, with its Last-Event-ID, gets every event
+/// once, in order, with the same IDs everywhere; one server killed with SIGKILL
+/// changes nothing for the client, which goes on with the others.
+#[test]
+fn servers_on_one_redis_serve_the_same_stream() {
+    let Some(redis) = common::Redis::start() else {
+        return;
+    };
+    let url = redis.url();
+    let args = [
+        "--redis",
+        url.as_str(),
+        "--redis-stream",
+        "test",
+        "--keep-alive",
+        "0",
+    ];
+    let mut nodes: Vec<Server> = (0..3).map(|_| Server::start(&args)).collect();
+    // A client of the first server, before any event.
+    let mut stream = nodes[1].events(None);
+    let count = 120;
+    let mut input = String::new();
+    for n in 0..count {
+        input.push_str(&format!("e{n}\n"));
+    }
+    nodes[0].write(&input);
+    let mut got: Vec<Seen> = Vec::new();
+    let mut turn = 1;
+    while got.len() < count {
+        got.extend(stream.take(1));
+        if got.len() % 7 == 0 {
+            turn += 1;
+            if turn == 9 {
+                // One server dies mid-stream; the client's next turns skip it.
+                let _ = nodes[2].child.kill();
+            }
+            let alive = if turn >= 9 { 2 } else { 3 };
+            let (last, _) = id_and_data(got.last().unwrap());
+            let last = last.to_string();
+            stream = nodes[turn % alive].events(Some(&last));
+        }
+    }
+    let data: Vec<&str> = got.iter().map(|s| id_and_data(s).1).collect();
+    let expected: Vec<String> = (0..count).map(|n| format!("e{n}")).collect();
+    assert_eq!(data, expected, "every event once, in order");
+    let ids: Vec<&str> = got.iter().map(|s| id_and_data(s).0).collect();
+    assert!(
+        ids.iter().all(|id| id.contains('-')),
+        "Redis stream IDs: {ids:?}"
+    );
+    let mut sorted = ids.clone();
+    sorted.dedup();
+    assert_eq!(sorted.len(), ids.len());
+    // Topics stay on one server: refused rather than silently local.
+    assert_eq!(nodes[0].get("/events?topic=a", &[]).status, 400);
+}
