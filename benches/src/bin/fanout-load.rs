@@ -15,6 +15,11 @@
 //! server CPU time per delivered event. Events are published as fast as the server
 //! takes them (`--rate 0`, the default) or at `--rate` per second.
 //!
+//! With `--redis URL` a third server runs beside them: `RedisHub`, our hub fed
+//! from a Redis stream (each event `XADD`ed, then read back by the server's
+//! follower), for the cost of going through Redis. Its CPU time is the server's
+//! alone, not Redis's.
+//!
 //! Loopback only; every run is bounded (`--timeout`, default 120 s) and stops the
 //! server it started.
 
@@ -49,8 +54,13 @@ fn main() {
         size: value("--size", 32) as usize,
         rate: value("--rate", 0),
     };
+    let redis = args
+        .iter()
+        .position(|a| a == "--redis")
+        .and_then(|i| args.get(i + 1))
+        .cloned();
     if args.first().map(String::as_str) == Some("serve") {
-        serve(&args[1], load);
+        serve(&args[1], load, redis);
         return;
     }
     let timeout = Duration::from_secs(value("--timeout", 120));
@@ -70,8 +80,13 @@ fn main() {
     );
     println!("|---|---|---|---|---|---|");
     let mut results = Vec::new();
-    for kind in ["hub", "axum"] {
-        let result = measure(kind, load, timeout);
+    let kinds: &[&str] = if redis.is_some() {
+        &["hub", "axum", "redis"]
+    } else {
+        &["hub", "axum"]
+    };
+    for &kind in kinds {
+        let result = measure(kind, load, timeout, redis.as_deref());
         println!(
             "| {kind} | {:.1} KB | {:.0} | {:.2} ms | {:.2} ms | {:.2} µs |",
             result.memory_per_connection / 1000.0,
@@ -90,6 +105,14 @@ fn main() {
         hub.p99.as_secs_f64() / axum.p99.as_secs_f64(),
         hub.cpu_per_event.as_secs_f64() / axum.cpu_per_event.as_secs_f64(),
     );
+    if let Some(redis) = results.get(2) {
+        println!(
+            "redis / hub: events/s {:.2}x, p99 {:.2}x, CPU per event {:.2}x",
+            redis.events_per_second / hub.events_per_second,
+            redis.p99.as_secs_f64() / hub.p99.as_secs_f64(),
+            redis.cpu_per_event.as_secs_f64() / hub.cpu_per_event.as_secs_f64(),
+        );
+    }
 }
 
 /// One server's numbers.
@@ -102,9 +125,10 @@ struct Measured {
 }
 
 /// Starts the `kind` server, runs the load against it, stops it.
-fn measure(kind: &str, load: Load, timeout: Duration) -> Measured {
+fn measure(kind: &str, load: Load, timeout: Duration, redis: Option<&str>) -> Measured {
     let mut child = Command::new(std::env::current_exe().unwrap())
         .args(["serve", kind])
+        .args(redis.map(|url| ["--redis", url]).into_iter().flatten())
         .args(["--clients", &load.clients.to_string()])
         .args(["--events", &load.events.to_string()])
         .args(["--size", &load.size.to_string()])
@@ -271,7 +295,7 @@ fn cpu_time(pid: u32) -> Duration {
 /// The server side: `kind` is `hub` or `axum`. Prints `port P`, then `connected`
 /// once `clients` streams are open, waits for `go` on stdin, publishes, and exits
 /// when stdin ends.
-fn serve(kind: &str, load: Load) {
+fn serve(kind: &str, load: Load, redis: Option<String>) {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -287,6 +311,7 @@ fn serve(kind: &str, load: Load) {
         match kind {
             "hub" => serve_hub(listener, load, go).await,
             "axum" => serve_axum(listener, load, go).await,
+            "redis" => serve_redis(listener, load, go, redis.expect("--redis URL")).await,
             other => panic!("no server {other:?}"),
         }
         // Until the measuring side is done.
@@ -356,6 +381,55 @@ async fn serve_hub(listener: tokio::net::TcpListener, load: Load, go: tokio::tas
         hub.publish(sse_proto::Message::new(data)).unwrap();
     })
     .await;
+}
+
+async fn serve_redis(
+    listener: tokio::net::TcpListener,
+    load: Load,
+    go: tokio::task::JoinHandle<()>,
+    url: String,
+) {
+    let key = format!("fanout-load:{}", std::process::id());
+    let hub = sse_tokio::Hub::builder()
+        .capacity(4096)
+        .capacity_bytes(64 << 20)
+        .max_subscribers(load.clients + 16);
+    let redis = sse_tokio::RedisHub::builder(&url, &key)
+        .hub(hub, 1024)
+        .connect()
+        .await
+        .expect("Redis at --redis");
+    let serving = redis.hub().clone();
+    tokio::spawn(async move {
+        loop {
+            let (tcp, _) = listener.accept().await.unwrap();
+            let hub = serving.clone();
+            tokio::spawn(async move {
+                let service = hyper::service::service_fn(move |_request| {
+                    let body = hub.subscribe(None).expect("under the cap");
+                    async move { Ok::<_, Infallible>(body.response()) }
+                });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(hyper_util::rt::TokioIo::new(tcp), service)
+                    .await;
+            });
+        }
+    });
+    wait_for_clients(load, || redis.hub().subscribers(), go).await;
+    let interval = (load.rate > 0).then(|| Duration::from_secs(1) / load.rate as u32);
+    for _ in 0..load.events {
+        redis
+            .publish(sse_proto::Message::new(payload(load.size)))
+            .await
+            .expect("published");
+        if let Some(interval) = interval {
+            tokio::time::sleep(interval).await;
+        }
+    }
+    redis
+        .publish(sse_proto::Message::new("end"))
+        .await
+        .expect("published");
 }
 
 async fn serve_axum(
