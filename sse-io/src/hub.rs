@@ -4,6 +4,7 @@
 use core::fmt;
 use core::marker::PhantomData;
 use core::task::{Context, Poll, Waker};
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -305,10 +306,7 @@ impl<R: Runtime> Hub<R> {
     /// ```
     pub fn subscribe(&self, last_event_id: Option<&str>) -> Result<SseBody<R>, TooManySubscribers> {
         self.subscribe_in([None], last_event_id)
-            .map_err(|error| match error {
-                SubscribeError::TooManySubscribers(error) => error,
-                other => unreachable!("the unnamed stream is always there: {other}"),
-            })
+            .map_err(unnamed_refusal)
     }
 
     /// A stream of the events published to `topics` (see [Topics](Hub#topics)), for
@@ -369,7 +367,64 @@ impl<R: Runtime> Hub<R> {
             subscription: Some(subscription),
             registered,
             held: None,
+            earlier: VecDeque::new(),
         })))
+    }
+
+    /// A stream for a client whose missed events up to `last_event_id` are kept
+    /// elsewhere (a database, a broker's log): `earlier`, whole encoded events
+    /// ending with the one `last_event_id` names, is sent first, then the events
+    /// the history holds after `last_event_id`, then the live ones, with no gap
+    /// and no duplicate at either handover. `Ok(None)` if the history no longer
+    /// holds `last_event_id` (it would leave a gap): fetch more, or subscribe as
+    /// for an unknown ID.
+    ///
+    /// ```
+    /// use bytes::Bytes;
+    /// use http_body_util::BodyExt;
+    /// use sse_proto::{History, Message};
+    /// use sse_tokio::Hub;
+    ///
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let hub = Hub::builder().history(History::new().max_events(1)).build();
+    /// hub.publish(Message::new("b").id("2")).unwrap();
+    /// hub.publish(Message::new("c").id("3")).unwrap(); // "2" is evicted
+    /// // A client that got event 1 missed 2, which a database still holds.
+    /// let from_database = vec![Bytes::from("id: 2\ndata: b\n\n"), Bytes::from("id: 3\ndata: c\n\n")];
+    /// let body = hub.subscribe_continuing(from_database, "3").unwrap().unwrap();
+    /// assert!(hub.subscribe_continuing(vec![], "2").unwrap().is_none());
+    /// drop(hub);
+    /// let bytes = BodyExt::collect(body).await.unwrap().to_bytes();
+    /// assert_eq!(&bytes[..], b"id: 2\ndata: b\n\nid: 3\ndata: c\n\n");
+    /// # });
+    /// ```
+    pub fn subscribe_continuing(
+        &self,
+        earlier: Vec<Bytes>,
+        last_event_id: &str,
+    ) -> Result<Option<SseBody<R>>, TooManySubscribers> {
+        let mut state = self.shared.lock();
+        if state
+            .topics
+            .unnamed()
+            .history()
+            .sequence_of(last_event_id)
+            .is_none()
+        {
+            return Ok(None);
+        }
+        let subscription = state
+            .topics
+            .subscribe([None], Some(last_event_id))
+            .map_err(unnamed_refusal)?;
+        drop(state);
+        Ok(Some(SseBody::new(Source::Hub(HubStream {
+            shared: Arc::clone(&self.shared),
+            subscription: Some(subscription),
+            registered: Vec::with_capacity(1),
+            held: None,
+            earlier: earlier.into(),
+        }))))
     }
 
     /// Ends every subscriber's stream, after what is pending for it, and every
@@ -456,6 +511,15 @@ impl<R: Runtime> fmt::Debug for Hub<R> {
     }
 }
 
+/// Why a subscription to the unnamed stream alone was refused: only for too many
+/// subscribers (the stream is always there, and one topic is within every limit).
+fn unnamed_refusal(error: SubscribeError) -> TooManySubscribers {
+    match error {
+        SubscribeError::TooManySubscribers(error) => error,
+        other => unreachable!("the unnamed stream is always there: {other}"),
+    }
+}
+
 /// One subscriber's end of a hub: what its body polls.
 pub(crate) struct HubStream {
     shared: Arc<Shared>,
@@ -465,6 +529,8 @@ pub(crate) struct HubStream {
     registered: Vec<Registered>,
     /// An event taken that did not fit in the last chunk: the next chunk's first.
     held: Option<Bytes>,
+    /// Events from elsewhere, sent before the hub's ([`Hub::subscribe_continuing`]).
+    earlier: VecDeque<Bytes>,
 }
 
 /// A waker's place: the topic, the epoch it was registered in, its index.
@@ -480,18 +546,24 @@ impl HubStream {
         let Some(subscription) = &mut self.subscription else {
             return Poll::Ready(None);
         };
+        let (held, earlier) = (&mut self.held, &mut self.earlier);
         let mut state = self.shared.lock();
-        let next = match self.held.take() {
-            Some(held) => Next::Send(held),
+        let next = match held.take().or_else(|| earlier.pop_front()) {
+            Some(first) => Next::Send(first),
             None => state.topics.poll(subscription),
         };
         match next {
             Next::Send(first) => {
-                let next = || match state.topics.poll(subscription) {
-                    Next::Send(more) => Some(more),
-                    Next::Wait | Next::End => None,
+                // The hub's answer, End included, stays the same until taken.
+                let next = || {
+                    earlier
+                        .pop_front()
+                        .or_else(|| match state.topics.poll(subscription) {
+                            Next::Send(more) => Some(more),
+                            Next::Wait | Next::End => None,
+                        })
                 };
-                Poll::Ready(Some(gather(first, &mut self.held, next)))
+                Poll::Ready(Some(gather(first, held, next)))
             }
             Next::End => Poll::Ready(None),
             Next::Wait => {

@@ -36,11 +36,12 @@ const MAX_BACKOFF: Duration = Duration::from_secs(2);
 /// events with the same IDs in the same order, and a client that reconnects to
 /// another node with `Last-Event-ID` is sent exactly what it missed.
 ///
-/// - **Resume reaches back as far as the local history.** A node loads the newest
-///   entries of the stream into its history when it starts (as many as the
-///   history holds), then appends what it follows; an ID older than that gets
-///   the hub's unknown-ID policy ([`HubBuilder::unknown_ids`]), as does one the
-///   stream never had.
+/// - **Resume from any ID the stream still has.** A node loads the newest entries
+///   of the stream into its history when it starts (as many as the history holds),
+///   then appends what it follows. A client whose ID is in the node's history is
+///   resumed from it; one whose ID is older is sent the stream's entries after it
+///   (`XRANGE`), then the node's; an ID the stream trimmed or never had gets the
+///   hub's unknown-ID policy ([`HubBuilder::unknown_ids`]).
 /// - **Redis away.** Publishing fails after [`publish_timeout`](RedisHubBuilder::publish_timeout)
 ///   instead of waiting; nothing is buffered. The follower retries with backoff
 ///   (up to 2 s between attempts) and resumes from the last entry it read, so
@@ -137,16 +138,87 @@ impl RedisHub {
     /// up to that ID: a client that got an event from another node and comes here
     /// at once may be ahead of this node's follower, and is made to wait for it
     /// (at most the publish timeout) rather than be told its ID is unknown.
+    ///
+    /// A client whose ID is older than this node's history is sent what the stream
+    /// holds after it (`XRANGE`), then this node's events, when the stream still
+    /// holds everything after that ID; otherwise it gets the hub's unknown-ID
+    /// policy.
     pub async fn subscribe(
         &self,
         last_event_id: Option<&str>,
     ) -> Result<SseBody, TooManySubscribers> {
-        if let Some(wanted) = last_event_id.and_then(EntryId::parse) {
-            let mut followed = self.followed.clone();
-            let caught_up = followed.wait_for(|at| *at >= wanted);
-            let _ = tokio::time::timeout(self.publish_timeout, caught_up).await;
+        let Some((id, wanted)) = last_event_id.and_then(|id| Some((id, EntryId::parse(id)?)))
+        else {
+            // No ID, or one the stream never gave: the hub's policies.
+            return self.hub.subscribe(last_event_id);
+        };
+        let mut followed = self.followed.clone();
+        let caught_up = followed.wait_for(|at| *at >= wanted);
+        let _ = tokio::time::timeout(self.publish_timeout, caught_up).await;
+        if let Some(body) = self.hub.subscribe_continuing(Vec::new(), id)? {
+            return Ok(body);
+        }
+        if let Some((earlier, upto)) = self.read_after(wanted).await {
+            if let Some(body) = self.hub.subscribe_continuing(earlier, &upto)? {
+                return Ok(body);
+            }
         }
         self.hub.subscribe(last_event_id)
+    }
+
+    /// The stream's entries after `after`, encoded, up to the last one this node
+    /// has followed (and that one's ID); `None` if the stream no longer holds
+    /// every entry after `after`, or does not answer in time.
+    async fn read_after(&self, after: EntryId) -> Option<(Vec<bytes::Bytes>, String)> {
+        let upto = *self.followed.borrow();
+        if upto <= after {
+            return None;
+        }
+        let mut connection = self.publisher.clone();
+        let read = async {
+            // Trimming takes the oldest entries: if the first is at or before
+            // `after`, nothing after `after` is gone.
+            let first: StreamRangeReply = ::redis::cmd("XRANGE")
+                .arg(&self.key)
+                .arg("-")
+                .arg("+")
+                .arg("COUNT")
+                .arg(1)
+                .query_async(&mut connection)
+                .await?;
+            let holds_all = first
+                .ids
+                .first()
+                .and_then(|entry| EntryId::parse(&entry.id))
+                .is_some_and(|first| first <= after);
+            if !holds_all {
+                return Ok::<_, RedisError>(None);
+            }
+            let range: StreamRangeReply = ::redis::cmd("XRANGE")
+                .arg(&self.key)
+                .arg(format!("({after}"))
+                .arg(upto.to_string())
+                .arg("COUNT")
+                .arg(self.stream_length.saturating_add(1))
+                .query_async(&mut connection)
+                .await?;
+            Ok(Some(range))
+        };
+        let range = tokio::time::timeout(self.publish_timeout, read)
+            .await
+            .ok()?
+            .ok()??;
+        let last = range.ids.last()?;
+        if EntryId::parse(&last.id) != Some(upto) {
+            return None;
+        }
+        let earlier = range
+            .ids
+            .iter()
+            .filter_map(|entry| message_of(entry).to_vec().ok())
+            .map(bytes::Bytes::from)
+            .collect();
+        Some((earlier, upto.to_string()))
     }
 
     /// Appends `message` to the stream; returns the event's ID (the entry's). Every
@@ -349,8 +421,20 @@ impl EntryId {
     }
 }
 
+impl fmt::Display for EntryId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}-{}", self.0, self.1)
+    }
+}
+
 /// Publishes one stream entry into the local hub, with the entry's ID.
 fn publish_entry(hub: &Hub, entry: &StreamId) {
+    // An entry another writer added with a line break in its type cannot be sent.
+    let _ = hub.publish(message_of(entry));
+}
+
+/// The event a stream entry holds, with the entry's ID.
+fn message_of(entry: &StreamId) -> Message<String> {
     let text = |field: &str| match entry.map.get(field) {
         Some(Value::BulkString(bytes)) => Some(String::from_utf8_lossy(bytes).into_owned()),
         Some(Value::SimpleString(text)) => Some(text.clone()),
@@ -364,6 +448,5 @@ fn publish_entry(hub: &Hub, entry: &StreamId) {
     if let Some(ms) = text("retry").and_then(|ms| ms.parse().ok()) {
         message = message.retry(Duration::from_millis(ms));
     }
-    // An entry another writer added with a line break in its type cannot be sent.
-    let _ = hub.publish(message);
+    message
 }

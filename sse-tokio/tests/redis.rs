@@ -260,3 +260,46 @@ async fn publishing_fails_fast_while_redis_is_away_and_following_resumes() {
         "the follower resumed after the restart"
     );
 }
+
+/// A node whose history holds ten events resumes a client from an older ID with
+/// what the stream holds after it, then its own events, then live ones; an ID
+/// from before the stream's first entry, or not a stream ID, gets the hub's policy
+/// for unknown IDs (by default, nothing from the past).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_id_older_than_the_nodes_history_is_resumed_from_the_stream() {
+    let Some(redis) = Redis::start() else {
+        return;
+    };
+    let node = RedisHub::builder(&redis.url(), "events")
+        .hub(sse_tokio::Hub::builder(), 10)
+        .connect()
+        .await
+        .unwrap();
+    let mut watcher = Connection::open(&node, None).await;
+    for n in 0..100 {
+        node.publish(Message::new(format!("e{n}"))).await.unwrap();
+    }
+    let mut seen = Vec::new();
+    while seen.len() < 100 {
+        seen.extend(watcher.next().await);
+    }
+    let mut resumed = Connection::open(&node, Some(&seen[20].0)).await;
+    node.publish(Message::new("e100")).await.unwrap();
+    let mut got = Vec::new();
+    while got.len() < 80 {
+        got.extend(resumed.next().await);
+    }
+    let data: Vec<&str> = got.iter().map(|(_, data)| data.as_str()).collect();
+    let expected: Vec<String> = (21..=100).map(|n| format!("e{n}")).collect();
+    assert_eq!(data, expected);
+
+    for unknown in ["1-0", "not-an-id", "x"] {
+        let mut lost = Connection::open(&node, Some(unknown)).await;
+        node.publish(Message::new(format!("after {unknown}")))
+            .await
+            .unwrap();
+        let next = lost.next().await;
+        assert_eq!(next.len(), 1, "{unknown}: {next:?}");
+        assert_eq!(next[0].1, format!("after {unknown}"));
+    }
+}
