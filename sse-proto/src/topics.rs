@@ -846,6 +846,30 @@ mod tests {
         got: Vec<String>,
     }
 
+    impl Client {
+        /// Takes what its subscription sends next (dropping it at the end); false
+        /// when it is to wait.
+        fn step(&mut self, hub: &mut Hub) -> bool {
+            let Some(sub) = self.sub.as_mut() else {
+                return true;
+            };
+            match hub.poll(sub) {
+                Next::Send(bytes) => {
+                    let (id, data) = parse(&bytes);
+                    self.last_id = Some(id);
+                    self.got.push(data);
+                }
+                Next::Wait => return false,
+                Next::End => {
+                    if let Some(sub) = self.sub.take() {
+                        hub.unsubscribe(sub);
+                    }
+                }
+            }
+            true
+        }
+    }
+
     proptest! {
         /// Clients that follow several topics, read at their own pace, lag,
         /// and reconnect with their last ID are sent every event of their topics
@@ -877,19 +901,8 @@ mod tests {
                     Op::Poll(c, count) => {
                         let client = &mut clients[c];
                         for _ in 0..count {
-                            let Some(sub) = client.sub.as_mut() else { break };
-                            match hub.poll(sub) {
-                                Next::Send(bytes) => {
-                                    let (id, data) = parse(&bytes);
-                                    client.last_id = Some(id);
-                                    client.got.push(data);
-                                }
-                                Next::Wait => break,
-                                Next::End => {
-                                    if let Some(sub) = client.sub.take() {
-                                        hub.unsubscribe(sub);
-                                    }
-                                }
+                            if client.sub.is_none() || !client.step(&mut hub) {
+                                break;
                             }
                         }
                     }
@@ -906,22 +919,12 @@ mod tests {
             for client in &mut clients {
                 // Read what is left, reconnecting as often as it takes.
                 for _ in 0..100 {
-                    let sub = match client.sub.as_mut() {
-                        Some(sub) => sub,
-                        None => client.sub.insert(hub.subscribe(client.topics.iter().copied(), client.last_id.as_deref()).unwrap()),
-                    };
-                    match hub.poll(sub) {
-                        Next::Send(bytes) => {
-                            let (id, data) = parse(&bytes);
-                            client.last_id = Some(id);
-                            client.got.push(data);
-                        }
-                        Next::Wait => break,
-                        Next::End => {
-                            if let Some(sub) = client.sub.take() {
-                                hub.unsubscribe(sub);
-                            }
-                        }
+                    if client.sub.is_none() {
+                        let sub = hub.subscribe(client.topics.iter().copied(), client.last_id.as_deref());
+                        client.sub = Some(sub.unwrap());
+                    }
+                    if !client.step(&mut hub) {
+                        break;
                     }
                 }
                 let expected: Vec<String> = published

@@ -354,28 +354,30 @@ async fn publish_all(load: Load, mut publish: impl FnMut(String)) {
     publish("end".to_string());
 }
 
+/// Answers every connection on `listener` with a stream of `hub`.
+async fn serve_streams(listener: tokio::net::TcpListener, hub: sse_tokio::Hub) {
+    loop {
+        let (tcp, _) = listener.accept().await.unwrap();
+        let hub = hub.clone();
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |_request| {
+                let body = hub.subscribe(None).expect("under the cap");
+                async move { Ok::<_, Infallible>(body.response()) }
+            });
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(hyper_util::rt::TokioIo::new(tcp), service)
+                .await;
+        });
+    }
+}
+
 async fn serve_hub(listener: tokio::net::TcpListener, load: Load, go: tokio::task::JoinHandle<()>) {
     let hub = sse_tokio::Hub::builder()
         .capacity(4096)
         .capacity_bytes(64 << 20)
         .max_subscribers(load.clients + 16)
         .build();
-    let serving = hub.clone();
-    tokio::spawn(async move {
-        loop {
-            let (tcp, _) = listener.accept().await.unwrap();
-            let hub = serving.clone();
-            tokio::spawn(async move {
-                let service = hyper::service::service_fn(move |_request| {
-                    let body = hub.subscribe(None).expect("under the cap");
-                    async move { Ok::<_, Infallible>(body.response()) }
-                });
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(hyper_util::rt::TokioIo::new(tcp), service)
-                    .await;
-            });
-        }
-    });
+    tokio::spawn(serve_streams(listener, hub.clone()));
     wait_for_clients(load, || hub.subscribers(), go).await;
     publish_all(load, |data| {
         hub.publish(sse_proto::Message::new(data)).unwrap();
@@ -399,22 +401,7 @@ async fn serve_redis(
         .connect()
         .await
         .expect("Redis at --redis");
-    let serving = redis.hub().clone();
-    tokio::spawn(async move {
-        loop {
-            let (tcp, _) = listener.accept().await.unwrap();
-            let hub = serving.clone();
-            tokio::spawn(async move {
-                let service = hyper::service::service_fn(move |_request| {
-                    let body = hub.subscribe(None).expect("under the cap");
-                    async move { Ok::<_, Infallible>(body.response()) }
-                });
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(hyper_util::rt::TokioIo::new(tcp), service)
-                    .await;
-            });
-        }
-    });
+    tokio::spawn(serve_streams(listener, redis.hub().clone()));
     wait_for_clients(load, || redis.hub().subscribers(), go).await;
     let interval = (load.rate > 0).then(|| Duration::from_secs(1) / load.rate as u32);
     for _ in 0..load.events {
