@@ -278,6 +278,18 @@ pub fn run(args: &Args, input: impl Read + Send + 'static) -> io::Result<ExitCod
                 return Ok(ExitCode::from(2));
             }
         };
+        // Written before the address is printed: whoever waits for that line can
+        // read the certificate.
+        #[cfg(feature = "rustls")]
+        if let (Some(file), Some(pem)) = (
+            &args.write_cert,
+            tls.as_ref().and_then(|tls| tls.cert_pem.as_ref()),
+        ) {
+            if let Err(e) = std::fs::write(file, pem) {
+                eprintln!("sse serve: --write-cert {}: {e}", file.display());
+                return Ok(ExitCode::from(2));
+            }
+        }
         let scheme = if tls.is_some() { "https" } else { "http" };
         eprintln!(
             "sse serve: listening on {scheme}://{addr}/ (events at {scheme}://{addr}/events)"
@@ -288,16 +300,6 @@ pub fn run(args: &Args, input: impl Read + Send + 'static) -> io::Result<ExitCod
                 "sse serve: the certificate is self-signed; Chromium trusts it when started \
                  with --ignore-certificate-errors-spki-list={hash}"
             );
-        }
-        #[cfg(feature = "rustls")]
-        if let (Some(file), Some(pem)) = (
-            &args.write_cert,
-            tls.as_ref().and_then(|tls| tls.cert_pem.as_ref()),
-        ) {
-            if let Err(e) = std::fs::write(file, pem) {
-                eprintln!("sse serve: --write-cert {}: {e}", file.display());
-                return Ok(ExitCode::from(2));
-            }
         }
         let publisher = Publisher {
             hub: hub.clone(),
