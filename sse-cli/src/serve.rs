@@ -247,10 +247,14 @@ pub fn run(args: &Args, input: impl Read + Send + 'static) -> io::Result<ExitCod
         #[cfg(feature = "redis")]
         let (hub, redis) = match &args.redis {
             Some(url) => {
-                let connected = sse_tokio::RedisHub::builder(url, &args.redis_stream)
-                    .hub(builder, args.history)
-                    .connect()
-                    .await;
+                let connected = async {
+                    let log = sse_tokio::RedisLog::connect(url, &args.redis_stream).await?;
+                    sse_tokio::LogHub::builder(log)
+                        .hub(builder, args.history)
+                        .start()
+                        .await
+                }
+                .await;
                 match connected {
                     Ok(redis) => (redis.hub().clone(), Some(Arc::new(redis))),
                     Err(e) => {

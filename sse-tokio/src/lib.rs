@@ -59,8 +59,11 @@
 //!   client. (With any other [`Transport`], the client needs no feature.)
 //! - `axum`: `IntoResponse` for [`SseBody`] and `FromRequestParts` for
 //!   [`LastEventIdHeader`].
-//! - `redis`: `RedisHub`, a hub whose events live in a Redis stream, so that
-//!   several nodes serve the same events with the same IDs (needs Rust 1.88).
+//! - `log-hub`: `LogHub`, a hub fed from a shared event log (the `EventLog`
+//!   trait), so that several nodes serve the same events with the same IDs;
+//!   `MemoryLog`, the log in the process.
+//! - `redis`: `RedisLog`, the log in a Redis stream, and `RedisHub`, a `LogHub` on
+//!   it (needs Rust 1.88).
 //! - `rustls`: `https://` URLs for [`EventSource`], with rustls (ring) and the
 //!   webpki root certificates. Without it, `https://` URLs are refused when the
 //!   source is built.
@@ -74,6 +77,8 @@ use std::time::Instant;
 pub use tokio_util::io::ReaderStream;
 
 mod codec;
+#[cfg(feature = "log-hub")]
+mod log_hub;
 #[cfg(feature = "redis")]
 mod redis_hub;
 #[cfg(feature = "reqwest")]
@@ -83,10 +88,12 @@ mod transport;
 mod write_timeout;
 
 pub use codec::{CodecError, SseDecoder, SseEncoder};
-#[cfg(feature = "redis")]
-pub use redis_hub::{
-    DEFAULT_PUBLISH_TIMEOUT, DEFAULT_STREAM_LENGTH, RedisHub, RedisHubBuilder, RedisPublishError,
+#[cfg(feature = "log-hub")]
+pub use log_hub::{
+    DEFAULT_LOG_TIMEOUT, EventLog, LogHub, LogHubBuilder, LogPublishError, MemoryLog,
 };
+#[cfg(feature = "redis")]
+pub use redis_hub::{DEFAULT_STREAM_LENGTH, RedisHub, RedisLog, RedisPublishError};
 #[cfg(feature = "reqwest")]
 pub use reqwest::ReqwestClient;
 #[cfg(feature = "client")]

@@ -396,9 +396,12 @@ async fn serve_redis(
         .capacity(4096)
         .capacity_bytes(64 << 20)
         .max_subscribers(load.clients + 16);
-    let redis = sse_tokio::RedisHub::builder(&url, &key)
+    let log = sse_tokio::RedisLog::connect(&url, &key)
+        .await
+        .expect("Redis at --redis");
+    let redis = sse_tokio::LogHub::builder(log)
         .hub(hub, 1024)
-        .connect()
+        .start()
         .await
         .expect("Redis at --redis");
     tokio::spawn(serve_streams(listener, redis.hub().clone()));
