@@ -81,7 +81,8 @@ Last-Event-ID. A server may also only serve (stdin from /dev/null). A server tha
 starts loads the stream's newest --history events, so it can resume the others'
 clients; lines' `id` and `topic` are not carried over Redis. While Redis is away a
 line is reported and skipped after a few seconds, and each server resumes following
-from the last event it read when Redis is back.
+from the last event it read when Redis is back. The stream keeps about the newest
+10,000 events, and with --redis-max-age none older than that.
 
 The server prints the address it listens on to stderr (with port 0, the port the
 system picked). It keeps serving after stdin ends, with the history as it stands,
@@ -192,6 +193,11 @@ pub struct Args {
         requires = "redis"
     )]
     redis_stream: String,
+    /// With --redis: also trim events older than this from the stream (by
+    /// default it keeps about the newest 10,000).
+    #[cfg(feature = "redis")]
+    #[arg(long, value_name = "SECS", requires = "redis")]
+    redis_max_age: Option<f64>,
     /// With --tls-self-signed: write the certificate (PEM) to this file, for clients
     /// to trust (`sse listen --cacert FILE`, `curl --cacert FILE`).
     #[arg(long, value_name = "FILE", requires = "tls_self_signed")]
@@ -247,8 +253,19 @@ pub fn run(args: &Args, input: impl Read + Send + 'static) -> io::Result<ExitCod
         #[cfg(feature = "redis")]
         let (hub, redis) = match &args.redis {
             Some(url) => {
+                let max_age = match args.redis_max_age.map(Duration::try_from_secs_f64) {
+                    Some(Ok(age)) => Some(age),
+                    Some(Err(e)) => {
+                        eprintln!("sse serve: --redis-max-age: {e}");
+                        return Ok(ExitCode::from(2));
+                    }
+                    None => None,
+                };
                 let connected = async {
-                    let log = sse_tokio::RedisLog::connect(url, &args.redis_stream).await?;
+                    let mut log = sse_tokio::RedisLog::connect(url, &args.redis_stream).await?;
+                    if let Some(age) = max_age {
+                        log = log.max_age(age);
+                    }
                     sse_tokio::LogHub::builder(log)
                         .hub(builder, args.history)
                         .start()

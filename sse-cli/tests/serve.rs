@@ -1220,3 +1220,28 @@ fn redis_restarting_mid_stream_loses_nothing_stored() {
     let expected: Vec<String> = (0..100).map(|n| format!("e{n}")).collect();
     assert_eq!(data, expected);
 }
+
+/// `--redis-max-age`: events older than it leave the stream, so a server started
+/// later does not have them: a client whose ID went with them is sent what is held
+/// (sse serve's policy for unknown IDs), not the trimmed events.
+#[test]
+fn redis_max_age_trims_the_stream() {
+    let Some(redis) = common::Redis::start() else {
+        return;
+    };
+    let url = redis.url();
+    let args = ["--redis", url.as_str(), "--redis-stream", "aged"];
+    let mut publisher = Server::start(&[&args[..], &["--redis-max-age", "0.3"]].concat());
+    let mut watcher = publisher.events(None);
+    publisher.write("old 1\nold 2\n");
+    let old = watcher.take(2);
+    std::thread::sleep(Duration::from_millis(400));
+    publisher.write("new\n");
+    watcher.take(1);
+    let late = Server::start(&args);
+    let (old_1, _) = id_and_data(&old[0]);
+    let mut client = late.events(Some(old_1));
+    let got = client.take(1);
+    assert_eq!(id_and_data(&got[0]).1, "new", "old 2 was trimmed: {got:?}");
+    assert!(client.drain(Duration::from_millis(200)).is_empty());
+}

@@ -39,7 +39,8 @@ const BLOCK: Duration = Duration::from_secs(2);
 const BATCH: usize = 512;
 
 /// An [`EventLog`] on a Redis stream: appending is `XADD` (trimmed to about
-/// [`stream_length`](RedisLog::stream_length) entries), the entry ID is the event
+/// [`stream_length`](RedisLog::stream_length) entries, and by
+/// [`max_age`](RedisLog::max_age) if set), the entry ID is the event
 /// ID, following is `XREAD BLOCK` on a connection of its own (one per node, never
 /// one per client), and reading after an ID is `XRANGE`. An entry holds the
 /// event's data, type and `retry` (comments are not stored).
@@ -54,6 +55,8 @@ pub struct RedisLog {
     /// The follower's, for its blocking reads.
     reader: tokio::sync::Mutex<Option<MultiplexedConnection>>,
     stream_length: usize,
+    /// Entries older than this are trimmed at each append, if set.
+    max_age: Option<Duration>,
 }
 
 impl fmt::Debug for RedisLog {
@@ -61,6 +64,7 @@ impl fmt::Debug for RedisLog {
         f.debug_struct("RedisLog")
             .field("key", &self.key)
             .field("stream_length", &self.stream_length)
+            .field("max_age", &self.max_age)
             .finish_non_exhaustive()
     }
 }
@@ -80,12 +84,20 @@ impl RedisLog {
             commands,
             reader: tokio::sync::Mutex::new(None),
             stream_length: DEFAULT_STREAM_LENGTH,
+            max_age: None,
         })
     }
 
     /// About how many entries the stream keeps (default [`DEFAULT_STREAM_LENGTH`]).
     pub fn stream_length(mut self, entries: usize) -> Self {
         self.stream_length = entries.max(1);
+        self
+    }
+
+    /// Trims entries older than `age` too, at each append (`XTRIM ... MINID`, by
+    /// the time in the new entry's ID, Redis's clock). Default: by length only.
+    pub fn max_age(mut self, age: Duration) -> Self {
+        self.max_age = Some(age);
         self
     }
 
@@ -127,7 +139,18 @@ impl EventLog for RedisLog {
                 .arg("retry")
                 .arg(u64::try_from(retry.as_millis()).unwrap_or(u64::MAX));
         }
-        command.query_async(&mut self.commands.clone()).await
+        let id: String = command.query_async(&mut self.commands.clone()).await?;
+        if let (Some(age), Some(EntryId(now, _))) = (self.max_age, EntryId::parse(&id)) {
+            let age = u64::try_from(age.as_millis()).unwrap_or(u64::MAX);
+            // The event is stored: a trim that fails is tried again at the next.
+            let _: Result<u64, RedisError> = ::redis::cmd("XTRIM")
+                .arg(&self.key)
+                .arg("MINID")
+                .arg(format!("{}-0", now.saturating_sub(age)))
+                .query_async(&mut self.commands.clone())
+                .await;
+        }
+        Ok(id)
     }
 
     async fn newest(&self, count: usize) -> Result<Vec<Message<String>>, RedisError> {

@@ -383,3 +383,34 @@ async fn an_id_the_log_trimmed_gets_the_unknown_id_policy() {
     let expected: Vec<String> = (40..=51).map(|n| format!("e{n}")).collect();
     assert_eq!(data, expected);
 }
+
+/// With a maximum age, entries older than it leave the stream at the next append:
+/// a client whose ID went with them gets the unknown-ID policy.
+#[cfg(feature = "redis")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn entries_older_than_the_maximum_age_are_trimmed() {
+    let Some(redis) = Redis::start() else {
+        return;
+    };
+    let log = RedisLog::connect(&redis.url(), "aged")
+        .await
+        .unwrap()
+        .max_age(Duration::from_millis(300));
+    let node = LogHub::builder(log)
+        .hub(sse_tokio::Hub::builder(), 1)
+        .start()
+        .await
+        .unwrap();
+    let old = node.publish(Message::new("old")).await.unwrap();
+    node.publish(Message::new("old too")).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    node.publish(Message::new("new")).await.unwrap();
+    // The history holds one event: "old" is resumed from the stream, or not at all.
+    let mut connection = Connection::open(&node, Some(&old)).await;
+    node.publish(Message::new("next")).await.unwrap();
+    assert_eq!(
+        connection.next().await[0].1,
+        "next",
+        "nothing from before the trim"
+    );
+}
