@@ -361,14 +361,7 @@ impl<R: Runtime> Hub<R> {
         last_event_id: Option<&str>,
     ) -> Result<SseBody<R>, SubscribeError> {
         let subscription = self.shared.lock().topics.subscribe(topics, last_event_id)?;
-        let registered = Vec::with_capacity(subscription.topics().count());
-        Ok(SseBody::new(Source::Hub(HubStream {
-            shared: Arc::clone(&self.shared),
-            subscription: Some(subscription),
-            registered,
-            held: None,
-            earlier: VecDeque::new(),
-        })))
+        Ok(self.body(subscription, VecDeque::new()))
     }
 
     /// A stream for a client whose missed events up to `last_event_id` are kept
@@ -418,13 +411,19 @@ impl<R: Runtime> Hub<R> {
             .subscribe([None], Some(last_event_id))
             .map_err(unnamed_refusal)?;
         drop(state);
-        Ok(Some(SseBody::new(Source::Hub(HubStream {
+        Ok(Some(self.body(subscription, earlier.into())))
+    }
+
+    /// The body of a subscription, sending `earlier` first.
+    fn body(&self, subscription: TopicSubscription<Bytes>, earlier: VecDeque<Bytes>) -> SseBody<R> {
+        let registered = Vec::with_capacity(subscription.topics().count());
+        SseBody::new(Source::Hub(HubStream {
             shared: Arc::clone(&self.shared),
             subscription: Some(subscription),
-            registered: Vec::with_capacity(1),
+            registered,
             held: None,
-            earlier: earlier.into(),
-        }))))
+            earlier,
+        }))
     }
 
     /// Ends every subscriber's stream, after what is pending for it, and every
