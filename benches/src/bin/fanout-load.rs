@@ -341,17 +341,17 @@ async fn wait_for_clients(load: Load, count: impl Fn() -> usize, go: tokio::task
 }
 
 /// Publishes the events (and `end`) with `publish`, at the load's rate.
-async fn publish_all(load: Load, mut publish: impl FnMut(String)) {
+async fn publish_all(load: Load, mut publish: impl AsyncFnMut(String)) {
     let interval = (load.rate > 0).then(|| Duration::from_secs(1) / load.rate as u32);
     for _ in 0..load.events {
-        publish(payload(load.size));
+        publish(payload(load.size)).await;
         match interval {
             Some(interval) => tokio::time::sleep(interval).await,
             // Let the connections write between publishes.
             None => tokio::task::yield_now().await,
         }
     }
-    publish("end".to_string());
+    publish("end".to_string()).await;
 }
 
 /// Answers every connection on `listener` with a stream of `hub`.
@@ -379,7 +379,7 @@ async fn serve_hub(listener: tokio::net::TcpListener, load: Load, go: tokio::tas
         .build();
     tokio::spawn(serve_streams(listener, hub.clone()));
     wait_for_clients(load, || hub.subscribers(), go).await;
-    publish_all(load, |data| {
+    publish_all(load, async |data| {
         hub.publish(sse_proto::Message::new(data)).unwrap();
     })
     .await;
@@ -406,20 +406,13 @@ async fn serve_redis(
         .expect("Redis at --redis");
     tokio::spawn(serve_streams(listener, redis.hub().clone()));
     wait_for_clients(load, || redis.hub().subscribers(), go).await;
-    let interval = (load.rate > 0).then(|| Duration::from_secs(1) / load.rate as u32);
-    for _ in 0..load.events {
+    publish_all(load, async |data| {
         redis
-            .publish(sse_proto::Message::new(payload(load.size)))
+            .publish(sse_proto::Message::new(data))
             .await
             .expect("published");
-        if let Some(interval) = interval {
-            tokio::time::sleep(interval).await;
-        }
-    }
-    redis
-        .publish(sse_proto::Message::new("end"))
-        .await
-        .expect("published");
+    })
+    .await;
 }
 
 async fn serve_axum(
@@ -455,7 +448,7 @@ async fn serve_axum(
     );
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     wait_for_clients(load, || tx.receiver_count(), go).await;
-    publish_all(load, |data| {
+    publish_all(load, async |data| {
         let _ = tx.send(data);
     })
     .await;
