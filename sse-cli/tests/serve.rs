@@ -1041,6 +1041,33 @@ fn a_screenshot_of_the_page() {
     assert!(png.starts_with(b"\x89PNG"), "a PNG");
 }
 
+/// `sse serve`'s options for a server on `stream` in the Redis at `url`, without
+/// keep-alives (the tests count events).
+fn redis_args<'a>(url: &'a str, stream: &'a str) -> [&'a str; 6] {
+    [
+        "--redis",
+        url,
+        "--redis-stream",
+        stream,
+        "--keep-alive",
+        "0",
+    ]
+}
+
+/// `got` is the events `e0` to `e{count - 1}`, each once, in order.
+fn assert_every_event_once(got: &[Seen], count: usize) {
+    let data: Vec<&str> = got.iter().map(|s| id_and_data(s).1).collect();
+    let expected: Vec<String> = (0..count).map(|n| format!("e{n}")).collect();
+    assert!(
+        data == expected,
+        "every event once, in order: {} events, the first wrong one {:?}",
+        data.len(),
+        data.iter()
+            .zip(&expected)
+            .position(|(got, want)| got != want)
+    );
+}
+
 /// Three servers on one Redis, stdin read by the first: a client that reconnects to
 /// the next server after every few events, with its Last-Event-ID, gets every event
 /// once, in order, with the same IDs everywhere; one server killed with SIGKILL
@@ -1051,14 +1078,7 @@ fn servers_on_one_redis_serve_the_same_stream() {
         return;
     };
     let url = redis.url();
-    let args = [
-        "--redis",
-        url.as_str(),
-        "--redis-stream",
-        "test",
-        "--keep-alive",
-        "0",
-    ];
+    let args = redis_args(&url, "test");
     let mut nodes: Vec<Server> = (0..3).map(|_| Server::start(&args)).collect();
     // A client of the first server, before any event.
     let mut stream = nodes[1].events(None);
@@ -1084,9 +1104,7 @@ fn servers_on_one_redis_serve_the_same_stream() {
             stream = nodes[turn % alive].events(Some(&last));
         }
     }
-    let data: Vec<&str> = got.iter().map(|s| id_and_data(s).1).collect();
-    let expected: Vec<String> = (0..count).map(|n| format!("e{n}")).collect();
-    assert_eq!(data, expected, "every event once, in order");
+    assert_every_event_once(&got, count);
     let ids: Vec<&str> = got.iter().map(|s| id_and_data(s).0).collect();
     assert!(
         ids.iter().all(|id| id.contains('-')),
@@ -1109,14 +1127,7 @@ fn killing_nodes_again_and_again_loses_and_repeats_nothing() {
         return;
     };
     let url = redis.url();
-    let args = [
-        "--redis",
-        url.as_str(),
-        "--redis-stream",
-        "kills",
-        "--keep-alive",
-        "0",
-    ];
+    let args = redis_args(&url, "kills");
     let mut publisher = Server::start(&args);
     let mut nodes: Vec<Server> = (0..3).map(|_| Server::start(&args)).collect();
     let mut stream = nodes[0].events(None);
@@ -1154,13 +1165,7 @@ fn killing_nodes_again_and_again_loses_and_repeats_nothing() {
         }
     }
     drop(writer.join().unwrap());
-    let data: Vec<&str> = got.iter().map(|s| id_and_data(s).1).collect();
-    let expected: Vec<String> = (0..count).map(|n| format!("e{n}")).collect();
-    assert!(
-        data == expected,
-        "every event once, in order ({} of {count})",
-        data.len()
-    );
+    assert_every_event_once(&got, count);
     assert!(kills >= 30, "{kills} kills");
 }
 
@@ -1173,14 +1178,7 @@ fn redis_restarting_mid_stream_loses_nothing_stored() {
         return;
     };
     let url = redis.url();
-    let args = [
-        "--redis",
-        url.as_str(),
-        "--redis-stream",
-        "restart",
-        "--keep-alive",
-        "0",
-    ];
+    let args = redis_args(&url, "restart");
     let mut publisher = Server::start(&args);
     let node = Server::start(&args);
     let mut stream = node.events(None);
@@ -1216,9 +1214,7 @@ fn redis_restarting_mid_stream_loses_nothing_stored() {
         got.extend(stream.take(1));
     }
     got.retain(|seen| !seen.ends_with(" probe"));
-    let data: Vec<&str> = got.iter().map(|s| id_and_data(s).1).collect();
-    let expected: Vec<String> = (0..100).map(|n| format!("e{n}")).collect();
-    assert_eq!(data, expected);
+    assert_every_event_once(&got, 100);
 }
 
 /// `--redis-max-age`: events older than it leave the stream, so a server started
