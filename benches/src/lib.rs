@@ -259,6 +259,11 @@ pub fn contenders() -> Vec<Contender> {
             run: ours_streamed,
         },
         Contender {
+            name: "sse-proto OwnedParser",
+            baseline: false,
+            run: ours_owned,
+        },
+        Contender {
             name: "sse-proto EventReader",
             baseline: false,
             run: ours_reader,
@@ -392,8 +397,26 @@ pub fn ours_reader(chunks: &[Bytes]) -> Tally {
     });
     reader.fold((0, 0), |(n, b), event| {
         let event = event.unwrap();
-        (n + 1, b + event.data.len())
+        (n + 1, b + event.data().len())
     })
+}
+
+/// Our `OwnedParser` fed the `Bytes` chunks: the owned events every adapter hands
+/// out, without a `Stream` around them.
+pub fn ours_owned(chunks: &[Bytes]) -> Tally {
+    let mut parser = sse_proto::OwnedParser::new(Parser::new());
+    let (mut events, mut bytes) = (0, 0);
+    for chunk in chunks {
+        parser.push(chunk.clone());
+        while let Some(item) = parser.next() {
+            if let sse_proto::OwnedItem::Event(event) = item {
+                events += 1;
+                bytes += event.data().len();
+            }
+        }
+    }
+    parser.finish();
+    (events, bytes)
 }
 
 /// sse-tokio's `EventStream` over a `Stream` of `Bytes`: the owned events the tokio
@@ -403,7 +426,7 @@ pub fn ours_tokio_stream(chunks: &[Bytes]) -> Tally {
     let stream = sse_tokio::EventStream::new(byte_stream(chunks));
     futures::executor::block_on(stream.fold((0, 0), |(n, b), event| async move {
         let event = event.unwrap();
-        (n + 1, b + event.data.len())
+        (n + 1, b + event.data().len())
     }))
 }
 
@@ -418,7 +441,7 @@ pub fn ours_tokio_codec(chunks: &[Bytes]) -> Tally {
     let mut count = |item: Option<sse_proto::OwnedItem>| match item {
         Some(sse_proto::OwnedItem::Event(event)) => {
             events += 1;
-            bytes += event.data.len();
+            bytes += event.data().len();
             true
         }
         Some(_) => true,

@@ -237,9 +237,9 @@ impl Outcome {
     pub fn from_owned(item: sse_proto::OwnedItem) -> Option<Outcome> {
         Some(match item {
             sse_proto::OwnedItem::Event(event) => Outcome::Event {
-                event_type: event.event_type.into(),
-                data: event.data.into(),
-                id: event.last_event_id.into(),
+                event_type: event.event_type().into(),
+                data: event.data().into(),
+                id: event.last_event_id().into(),
             },
             sse_proto::OwnedItem::Retry(time) => Outcome::Retry(millis(time)),
             sse_proto::OwnedItem::Comment(text) => Outcome::Comment(text.into()),

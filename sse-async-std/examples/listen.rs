@@ -21,7 +21,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 SourceEvent::Message(event) => {
                     println!(
                         "{} (id {:?}): {}",
-                        event.event_type, event.last_event_id, event.data
+                        event.event_type(),
+                        event.last_event_id(),
+                        event.data()
                     )
                 }
                 SourceEvent::Reconnecting(why) => eprintln!("{why}"),

@@ -87,7 +87,7 @@
 //!     let mut events = sse_async_std::from_reader(socket);
 //!     let mut seen = Vec::new();
 //!     while let Some(event) = events.next().await {
-//!         seen.push(event?.data);
+//!         seen.push(event?.into_data());
 //!     }
 //!     assert_eq!(seen, ["tick 1", "tick 2", "tick 3"]);
 //!     assert_eq!(events.parser().last_event_id(), "3");
@@ -199,7 +199,7 @@ pub fn channel(capacity: usize) -> (Sender, SseBody) {
 /// smol::block_on(async {
 ///     let reader: &[u8] = b"data: from a reader\n\n";
 ///     let mut events = sse_async_std::from_reader(reader);
-///     assert_eq!(events.next().await.unwrap().unwrap().data, "from a reader");
+///     assert_eq!(events.next().await.unwrap().unwrap().data(), "from a reader");
 /// });
 /// ```
 pub fn from_reader<R: futures_io::AsyncRead>(reader: R) -> EventStream<ReaderStream<R>> {

@@ -157,8 +157,8 @@ async fn a_stream_is_served_over_tcp<R: Runtime>() {
                 item => assert_eq!(item, OwnedItem::Comment("".into())),
             }
         };
-        assert_eq!(event.data, format!("event {n}"));
-        assert_eq!(event.last_event_id, n.to_string());
+        assert_eq!(event.data(), format!("event {n}"));
+        assert_eq!(event.last_event_id(), n.to_string());
     }
     // Nothing more is sent: a keep-alive comes.
     assert_eq!(

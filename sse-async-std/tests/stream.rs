@@ -48,7 +48,7 @@ fn an_interrupted_read_is_retried() {
             reads: 0,
         };
         let mut events = sse_async_std::from_reader(reader);
-        assert_eq!(events.next().await.unwrap().unwrap().data, "x");
+        assert_eq!(events.next().await.unwrap().unwrap().data(), "x");
         assert!(events.next().await.is_none());
     });
 }
@@ -142,8 +142,8 @@ async fn events_from_a_tcp_socket<R: Runtime>() {
     let [OwnedItem::Event(first), OwnedItem::Event(second)] = &seen[1..] else {
         panic!("{seen:?}")
     };
-    assert_eq!((&*first.data, &*first.last_event_id), ("café", "1"));
-    assert_eq!((&*second.event_type, &*second.data), ("tick", "2"));
+    assert_eq!((first.data(), first.last_event_id()), ("café", "1"));
+    assert_eq!((second.event_type(), second.data()), ("tick", "2"));
     assert_eq!(items.parser().last_event_id(), "1");
 }
 

@@ -227,12 +227,12 @@ impl<W: Write> Listener<W> {
             match item {
                 Ok(SourceEvent::Message(event))
                     if !self.event_types.is_empty()
-                        && !self.event_types.iter().any(|t| *t == *event.event_type) => {}
+                        && !self.event_types.iter().any(|t| *t == *event.event_type()) => {}
                 Ok(SourceEvent::Message(event)) => {
                     let line = Line::new()
-                        .string("type", &event.event_type)
-                        .string("data", &event.data)
-                        .string("id", &event.last_event_id)
+                        .string("type", event.event_type())
+                        .string("data", event.data())
+                        .string("id", event.last_event_id())
                         .millis_or_null("retry", self.retry);
                     self.write(line)?;
                     self.events += 1;

@@ -639,7 +639,7 @@ enum Transfer {
 /// let mut seen = Vec::new();
 /// while let Some(next) = source.next().await {
 ///     match next {
-///         Ok(SourceEvent::Message(event)) => seen.push(format!("{}: {}", event.event_type, event.data)),
+///         Ok(SourceEvent::Message(event)) => seen.push(format!("{}: {}", event.event_type(), event.data())),
 ///         Ok(SourceEvent::Reconnecting(reconnect)) => seen.push(reconnect.to_string()),
 ///         Ok(_) => {}
 ///         // The server then said 204: not reconnecting.
@@ -977,9 +977,11 @@ impl<R: Runtime> Stream for EventSource<R> {
                 Transfer::Streaming { chunk, pos, .. } if *pos < chunk.len() => {
                     let mut input = &chunk[*pos..];
                     let len = input.len();
-                    let item = match this.conn.handle_body(now, &mut input) {
+                    let parsed = this.conn.handle_body(now, &mut input);
+                    let read = *pos..*pos + len - input.len();
+                    let item = match parsed {
                         Ok(Some(Item::Event(event))) => Some(Ok(SourceEvent::Message(
-                            this.sharer.share_event(chunk, event),
+                            this.sharer.share_event_in(chunk, read, event),
                         ))),
                         Ok(Some(Item::Comment(text))) => Some(Ok(SourceEvent::Comment(
                             this.sharer.share_text(chunk, text),

@@ -47,7 +47,7 @@ pin_project! {
     /// let items: Vec<_> = ItemStream::new(chunks).map(Result::unwrap).collect().await;
     /// assert_eq!(items[0], OwnedItem::Comment("hello".into()));
     /// assert_eq!(items[1], OwnedItem::Retry(std::time::Duration::from_secs(1)));
-    /// assert!(matches!(&items[2], OwnedItem::Event(e) if e.data == "x"));
+    /// assert!(matches!(&items[2], OwnedItem::Event(e) if e.data() == "x"));
     /// # });
     /// ```
     #[must_use = "streams do nothing unless polled"]
@@ -118,10 +118,30 @@ where
     type Item = Result<OwnedItem, S::Error>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.poll_pick(cx, Some)
+    }
+}
+
+impl<S: TryStream> ItemStream<S>
+where
+    S::Ok: Into<Bytes>,
+{
+    /// The next item that `pick` keeps (what it makes of it), or the end or an
+    /// error of the chunk stream: one loop for every stream of this module, so
+    /// that an item is moved once on its way out.
+    #[inline(always)]
+    fn poll_pick<T>(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        mut pick: impl FnMut(OwnedItem) -> Option<T>,
+    ) -> Poll<Option<Result<T, S::Error>>> {
         let mut this = self.project();
         loop {
             if let Some(item) = this.parser.next() {
-                return Poll::Ready(Some(Ok(item)));
+                match pick(item) {
+                    Some(item) => return Poll::Ready(Some(Ok(item))),
+                    None => continue,
+                }
             }
             if *this.done {
                 return Poll::Ready(None);
@@ -160,7 +180,7 @@ pin_project! {
     /// ]);
     /// let mut events = EventStream::new(chunks);
     /// let event = events.next().await.unwrap()?;
-    /// assert_eq!((&*event.event_type, &*event.data), ("greet", "hello"));
+    /// assert_eq!((event.event_type(), event.data()), ("greet", "hello"));
     /// assert_eq!(events.parser().last_event_id(), "1");
     /// assert!(events.next().await.is_none());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -233,7 +253,7 @@ where
     /// # futures_executor::block_on(async {
     /// let body = Full::new(bytes::Bytes::from_static(b"data: from a body\n\n"));
     /// let mut events = EventStream::from_body(body);
-    /// assert_eq!(events.next().await.unwrap().unwrap().data, "from a body");
+    /// assert_eq!(events.next().await.unwrap().unwrap().data(), "from a body");
     /// # });
     /// ```
     pub fn from_body(body: B) -> Self {
@@ -248,18 +268,15 @@ where
     type Item = Result<OwnedEvent, S::Error>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let mut this = self.project();
-        loop {
-            return Poll::Ready(match ready!(this.items.as_mut().poll_next(cx)) {
-                Some(Ok(OwnedItem::Event(event))) => Some(Ok(event)),
-                Some(Ok(OwnedItem::Skipped(_))) => {
-                    *this.skipped += 1;
-                    continue;
-                }
-                Some(Ok(_)) => continue,
-                Some(Err(e)) => Some(Err(e)),
-                None => None,
-            });
-        }
+        let this = self.project();
+        let skipped = this.skipped;
+        this.items.poll_pick(cx, |item| match item {
+            OwnedItem::Event(event) => Some(event),
+            OwnedItem::Skipped(_) => {
+                *skipped += 1;
+                None
+            }
+            _ => None,
+        })
     }
 }

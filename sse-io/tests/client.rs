@@ -15,7 +15,9 @@ use sse_proto::ConnectionError;
 fn show(item: &Result<SourceEvent, SourceError>) -> String {
     match item {
         Ok(SourceEvent::Open(_)) => "open".into(),
-        Ok(SourceEvent::Message(e)) => format!("{}:{}:{}", e.event_type, e.data, e.last_event_id),
+        Ok(SourceEvent::Message(e)) => {
+            format!("{}:{}:{}", e.event_type(), e.data(), e.last_event_id())
+        }
         Ok(SourceEvent::Comment(c)) => format!("comment {c}"),
         Ok(SourceEvent::Retry(d)) => format!("retry {}", d.as_millis()),
         Ok(SourceEvent::Reconnecting(r)) => format!("reconnecting ({:?})", r.reason),

@@ -390,7 +390,7 @@ fn serve_hub<T: Rt>(
 
 async fn next_message<R: sse_io::Runtime>(source: &mut EventSource<R>) -> String {
     match source.next().await.expect("the stream goes on") {
-        Ok(SourceEvent::Message(event)) => format!("{}:{}", event.last_event_id, event.data),
+        Ok(SourceEvent::Message(event)) => format!("{}:{}", event.last_event_id(), event.data()),
         other => panic!("expected an event, got {other:?}"),
     }
 }
@@ -493,8 +493,8 @@ fn an_event_source_that_lags_is_dropped_and_catches_up<T: Rt>() {
         while next_id <= published {
             match source.next().await.unwrap() {
                 Ok(SourceEvent::Message(event)) => {
-                    assert_eq!(event.last_event_id, next_id.to_string());
-                    assert_eq!(event.data.len(), SIZE);
+                    assert_eq!(event.last_event_id(), next_id.to_string());
+                    assert_eq!(event.data().len(), SIZE);
                     next_id += 1;
                 }
                 Ok(SourceEvent::Open(_)) => {}

@@ -28,7 +28,7 @@ fn an_event_over_the_limit_is_skipped_and_the_stream_goes_on() {
         ]);
         let mut events = EventStream::with_config(input, Config::new().max_event_size(16));
         // No error: a `try_next()?` loop goes on past it.
-        assert_eq!(events.next().await.unwrap().unwrap().data, "small");
+        assert_eq!(events.next().await.unwrap().unwrap().data(), "small");
         assert_eq!(events.skipped(), 1);
         assert!(events.next().await.is_none());
     });
@@ -43,7 +43,7 @@ fn a_transport_error_ends_the_stream_and_drops_the_unfinished_event() {
             Ok(Bytes::from_static(b"shed\n\ndata: after\n\n")),
         ]);
         let mut events = EventStream::new(input);
-        assert_eq!(events.next().await.unwrap().unwrap().data, "one");
+        assert_eq!(events.next().await.unwrap().unwrap().data(), "one");
         let err = events.next().await.unwrap().unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::ConnectionReset);
         // Nothing after the error, not even what was pending before it.
@@ -60,7 +60,7 @@ fn the_parser_keeps_the_last_event_id_and_retry() {
         let input = chunks(&["data: a\n\nretry: 2500\n", "\n: note\nid: 42\ndata: b\n\n"]);
         let mut events = EventStream::with_parser(input, parser);
         let a = events.next().await.unwrap().unwrap();
-        assert_eq!((&*a.data, &*a.last_event_id), ("a", "41"));
+        assert_eq!((a.data(), a.last_event_id()), ("a", "41"));
         assert_eq!(events.parser().retry(), None);
 
         // The rest as items: the parser's config (no comments) carries over.
@@ -72,7 +72,7 @@ fn the_parser_keeps_the_last_event_id_and_retry() {
         let Some(Ok(OwnedItem::Event(b))) = items.next().await else {
             panic!()
         };
-        assert_eq!((&*b.data, &*b.last_event_id), ("b", "42"));
+        assert_eq!((b.data(), b.last_event_id()), ("b", "42"));
         assert!(items.next().await.is_none());
         let (_chunks, parser) = items.into_parts();
         assert_eq!(
@@ -99,7 +99,7 @@ data: unfini",
             Err(io::Error::other("gone")),
         ]);
         let mut events = EventStream::new(first);
-        assert_eq!(events.next().await.unwrap().unwrap().data, "whole");
+        assert_eq!(events.next().await.unwrap().unwrap().data(), "whole");
         assert!(events.next().await.unwrap().is_err());
         assert!(events.next().await.is_none());
         let (_, parser) = events.into_items().into_parts();
@@ -108,7 +108,11 @@ data: unfini",
         let mut events = EventStream::with_parser(second, parser);
         let event = events.next().await.unwrap().unwrap();
         assert_eq!(
-            (&*event.event_type, &*event.data, &*event.last_event_id),
+            (
+                event.event_type(),
+                event.data(),
+                event.last_event_id()
+            ),
             ("message", "fresh", "7")
         );
         assert!(events.next().await.is_none());
@@ -129,7 +133,7 @@ fn a_stream_that_is_not_unpin_works_pinned() {
         let mut events = pin!(EventStream::new(chunks));
         let mut seen = Vec::new();
         while let Some(event) = events.next().await {
-            seen.push(event.unwrap().data);
+            seen.push(event.unwrap().into_data());
         }
         assert_eq!(seen, ["0", "1", "2"]);
     });

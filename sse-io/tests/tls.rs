@@ -46,7 +46,7 @@ fn events_over_tls_with<T: Rt>(
         let client = async {
             assert!(matches!(next(&mut source).await, Ok(SourceEvent::Open(_))));
             match next(&mut source).await {
-                Ok(SourceEvent::Message(event)) => assert_eq!(event.data, "over TLS"),
+                Ok(SourceEvent::Message(event)) => assert_eq!(event.data(), "over TLS"),
                 other => panic!("{other:?}"),
             }
         };

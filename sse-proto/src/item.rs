@@ -1,6 +1,8 @@
 //! What the parser hands out: dispatched events, reconnection-time updates, and on
 //! request comments, data pieces of streamed events and diagnostics.
 
+#[cfg(feature = "alloc")]
+use crate::OwnedEvent;
 use crate::Text;
 #[cfg(feature = "alloc")]
 use bytestring::ByteString;
@@ -95,28 +97,12 @@ impl<'a> Event<'a> {
         Text::new(self.last_event_id)
     }
 
-    /// The same event with empty data (for an owned copy whose data comes from
-    /// elsewhere).
-    #[cfg(feature = "alloc")]
-    pub(crate) fn without_data(self) -> Self {
-        Event { data: b"", ..self }
-    }
-
     /// A copy that owns its text, decoded as the spec decodes (U+FFFD for invalid
-    /// UTF-8). ([`Sharer`](crate::Sharer) makes one without copying text
-    /// that lies in a `Bytes` chunk.)
+    /// UTF-8): one allocation holding every field. ([`Sharer`](crate::Sharer) makes
+    /// one without copying text that lies in a `Bytes` chunk.)
     #[cfg(feature = "alloc")]
     pub fn into_owned(self) -> OwnedEvent {
-        OwnedEvent {
-            // The default type is by far the most common: no allocation for it.
-            event_type: if self.event_type.is_empty() {
-                ByteString::from_static(DEFAULT_EVENT_TYPE)
-            } else {
-                owned(self.event_type())
-            },
-            data: owned(self.data()),
-            last_event_id: owned(self.last_event_id()),
-        }
+        crate::owned_event::copied(self.event_type, self.data, Ok(self.last_event_id))
     }
 }
 
@@ -152,72 +138,6 @@ pub enum Diagnostic<'a> {
     },
 }
 
-/// An [`Event`] that owns its text (decoded with U+FFFD for invalid UTF-8).
-///
-/// Each field is a [`ByteString`]: an immutable `str` in reference-counted
-/// [`Bytes`](bytes::Bytes). The stream adapters hand out events whose text is a
-/// slice of the chunk it arrived in ([`Sharer`](crate::Sharer)): no
-/// allocation or copy per event. Such a slice keeps the chunk's memory alive; to keep
-/// an event for long, copy its text (`String::from(&*event.data)`).
-///
-/// ```
-/// use sse_proto::{Event, OwnedEvent};
-///
-/// let event: OwnedEvent = Event::new(b"", b"{\"n\":1}", b"7").into_owned();
-/// assert_eq!(event.event_type, "message");
-/// assert_eq!(&*event.data, r#"{"n":1}"#);
-/// let id: u64 = event.last_event_id.parse()?; // a `str` method, through `Deref`
-/// assert_eq!(id, 7);
-/// let data: String = event.data.into();
-/// assert_eq!(data, r#"{"n":1}"#);
-/// # Ok::<(), core::num::ParseIntError>(())
-/// ```
-#[cfg(feature = "alloc")]
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct OwnedEvent {
-    /// The event type (`"message"` unless the stream set one).
-    pub event_type: ByteString,
-    /// The data.
-    pub data: ByteString,
-    /// The last event ID at dispatch.
-    pub last_event_id: ByteString,
-}
-
-#[cfg(feature = "serde")]
-impl OwnedEvent {
-    /// The data, parsed as JSON into a `T` (with the `serde` feature): what LLM and
-    /// most other APIs send.
-    ///
-    /// ```
-    /// use sse_proto::OwnedEvent;
-    ///
-    /// #[derive(serde::Deserialize)]
-    /// struct Delta {
-    ///     text: String,
-    /// }
-    ///
-    /// let event = OwnedEvent { data: r#"{"text": "hi"}"#.into(), ..OwnedEvent::default() };
-    /// assert_eq!(event.json::<Delta>()?.text, "hi");
-    /// assert!(event.json::<u32>().is_err());
-    /// # Ok::<(), serde_json::Error>(())
-    /// ```
-    pub fn json<T: serde::de::DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
-        serde_json::from_str(&self.data)
-    }
-}
-
-#[cfg(feature = "alloc")]
-impl Default for OwnedEvent {
-    /// An event with no data, of type `"message"`, and no last event ID.
-    fn default() -> Self {
-        OwnedEvent {
-            event_type: ByteString::from_static(DEFAULT_EVENT_TYPE),
-            data: ByteString::new(),
-            last_event_id: ByteString::new(),
-        }
-    }
-}
-
 impl Item<'_> {
     /// A copy that owns its text, for handing items across tasks or out of a stream
     /// adapter. Text is decoded as the spec decodes it (U+FFFD for invalid UTF-8),
@@ -236,7 +156,7 @@ impl Item<'_> {
     /// assert_eq!(items[0], OwnedItem::Comment("hi".into()));
     /// assert_eq!(items[1], OwnedItem::Retry(core::time::Duration::from_millis(10)));
     /// let OwnedItem::Event(event) = &items[2] else { panic!() };
-    /// assert_eq!(event.data, "x");
+    /// assert_eq!(event.data(), "x");
     /// ```
     #[cfg(feature = "alloc")]
     pub fn into_owned(self) -> OwnedItem {
@@ -344,7 +264,7 @@ mod tests {
             .flatten()
             .collect();
         assert_eq!(data, "café".as_bytes());
-        assert!(matches!(items.last(), Some(OwnedItem::EventEnd(e)) if e.data.is_empty()));
+        assert!(matches!(items.last(), Some(OwnedItem::EventEnd(e)) if e.data().is_empty()));
     }
 
     #[test]

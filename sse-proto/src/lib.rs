@@ -159,6 +159,8 @@ mod history;
 mod item;
 #[cfg(feature = "alloc")]
 mod owned;
+#[cfg(feature = "alloc")]
+mod owned_event;
 mod parser;
 #[cfg(feature = "std")]
 mod reader;
@@ -210,9 +212,11 @@ pub use history::{
 };
 pub use item::{DEFAULT_EVENT_TYPE, Diagnostic, Event, Item};
 #[cfg(feature = "alloc")]
-pub use item::{OwnedDiagnostic, OwnedEvent, OwnedItem};
+pub use item::{OwnedDiagnostic, OwnedItem};
 #[cfg(feature = "alloc")]
 pub use owned::OwnedParser;
+#[cfg(feature = "alloc")]
+pub use owned_event::OwnedEvent;
 pub use parser::{Buffers, Config, DEFAULT_MAX_EVENT_SIZE, DEFAULT_MAX_FIELD_SIZE, Feed, Parser};
 #[cfg(feature = "std")]
 pub use reader::EventReader;

@@ -9,8 +9,8 @@
 use core::ops::Range;
 
 use bytes::Bytes;
-use bytestring::ByteString;
 
+use crate::owned_event::{copy_part, moved};
 use crate::{Event, Item, OwnedItem, Parser, Sharer};
 
 /// A [`Parser`] fed chunks it keeps, handing out [`OwnedItem`]s one at a time.
@@ -18,8 +18,9 @@ use crate::{Event, Item, OwnedItem, Parser, Sharer};
 /// Give it a chunk with [`push`](OwnedParser::push) whenever
 /// [`next`](OwnedParser::next) returns `None`, and call
 /// [`finish`](OwnedParser::finish) at the end of the stream. Text that arrived whole
-/// in one chunk is handed out as a slice of that chunk ([`Sharer`]); text that
-/// was assembled across chunks is the parser's, moved out when it is large.
+/// in one chunk is handed out as a slice of that chunk ([`Sharer`]: one reference
+/// count per event); text that was assembled across chunks is copied (one allocation
+/// per event), or moved out of the parser's buffer when it is large.
 ///
 /// An event over the parser's limit is an [`OwnedItem::Skipped`] item, after which
 /// parsing goes on: `next` has no error to return.
@@ -33,7 +34,7 @@ use crate::{Event, Item, OwnedItem, Parser, Sharer};
 ///     parser.push(chunk.to_vec());
 ///     while let Some(item) = parser.next() {
 ///         if let OwnedItem::Event(event) = item {
-///             events.push(event.data);
+///             events.push(String::from(event.data()));
 ///         }
 ///     }
 /// }
@@ -90,14 +91,21 @@ impl OwnedParser {
         let rest = &chunk[self.pos..];
         let mut input = rest;
         let parsed = self.parser.parse(&mut input);
-        self.pos += rest.len() - input.len();
+        let read = self.pos..self.pos + rest.len() - input.len();
+        self.pos = read.end;
         match parsed {
             Ok(Some(Item::Event(event))) if moves_out(&event, &chunk.as_ptr_range()) => {
                 // Assembled in the parser: a large event's data is moved, not copied.
-                let mut owned = self.sharer.share_event(&self.chunk, event.without_data());
-                owned.data = ByteString::from(self.parser.take_event_data());
-                Some(OwnedItem::Event(owned))
+                let event_type = copy_part(event.event_type_field());
+                let id = self.sharer.id_part(event.last_event_id().as_bytes());
+                let data = self.parser.take_event_data();
+                Some(OwnedItem::Event(moved(data, event_type, id)))
             }
+            Ok(Some(Item::Event(event))) => Some(OwnedItem::Event(self.sharer.share_event_in(
+                &self.chunk,
+                read,
+                event,
+            ))),
             Ok(Some(item)) => Some(self.sharer.share(&self.chunk, item)),
             Err(e) => Some(OwnedItem::Skipped(e)),
             Ok(None) => {

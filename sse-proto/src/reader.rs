@@ -6,6 +6,7 @@ use std::vec::Vec;
 
 use crate::buffered::{self, Found, ReadError, Window};
 use crate::owned::moves_out;
+use crate::owned_event::{copy_part, moved};
 use crate::{Config, Item, OwnedEvent, Parser};
 
 /// The read buffer's size: large enough for few system calls, small enough to stay in
@@ -25,7 +26,7 @@ const READ_BUFFER: usize = 64 * 1024;
 /// use sse_proto::EventReader;
 ///
 /// let body: &[u8] = b"id: 1\ndata: first\n\ndata: second\n\n";
-/// let events: Vec<_> = EventReader::new(body).map(|e| e.unwrap().data).collect();
+/// let events: Vec<_> = EventReader::new(body).map(|e| e.unwrap().into_data()).collect();
 /// assert_eq!(events, ["first", "second"]);
 /// ```
 #[derive(Debug)]
@@ -117,9 +118,10 @@ impl<R: Read> Iterator for EventReader<R> {
             match self.next_item() {
                 Ok(Some(Item::Event(event))) if moves_out(&event, &buf) => {
                     // Assembled in the parser: a large event's data is moved, not copied.
-                    let mut owned = event.without_data().into_owned();
-                    owned.data = bytestring::ByteString::from(self.parser.take_event_data());
-                    return Some(Ok(owned));
+                    let event_type = copy_part(event.event_type_field());
+                    let id = copy_part(event.last_event_id().as_bytes());
+                    let data = self.parser.take_event_data();
+                    return Some(Ok(moved(data, event_type, id)));
                 }
                 Ok(Some(Item::Event(event))) => return Some(Ok(event.into_owned())),
                 Ok(Some(_)) => {}

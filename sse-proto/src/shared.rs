@@ -2,32 +2,37 @@
 //!
 //! An adapter that holds its chunks as [`Bytes`] need not allocate, copy and check a
 //! `String` per event: [`Sharer`] checks a chunk's UTF-8 once and hands out
-//! [`ByteString`] slices of it (a reference count each). Text that is not in the chunk
-//! (data assembled across chunks, the parser's stored last event ID) is copied, as
-//! [`Item::into_owned`] copies it.
+//! [`ByteString`] slices of it (a reference count per event). Text that is not in the
+//! chunk (data assembled across chunks) is copied, as [`Item::into_owned`] copies it.
+
+use alloc::sync::Arc;
+use core::ops::Range;
 
 use bytes::Bytes;
 use bytestring::ByteString;
 
-use crate::item::{OwnedDiagnostic, OwnedEvent, OwnedItem, owned};
-use crate::{DEFAULT_EVENT_TYPE, Diagnostic, Event, Item, Text};
+use crate::item::{OwnedDiagnostic, OwnedItem, owned};
+use crate::owned_event::{EMPTY, OwnedEvent, Part, copied};
+use crate::{Diagnostic, Event, Item, Text};
 
 /// Makes [`OwnedItem`]s that share the [`Bytes`] chunk they were parsed from.
 ///
 /// Parse a chunk, and pass each item with that chunk to
 /// [`share`](Sharer::share). Text that lies in the chunk becomes a slice of it (the
-/// chunk's UTF-8 is checked once, from the first slice asked for to its end); other
-/// text, such as data the parser assembled across chunks, is copied. The result is
-/// exactly [`Item::into_owned`]'s.
+/// chunk's UTF-8 is checked once, from the first slice asked for to its end); an
+/// event whose fields all lie there is one slice (one reference count, whatever its
+/// fields). Other text, such as data the parser assembled across chunks, is copied
+/// (one allocation per event). The result is exactly [`Item::into_owned`]'s.
+///
+/// The last event ID is the parser's copy, kept across events. A `Sharer` keeps it
+/// too and shares it with every event until it changes; an ID that changes with
+/// every event is found in the chunk where its `id` line was read
+/// ([`share_event_in`](Sharer::share_event_in)), so that it costs nothing more.
 ///
 /// A slice keeps its whole chunk's memory alive, as any `Bytes` slice does: to keep
-/// an event for long, copy its text (`String::from(&*event.data)`). Besides the items
+/// an event for long, copy its text (`String::from(event.data())`). Besides the items
 /// handed out, a `Sharer` keeps alive the last chunk it checked, until
 /// [`release`](Sharer::release) or the next chunk.
-///
-/// (The last event ID that an event carries is usually the parser's copy, kept
-/// across events, so it is copied; reusing one `ByteString` for it would cost a
-/// reference count per event, which measured no cheaper than the copy.)
 ///
 /// ```
 /// use bytes::Bytes;
@@ -39,14 +44,17 @@ use crate::{DEFAULT_EVENT_TYPE, Diagnostic, Event, Item, Text};
 /// let mut input = &chunk[..];
 /// let item = parser.parse(&mut input).unwrap().unwrap();
 /// let OwnedItem::Event(event) = sharer.share(&chunk, item) else { panic!() };
-/// assert_eq!((&*event.event_type, &*event.data), ("note", "café"));
+/// assert_eq!((event.event_type(), event.data()), ("note", "café"));
 /// // The data is the chunk's own memory, not a copy.
-/// assert_eq!(event.data.as_bytes().as_ptr(), chunk[18..].as_ptr());
+/// assert_eq!(event.data().as_ptr(), chunk[18..].as_ptr());
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Sharer {
     /// The text of the chunk checked last.
     text: Option<Checked>,
+    /// The last event ID of the events handed out, when it had to be copied: shared
+    /// with the events that follow until it changes.
+    id: Option<Arc<str>>,
 }
 
 /// A chunk's text, checked once.
@@ -62,16 +70,13 @@ struct Checked {
     text: ByteString,
 }
 
-impl Default for Sharer {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
 impl Sharer {
     /// A sharer that has seen no chunk.
     pub const fn new() -> Self {
-        Sharer { text: None }
+        Sharer {
+            text: None,
+            id: None,
+        }
     }
 
     /// Lets go of the chunk checked last, and of the memory it keeps alive. Owned
@@ -110,15 +115,125 @@ impl Sharer {
 
     /// `event`, parsed from `chunk`, owned as [`share`](Sharer::share) owns it.
     pub fn share_event(&mut self, chunk: &Bytes, event: Event<'_>) -> OwnedEvent {
-        OwnedEvent {
-            // The default type, the common case, is not even a reference count.
-            event_type: match event.event_type_field() {
-                b"" => ByteString::from_static(DEFAULT_EVENT_TYPE),
-                field => self.share_text(chunk, Text::new(field)),
-            },
-            data: self.share_text(chunk, event.data()),
-            last_event_id: self.share_text(chunk, event.last_event_id()),
+        self.share_event_in(chunk, 0..0, event)
+    }
+
+    /// `event`, parsed from `chunk` by a call that read `chunk[read]`, owned as
+    /// [`share`](Sharer::share) owns it. A new last event ID is looked for in what
+    /// the call read (where its `id` line was): found there, it is part of the
+    /// event's slice of the chunk instead of a copy.
+    ///
+    /// ```
+    /// use bytes::Bytes;
+    /// use sse_proto::{Item, Parser, Sharer};
+    ///
+    /// let (mut parser, mut sharer) = (Parser::new(), Sharer::new());
+    /// let chunk = Bytes::from_static(b"id: 41\ndata: a\n\n");
+    /// let mut input = &chunk[..];
+    /// let Ok(Some(Item::Event(event))) = parser.parse(&mut input) else { panic!() };
+    /// let read = 0..chunk.len() - input.len();
+    /// let event = sharer.share_event_in(&chunk, read, event);
+    /// assert_eq!(event.last_event_id(), "41");
+    /// assert_eq!(event.last_event_id().as_ptr(), chunk[4..].as_ptr());
+    /// ```
+    pub fn share_event_in(
+        &mut self,
+        chunk: &Bytes,
+        read: Range<usize>,
+        event: Event<'_>,
+    ) -> OwnedEvent {
+        let (event_type, data) = (event.event_type_field(), event.data().as_bytes());
+        let id = event.last_event_id().as_bytes();
+        // Most events: data alone, of the default type, with no ID. What follows
+        // makes the same event; this is it, cut short.
+        if let ([], Some(start), []) = (event_type, offset(chunk, data), id) {
+            let place = Place(start, start + data.len());
+            let checked = self.checked(chunk, start);
+            if let Some((text, at)) = checked.and_then(|c| Some((&c.text, c.at(place)?))) {
+                return OwnedEvent::from_parts(text.clone(), at, EMPTY, EMPTY);
+            }
         }
+        self.spanned(chunk, read, event_type, data, id)
+    }
+
+    /// The event as text of the chunk with its fields' offsets (any field not in
+    /// the chunk: a copy of the whole event, or the ID held).
+    #[inline(never)]
+    fn spanned(
+        &mut self,
+        chunk: &Bytes,
+        read: Range<usize>,
+        event_type: &[u8],
+        data: &[u8],
+        id: &[u8],
+    ) -> OwnedEvent {
+        // Where each field is in the chunk: `None` if it is not there.
+        let (Some(data_at), Some(type_at)) = (place(chunk, data), place(chunk, event_type)) else {
+            // Assembled in the parser, or cut by a chunk's end: one copy of it all.
+            return self.copy(event_type, data, id);
+        };
+        let id_at = match id {
+            [] => Some(Place::EMPTY),
+            _ if self.holds(id) => None,
+            // Set in this block: where its `id` line was read, most likely.
+            _ => find(chunk, read, id).map(|start| Place(start, start + id.len())),
+        };
+        let first = data_at
+            .0
+            .min(type_at.0)
+            .min(id_at.map_or(usize::MAX, |at| at.0));
+        if first == usize::MAX {
+            // No text from the chunk: an empty event.
+            let last_event_id = self.id_part(id);
+            return OwnedEvent::from_parts(ByteString::new(), (0, 0), EMPTY, last_event_id);
+        }
+        let checked = self.checked(chunk, first);
+        let Some((text, data_at, type_at, id_at)) = checked.and_then(|checked| {
+            let (data_at, type_at) = (checked.at(data_at)?, checked.at(type_at)?);
+            let id_at = id_at.and_then(|at| checked.at(at));
+            Some((checked.text.clone(), data_at, type_at, id_at))
+        }) else {
+            // Invalid UTF-8: copied, with U+FFFD.
+            return self.copy(event_type, data, id);
+        };
+        let last_event_id = match id_at {
+            Some(at) => Part::at(at),
+            // The ID of an earlier event: shared (copied once when it changed).
+            None => self.id_part(id),
+        };
+        let event_type = Part::at(type_at);
+        OwnedEvent::from_parts(text, data_at, event_type, last_event_id)
+    }
+
+    /// The last event ID `id`, from the one held if it is the same, else copied
+    /// and held.
+    #[inline]
+    pub(crate) fn id_part(&mut self, id: &[u8]) -> Part {
+        if id.is_empty() {
+            return EMPTY;
+        }
+        if !self.holds(id) {
+            self.id = Some(Arc::from(&*Text::new(id).to_string_lossy()));
+        }
+        self.id.clone().map_or(EMPTY, Part::Own)
+    }
+
+    /// Whether the ID held is `id`.
+    fn holds(&self, id: &[u8]) -> bool {
+        self.id.as_ref().is_some_and(|held| held.as_bytes() == id)
+    }
+
+    /// The event copied: its type, data and ID in one new buffer, or the ID held if
+    /// it is the same.
+    #[cold]
+    #[inline(never)]
+    fn copy(&mut self, event_type: &[u8], data: &[u8], id: &[u8]) -> OwnedEvent {
+        let id = if !id.is_empty() && self.holds(id) {
+            Err(self.id_part(id))
+        } else {
+            Ok(id)
+        };
+        copied(event_type, data, id)
     }
 
     /// `text` (a comment, say), parsed from `chunk`, owned: sliced from the chunk if
@@ -128,29 +243,87 @@ impl Sharer {
         if bytes.is_empty() {
             return ByteString::new();
         }
-        if let Some(start) = offset(chunk, bytes) {
-            let key = (chunk.as_ptr() as usize, chunk.len());
-            // Items come in stream order, so a chunk is checked once (twice if an
-            // event's data comes before its `event` type: the type is asked first).
-            if !matches!(&self.text, Some(c) if c.chunk == key && c.from <= start) {
-                let text = valid_prefix(chunk.slice(start..));
-                self.text = Some(Checked {
-                    chunk: key,
-                    from: start,
-                    text,
-                });
-            }
-            if let Some(Checked { from, text, .. }) = &self.text {
-                let at = start - from;
-                // `None` past the valid text: a character the chunk's end cuts, or
-                // invalid UTF-8, which the copy below replaces with U+FFFD.
-                if let Some(slice) = text.get(at..at + bytes.len()) {
-                    return text.slice_ref(slice);
-                }
-            }
-        }
-        owned(text)
+        offset(chunk, bytes)
+            .and_then(|start| self.slice(chunk, start, start + bytes.len()))
+            .unwrap_or_else(|| owned(text))
     }
+
+    /// `chunk[start..end]` as text, if it is valid UTF-8 (checked once per chunk).
+    fn slice(&mut self, chunk: &Bytes, start: usize, end: usize) -> Option<ByteString> {
+        let text = self.checked(chunk, start)?;
+        let (start, end) = text.at(Place(start, end))?;
+        Some(text.text.slice_ref(&text.text[start..end]))
+    }
+
+    /// `chunk`'s text, checked from `start` on (or from before it), once per chunk.
+    #[inline(always)]
+    fn checked(&mut self, chunk: &Bytes, start: usize) -> Option<&Checked> {
+        let key = (chunk.as_ptr() as usize, chunk.len());
+        // Items come in stream order, so a chunk is checked once.
+        if !matches!(&self.text, Some(c) if c.chunk == key && c.from <= start) {
+            self.check(chunk, start);
+        }
+        self.text.as_ref()
+    }
+
+    /// Checks `chunk`'s text from `start` on.
+    #[cold]
+    #[inline(never)]
+    fn check(&mut self, chunk: &Bytes, start: usize) {
+        let key = (chunk.as_ptr() as usize, chunk.len());
+        let text = valid_prefix(chunk.slice(start..));
+        self.text = Some(Checked {
+            chunk: key,
+            from: start,
+            text,
+        });
+    }
+}
+
+impl Checked {
+    /// Where `place` (in the chunk) is in the checked text, if it lies in it, on
+    /// character boundaries. An empty place is anywhere: `(0, 0)`.
+    #[inline(always)]
+    fn at(&self, Place(start, end): Place) -> Option<(usize, usize)> {
+        if start == end {
+            return Some((0, 0));
+        }
+        let (start, end) = (start.checked_sub(self.from)?, end - self.from);
+        let text = &self.text;
+        (end <= text.len() && text.is_char_boundary(start) && text.is_char_boundary(end))
+            .then_some((start, end))
+    }
+}
+
+/// Where some bytes are in a chunk: `start..end`. `Place::EMPTY` for no bytes.
+#[derive(Debug, Clone, Copy)]
+struct Place(usize, usize);
+
+impl Place {
+    /// No bytes (sorts after every place in a chunk).
+    const EMPTY: Place = Place(usize::MAX, usize::MAX);
+}
+
+/// Where `bytes` are in `chunk`: `None` if they are not there, `Place::EMPTY`
+/// if there are none.
+#[inline(always)]
+fn place(chunk: &Bytes, bytes: &[u8]) -> Option<Place> {
+    if bytes.is_empty() {
+        return Some(Place::EMPTY);
+    }
+    let start = offset(chunk, bytes)?;
+    Some(Place(start, start + bytes.len()))
+}
+
+/// Where in `chunk` the bytes `id` are, if they are in `chunk[read]`. (Any place
+/// will do: the text is the same.)
+#[inline(never)]
+fn find(chunk: &Bytes, read: Range<usize>, id: &[u8]) -> Option<usize> {
+    let (text, first) = (chunk.get(read.clone())?, *id.first()?);
+    // The `id` line usually comes first in its block, where the first byte of the
+    // ID is found at once: cheaper than setting up a substring search.
+    let at = memchr::memchr_iter(first, text).find(|&at| text[at..].starts_with(id))?;
+    Some(read.start + at)
 }
 
 /// Where `bytes` lies in `chunk`, if it does.
@@ -201,11 +374,13 @@ fn cut_character(bytes: &[u8]) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Config, Parser};
+    use crate::{Config, OwnedParser, Parser};
     use alloc::vec::Vec;
 
     /// Every item of `chunks`, shared and copied.
-    fn both(config: Config, chunks: &[&[u8]]) -> (Vec<OwnedItem>, Vec<OwnedItem>) {
+    /// Every item of `chunks`, shared (events with the ID looked for where the
+    /// parser read, when `read` is set) and copied.
+    fn both_ways(config: Config, chunks: &[&[u8]], look: bool) -> (Vec<OwnedItem>, Vec<OwnedItem>) {
         let (mut parser, mut copied) = (Parser::with_config(config), Vec::new());
         let (mut other, mut shared_items) = (Parser::with_config(config), Vec::new());
         let mut sharer = Sharer::new();
@@ -216,11 +391,28 @@ mod tests {
                 copied.push(item.into_owned());
             }
             let mut input = &chunk[..];
-            while let Some(item) = other.parse(&mut input).unwrap() {
-                shared_items.push(sharer.share(&chunk, item));
+            loop {
+                let start = chunk.len() - input.len();
+                let Some(item) = other.parse(&mut input).unwrap() else {
+                    break;
+                };
+                let read = start..chunk.len() - input.len();
+                shared_items.push(match item {
+                    Item::Event(event) if look => {
+                        OwnedItem::Event(sharer.share_event_in(&chunk, read, event))
+                    }
+                    item => sharer.share(&chunk, item),
+                });
             }
         }
         (shared_items, copied)
+    }
+
+    fn both(config: Config, chunks: &[&[u8]]) -> (Vec<OwnedItem>, Vec<OwnedItem>) {
+        let (shared, copied) = both_ways(config, chunks, false);
+        let (found, _) = both_ways(config, chunks, true);
+        assert_eq!(found, copied, "with the IDs looked for: {chunks:?}");
+        (shared, copied)
     }
 
     /// The next item of `chunk` from `input` on, shared.
@@ -233,7 +425,7 @@ mod tests {
         sharer.share(chunk, parser.parse(input).unwrap().unwrap())
     }
 
-    fn in_chunk(text: &ByteString, chunk: &Bytes) -> bool {
+    fn in_chunk(text: &str, chunk: &Bytes) -> bool {
         offset(chunk, text.as_bytes()).is_some()
     }
 
@@ -269,6 +461,16 @@ mod tests {
                 b"id: 1\nevent: a\ndata: \xff\n\nid: 2\nevent: b\ndata: \xc3",
                 b"\xa9\n\n",
             ],
+            // IDs: set, inherited, found inside the data, invalid, cut by a chunk's
+            // end, changed back, after the data.
+            &[b"id: 5\ndata: a\n\ndata: b\n\ndata: 12\nid: 1\n\ndata: c\n\n"],
+            &[b"id: \xff\ndata: x\n\ndata: y\n\nid: caf\xc3\xa9\ndata: z\n\n"],
+            &[
+                b"id: 12",
+                b"3\ndata: x\n\ndata: y\n\nid: 5\ndata: ",
+                b"z\n\nid: 123\ndata: w\n\n",
+            ],
+            &[b"event: t\ndata: a\nid: 9\n\nevent: t\ndata: b\n\nid\ndata: c\n\n"],
         ];
         for chunks in cases {
             for config in [
@@ -295,12 +497,12 @@ mod tests {
         let OwnedItem::Event(event) = next(&mut parser, &mut sharer, &chunk, &mut input) else {
             panic!()
         };
-        assert_eq!(&*event.data, "été");
-        assert!(in_chunk(&event.data, &chunk));
-        assert!(in_chunk(&event.event_type, &chunk));
+        assert_eq!(event.data(), "été");
+        assert!(in_chunk(event.data(), &chunk));
+        assert!(in_chunk(event.event_type(), &chunk));
         // The last event ID is the parser's copy (it outlives the chunk): copied.
-        assert_eq!(&*event.last_event_id, "5");
-        assert!(!in_chunk(&event.last_event_id, &chunk));
+        assert_eq!(event.last_event_id(), "5");
+        assert!(!in_chunk(event.last_event_id(), &chunk));
 
         // The next chunk.
         let later = Bytes::from_static(b"event: t\ndata: 2\n\n");
@@ -308,10 +510,38 @@ mod tests {
         let OwnedItem::Event(second) = next(&mut parser, &mut sharer, &later, &mut input) else {
             panic!()
         };
-        assert_eq!(&*second.last_event_id, "5");
-        assert!(!in_chunk(&second.last_event_id, &later));
-        assert!(in_chunk(&second.event_type, &later));
-        assert!(in_chunk(&second.data, &later));
+        assert_eq!(second.last_event_id(), "5");
+        assert!(!in_chunk(second.last_event_id(), &later));
+        assert!(in_chunk(second.event_type(), &later));
+        assert!(in_chunk(second.data(), &later));
+    }
+
+    #[test]
+    fn an_id_is_found_where_it_was_read_and_then_shared() {
+        let chunk = Bytes::from_static(b"id: 41\ndata: a\n\ndata: b\n\n");
+        let later = Bytes::from_static(b"data: c\n\n");
+        let mut parser = OwnedParser::new(Parser::new());
+        let mut events = Vec::new();
+        for chunk in [chunk.clone(), later.clone()] {
+            parser.push(chunk);
+            while let Some(item) = parser.next() {
+                let OwnedItem::Event(event) = item else {
+                    panic!()
+                };
+                events.push(event);
+            }
+        }
+        let ids: Vec<&str> = events.iter().map(OwnedEvent::last_event_id).collect();
+        assert_eq!(ids, ["41", "41", "41"]);
+        // Set in the first event's block: the chunk's own text.
+        assert!(in_chunk(events[0].last_event_id(), &chunk));
+        // Inherited: copied once, then the same text for every event after.
+        assert!(!in_chunk(events[1].last_event_id(), &chunk));
+        assert_eq!(
+            events[1].last_event_id().as_ptr(),
+            events[2].last_event_id().as_ptr()
+        );
+        assert!(in_chunk(events[2].data(), &later));
     }
 
     #[test]
@@ -324,9 +554,9 @@ mod tests {
         let OwnedItem::Event(event) = next(&mut parser, &mut sharer, &chunk, &mut input) else {
             panic!()
         };
-        assert_eq!((&*event.event_type, &*event.data), ("u", "2"));
-        assert!(in_chunk(&event.event_type, &chunk));
-        assert!(in_chunk(&event.data, &chunk));
+        assert_eq!((event.event_type(), event.data()), ("u", "2"));
+        assert!(in_chunk(event.event_type(), &chunk));
+        assert!(in_chunk(event.data(), &chunk));
     }
 
     #[test]
@@ -336,6 +566,6 @@ mod tests {
         let OwnedItem::Event(event) = &shared[0] else {
             panic!()
         };
-        assert_eq!(&*event.data, "abcd");
+        assert_eq!(event.data(), "abcd");
     }
 }

@@ -6,7 +6,7 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use sse_proto::{Item, Parser};
+use sse_proto::{Item, OwnedItem, OwnedParser, Parser};
 
 struct Counting;
 
@@ -29,6 +29,9 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
+/// The count is the process's: one test counts at a time.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// Feeds `stream` in `chunk`-byte pieces; returns (events, total data bytes).
 fn parse(parser: &mut Parser, stream: &[u8], chunk: usize) -> (usize, usize) {
     let (mut events, mut bytes) = (0, 0);
@@ -46,6 +49,7 @@ fn parse(parser: &mut Parser, stream: &[u8], chunk: usize) -> (usize, usize) {
 
 #[test]
 fn steady_state_parsing_does_not_allocate() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let mut stream = Vec::new();
     for i in 0..2000 {
         stream.extend_from_slice(
@@ -67,5 +71,87 @@ fn steady_state_parsing_does_not_allocate() {
             "{} allocations with {chunk}-byte chunks",
             after - before
         );
+    }
+}
+
+/// Feeds `stream` to an `OwnedParser` in `chunk`-byte `Bytes` (made before the
+/// count starts), twice; returns (events, allocations while parsing and dropping
+/// the second time's events): the parser's buffers grow in the first.
+fn owned(stream: &[u8], chunk: usize) -> (usize, usize) {
+    let chunks = || -> Vec<bytes::Bytes> {
+        let chunks: Vec<bytes::Bytes> = stream
+            .chunks(chunk)
+            .map(bytes::Bytes::copy_from_slice)
+            .collect();
+        // A `Bytes` made from a `Vec` makes its shared header when first cloned,
+        // once per chunk, whoever clones it: made here, before the count.
+        drop(chunks.iter().map(|c| c.slice(1..)).collect::<Vec<_>>());
+        chunks
+    };
+    let mut parser = OwnedParser::new(Parser::new());
+    let (warm_up, chunks) = (chunks(), chunks());
+    let mut run = |chunks: Vec<bytes::Bytes>| {
+        let mut events = 0;
+        for chunk in chunks {
+            parser.push(chunk);
+            while let Some(item) = parser.next() {
+                if let OwnedItem::Event(event) = item {
+                    assert!(!event.data().is_empty());
+                    events += 1;
+                }
+            }
+        }
+        events
+    };
+    run(warm_up);
+    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    let events = run(chunks);
+    (events, ALLOCATIONS.load(Ordering::Relaxed) - before)
+}
+
+/// How many of the events of `ends` (where each event's block ends, in order) a
+/// chunk boundary cuts.
+fn cut(ends: &[usize], chunk: usize) -> usize {
+    let mut start = 0;
+    let mut n = 0;
+    for &end in ends {
+        if start / chunk != (end - 1) / chunk {
+            n += 1;
+        }
+        start = end;
+    }
+    n
+}
+
+#[test]
+fn owned_events_allocate_only_when_cut() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    // Three kinds of stream: tokens (no ID, no type), an ID and a type on every
+    // event, and an ID set once and inherited by the events that follow.
+    let kinds: [&dyn Fn(usize) -> String; 3] = [
+        &|i| format!("data: {{\"token\":\"t{i}\"}}\n\n"),
+        &|i| format!("id: {i}\nevent: delta\ndata: {{\"n\":{i}}}\n\n"),
+        &|i| match i % 50 {
+            0 => format!("id: run-{i}\ndata: {i}\n\n"),
+            _ => format!("data: {i}\n\n"),
+        },
+    ];
+    for (kind, make) in kinds.iter().enumerate() {
+        let (mut stream, mut ends) = (Vec::new(), Vec::new());
+        for i in 0..2000 {
+            stream.extend_from_slice(make(i).as_bytes());
+            ends.push(stream.len());
+        }
+        for chunk in [1460, 65536] {
+            let (events, allocations) = owned(&stream, chunk);
+            assert_eq!(events, 2000);
+            // At most one for each event a chunk's end cuts, and for each new
+            // ID that is kept for the events after it (kind 2: one in 50).
+            let bound = cut(&ends, chunk) + if kind == 2 { 2000 / 50 } else { 0 };
+            assert!(
+                allocations <= bound,
+                "kind {kind}, {chunk}-byte chunks: {allocations} allocations for {events} events, {bound} allowed",
+            );
+        }
     }
 }

@@ -196,9 +196,9 @@ fn status_200_with_event_stream_opens_and_delivers() {
     assert_eq!(h.messages.len(), 1);
     assert_eq!(
         (
-            &*h.messages[0].event_type,
-            &*h.messages[0].data,
-            &*h.messages[0].last_event_id
+            h.messages[0].event_type(),
+            h.messages[0].data(),
+            h.messages[0].last_event_id()
         ),
         ("greet", "hi", "1")
     );
@@ -332,8 +332,8 @@ fn parser_is_seeded_with_the_last_event_id_after_reconnecting() {
     h.fire();
     h.open(3010);
     h.body(3011, b"data: b\n\n");
-    assert_eq!(h.messages[1].data, "b");
-    assert_eq!(h.messages[1].last_event_id, "7");
+    assert_eq!(h.messages[1].data(), "b");
+    assert_eq!(h.messages[1].last_event_id(), "7");
     assert_eq!(h.conn.last_event_id(), "7");
 }
 
@@ -360,7 +360,7 @@ fn empty_id_removes_the_last_event_id_header() {
     assert_eq!(h.last_request().header("Last-Event-ID"), Some("seed"));
     h.open(1);
     h.body(2, b"id\ndata: reset\n\n");
-    assert_eq!(h.messages[0].last_event_id, "");
+    assert_eq!(h.messages[0].last_event_id(), "");
     h.end(3);
     h.fire();
     assert_eq!(h.last_request().header("Last-Event-ID"), None);

@@ -667,13 +667,13 @@ fn owned_events_assembled_in_the_parser_keep_their_text_and_no_spare_memory() {
             while let Some(item) = parser.next() {
                 if let OwnedItem::Event(event) = item {
                     // A `String` takes over a `ByteString`'s unshared memory.
-                    events.push(String::from(event.data));
+                    events.push(String::from(event.data()));
                 }
             }
         }
         check(events, &format!("OwnedParser, {size}-byte chunks"));
         let reader = EventReader::new(std::io::Cursor::new(&input));
-        let events = reader.map(|e| String::from(e.unwrap().data)).collect();
+        let events = reader.map(|e| String::from(e.unwrap().data())).collect();
         check(events, "EventReader");
     }
 }

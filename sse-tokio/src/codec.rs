@@ -33,8 +33,8 @@ use tokio_util::codec::{Decoder, Encoder};
 /// let mut framed = FramedRead::new(input, SseDecoder::new());
 /// assert_eq!(framed.next().await.unwrap()?, OwnedItem::Comment("hi".into()));
 /// let Some(Ok(OwnedItem::Event(event))) = framed.next().await else { panic!() };
-/// assert_eq!((&*event.data, &*event.last_event_id), ("one", "1"));
-/// assert!(matches!(framed.next().await, Some(Ok(OwnedItem::Event(e))) if e.data == "two"));
+/// assert_eq!((event.data(), event.last_event_id()), ("one", "1"));
+/// assert!(matches!(framed.next().await, Some(Ok(OwnedItem::Event(e))) if e.data() == "two"));
 /// assert!(framed.next().await.is_none());
 /// # Ok::<(), sse_tokio::CodecError>(())
 /// # }).unwrap();
@@ -183,23 +183,23 @@ mod tests {
     fn decoded_text_is_a_slice_of_the_read() {
         let mut decoder = SseDecoder::new();
         let mut src = BytesMut::from(&b"data: one\n\nevent: e\ndata: two\n\ndata: th"[..]);
-        let mut texts = Vec::new();
+        let mut events = Vec::new();
         while let Some(OwnedItem::Event(event)) = decoder.decode(&mut src).unwrap() {
-            texts.push((event.event_type, event.data));
+            events.push(event);
         }
         assert!(src.is_empty(), "every byte is taken");
-        let at = |text: &sse_proto::ByteString| text.as_bytes().as_ptr() as usize;
+        let at = |text: &str| text.as_ptr() as usize;
         assert_eq!(
-            at(&texts[1].1) - at(&texts[0].1),
+            at(events[1].data()) - at(events[0].data()),
             20,
             "one buffer, not copies"
         );
-        assert_eq!(at(&texts[1].1) - at(&texts[1].0), 8);
+        assert_eq!(at(events[1].data()) - at(events[1].event_type()), 8);
         src.extend_from_slice(b"ree\n\n");
         let Some(OwnedItem::Event(event)) = decoder.decode(&mut src).unwrap() else {
             panic!("the cut event");
         };
-        assert_eq!(event.data, "three");
+        assert_eq!(event.data(), "three");
         assert_eq!(decoder.decode_eof(&mut src).unwrap(), None);
     }
 }

@@ -47,7 +47,7 @@
 //! // A client's side: events out of any body.
 //! let mut events = sse_tokio::EventStream::from_body(body);
 //! let event = events.next().await.unwrap().unwrap();
-//! assert_eq!((&*event.data, &*event.last_event_id), ("hello", "1"));
+//! assert_eq!((event.data(), event.last_event_id()), ("hello", "1"));
 //! assert!(events.next().await.is_none());
 //! # });
 //! ```
@@ -184,7 +184,7 @@ pub fn channel(capacity: usize) -> (Sender, SseBody) {
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
 /// let reader: &[u8] = b"data: from a reader\n\n";
 /// let mut events = sse_tokio::from_reader(reader);
-/// assert_eq!(events.next().await.unwrap().unwrap().data, "from a reader");
+/// assert_eq!(events.next().await.unwrap().unwrap().data(), "from a reader");
 /// # });
 /// ```
 pub fn from_reader<R: tokio::io::AsyncRead>(reader: R) -> EventStream<ReaderStream<R>> {

@@ -62,8 +62,8 @@ async fn every_event_arrives_exactly_once_across_drops() {
     while let Some(item) = source.next().await {
         match item {
             Ok(SourceEvent::Message(event)) => {
-                assert_eq!(event.data, format!("{{\"n\":{}}}", event.last_event_id));
-                received.push(event.last_event_id.parse::<u32>().unwrap());
+                assert_eq!(event.data(), format!("{{\"n\":{}}}", event.last_event_id()));
+                received.push(event.last_event_id().parse::<u32>().unwrap());
             }
             Ok(SourceEvent::Reconnecting(r)) => {
                 assert_eq!(r.reason, ConnectionError::EndOfStream);

@@ -19,7 +19,9 @@ const LIMIT: Duration = Duration::from_secs(60);
 fn show(item: &Result<SourceEvent, SourceError>) -> String {
     match item {
         Ok(SourceEvent::Open(_)) => "open".into(),
-        Ok(SourceEvent::Message(e)) => format!("{}:{}:{}", e.event_type, e.data, e.last_event_id),
+        Ok(SourceEvent::Message(e)) => {
+            format!("{}:{}:{}", e.event_type(), e.data(), e.last_event_id())
+        }
         Ok(SourceEvent::Comment(c)) => format!("comment {c}"),
         Ok(SourceEvent::Retry(d)) => format!("retry {}", d.as_millis()),
         Ok(SourceEvent::Reconnecting(r)) => {

@@ -216,9 +216,9 @@ fn fastest_runs(rounds: usize, n: usize, mut run: impl FnMut(usize)) -> Vec<Dura
 
 fn parse_ratio(rounds: usize, size: usize, only: Option<&str>) {
     println!(
-        "| corpus / chunk | sse-proto GiB/s | / memchr2 | / memcpy | / fastest peer (which) | stream_data / memchr2 | EventReader / fastest peer | sse-tokio EventStream / fastest peer | sse-tokio SseDecoder / fastest peer |"
+        "| corpus / chunk | sse-proto GiB/s | / memchr2 | / memcpy | / fastest peer (which) | stream_data / memchr2 | OwnedParser / fastest peer | OwnedParser / sse-proto | EventReader / fastest peer | sse-tokio EventStream / fastest peer | sse-tokio SseDecoder / fastest peer |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
     let all: Vec<_> = contenders()
         .into_iter()
         .filter(|c| c.name != "eventsource-stream")
@@ -251,7 +251,7 @@ fn parse_ratio(rounds: usize, size: usize, only: Option<&str>) {
                 .expect("a peer");
             let (ours, peer_time) = (time("sse-proto"), peer.1.as_secs_f64());
             println!(
-                "| {}/{chunk} | {:.2} | {:.2}x | {:.2}x | {:.2}x ({}) | {:.2}x | {:.2}x | {:.2}x | {:.2}x |",
+                "| {}/{chunk} | {:.2} | {:.2}x | {:.2}x | {:.2}x ({}) | {:.2}x | {:.2}x | {:.2}x | {:.2}x | {:.2}x | {:.2}x |",
                 corpus.name,
                 corpus.bytes.len() as f64 / ours / f64::from(1u32 << 30),
                 time("memchr2 line ends") / ours,
@@ -259,6 +259,8 @@ fn parse_ratio(rounds: usize, size: usize, only: Option<&str>) {
                 peer_time / ours,
                 peer.0.name,
                 time("memchr2 line ends") / time("sse-proto stream_data"),
+                peer_time / time("sse-proto OwnedParser"),
+                ours / time("sse-proto OwnedParser"),
                 peer_time / time("sse-proto EventReader"),
                 peer_time / time("sse-tokio EventStream"),
                 peer_time / time("sse-tokio SseDecoder"),

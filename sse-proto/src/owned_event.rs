@@ -1,0 +1,314 @@
+//! An event that owns its text: one shared buffer, and where each field lies in it.
+//!
+//! An event read whole from a `Bytes` chunk shares that chunk's text (one reference
+//! count), with its type, data and ID found in it by offsets; an event copied is one
+//! allocation holding all three. A field that lies elsewhere (a last event ID that an
+//! earlier event set, kept by the reader and shared until it changes) has text of its
+//! own.
+
+use core::fmt;
+use core::hash::{Hash, Hasher};
+
+use alloc::sync::Arc;
+
+use bytestring::ByteString;
+
+use crate::{DEFAULT_EVENT_TYPE, Text};
+
+/// An [`Event`](crate::Event) that owns its text (decoded as the spec decodes, U+FFFD
+/// for invalid UTF-8).
+///
+/// The text lives in one [`ByteString`] (an immutable `str` in reference-counted
+/// [`Bytes`](bytes::Bytes)), with the fields found in it by offsets. The stream
+/// adapters hand out events that share the text of the chunk they arrived in
+/// ([`Sharer`](crate::Sharer), [`OwnedParser`](crate::OwnedParser)): no allocation
+/// or copy per event, one reference count. Such an event keeps the chunk's memory
+/// alive; to keep an event for long, copy what you need
+/// (`String::from(event.data())`, or [`into_data`](OwnedEvent::into_data) and a
+/// copy). Events are equal when their type, data and last event ID are.
+///
+/// ```
+/// use sse_proto::{Event, OwnedEvent};
+///
+/// let event: OwnedEvent = Event::new(b"", b"{\"n\":1}", b"7").into_owned();
+/// assert_eq!(event.event_type(), "message");
+/// assert_eq!(event.data(), r#"{"n":1}"#);
+/// let id: u64 = event.last_event_id().parse()?;
+/// assert_eq!(id, 7);
+/// assert_eq!(event, OwnedEvent::new("message", r#"{"n":1}"#, "7"));
+/// # Ok::<(), core::num::ParseIntError>(())
+/// ```
+#[derive(Clone)]
+pub struct OwnedEvent {
+    /// Holds the data, and the type and the ID where their [`Part`]s are `In` it.
+    text: ByteString,
+    /// Where the data is in `text`.
+    data: (usize, usize),
+    /// Empty: the default type.
+    event_type: Part,
+    last_event_id: Part,
+}
+
+/// Where a field's text is.
+#[derive(Clone, Debug)]
+pub(crate) enum Part {
+    /// `text[start..end]` of the event; `In(0, 0)` is empty.
+    In(usize, usize),
+    /// Text of its own (an ID shared with the events around it, say).
+    Own(Arc<str>),
+}
+
+/// An empty field.
+pub(crate) const EMPTY: Part = Part::In(0, 0);
+
+impl Part {
+    /// The part at `(start, end)` of the event's text (empty if they are equal).
+    #[inline(always)]
+    pub(crate) fn at((start, end): (usize, usize)) -> Part {
+        match start == end {
+            true => EMPTY,
+            false => Part::In(start, end),
+        }
+    }
+
+    /// `text` as a part of its own (nothing for an empty one).
+    pub(crate) fn own(text: &str) -> Part {
+        match text {
+            "" => EMPTY,
+            text => Part::Own(Arc::from(text)),
+        }
+    }
+}
+
+impl OwnedEvent {
+    /// An event with this type (empty means `"message"`), data and last event ID.
+    /// The data is kept as it is; the type and the ID are copied.
+    ///
+    /// ```
+    /// use sse_proto::OwnedEvent;
+    ///
+    /// let event = OwnedEvent::new("", "hi", "");
+    /// assert_eq!((event.event_type(), event.data()), ("message", "hi"));
+    /// ```
+    pub fn new(
+        event_type: impl Into<ByteString>,
+        data: impl Into<ByteString>,
+        last_event_id: impl Into<ByteString>,
+    ) -> Self {
+        let text = data.into();
+        OwnedEvent {
+            data: (0, text.len()),
+            text,
+            event_type: Part::own(&event_type.into()),
+            last_event_id: Part::own(&last_event_id.into()),
+        }
+    }
+
+    /// Assembles an event from its parts (offsets checked by the caller against
+    /// `text`'s character boundaries: an accessor panics otherwise).
+    pub(crate) fn from_parts(
+        text: ByteString,
+        data: (usize, usize),
+        event_type: Part,
+        last_event_id: Part,
+    ) -> Self {
+        OwnedEvent {
+            text,
+            data,
+            event_type,
+            last_event_id,
+        }
+    }
+
+    /// The event type: the last `event` field of the block, or `"message"`.
+    pub fn event_type(&self) -> &str {
+        match self.part(&self.event_type) {
+            "" => DEFAULT_EVENT_TYPE,
+            event_type => event_type,
+        }
+    }
+
+    /// The data: the block's `data` values joined with LF, without a trailing LF.
+    pub fn data(&self) -> &str {
+        &self.text[self.data.0..self.data.1]
+    }
+
+    /// The event's `lastEventId`: the event source's last event ID string once this
+    /// event was dispatched.
+    pub fn last_event_id(&self) -> &str {
+        self.part(&self.last_event_id)
+    }
+
+    /// The data as a [`ByteString`] of its own that shares this event's memory (no
+    /// copy): to hand the data on, or to keep it without the rest of the event.
+    ///
+    /// ```
+    /// use sse_proto::OwnedEvent;
+    ///
+    /// let data = OwnedEvent::new("note", "hi", "1").into_data();
+    /// assert_eq!(data, "hi");
+    /// ```
+    pub fn into_data(self) -> ByteString {
+        if self.data == (0, self.text.len()) {
+            return self.text;
+        }
+        self.text.slice_ref(self.data())
+    }
+
+    fn part<'a>(&'a self, part: &'a Part) -> &'a str {
+        match part {
+            Part::In(start, end) => &self.text[*start..*end],
+            Part::Own(text) => text,
+        }
+    }
+}
+
+#[cfg(feature = "serde")]
+impl OwnedEvent {
+    /// The data, parsed as JSON into a `T` (with the `serde` feature): what LLM and
+    /// most other APIs send.
+    ///
+    /// ```
+    /// use sse_proto::OwnedEvent;
+    ///
+    /// #[derive(serde::Deserialize)]
+    /// struct Delta {
+    ///     text: String,
+    /// }
+    ///
+    /// let event = OwnedEvent::new("", r#"{"text": "hi"}"#, "");
+    /// assert_eq!(event.json::<Delta>()?.text, "hi");
+    /// assert!(event.json::<u32>().is_err());
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
+    pub fn json<T: serde::de::DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
+        serde_json::from_str(self.data())
+    }
+}
+
+impl Default for OwnedEvent {
+    /// An event with no data, of type `"message"`, and no last event ID.
+    fn default() -> Self {
+        OwnedEvent {
+            text: ByteString::new(),
+            data: (0, 0),
+            event_type: EMPTY,
+            last_event_id: EMPTY,
+        }
+    }
+}
+
+impl PartialEq for OwnedEvent {
+    /// Events are equal when their type, data and last event ID are.
+    fn eq(&self, other: &Self) -> bool {
+        self.data() == other.data()
+            && self.event_type() == other.event_type()
+            && self.last_event_id() == other.last_event_id()
+    }
+}
+
+impl Eq for OwnedEvent {}
+
+impl Hash for OwnedEvent {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        (self.event_type(), self.data(), self.last_event_id()).hash(state);
+    }
+}
+
+impl fmt::Debug for OwnedEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OwnedEvent")
+            .field("event_type", &self.event_type())
+            .field("data", &self.data())
+            .field("last_event_id", &self.last_event_id())
+            .finish()
+    }
+}
+
+/// An event's fields copied into one buffer of their own, decoded as the spec
+/// decodes (U+FFFD for invalid UTF-8): one allocation, however many fields. `id`
+/// is `Err(part)` when the caller has the ID's text already.
+pub(crate) fn copied(event_type: &[u8], data: &[u8], id: Result<&[u8], Part>) -> OwnedEvent {
+    let id_bytes = *id.as_ref().unwrap_or(&&b""[..]);
+    let len = event_type.len() + data.len() + id_bytes.len();
+    // Exactly the capacity valid text needs, so that the `Bytes` made of it needs no
+    // header of its own (invalid text grows, which costs that one allocation more).
+    let mut text = alloc::string::String::with_capacity(len);
+    // The type and the ID first: their offsets are small.
+    let type_at = push_lossy(&mut text, event_type);
+    let id_at = push_lossy(&mut text, id_bytes);
+    let data_at = push_lossy(&mut text, data);
+    let event_type = Part::at(type_at);
+    let last_event_id = match id {
+        Ok(_) => Part::at(id_at),
+        Err(part) => part,
+    };
+    OwnedEvent::from_parts(ByteString::from(text), data_at, event_type, last_event_id)
+}
+
+/// Appends `bytes` to `text` (U+FFFD for invalid UTF-8); where they went.
+#[inline(always)]
+fn push_lossy(text: &mut alloc::string::String, bytes: &[u8]) -> (usize, usize) {
+    let start = text.len();
+    if !bytes.is_empty() {
+        match core::str::from_utf8(bytes) {
+            Ok(valid) => text.push_str(valid),
+            Err(_) => text.push_str(&alloc::string::String::from_utf8_lossy(bytes)),
+        }
+    }
+    (start, text.len())
+}
+
+/// An event whose data was moved out of the parser's buffer (no copy).
+pub(crate) fn moved(
+    data: alloc::string::String,
+    event_type: Part,
+    last_event_id: Part,
+) -> OwnedEvent {
+    let at = (0, data.len());
+    OwnedEvent::from_parts(ByteString::from(data), at, event_type, last_event_id)
+}
+
+/// `bytes` as a field with text of its own: copied (U+FFFD for invalid UTF-8).
+pub(crate) fn copy_part(bytes: &[u8]) -> Part {
+    Part::own(&Text::new(bytes).to_string_lossy())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::string::String;
+
+    #[test]
+    fn fields_in_one_buffer() {
+        let event = copied(b"t", b"data", Ok(b"7"));
+        assert_eq!(
+            (event.event_type(), event.data(), event.last_event_id()),
+            ("t", "data", "7")
+        );
+        assert_eq!(event, OwnedEvent::new("t", "data", "7"));
+        assert_eq!(event.clone().into_data(), "data");
+        let empty = copied(b"", b"", Ok(b""));
+        assert_eq!(empty, OwnedEvent::default());
+        assert_eq!(empty.event_type(), "message");
+    }
+
+    #[test]
+    fn invalid_text_is_replaced() {
+        let event = copied(b"\xff", b"a\xc3", Err(Part::own("k")));
+        assert_eq!(event.event_type(), "\u{FFFD}");
+        assert_eq!(event.data(), "a\u{FFFD}");
+        assert_eq!(event.last_event_id(), "k");
+        assert_eq!(String::from(event.into_data()), "a\u{FFFD}");
+    }
+
+    #[test]
+    fn equal_events_hash_alike() {
+        use core::hash::BuildHasher;
+        let hasher = std::hash::RandomState::new();
+        let a = copied(b"", b"x", Ok(b"1"));
+        let b = OwnedEvent::new("message", "x", "1");
+        assert_eq!(a, b);
+        assert_eq!(hasher.hash_one(&a), hasher.hash_one(&b));
+    }
+}
