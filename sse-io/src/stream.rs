@@ -96,7 +96,7 @@ where
 impl<S: TryStream> ItemStream<S> {
     /// The parser, for its [`last_event_id`](Parser::last_event_id) and
     /// [`retry`](Parser::retry).
-    pub fn parser(&self) -> &Parser {
+    pub fn parser(&self) -> &Parser<sse_proto::BytesMut> {
         self.parser.parser()
     }
 
@@ -221,7 +221,7 @@ where
 impl<S: TryStream> EventStream<S> {
     /// The parser, for its [`last_event_id`](Parser::last_event_id) and
     /// [`retry`](Parser::retry).
-    pub fn parser(&self) -> &Parser {
+    pub fn parser(&self) -> &Parser<sse_proto::BytesMut> {
         self.items.parser()
     }
 

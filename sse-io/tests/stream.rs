@@ -108,11 +108,7 @@ data: unfini",
         let mut events = EventStream::with_parser(second, parser);
         let event = events.next().await.unwrap().unwrap();
         assert_eq!(
-            (
-                event.event_type(),
-                event.data(),
-                event.last_event_id()
-            ),
+            (event.event_type(), event.data(), event.last_event_id()),
             ("message", "fresh", "7")
         );
         assert!(events.next().await.is_none());

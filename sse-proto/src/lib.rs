@@ -186,6 +186,10 @@ pub use buffered::ReadError;
 /// adapters share chunks as.
 #[cfg(feature = "alloc")]
 pub use bytes::Bytes;
+/// The `bytes` crate's growable buffer, re-exported: the buffers of the parser
+/// inside an [`OwnedParser`], which splits assembled events off them.
+#[cfg(feature = "alloc")]
+pub use bytes::BytesMut;
 /// The owned string type of [`OwnedItem`]s, re-exported: a `str` in reference-counted
 /// `Bytes`.
 #[cfg(feature = "alloc")]

@@ -8,9 +8,10 @@
 
 use core::ops::Range;
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 
-use crate::owned_event::{copy_part, moved};
+use crate::owned_event::{EMPTY, from_split};
+use crate::shared::offset;
 use crate::{Event, Item, OwnedItem, Parser, Sharer};
 
 /// A [`Parser`] fed chunks it keeps, handing out [`OwnedItem`]s one at a time.
@@ -18,9 +19,11 @@ use crate::{Event, Item, OwnedItem, Parser, Sharer};
 /// Give it a chunk with [`push`](OwnedParser::push) whenever
 /// [`next`](OwnedParser::next) returns `None`, and call
 /// [`finish`](OwnedParser::finish) at the end of the stream. Text that arrived whole
-/// in one chunk is handed out as a slice of that chunk ([`Sharer`]: one reference
-/// count per event); text that was assembled across chunks is copied (one allocation
-/// per event), or moved out of the parser's buffer when it is large.
+/// in one chunk shares that chunk ([`Sharer`]: one reference count per event); data
+/// that the parser assembled (from several lines, or across chunks) is split off
+/// the parser's buffer with the event's type and ID, not copied. The parser's
+/// buffers are `BytesMut`s: a buffer is used again once the events split off it
+/// are dropped, so a reader that drops its events allocates nothing per event.
 ///
 /// An event over the parser's limit is an [`OwnedItem::Skipped`] item, after which
 /// parsing goes on: `next` has no error to return.
@@ -43,7 +46,8 @@ use crate::{Event, Item, OwnedItem, Parser, Sharer};
 /// ```
 #[derive(Debug)]
 pub struct OwnedParser {
-    parser: Parser,
+    /// Over `BytesMut` buffers: an assembled event's data is split off its buffer.
+    parser: Parser<BytesMut>,
     /// The chunk being parsed.
     chunk: Bytes,
     sharer: Sharer,
@@ -55,7 +59,7 @@ impl OwnedParser {
     /// Hands out what `parser` (set up with a configuration, a last event ID) finds.
     pub fn new(parser: Parser) -> Self {
         OwnedParser {
-            parser,
+            parser: parser.into_bytes_mut(),
             chunk: Bytes::new(),
             sharer: Sharer::new(),
             pos: 0,
@@ -64,13 +68,13 @@ impl OwnedParser {
 
     /// The parser, for its [`last_event_id`](Parser::last_event_id) and
     /// [`retry`](Parser::retry).
-    pub fn parser(&self) -> &Parser {
+    pub fn parser(&self) -> &Parser<BytesMut> {
         &self.parser
     }
 
     /// The parser; the rest of a chunk being parsed is dropped.
     pub fn into_parser(self) -> Parser {
-        self.parser
+        self.parser.into_vec()
     }
 
     /// Takes the next chunk (a `Bytes`, a `Vec<u8>`, a `&'static [u8]`, ...: no copy is
@@ -94,12 +98,23 @@ impl OwnedParser {
         let read = self.pos..self.pos + rest.len() - input.len();
         self.pos = read.end;
         match parsed {
-            Ok(Some(Item::Event(event))) if moves_out(&event, &chunk.as_ptr_range()) => {
-                // Assembled in the parser: a large event's data is moved, not copied.
-                let event_type = copy_part(event.event_type_field());
-                let id = self.sharer.id_part(event.last_event_id().as_bytes());
-                let data = self.parser.take_event_data();
-                Some(OwnedItem::Event(moved(data, event_type, id)))
+            // The parser hands out data that is in the chunk, or that it assembled
+            // in its data buffer; a type in the chunk, or in its type buffer.
+            Ok(Some(Item::Event(event))) if assembled(&event, &chunk.as_ptr_range()) => {
+                // Split off the parser's buffer, not copied, with the type and the
+                // ID (unless the one held) appended.
+                let (event_type, id) = (event.event_type_field(), event.last_event_id());
+                let held = match id.as_bytes() {
+                    [] => Some(EMPTY),
+                    id => self.sharer.held(id),
+                };
+                let at = offset(&self.chunk, event_type).map(|at| at..at + event_type.len());
+                let stored_type = !event_type.is_empty() && at.is_none();
+                let chunk_type = at.map(|at| &self.chunk[at]);
+                let split = self
+                    .parser
+                    .split_event(chunk_type, stored_type, held.is_none());
+                Some(OwnedItem::Event(from_split(split, held)))
             }
             Ok(Some(Item::Event(event))) => Some(OwnedItem::Event(self.sharer.share_event_in(
                 &self.chunk,
@@ -128,6 +143,14 @@ impl OwnedParser {
         self.pos = 0;
         self.sharer.release();
     }
+}
+
+/// Whether `event`'s data is not in the chunk that `chunk` spans: the parser
+/// assembled it in its own buffer.
+#[inline(always)]
+fn assembled(event: &Event<'_>, chunk: &Range<*const u8>) -> bool {
+    let data = event.data().as_bytes();
+    !data.is_empty() && !chunk.contains(&data.as_ptr())
 }
 
 /// Whether `event`'s data is worth moving out of the parser with

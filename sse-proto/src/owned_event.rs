@@ -8,11 +8,13 @@
 
 use core::fmt;
 use core::hash::{Hash, Hasher};
+use core::ops::Range;
 
 use alloc::sync::Arc;
 
 use bytestring::ByteString;
 
+use crate::parser::Split;
 use crate::{DEFAULT_EVENT_TYPE, Text};
 
 /// An [`Event`](crate::Event) that owns its text (decoded as the spec decodes, U+FFFD
@@ -267,6 +269,50 @@ pub(crate) fn moved(
 ) -> OwnedEvent {
     let at = (0, data.len());
     OwnedEvent::from_parts(ByteString::from(data), at, event_type, last_event_id)
+}
+
+/// An event made of the data the parser assembled, split off its buffer with the
+/// type and (unless `held`, the ID's text already) the ID after it: no copy, when
+/// the text is valid UTF-8 and each field whole.
+pub(crate) fn from_split(split: Split, held: Option<Part>) -> OwnedEvent {
+    let Split {
+        text,
+        data,
+        event_type,
+        id,
+    } = split;
+    let type_end = event_type.end;
+    // A reference count, where checking the text twice would cost a pass over it:
+    // what the check consumes is needed again if it fails.
+    match ByteString::try_from(text.clone()) {
+        Ok(valid) if valid.is_char_boundary(data) && valid.is_char_boundary(type_end) => {
+            let event_type = Part::at((event_type.start, event_type.end));
+            let last_event_id = match (id, held) {
+                (Some(id), _) => Part::at((id.start, id.end)),
+                (None, held) => held.unwrap_or(EMPTY),
+            };
+            OwnedEvent::from_parts(valid, (0, data), event_type, last_event_id)
+        }
+        // Invalid UTF-8, or a field that ends inside a character the next one
+        // completes: each field decoded by itself, with U+FFFD.
+        _ => lossy(&text, data, event_type, id, held),
+    }
+}
+
+/// `from_split`'s event, copied with each field decoded by itself.
+#[cold]
+fn lossy(
+    text: &[u8],
+    data: usize,
+    event_type: Range<usize>,
+    id: Option<Range<usize>>,
+    held: Option<Part>,
+) -> OwnedEvent {
+    let id = match (id, held) {
+        (Some(id), _) => Ok(&text[id]),
+        (None, held) => Err(held.unwrap_or(EMPTY)),
+    };
+    copied(&text[event_type], &text[..data], id)
 }
 
 /// `bytes` as a field with text of its own: copied (U+FFFD for invalid UTF-8).

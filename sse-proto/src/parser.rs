@@ -332,6 +332,84 @@ impl Parser<alloc::vec::Vec<u8>> {
     }
 }
 
+/// The data of an assembled event, split off the parser's buffer with the event's
+/// type and ID after it: see [`Parser::split_event`].
+#[cfg(feature = "alloc")]
+pub(crate) struct Split {
+    /// The data, then the type and the ID where they were appended.
+    pub(crate) text: bytes::Bytes,
+    /// The data's length.
+    pub(crate) data: usize,
+    /// Where the type is in `text` (empty: the default type).
+    pub(crate) event_type: core::ops::Range<usize>,
+    /// Where the last event ID is in `text`, if it was appended.
+    pub(crate) id: Option<core::ops::Range<usize>>,
+}
+
+#[cfg(feature = "alloc")]
+impl Parser<bytes::BytesMut> {
+    /// The data of the event just handed out, which the parser assembled in its
+    /// buffer, split off that buffer (no copy), with the event's type (`chunk_type`
+    /// if it lay in the chunk, the parser's own if `stored_type`) and, if `with_id`, its last
+    /// event ID appended. What is left of the buffer's capacity takes the next
+    /// event's data; once every event split off it is dropped, the whole buffer is
+    /// reused (`BytesMut::reserve`), so a reader that drops its events allocates
+    /// nothing in steady state, and one that keeps them gets a new buffer when this
+    /// one is used up.
+    pub(crate) fn split_event(
+        &mut self,
+        chunk_type: Option<&[u8]>,
+        stored_type: bool,
+        with_id: bool,
+    ) -> Split {
+        let bufs = &mut self.bufs;
+        let data = bufs.data.len();
+        let event_type = match (chunk_type, stored_type) {
+            (Some(event_type), _) => event_type,
+            (None, true) => &bufs.event_type[..],
+            (None, false) => b"",
+        };
+        bufs.data.extend_from_slice(event_type);
+        let type_end = bufs.data.len();
+        let id = with_id.then(|| {
+            bufs.data.extend_from_slice(&bufs.last_event_id);
+            type_end..bufs.data.len()
+        });
+        let text = bufs.data.split().freeze();
+        // A large event's room is asked for again when the next data is stored, into
+        // the empty buffer: `BytesMut` then takes its whole buffer back if every
+        // event split off it is gone, and has nothing to move to its front, where
+        // growing it piece by piece would move what it holds each time.
+        if text.len() >= crate::owned::MOVE_AT {
+            self.data_hint = text.len();
+        }
+        Split {
+            text,
+            data,
+            event_type: data..type_end,
+            id,
+        }
+    }
+}
+
+#[cfg(feature = "alloc")]
+impl Parser<alloc::vec::Vec<u8>> {
+    /// This parser over `BytesMut` buffers (what the buffers hold is copied: a
+    /// last event ID, a pending event), for readers that split assembled events
+    /// off the data buffer.
+    pub(crate) fn into_bytes_mut(self) -> Parser<bytes::BytesMut> {
+        self.map_buffers(|buf| bytes::BytesMut::from(&buf[..]))
+    }
+}
+
+#[cfg(feature = "alloc")]
+impl Parser<bytes::BytesMut> {
+    /// This parser over `Vec` buffers again (no copy where a buffer is not shared).
+    pub(crate) fn into_vec(self) -> Parser<alloc::vec::Vec<u8>> {
+        self.map_buffers(alloc::vec::Vec::from)
+    }
+}
+
 #[cfg(feature = "alloc")]
 impl Default for Parser<alloc::vec::Vec<u8>> {
     fn default() -> Self {
@@ -377,6 +455,40 @@ impl<'b> Parser<SliceStorage<'b>> {
 }
 
 impl<S: Storage> Parser<S> {
+    /// The same parser, state and text, over buffers of another kind.
+    #[cfg(feature = "alloc")]
+    fn map_buffers<T: Storage>(self, mut f: impl FnMut(S) -> T) -> Parser<T> {
+        let bufs = self.bufs;
+        Parser {
+            config: self.config,
+            data_limit: self.data_limit,
+            value_limit: self.value_limit,
+            bufs: Buffers {
+                data: f(bufs.data),
+                line: f(bufs.line),
+                event_type: f(bufs.event_type),
+                id: f(bufs.id),
+                last_event_id: f(bufs.last_event_id),
+            },
+            bom: self.bom,
+            pending_cr: self.pending_cr,
+            line_state: self.line_state,
+            name: self.name,
+            name_len: self.name_len,
+            name_dropped: self.name_dropped,
+            data: self.data,
+            data_len: self.data_len,
+            data_hint: self.data_hint,
+            event_type: self.event_type,
+            id_pending: self.id_pending,
+            skipping: self.skipping,
+            lf_emitted: self.lf_emitted,
+            release_event: self.release_event,
+            release_line: self.release_line,
+            retry: self.retry,
+        }
+    }
+
     /// A parser over buffers you supply. The buffers should be empty; their capacity
     /// limits bound what the parser accepts, as [`Config::max_event_size`] and
     /// [`Config::max_field_size`] do.

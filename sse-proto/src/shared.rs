@@ -218,6 +218,14 @@ impl Sharer {
         self.id.clone().map_or(EMPTY, Part::Own)
     }
 
+    /// The ID held, if it is `id`.
+    pub(crate) fn held(&self, id: &[u8]) -> Option<Part> {
+        self.id
+            .as_ref()
+            .filter(|held| held.as_bytes() == id)
+            .map(|held| Part::Own(Arc::clone(held)))
+    }
+
     /// Whether the ID held is `id`.
     fn holds(&self, id: &[u8]) -> bool {
         self.id.as_ref().is_some_and(|held| held.as_bytes() == id)
@@ -327,7 +335,7 @@ fn find(chunk: &Bytes, read: Range<usize>, id: &[u8]) -> Option<usize> {
 }
 
 /// Where `bytes` lies in `chunk`, if it does.
-fn offset(chunk: &Bytes, bytes: &[u8]) -> Option<usize> {
+pub(crate) fn offset(chunk: &Bytes, bytes: &[u8]) -> Option<usize> {
     let start = (bytes.as_ptr() as usize).checked_sub(chunk.as_ptr() as usize)?;
     (start < chunk.len() && bytes.len() <= chunk.len() - start).then_some(start)
 }

@@ -90,6 +90,35 @@ impl Storage for alloc::vec::Vec<u8> {
     }
 }
 
+#[cfg(feature = "alloc")]
+impl Storage for bytes::BytesMut {
+    #[inline]
+    fn as_bytes(&self) -> &[u8] {
+        self
+    }
+    #[inline]
+    fn clear(&mut self) {
+        bytes::BytesMut::clear(self);
+    }
+    #[inline]
+    fn try_extend(&mut self, bytes: &[u8]) -> Result<(), CapacityError> {
+        self.extend_from_slice(bytes);
+        Ok(())
+    }
+    #[inline]
+    fn capacity_limit(&self) -> usize {
+        usize::MAX
+    }
+    /// Reserves as `BytesMut::reserve` does: it takes back the whole buffer when
+    /// nothing split off it is alive any more, and otherwise allocates a new one,
+    /// doubling, which `limit` does not cap.
+    #[inline]
+    fn reserve_within(&mut self, additional: usize, limit: usize) {
+        let _ = limit;
+        self.reserve(additional);
+    }
+}
+
 /// Grows `vec` to hold `needed` bytes: doubling, as `Vec` grows, but capped at
 /// `limit`. Rare (a buffer reaches its steady size once), so kept out of line.
 #[cfg(feature = "alloc")]

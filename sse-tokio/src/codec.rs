@@ -64,7 +64,7 @@ impl SseDecoder {
 
     /// The parser, for its [`last_event_id`](Parser::last_event_id) and
     /// [`retry`](Parser::retry).
-    pub fn parser(&self) -> &Parser {
+    pub fn parser(&self) -> &Parser<sse_proto::BytesMut> {
         self.parser.parser()
     }
 }
