@@ -232,6 +232,13 @@ impl fmt::Debug for OwnedEvent {
 /// is `Err(part)` when the caller has the ID's text already.
 pub(crate) fn copied(event_type: &[u8], data: &[u8], id: Result<&[u8], Part>) -> OwnedEvent {
     let id_bytes = *id.as_ref().unwrap_or(&&b""[..]);
+    if event_type.is_empty() && id_bytes.is_empty() {
+        if let Ok(text) = ByteString::try_from(data) {
+            // Data alone (most events), valid: copied as it is.
+            let last_event_id = id.err().unwrap_or(EMPTY);
+            return OwnedEvent::from_parts(text, (0, data.len()), EMPTY, last_event_id);
+        }
+    }
     let len = event_type.len() + data.len() + id_bytes.len();
     // Exactly the capacity valid text needs, so that the `Bytes` made of it needs no
     // header of its own (invalid text grows, which costs that one allocation more).
