@@ -16,10 +16,10 @@ for bench in root.glob("**/new/benchmark.json"):
     gib_s = nbytes / (est["mean"]["point_estimate"] * 1e-9) / 2**30
     rows.setdefault(group, {})[name] = gib_s
 
-OURS = ["sse-proto", "sse-proto stream_data", "sse-proto EventReader", "sse-tokio EventStream", "sse-tokio SseDecoder"]
+OURS = ["sse-proto", "sse-proto stream_data", "sse-proto OwnedParser", "sse-proto EventReader", "sse-tokio EventStream", "sse-tokio SseDecoder"]
 PEERS = ["sse-parse", "sse-core", "sseer", "sse-stream", "eventsource-stream"]
-print("| corpus / chunk | sse-proto GiB/s | / memchr2 | / memcpy | / fastest peer (which) | stream_data / memcpy | EventReader / fastest peer | sse-tokio EventStream / fastest peer | sse-tokio SseDecoder / fastest peer |")
-print("|---|---|---|---|---|---|---|---|---|")
+print("| corpus / chunk | sse-proto GiB/s | / memchr2 | / memcpy | / fastest peer (which) | stream_data / memcpy | OwnedParser / fastest peer | OwnedParser / sse-proto | EventReader / fastest peer | sse-tokio EventStream / fastest peer | sse-tokio SseDecoder / fastest peer |")
+print("|---|---|---|---|---|---|---|---|---|---|---|")
 for group in sorted(g for g in rows if g.startswith("parse/")):
     r = rows[group]
     ours = r.get("sse-proto")
@@ -31,6 +31,8 @@ for group in sorted(g for g in rows if g.startswith("parse/")):
         return f"{a / b:.2f}x" if a and b else "-"
     print(f"| {group[6:]} | {ours:.2f} | {ratio(ours, r.get('memchr2 line ends'))} | {ratio(ours, r.get('memcpy'))} "
           f"| {ratio(ours, peers.get(best))} ({best}) | {ratio(r.get('sse-proto stream_data'), r.get('memcpy'))} "
+          f"| {ratio(r.get('sse-proto OwnedParser'), peers.get(best))} "
+          f"| {ratio(r.get('sse-proto OwnedParser'), ours)} "
           f"| {ratio(r.get('sse-proto EventReader'), peers.get(best))} "
           f"| {ratio(r.get('sse-tokio EventStream'), peers.get(best))} "
           f"| {ratio(r.get('sse-tokio SseDecoder'), peers.get(best))} |")
