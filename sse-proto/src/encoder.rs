@@ -885,7 +885,12 @@ impl Parts<'_> {
 #[cold]
 #[inline(never)]
 fn check_id(id: &[u8]) -> Result<(), EncodeError> {
-    match memchr3(b'\r', b'\n', 0, id) {
+    let found = if cfg!(sse_proto_small) {
+        id.iter().position(|&b| b == b'\r' || b == b'\n' || b == 0)
+    } else {
+        memchr3(b'\r', b'\n', 0, id)
+    };
+    match found {
         Some(index) if id[index] == 0 => Err(EncodeError::NulInId { index }),
         Some(index) => Err(EncodeError::LineBreakInId { index }),
         None => Ok(()),
@@ -942,7 +947,7 @@ const SHORT: usize = 16;
 /// The first CR or LF in `bytes`.
 #[inline]
 fn find_line_end(bytes: &[u8]) -> Option<usize> {
-    if bytes.len() < SHORT {
+    if cfg!(sse_proto_small) || bytes.len() < SHORT {
         bytes.iter().position(|&b| b == b'\r' || b == b'\n')
     } else {
         memchr2(b'\r', b'\n', bytes)
@@ -978,6 +983,12 @@ fn copy_checked(dst: &mut [u8], src: &[u8]) -> bool {
 /// is read anyway when none is found, and that is the case worth making fast.
 #[inline(always)]
 fn scan(src: &[u8], dst: Option<&mut [u8]>) -> bool {
+    if cfg!(sse_proto_small) {
+        if let Some(dst) = dst {
+            dst[..src.len()].copy_from_slice(src);
+        }
+        return src.iter().any(|&b| b < LOW);
+    }
     let len = src.len();
     let mut dst = dst.map(|dst| &mut dst[..len]);
     if len < 16 {
@@ -1106,6 +1117,17 @@ fn for_each_line(text: &[u8], mut f: impl FnMut(&[u8])) {
 /// counting, instead of one search call per line.
 #[inline(never)]
 fn line_stats(text: &[u8]) -> (usize, usize) {
+    if cfg!(sse_proto_small) {
+        let (mut lines, mut ends, mut after_cr) = (1, 0, false);
+        for &byte in text {
+            // A line ends at every CR and LF, but the LF of a CRLF.
+            let end = byte == b'\r' || byte == b'\n';
+            lines += usize::from(end && !(byte == b'\n' && after_cr));
+            ends += usize::from(end);
+            after_cr = byte == b'\r';
+        }
+        return (lines, ends);
+    }
     let lf = memchr_iter(b'\n', text).count();
     let (mut cr, mut crlf) = (0, 0);
     for at in memchr_iter(b'\r', text) {
@@ -1121,12 +1143,33 @@ fn decimal(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
     let mut start = buf.len();
     loop {
         start -= 1;
-        buf[start] = b'0' + (n % 10) as u8;
-        n /= 10;
+        let (quotient, digit) = div10(n);
+        buf[start] = b'0' + digit;
+        n = quotient;
         if n == 0 {
             return &buf[start..];
         }
     }
+}
+
+/// `n / 10` and `n % 10`. With `--cfg sse_proto_small`, by long division a bit at a
+/// time: a 32-bit target then needs no 64-bit division routine (about 860 bytes on
+/// a Cortex-M4).
+#[inline]
+fn div10(n: u64) -> (u64, u8) {
+    if !cfg!(sse_proto_small) {
+        return (n / 10, (n % 10) as u8);
+    }
+    let (mut quotient, mut rest) = (0u64, 0u64);
+    for bit in (0..64).rev() {
+        rest = (rest << 1) | ((n >> bit) & 1);
+        quotient <<= 1;
+        if rest >= 10 {
+            rest -= 10;
+            quotient |= 1;
+        }
+    }
+    (quotient, rest as u8)
 }
 
 /// Whole milliseconds, rounded down, capped at `u64::MAX`, and at least 1 unless

@@ -616,7 +616,10 @@ impl<S: Storage> Parser<S> {
     /// ends the line.
     #[inline]
     fn streamed_value(&self, chunk: &[u8], pos: usize) -> Option<usize> {
-        let streaming = self.config.stream_data && self.in_data_value() && !self.pending_cr;
+        let streaming = !cfg!(sse_proto_small)
+            && self.config.stream_data
+            && self.in_data_value()
+            && !self.pending_cr;
         if !streaming || pos == chunk.len() {
             return None;
         }
@@ -690,7 +693,8 @@ impl<S: Storage> Parser<S> {
     /// ([`partial_data`](Parser::partial_data)).
     #[inline(always)]
     pub(crate) fn fast_event(&mut self, chunk: &[u8], pos: &mut usize) -> Option<(usize, usize)> {
-        if !self.is_clean()
+        if cfg!(sse_proto_small)
+            || !self.is_clean()
             || (!chunk[*pos..].starts_with(b"data:") && !self.skip_no_ops(chunk, pos))
         {
             return None;
@@ -747,7 +751,10 @@ impl<S: Storage> Parser<S> {
     /// as that would have left them (`*pos` past them), so no line is read twice.
     #[inline(always)]
     pub(crate) fn fast_block(&mut self, chunk: &[u8], pos: &mut usize) -> Option<FastEvent> {
-        if !matches!(chunk.get(*pos), Some(b'i' | b'e')) || !self.is_clean() {
+        if cfg!(sse_proto_small)
+            || !matches!(chunk.get(*pos), Some(b'i' | b'e'))
+            || !self.is_clean()
+        {
             return None;
         }
         self.fast_block_lines(chunk, pos)
@@ -961,7 +968,8 @@ impl<S: Storage> Parser<S> {
                     return Ok(Some(Out::Data(Loc::Chunk(start, *pos))));
                 }
                 // Slow path: the rest of a line that started in an earlier chunk.
-                let end = if rest.len() > TAIL_BLOCK
+                let end = if !cfg!(sse_proto_small)
+                    && rest.len() > TAIL_BLOCK
                     && self.in_data_value()
                     && !self.config.stream_data
                 {
@@ -1765,7 +1773,7 @@ fn classify_line(line: &[u8]) -> (Option<Field>, usize, usize) {
 /// chunk, or fed one at a time, a plain loop beats `memchr2`'s setup.
 #[inline]
 fn find_line_end(haystack: &[u8]) -> Option<usize> {
-    if haystack.len() < 16 {
+    if cfg!(sse_proto_small) || haystack.len() < 16 {
         haystack.iter().position(|&b| b == b'\n' || b == b'\r')
     } else {
         memchr2(b'\n', b'\r', haystack)
@@ -1777,7 +1785,7 @@ fn find_line_end(haystack: &[u8]) -> Option<usize> {
 #[inline]
 #[allow(clippy::manual_contains)] // `contains` calls core's memchr, which costs more here
 fn contains_nul(value: &[u8]) -> bool {
-    if value.len() < 64 {
+    if cfg!(sse_proto_small) || value.len() < 64 {
         value.iter().any(|&b| b == 0)
     } else {
         memchr(0, value).is_some()
