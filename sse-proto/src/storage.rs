@@ -62,25 +62,35 @@ impl core::fmt::Display for CapacityError {
 
 impl core::error::Error for CapacityError {}
 
+/// The methods a growable byte buffer implements alike: it holds what it is given,
+/// with no limit of its own.
+#[cfg(feature = "alloc")]
+macro_rules! growable {
+    () => {
+        #[inline]
+        fn as_bytes(&self) -> &[u8] {
+            self
+        }
+        #[inline]
+        fn clear(&mut self) {
+            Self::clear(self);
+        }
+        #[inline]
+        fn try_extend(&mut self, bytes: &[u8]) -> Result<(), CapacityError> {
+            self.extend_from_slice(bytes);
+            Ok(())
+        }
+        #[inline]
+        fn capacity_limit(&self) -> usize {
+            usize::MAX
+        }
+    };
+}
+
 #[cfg(feature = "alloc")]
 impl Storage for alloc::vec::Vec<u8> {
-    #[inline]
-    fn as_bytes(&self) -> &[u8] {
-        self
-    }
-    #[inline]
-    fn clear(&mut self) {
-        alloc::vec::Vec::clear(self);
-    }
-    #[inline]
-    fn try_extend(&mut self, bytes: &[u8]) -> Result<(), CapacityError> {
-        self.extend_from_slice(bytes);
-        Ok(())
-    }
-    #[inline]
-    fn capacity_limit(&self) -> usize {
-        usize::MAX
-    }
+    growable!();
+
     #[inline]
     fn reserve_within(&mut self, additional: usize, limit: usize) {
         let needed = self.len().saturating_add(additional);
@@ -92,26 +102,11 @@ impl Storage for alloc::vec::Vec<u8> {
 
 #[cfg(feature = "alloc")]
 impl Storage for bytes::BytesMut {
-    #[inline]
-    fn as_bytes(&self) -> &[u8] {
-        self
-    }
-    #[inline]
-    fn clear(&mut self) {
-        bytes::BytesMut::clear(self);
-    }
-    #[inline]
-    fn try_extend(&mut self, bytes: &[u8]) -> Result<(), CapacityError> {
-        self.extend_from_slice(bytes);
-        Ok(())
-    }
-    #[inline]
-    fn capacity_limit(&self) -> usize {
-        usize::MAX
-    }
+    growable!();
+
     /// Reserves as `BytesMut::reserve` does: it takes back the whole buffer when
     /// nothing split off it is alive any more, and otherwise allocates a new one,
-    /// doubling, which `limit` does not cap.
+    /// doubling, which `limit` does not cap (`BytesMut` has no exact reservation).
     #[inline]
     fn reserve_within(&mut self, additional: usize, limit: usize) {
         let _ = limit;
