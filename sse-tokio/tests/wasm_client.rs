@@ -1,0 +1,279 @@
+//! The wasm32 client (`sse-wasm`) in a real browser: the crate is built for
+//! `wasm32-unknown-unknown`, bound with `wasm-bindgen --target web`, and loaded by a
+//! page this test serves on loopback, with the event streams the page reads. A
+//! script in the page (through chromedriver) reads a `GET` stream that ends twice
+//! and then answers 204, a `POST` stream with a body and a header, and a stream it
+//! closes; the server checks what came in: the `Last-Event-ID` of each reconnection,
+//! one `POST` only, and the closed stream's connection gone.
+//!
+//! Needs Chromium and chromedriver (as `browser.rs`), the `wasm32-unknown-unknown`
+//! target and `wasm-bindgen` 0.2.130 (`WASM_BINDGEN`, or on the `PATH`), which
+//! `.ci/run` installs. Without them the test says so and passes, unless `CI` is set.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{Path as UrlPath, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::{Value, json};
+
+mod webdriver;
+
+use webdriver::{Driver, Session, browser};
+
+/// The wasm-bindgen that matches the crate's `wasm-bindgen` (its version is pinned).
+const WASM_BINDGEN_VERSION: &str = "0.2.130";
+
+/// What the server saw.
+#[derive(Default)]
+struct Seen {
+    /// The `Last-Event-ID` of each request for `/events` (`None`: none sent).
+    event_ids: Mutex<Vec<Option<String>>>,
+    /// The body and `X-Test` header of each `POST`.
+    posts: Mutex<Vec<(String, String)>>,
+    /// Streams of `/forever` still open.
+    forever: AtomicUsize,
+}
+
+/// The built and bound client (`sse_wasm.js` and `sse_wasm_bg.wasm`), or `None`
+/// after saying why the test is skipped.
+fn client_package() -> Option<PathBuf> {
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let target = workspace.join("target/wasm");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let built = Command::new(cargo)
+        .current_dir(&workspace)
+        .args(["build", "-q", "--release", "-p", "sse-wasm"])
+        .args(["--target", "wasm32-unknown-unknown", "--target-dir"])
+        .arg(&target)
+        .status()
+        .is_ok_and(|status| status.success());
+    let bindgen = std::env::var("WASM_BINDGEN").unwrap_or_else(|_| "wasm-bindgen".into());
+    let version = Command::new(&bindgen)
+        .arg("--version")
+        .output()
+        .ok()
+        .map(|out| String::from_utf8_lossy(&out.stdout).trim().to_string());
+    let usable = version.as_deref() == Some(&format!("wasm-bindgen {WASM_BINDGEN_VERSION}"));
+    if !built || !usable {
+        let why = format!(
+            "the wasm32-unknown-unknown build ({}) or wasm-bindgen {WASM_BINDGEN_VERSION} \
+             (found {version:?}) is missing; .ci/run installs both",
+            if built { "built" } else { "failed" },
+        );
+        assert!(std::env::var_os("CI").is_none(), "{why}");
+        eprintln!("skipped: {why}");
+        return None;
+    }
+    let package = target.join("pkg");
+    let status = Command::new(&bindgen)
+        .args(["--target", "web", "--no-typescript", "--out-dir"])
+        .arg(&package)
+        .arg(target.join("wasm32-unknown-unknown/release/sse_wasm.wasm"))
+        .status()
+        .expect("wasm-bindgen runs");
+    assert!(status.success(), "wasm-bindgen failed");
+    Some(package)
+}
+
+const PAGE: &str = r#"<!doctype html>
+<meta charset="utf-8">
+<title>sse-wasm</title>
+<script type="module">
+  import init, { SseEventSource } from "/pkg/sse_wasm.js";
+  await init();
+  window.SseEventSource = SseEventSource;
+  window.ready = true;
+</script>
+"#;
+
+/// The page's script: three sources, one after the other; resolves with what each
+/// saw.
+const SCRIPT: &str = r#"
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const read = (url, options, enough) => new Promise((resolve) => {
+  const seen = { messages: [], opens: 0, errors: [] };
+  const source = new window.SseEventSource(url, options);
+  const finish = () => { seen.readyState = source.readyState; seen.lastEventId = source.lastEventId; resolve(seen); };
+  source.onopen = () => { seen.opens += 1; };
+  source.onmessage = (e) => {
+    seen.messages.push([e.type, e.data, e.lastEventId]);
+    if (enough && enough(seen)) { source.close(); sleep(500).then(finish); }
+  };
+  source.onerror = (e) => {
+    seen.errors.push([e.error, e.readyState]);
+    if (e.readyState === 2) finish();
+  };
+  sleep(20000).then(() => { seen.timedOut = true; finish(); });
+});
+(async () => {
+  while (!window.ready) await sleep(20);
+  const get = await read("/events");
+  const posted = await read("/post", { method: "POST", body: "hello", headers: { "X-Test": "yes" } });
+  const closed = await read("/forever", undefined, (seen) => seen.messages.length === 2);
+  return { get, posted, closed };
+})().then(done, (error) => done({ error: String(error) }));
+"#;
+
+fn event_stream(body: impl Into<Body>) -> Response {
+    ([(header::CONTENT_TYPE, "text/event-stream")], body.into()).into_response()
+}
+
+/// Two events, then the end of the body; once more with a third; then 204.
+async fn events(State(seen): State<Arc<Seen>>, headers: HeaderMap) -> Response {
+    let id = headers
+        .get("last-event-id")
+        .map(|v| v.to_str().unwrap().to_string());
+    let mut ids = seen.event_ids.lock().unwrap();
+    ids.push(id);
+    match ids.len() {
+        1 => event_stream("retry: 100\nid: 1\ndata: one\n\nid: 2\nevent: note\ndata: two\n\n"),
+        2 => event_stream("id: 3\ndata: three\n\n"),
+        _ => StatusCode::NO_CONTENT.into_response(),
+    }
+}
+
+async fn echo(State(seen): State<Arc<Seen>>, headers: HeaderMap, body: Bytes) -> Response {
+    let body = String::from_utf8_lossy(&body).into_owned();
+    let test = headers
+        .get("x-test")
+        .map_or("", |v| v.to_str().unwrap())
+        .to_string();
+    let data = format!("data: got {body} {test}\n\n");
+    seen.posts.lock().unwrap().push((body, test));
+    event_stream(data)
+}
+
+/// A stream open until the client goes: an event every 50 ms.
+async fn forever(State(seen): State<Arc<Seen>>) -> Response {
+    /// Counts the stream as open while it lives.
+    struct Open(Arc<Seen>);
+    impl Drop for Open {
+        fn drop(&mut self) {
+            self.0.forever.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+    seen.forever.fetch_add(1, Ordering::SeqCst);
+    let open = Open(seen);
+    let ticks = futures_util::stream::unfold((0u32, open), |(n, open)| async move {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let event = Bytes::from(format!("id: {n}\ndata: tick {n}\n\n"));
+        Some((Ok::<_, std::convert::Infallible>(event), (n + 1, open)))
+    });
+    event_stream(Body::from_stream(ticks))
+}
+
+async fn package_file(
+    State(package): State<Arc<PathBuf>>,
+    UrlPath(file): UrlPath<String>,
+) -> Response {
+    let kind = match Path::new(&file).extension().and_then(|e| e.to_str()) {
+        Some("js") => "text/javascript",
+        Some("wasm") => "application/wasm",
+        _ => return StatusCode::NOT_FOUND.into_response(),
+    };
+    match std::fs::read(package.join(&file)) {
+        Ok(bytes) => ([(header::CONTENT_TYPE, kind)], bytes).into_response(),
+        Err(_) => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_wasm_client_in_chromium() {
+    let Some((chromium, chromedriver)) = browser() else {
+        return;
+    };
+    let Some(package) = tokio::task::spawn_blocking(client_package).await.unwrap() else {
+        return;
+    };
+    let seen = Arc::new(Seen::default());
+    let streams = Router::new()
+        .route("/events", get(events))
+        .route("/post", post(echo))
+        .route("/forever", get(forever))
+        .with_state(Arc::clone(&seen));
+    let files = Router::new()
+        .route("/pkg/{file}", get(package_file))
+        .with_state(Arc::new(package));
+    let app = streams
+        .merge(files)
+        .route("/", get(|| async { Html(PAGE) }));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let page: Value = tokio::task::spawn_blocking(move || {
+        let driver = Driver::start(&chromedriver);
+        let session = Session::new(&driver, &chromium, &[]);
+        session.open(&format!("http://{addr}/"));
+        session.run(SCRIPT)
+    })
+    .await
+    .unwrap();
+    assert!(page.get("error").is_none(), "{page:#}");
+
+    // GET: three events over two responses, reconnecting with the last ID each
+    // time, then a 204, which ends it.
+    let got = &page["get"];
+    assert_eq!(
+        got["messages"],
+        json!([
+            ["message", "one", "1"],
+            ["note", "two", "2"],
+            ["message", "three", "3"]
+        ]),
+        "{got:#}"
+    );
+    assert_eq!(got["opens"], 2, "{got:#}");
+    assert_eq!(got["readyState"], 2, "{got:#}");
+    assert_eq!(got["lastEventId"], "3", "{got:#}");
+    let errors = got["errors"].as_array().unwrap();
+    assert_eq!(
+        errors.len(),
+        3,
+        "two reconnections, then the failure: {got:#}"
+    );
+    assert!(errors[..2].iter().all(|e| e[1] == 0), "{got:#}");
+    assert!(errors[2][0].as_str().unwrap().contains("204"), "{got:#}");
+    assert_eq!(
+        *seen.event_ids.lock().unwrap(),
+        [None, Some("2".to_string()), Some("3".to_string())]
+    );
+
+    // POST: the body and the header arrive; the finished stream is not sent again.
+    let posted = &page["posted"];
+    assert_eq!(
+        posted["messages"],
+        json!([["message", "got hello yes", ""]]),
+        "{posted:#}"
+    );
+    assert_eq!(posted["readyState"], 2, "{posted:#}");
+    assert_eq!(
+        *seen.posts.lock().unwrap(),
+        [("hello".to_string(), "yes".to_string())]
+    );
+
+    // close(): no message after it, and the connection is gone.
+    let closed = &page["closed"];
+    assert_eq!(
+        closed["messages"],
+        json!([["message", "tick 0", "0"], ["message", "tick 1", "1"]]),
+        "nothing after close(): {closed:#}"
+    );
+    assert_eq!(closed["readyState"], 2, "{closed:#}");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while seen.forever.load(Ordering::SeqCst) > 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the closed stream's connection stayed open"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}

@@ -1,0 +1,175 @@
+//! The JavaScript face: `SseEventSource`, shaped like the browser's `EventSource`.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use futures_util::StreamExt;
+use js_sys::{Function, Object, Reflect};
+use sse_proto::{ConnectionConfig, ConnectionEvent, ReadyState, ReconnectPolicy};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::spawn_local;
+
+use crate::client::{EventSource, Shared, Update};
+
+/// The handlers a page has set.
+#[derive(Default)]
+struct Handlers {
+    message: Option<Function>,
+    open: Option<Function>,
+    error: Option<Function>,
+}
+
+/// An event source for JavaScript: `new SseEventSource(url, options)`, with
+/// `onmessage`, `onopen`, `onerror`, `readyState`, `lastEventId` and `close()` as
+/// the browser's `EventSource` has them. `options` may give `method`, `headers` (an
+/// object of names and values), `body` (a string), `lastEventId` and `reconnect`
+/// (`"always"`, `"on-error"` or `"never"`; by default a `GET` is always reopened
+/// and a `POST` only after an error).
+///
+/// `onmessage` gets `{ type, data, lastEventId }`; `onerror` gets `{ error,
+/// readyState }` when the connection is lost (and will be reopened: `readyState`
+/// 0) or ends (2).
+#[wasm_bindgen]
+pub struct SseEventSource {
+    shared: Rc<Shared>,
+    handlers: Rc<RefCell<Handlers>>,
+}
+
+#[wasm_bindgen]
+impl SseEventSource {
+    /// Opens `url` as `options` say.
+    #[wasm_bindgen(constructor)]
+    pub fn new(url: &str, options: JsValue) -> Result<SseEventSource, JsError> {
+        let config = config(&options)?;
+        let mut source = EventSource::new(url, config).map_err(|e| JsError::new(&e.to_string()))?;
+        let handlers = Rc::new(RefCell::new(Handlers::default()));
+        let shared = source.shared();
+        let handed = Rc::clone(&handlers);
+        spawn_local(async move {
+            while let Some(update) = source.next().await {
+                dispatch(&handed, update);
+            }
+        });
+        Ok(SseEventSource { shared, handlers })
+    }
+
+    /// The message handler.
+    #[wasm_bindgen(setter)]
+    pub fn set_onmessage(&self, handler: Option<Function>) {
+        self.handlers.borrow_mut().message = handler;
+    }
+
+    /// The handler called when the connection opens.
+    #[wasm_bindgen(setter)]
+    pub fn set_onopen(&self, handler: Option<Function>) {
+        self.handlers.borrow_mut().open = handler;
+    }
+
+    /// The handler called when the connection is lost or ends.
+    #[wasm_bindgen(setter)]
+    pub fn set_onerror(&self, handler: Option<Function>) {
+        self.handlers.borrow_mut().error = handler;
+    }
+
+    /// 0 (`CONNECTING`), 1 (`OPEN`) or 2 (`CLOSED`).
+    #[wasm_bindgen(getter, js_name = readyState)]
+    pub fn ready_state(&self) -> u16 {
+        ready_state(self.shared.ready_state())
+    }
+
+    /// The last event ID.
+    #[wasm_bindgen(getter, js_name = lastEventId)]
+    pub fn last_event_id(&self) -> String {
+        self.shared.last_event_id()
+    }
+
+    /// Closes the source: no more requests, the one in flight aborted.
+    pub fn close(&self) {
+        self.shared.close();
+    }
+}
+
+fn ready_state(state: ReadyState) -> u16 {
+    match state {
+        ReadyState::Connecting => 0,
+        ReadyState::Open => 1,
+        ReadyState::Closed => 2,
+    }
+}
+
+/// Calls the page's handler for `update`.
+fn dispatch(handlers: &RefCell<Handlers>, update: Update) {
+    let handlers = handlers.borrow();
+    let (handler, argument) = match update {
+        Update::Message(event) => {
+            let object = Object::new();
+            set(&object, "type", event.event_type());
+            set(&object, "data", event.data());
+            set(&object, "lastEventId", event.last_event_id());
+            (&handlers.message, JsValue::from(object))
+        }
+        Update::Connection(ConnectionEvent::Open) => (&handlers.open, JsValue::UNDEFINED),
+        Update::Connection(event) => {
+            let error = match event {
+                ConnectionEvent::Reconnecting { error, .. }
+                | ConnectionEvent::Failed { error, .. } => error.to_string(),
+                _ => "ended".to_string(),
+            };
+            let object = Object::new();
+            set(&object, "error", &error);
+            let state = match event {
+                ConnectionEvent::Reconnecting { .. } => ReadyState::Connecting,
+                _ => ReadyState::Closed,
+            };
+            let _ = Reflect::set(&object, &"readyState".into(), &ready_state(state).into());
+            (&handlers.error, JsValue::from(object))
+        }
+    };
+    if let Some(handler) = handler {
+        let _ = handler.call1(&JsValue::NULL, &argument);
+    }
+}
+
+fn set(object: &Object, name: &str, value: &str) {
+    let _ = Reflect::set(object, &name.into(), &value.into());
+}
+
+/// The connection's configuration from the constructor's `options`.
+fn config(options: &JsValue) -> Result<ConnectionConfig, JsError> {
+    let mut config = ConnectionConfig::new();
+    if options.is_undefined() || options.is_null() {
+        return Ok(config);
+    }
+    let get = |name: &str| {
+        Reflect::get(options, &name.into())
+            .ok()
+            .filter(|v| !v.is_undefined())
+    };
+    if let Some(method) = get("method").and_then(|v| v.as_string()) {
+        config = config.method(method);
+    }
+    if let Some(body) = get("body").and_then(|v| v.as_string()) {
+        config = config.body(body);
+    }
+    if let Some(id) = get("lastEventId").and_then(|v| v.as_string()) {
+        config = config.last_event_id(id);
+    }
+    if let Some(headers) = get("headers") {
+        for entry in Object::entries(&headers.into()).iter() {
+            let entry: js_sys::Array = entry.into();
+            if let (Some(name), Some(value)) = (entry.get(0).as_string(), entry.get(1).as_string())
+            {
+                config = config.header(name, value);
+            }
+        }
+    }
+    if let Some(reconnect) = get("reconnect").and_then(|v| v.as_string()) {
+        config = config.reconnect(match reconnect.as_str() {
+            "always" => ReconnectPolicy::Always,
+            "on-error" => ReconnectPolicy::OnError,
+            "never" => ReconnectPolicy::Never,
+            other => return Err(JsError::new(&format!("unknown reconnect policy {other:?}"))),
+        });
+    }
+    Ok(config)
+}
