@@ -63,7 +63,9 @@
 use core::fmt;
 use core::time::Duration;
 
-use memchr::{memchr_iter, memchr2, memchr3};
+use memchr::{memchr_iter, memchr3};
+
+use crate::parser::find_line_end;
 
 /// A keep-alive: an empty comment followed by a blank line (`:\n\n`).
 ///
@@ -939,19 +941,6 @@ fn field<S: Sink>(sink: &mut S, prefix: &[u8], value: &[u8]) {
     sink.put(prefix);
     sink.put_value(value);
     sink.put(b"\n");
-}
-
-/// Below this length a plain loop finds a byte faster than `memchr`'s setup.
-const SHORT: usize = 16;
-
-/// The first CR or LF in `bytes`.
-#[inline]
-fn find_line_end(bytes: &[u8]) -> Option<usize> {
-    if cfg!(sse_proto_small) || bytes.len() < SHORT {
-        bytes.iter().position(|&b| b == b'\r' || b == b'\n')
-    } else {
-        memchr2(b'\r', b'\n', bytes)
-    }
 }
 
 /// Bytes below this may be a line end or NUL: CR (13) is the highest of the three.

@@ -152,17 +152,3 @@ fn assembled(event: &Event<'_>, chunk: &Range<*const u8>) -> bool {
     let data = event.data().as_bytes();
     !data.is_empty() && !chunk.contains(&data.as_ptr())
 }
-
-/// Whether `event`'s data is worth moving out of the parser with
-/// [`Parser::take_event_data`] rather than copying: it is large, and it is not in
-/// the chunk that `chunk` spans, so the parser assembled it in its own buffer. The
-/// size, one comparison, is asked first.
-#[inline(always)]
-pub(crate) fn moves_out(event: &Event<'_>, chunk: &Range<*const u8>) -> bool {
-    let data = event.data().as_bytes();
-    data.len() >= MOVE_AT && !chunk.contains(&data.as_ptr())
-}
-
-/// Below this many bytes of data, a copy costs less than the allocation of a new
-/// buffer for the parser.
-pub(crate) const MOVE_AT: usize = 4096;

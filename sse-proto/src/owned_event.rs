@@ -260,10 +260,7 @@ pub(crate) fn copied(event_type: &[u8], data: &[u8], id: Result<&[u8], Part>) ->
 fn push_lossy(text: &mut alloc::string::String, bytes: &[u8]) -> (usize, usize) {
     let start = text.len();
     if !bytes.is_empty() {
-        match core::str::from_utf8(bytes) {
-            Ok(valid) => text.push_str(valid),
-            Err(_) => text.push_str(&alloc::string::String::from_utf8_lossy(bytes)),
-        }
+        text.push_str(&Text::new(bytes).to_string_lossy());
     }
     (start, text.len())
 }

@@ -319,7 +319,6 @@ impl Parser<alloc::vec::Vec<u8>> {
     /// memory, page-faulted in as it fills (measured: 14x the page faults, a third
     /// of the throughput, on 256 KiB events through the tokio codec).
     pub(crate) fn take_event_data(&mut self) -> alloc::string::String {
-        use crate::owned::MOVE_AT;
         let data = &mut self.bufs.data;
         let (len, capacity) = (data.len(), data.capacity());
         if len < MOVE_AT || len < capacity / 2 {
@@ -331,6 +330,12 @@ impl Parser<alloc::vec::Vec<u8>> {
             .unwrap_or_else(|e| alloc::string::String::from_utf8_lossy(e.as_bytes()).into_owned())
     }
 }
+
+/// Assembled data of at least this many bytes is handed out with its buffer
+/// (moved, or split off it) and the next data's room asked for again; below it, a
+/// copy costs less than the allocation of a new buffer.
+#[cfg(feature = "alloc")]
+pub(crate) const MOVE_AT: usize = 4096;
 
 /// The data of an assembled event, split off the parser's buffer with the event's
 /// type and ID after it: see [`Parser::split_event`].
@@ -380,7 +385,7 @@ impl Parser<bytes::BytesMut> {
         // the empty buffer: `BytesMut` then takes its whole buffer back if every
         // event split off it is gone, and has nothing to move to its front, where
         // growing it piece by piece would move what it holds each time.
-        if text.len() >= crate::owned::MOVE_AT {
+        if text.len() >= MOVE_AT {
             self.data_hint = text.len();
         }
         Split {
@@ -389,6 +394,11 @@ impl Parser<bytes::BytesMut> {
             event_type: data..type_end,
             id,
         }
+    }
+
+    /// This parser over `Vec` buffers again (no copy where a buffer is not shared).
+    pub(crate) fn into_vec(self) -> Parser<alloc::vec::Vec<u8>> {
+        self.map_buffers(alloc::vec::Vec::from)
     }
 }
 
@@ -399,14 +409,6 @@ impl Parser<alloc::vec::Vec<u8>> {
     /// off the data buffer.
     pub(crate) fn into_bytes_mut(self) -> Parser<bytes::BytesMut> {
         self.map_buffers(|buf| bytes::BytesMut::from(&buf[..]))
-    }
-}
-
-#[cfg(feature = "alloc")]
-impl Parser<bytes::BytesMut> {
-    /// This parser over `Vec` buffers again (no copy where a buffer is not shared).
-    pub(crate) fn into_vec(self) -> Parser<alloc::vec::Vec<u8>> {
-        self.map_buffers(alloc::vec::Vec::from)
     }
 }
 
@@ -1769,10 +1771,11 @@ fn classify_line(line: &[u8]) -> (Option<Field>, usize, usize) {
     (classify_name(&line[..name_end]), name_end, value_start)
 }
 
-/// The position of the first CR or LF. For the few bytes left at the end of a
-/// chunk, or fed one at a time, a plain loop beats `memchr2`'s setup.
+/// The position of the first CR or LF (the parser's line ends, and the encoder's
+/// values split at them). For the few bytes left at the end of a chunk, or fed one
+/// at a time, a plain loop beats `memchr2`'s setup.
 #[inline]
-fn find_line_end(haystack: &[u8]) -> Option<usize> {
+pub(crate) fn find_line_end(haystack: &[u8]) -> Option<usize> {
     if cfg!(sse_proto_small) || haystack.len() < 16 {
         haystack.iter().position(|&b| b == b'\n' || b == b'\r')
     } else {

@@ -5,9 +5,9 @@ use std::io::{self, Read};
 use std::vec::Vec;
 
 use crate::buffered::{self, Found, ReadError, Window};
-use crate::owned::moves_out;
 use crate::owned_event::{copy_part, moved};
-use crate::{Config, Item, OwnedEvent, Parser};
+use crate::parser::MOVE_AT;
+use crate::{Config, Event, Item, OwnedEvent, Parser};
 
 /// The read buffer's size: large enough for few system calls, small enough to stay in
 /// cache.
@@ -137,4 +137,14 @@ impl From<io::Error> for ReadError<io::Error> {
     fn from(e: io::Error) -> Self {
         ReadError::Io(e)
     }
+}
+
+/// Whether `event`'s data is worth moving out of the parser with
+/// [`Parser::take_event_data`] rather than copying: it is large, and it is not in
+/// the read buffer that `buf` spans, so the parser assembled it in its own buffer.
+/// The size, one comparison, is asked first.
+#[inline(always)]
+fn moves_out(event: &Event<'_>, buf: &core::ops::Range<*const u8>) -> bool {
+    let data = event.data().as_bytes();
+    data.len() >= MOVE_AT && !buf.contains(&data.as_ptr())
 }

@@ -215,15 +215,14 @@ impl Sharer {
         if !self.holds(id) {
             self.id = Some(Arc::from(&*Text::new(id).to_string_lossy()));
         }
+        // Not `held`: an ID with invalid UTF-8 is held decoded, not as its bytes.
         self.id.clone().map_or(EMPTY, Part::Own)
     }
 
     /// The ID held, if it is `id`.
     pub(crate) fn held(&self, id: &[u8]) -> Option<Part> {
-        self.id
-            .as_ref()
-            .filter(|held| held.as_bytes() == id)
-            .map(|held| Part::Own(Arc::clone(held)))
+        let held = self.id.as_ref().filter(|held| held.as_bytes() == id)?;
+        Some(Part::Own(Arc::clone(held)))
     }
 
     /// Whether the ID held is `id`.
@@ -235,13 +234,8 @@ impl Sharer {
     /// it is the same.
     #[cold]
     #[inline(never)]
-    fn copy(&mut self, event_type: &[u8], data: &[u8], id: &[u8]) -> OwnedEvent {
-        let id = if !id.is_empty() && self.holds(id) {
-            Err(self.id_part(id))
-        } else {
-            Ok(id)
-        };
-        copied(event_type, data, id)
+    fn copy(&self, event_type: &[u8], data: &[u8], id: &[u8]) -> OwnedEvent {
+        copied(event_type, data, self.held(id).map_or(Ok(id), Err))
     }
 
     /// `text` (a comment, say), parsed from `chunk`, owned: sliced from the chunk if

@@ -238,7 +238,7 @@ impl Driver {
                 let Some(at) = self.conn.poll_timeout() else {
                     return Err(Stop);
                 };
-                self.sleep_until(at).await;
+                sleep(at, &self.clock).await;
                 self.conn.handle_timeout(self.clock.now());
                 continue;
             };
@@ -378,10 +378,6 @@ impl Driver {
             Either::Left((output, _)) => Waited::Done(output),
             Either::Right(_) => Waited::Deadline,
         }
-    }
-
-    async fn sleep_until(&self, at: Time) {
-        sleep(at, &self.clock).await;
     }
 }
 
