@@ -150,6 +150,11 @@ pub fn contenders() -> Vec<Contender> {
             run: axum,
         },
         Contender {
+            name: "fields unchecked",
+            baseline: true,
+            run: fields_unchecked,
+        },
+        Contender {
             name: "memcpy per event",
             baseline: true,
             run: memcpy_per_event,
@@ -284,6 +289,35 @@ pub fn axum(corpus: &Corpus, out: &mut Output) -> usize {
         }
         len
     })
+}
+
+/// Baseline: the block's fields copied into place from the event, without
+/// checking the type and ID for line ends, the data for lines, or the buffer's
+/// room: what an encoder that trusted its input could do, for corpora (as these)
+/// whose data is one line. The floor under any encoder that reads the same events.
+pub fn fields_unchecked(corpus: &Corpus, out: &mut Output) -> usize {
+    fn put(buf: &mut [u8], pos: &mut usize, bytes: &[u8]) {
+        buf[*pos..*pos + bytes.len()].copy_from_slice(bytes);
+        *pos += bytes.len();
+    }
+    let buf = &mut out.buf[..];
+    let mut pos = 0;
+    for spec in corpus.events.iter() {
+        if let Some(event) = &spec.event {
+            put(buf, &mut pos, b"event: ");
+            put(buf, &mut pos, event.as_bytes());
+            put(buf, &mut pos, b"\n");
+        }
+        if let Some(id) = &spec.id {
+            put(buf, &mut pos, b"id: ");
+            put(buf, &mut pos, id.as_bytes());
+            put(buf, &mut pos, b"\n");
+        }
+        put(buf, &mut pos, b"data: ");
+        put(buf, &mut pos, spec.data.as_bytes());
+        put(buf, &mut pos, b"\n\n");
+    }
+    pos
 }
 
 /// Baseline: copying each event's reference bytes into place, one copy per event.
