@@ -1,6 +1,15 @@
 //! A reader that owns its read buffer: what it does with the bytes it holds. The one
 //! loop body behind [`EventReader`](crate::EventReader) and the `embedded-io`
 //! readers, so that they take the parser's fast paths and its general path alike.
+// `ReadError` is public in every build; the loop body is used only by the readers.
+#![cfg_attr(
+    not(any(
+        feature = "std",
+        feature = "embedded-io",
+        feature = "embedded-io-async"
+    )),
+    allow(dead_code)
+)]
 
 use core::ops::Range;
 

@@ -266,6 +266,7 @@ fn push_lossy(text: &mut alloc::string::String, bytes: &[u8]) -> (usize, usize) 
 }
 
 /// An event whose data was moved out of the parser's buffer (no copy).
+#[cfg(feature = "std")]
 pub(crate) fn moved(
     data: alloc::string::String,
     event_type: Part,
@@ -320,6 +321,7 @@ fn lossy(
 }
 
 /// `bytes` as a field with text of its own: copied (U+FFFD for invalid UTF-8).
+#[cfg(feature = "std")]
 pub(crate) fn copy_part(bytes: &[u8]) -> Part {
     Part::own(&Text::new(bytes).to_string_lossy())
 }
