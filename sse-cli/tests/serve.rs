@@ -11,6 +11,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use sse_proto::{Config, Item, Parser};
+use test_support::Redis;
 
 use common::sse;
 
@@ -1074,7 +1075,7 @@ fn assert_every_event_once(got: &[Seen], count: usize) {
 /// changes nothing for the client, which goes on with the others.
 #[test]
 fn servers_on_one_redis_serve_the_same_stream() {
-    let Some(redis) = common::Redis::start() else {
+    let Some(redis) = Redis::start() else {
         return;
     };
     let url = redis.url();
@@ -1123,7 +1124,7 @@ fn servers_on_one_redis_serve_the_same_stream() {
 /// gets every event once, in order.
 #[test]
 fn killing_nodes_again_and_again_loses_and_repeats_nothing() {
-    let Some(redis) = common::Redis::start() else {
+    let Some(redis) = Redis::start() else {
         return;
     };
     let url = redis.url();
@@ -1174,7 +1175,7 @@ fn killing_nodes_again_and_again_loses_and_repeats_nothing() {
 /// reconnected, gets every event, once, in order.
 #[test]
 fn redis_restarting_mid_stream_loses_nothing_stored() {
-    let Some(mut redis) = common::Redis::start() else {
+    let Some(mut redis) = Redis::start() else {
         return;
     };
     let url = redis.url();
@@ -1222,7 +1223,7 @@ fn redis_restarting_mid_stream_loses_nothing_stored() {
 /// (sse serve's policy for unknown IDs), not the trimmed events.
 #[test]
 fn redis_max_age_trims_the_stream() {
-    let Some(redis) = common::Redis::start() else {
+    let Some(redis) = Redis::start() else {
         return;
     };
     let url = redis.url();

@@ -9,10 +9,6 @@
 //! `CI` is set.
 #![cfg(feature = "log-hub")]
 
-#[cfg(feature = "redis")]
-use std::path::PathBuf;
-#[cfg(feature = "redis")]
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 #[cfg(feature = "redis")]
 use std::time::Instant;
@@ -22,95 +18,14 @@ use sse_proto::{Item, Message, Parser};
 use sse_tokio::{EventLog, LogHub, MemoryLog, SseBody};
 #[cfg(feature = "redis")]
 use sse_tokio::{RedisHub, RedisLog};
+#[cfg(feature = "redis")]
+use test_support::Redis;
 
 /// A node on the stream `key` of the Redis at `url`.
 #[cfg(feature = "redis")]
 async fn redis_node(url: &str, key: &str) -> RedisHub {
     let log = RedisLog::connect(url, key).await.unwrap();
     LogHub::builder(log).start().await.unwrap()
-}
-
-/// A redis-server of the test's own, with append-only persistence in a temporary
-/// directory; killed, and the directory removed, when dropped.
-#[cfg(feature = "redis")]
-struct Redis {
-    child: Option<Child>,
-    port: u16,
-    dir: PathBuf,
-}
-
-#[cfg(feature = "redis")]
-impl Redis {
-    fn start() -> Option<Redis> {
-        let binary = std::env::var("REDIS_SERVER").unwrap_or_else(|_| "redis-server".into());
-        if Command::new(&binary).arg("--version").output().is_err() {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "redis-server is missing; .ci/run installs Debian's redis-server"
-            );
-            eprintln!("skipped: no redis-server (set REDIS_SERVER)");
-            return None;
-        }
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let dir = std::env::temp_dir().join(format!("sse-redis-{}-{port}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let mut redis = Redis {
-            child: None,
-            port,
-            dir,
-        };
-        redis.run();
-        Some(redis)
-    }
-
-    fn run(&mut self) {
-        let child =
-            Command::new(std::env::var("REDIS_SERVER").unwrap_or_else(|_| "redis-server".into()))
-                .args(["--bind", "127.0.0.1", "--port", &self.port.to_string()])
-                .args([
-                    "--save",
-                    "",
-                    "--appendonly",
-                    "yes",
-                    "--appendfsync",
-                    "always",
-                ])
-                .arg("--dir")
-                .arg(&self.dir)
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("redis-server runs");
-        self.child = Some(child);
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            assert!(Instant::now() < deadline, "redis-server did not start");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}/", self.port)
-    }
-}
-
-#[cfg(feature = "redis")]
-impl Drop for Redis {
-    fn drop(&mut self) {
-        self.stop();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
 }
 
 /// A client's connection: reads whole events, as (id, data).
