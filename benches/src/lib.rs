@@ -259,6 +259,16 @@ pub fn contenders() -> Vec<Contender> {
             run: ours_streamed,
         },
         Contender {
+            name: "sse-proto + UTF-8 check",
+            baseline: false,
+            run: ours_utf8_floor,
+        },
+        Contender {
+            name: "sse-proto + UTF-8 check + refcount",
+            baseline: false,
+            run: ours_refcount_floor,
+        },
+        Contender {
             name: "sse-proto OwnedParser",
             baseline: false,
             run: ours_owned,
@@ -341,6 +351,39 @@ pub fn ours_borrowed(chunks: &[Bytes]) -> Tally {
             if let Item::Event(event) = item {
                 events += 1;
                 bytes += event.data().len();
+            }
+        }
+    }
+    parser.finish();
+    (events, bytes)
+}
+
+/// A floor under any owned reader built on our parser: the borrowed parser, with
+/// each chunk checked as UTF-8 (which an owned event's `str` needs, and which safe
+/// code cannot skip). Nothing is kept.
+pub fn ours_utf8_floor(chunks: &[Bytes]) -> Tally {
+    owned_floor(chunks, false)
+}
+
+/// The floor of [`ours_utf8_floor`], and one reference to the chunk taken and
+/// dropped per event: what an owned event that shares its chunk costs at the least,
+/// before anything is built.
+pub fn ours_refcount_floor(chunks: &[Bytes]) -> Tally {
+    owned_floor(chunks, true)
+}
+
+fn owned_floor(chunks: &[Bytes], share: bool) -> Tally {
+    let mut parser = Parser::new();
+    let (mut events, mut bytes) = (0, 0);
+    for chunk in chunks {
+        std::hint::black_box(std::str::from_utf8(chunk).is_ok());
+        let mut input: &[u8] = chunk;
+        while let Some(item) = parser.parse(&mut input).unwrap() {
+            if let Item::Event(event) = item {
+                let held = share.then(|| std::hint::black_box(chunk.clone()));
+                events += 1;
+                bytes += event.data().len();
+                drop(held);
             }
         }
     }

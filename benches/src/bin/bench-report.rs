@@ -17,7 +17,9 @@
 //!   each contender's fastest of ROUNDS runs (default 30, 1 MiB corpora, every
 //!   corpus unless one is named), interleaved round by round, as ratios to the
 //!   memchr2 and memcpy baselines and to the fastest peer (eventsource-stream, far
-//!   slower, is left out).
+//!   slower, is left out); then a second table of the floors under owned events
+//!   (the borrowed parser with the UTF-8 check, then with a reference count per
+//!   event too) beside `OwnedParser`, each as a fraction of the borrowed parser.
 //! - `bench-report assemble-ratio [ROUNDS] [MiB]`: on the `large-256k` corpus, how
 //!   close any parser that assembles long lines could come to memcpy: copying into an
 //!   event-sized buffer alone, a scan then that copy, the two fused with AVX2 (see
@@ -223,6 +225,8 @@ fn parse_ratio(rounds: usize, size: usize, only: Option<&str>) {
         .into_iter()
         .filter(|c| c.name != "eventsource-stream")
         .collect();
+    // What owned events cost at the least, in the same runs: printed after.
+    let mut floors = Vec::new();
     for corpus in corpora(size) {
         if only.is_some_and(|name| name != corpus.name) {
             continue;
@@ -265,7 +269,22 @@ fn parse_ratio(rounds: usize, size: usize, only: Option<&str>) {
                 peer_time / time("sse-tokio EventStream"),
                 peer_time / time("sse-tokio SseDecoder"),
             );
+            floors.push(format!(
+                "| {}/{chunk} | {:.2}x | {:.2}x | {:.2}x |",
+                corpus.name,
+                ours / time("sse-proto + UTF-8 check"),
+                ours / time("sse-proto + UTF-8 check + refcount"),
+                ours / time("sse-proto OwnedParser"),
+            ));
         }
+    }
+    println!();
+    println!(
+        "| corpus / chunk | + UTF-8 check / sse-proto | + UTF-8 check + refcount / sse-proto | OwnedParser / sse-proto |"
+    );
+    println!("|---|---|---|---|");
+    for row in floors {
+        println!("{row}");
     }
 }
 
