@@ -7,7 +7,6 @@
 //! timed: a fast number can never come from a wrong parse.
 
 pub mod assembly;
-pub mod counting;
 pub mod encode;
 pub mod fanout;
 

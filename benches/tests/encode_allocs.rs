@@ -4,8 +4,8 @@
 //! One test function: the allocation counter is global, and tests in one binary run
 //! in parallel threads.
 
-use sse_benches::counting::{Counting, allocations};
 use sse_benches::encode::{Output, check, contenders, corpora};
+use test_support::counting::{Counting, allocations};
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;

@@ -1,30 +1,9 @@
-#![allow(unsafe_code)] // a global allocator cannot be written without it
 //! Steady-state parsing allocates nothing: a counting global allocator proves it.
 
 #![cfg(feature = "std")]
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
-
 use sse_proto::{Item, OwnedItem, OwnedParser, Parser};
-
-struct Counting;
-
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
+use test_support::counting::{Counting, allocations};
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
@@ -61,9 +40,9 @@ fn steady_state_parsing_does_not_allocate() {
         let mut parser = Parser::new();
         // Warm up: the buffers grow to the largest event once.
         parse(&mut parser, &stream, chunk);
-        let before = ALLOCATIONS.load(Ordering::Relaxed);
+        let before = allocations();
         let (events, _) = parse(&mut parser, &stream, chunk);
-        let after = ALLOCATIONS.load(Ordering::Relaxed);
+        let after = allocations();
         assert_eq!(events, 2000);
         assert_eq!(
             after - before,
@@ -104,9 +83,9 @@ fn owned(stream: &[u8], chunk: usize) -> (usize, usize) {
         events
     };
     run(warm_up);
-    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    let before = allocations();
     let events = run(chunks);
-    (events, ALLOCATIONS.load(Ordering::Relaxed) - before)
+    (events, allocations() - before)
 }
 
 /// How many of the events of `ends` (where each event's block ends, in order) a

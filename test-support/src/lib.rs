@@ -2,6 +2,8 @@
 //! the crates name it as a path-only dev-dependency, which `cargo package` leaves
 //! out.
 
+pub mod counting;
+
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};

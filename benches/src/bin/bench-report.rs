@@ -34,8 +34,8 @@
 
 use std::time::{Duration, Instant};
 
-use sse_benches::counting::{Counting, allocations};
 use sse_benches::{check, chunks, contenders, corpora, encode};
+use test_support::counting::{Counting, allocations};
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;

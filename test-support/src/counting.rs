@@ -1,6 +1,7 @@
 //! A global allocator that counts allocations, for the binaries and tests that
-//! measure them (`bench-report`, the encoder's zero-allocation test). Each declares
-//! it with `#[global_allocator] static GLOBAL: Counting = Counting;`.
+//! measure them (sse-proto's allocation tests, `bench-report`, the encoder's
+//! zero-allocation test). Each declares it with
+//! `#[global_allocator] static GLOBAL: Counting = Counting;`.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
