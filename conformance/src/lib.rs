@@ -414,6 +414,47 @@ pub fn reader_layer(config: &VectorConfig, chunks: &[&[u8]]) -> Run {
     Run::new(items, reader.parser())
 }
 
+/// Runs `chunks` through [`sse_proto::EventReader`]'s iterator, one chunk per `read`
+/// call: only events come out of it (each sharing the read it came in), so the
+/// run's items are the events, then one `Error` outcome per item it skipped for
+/// being over a limit. Compare with [`events_of`] another layer's run.
+pub fn reader_events_layer(config: &VectorConfig, chunks: &[&[u8]]) -> Run {
+    let mut reader = sse_proto::EventReader::with_parser(Chunked::new(chunks), config.parser());
+    let mut items = Vec::new();
+    for event in &mut reader {
+        let event = event.expect("the chunks do not fail");
+        items.push(Outcome::Event {
+            event_type: event.event_type().into(),
+            data: event.data().into(),
+            id: event.last_event_id().into(),
+        });
+    }
+    for _ in 0..reader.skipped() {
+        items.push(Outcome::Error("skipped".into()));
+    }
+    Run::new(items, reader.parser())
+}
+
+/// `run` as [`reader_events_layer`] reports it: its events in order, then one
+/// `Error("skipped")` per limit error.
+pub fn events_of(run: &Run) -> Run {
+    let events = run
+        .items
+        .iter()
+        .filter(|item| matches!(item, Outcome::Event { .. }))
+        .cloned();
+    let skipped = run
+        .items
+        .iter()
+        .filter(|item| matches!(item, Outcome::Error(_)))
+        .map(|_| Outcome::Error("skipped".into()));
+    Run {
+        items: events.chain(skipped).collect(),
+        last_event_id: run.last_event_id.clone(),
+        retry: run.retry,
+    }
+}
+
 /// The read buffer of the `embedded-io` layers: small, as on a device.
 const EMBEDDED_READ_BUFFER: usize = 512;
 

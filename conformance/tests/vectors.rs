@@ -46,6 +46,31 @@ fn blocking_reader() {
     assert_conformance("sse-proto EventReader", conformance::reader_layer);
 }
 
+/// `EventReader`'s iterator hands out the parser's events, shared with the read
+/// they came in or copied where a read's end cut them, under every chunking.
+#[test]
+fn blocking_reader_iterator() {
+    let mut failures = Vec::new();
+    for vector in vectors() {
+        for chunking in Chunking::all_for(&vector.input) {
+            let chunks = chunking.apply(&vector.input);
+            let want = conformance::events_of(&conformance::proto_layer(&vector.config, &chunks));
+            let got = conformance::reader_events_layer(&vector.config, &chunks);
+            if got != want {
+                failures.push(format!(
+                    "{} ({chunking:?}):\n  want {want:?}\n  got  {got:?}",
+                    vector.name
+                ));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{}",
+        failures[..failures.len().min(5)].join("\n")
+    );
+}
+
 #[test]
 fn embedded_reader() {
     assert_conformance("sse-proto EmbeddedReader", conformance::embedded_layer);
