@@ -34,11 +34,7 @@ where
 pub fn source_output(item: Result<SourceEvent, SourceError>, now: u64) -> Output {
     match item {
         Ok(SourceEvent::Open(_)) => Output::Open,
-        Ok(SourceEvent::Message(event)) => Output::Item(Outcome::Event {
-            event_type: event.event_type().into(),
-            data: event.data().into(),
-            id: event.last_event_id().into(),
-        }),
+        Ok(SourceEvent::Message(event)) => Output::Item(Outcome::from_event(&event)),
         Ok(SourceEvent::Comment(text)) => Output::Item(Outcome::Comment(text.into())),
         Ok(SourceEvent::Retry(time)) => Output::Item(Outcome::Retry(millis(time))),
         Ok(SourceEvent::Reconnecting(Reconnect { reason, delay, .. })) => Output::Reconnecting {

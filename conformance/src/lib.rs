@@ -236,16 +236,21 @@ impl Outcome {
     /// vectors do not cover.
     pub fn from_owned(item: sse_proto::OwnedItem) -> Option<Outcome> {
         Some(match item {
-            sse_proto::OwnedItem::Event(event) => Outcome::Event {
-                event_type: event.event_type().into(),
-                data: event.data().into(),
-                id: event.last_event_id().into(),
-            },
+            sse_proto::OwnedItem::Event(event) => Outcome::from_event(&event),
             sse_proto::OwnedItem::Retry(time) => Outcome::Retry(millis(time)),
             sse_proto::OwnedItem::Comment(text) => Outcome::Comment(text.into()),
             sse_proto::OwnedItem::Skipped(error) => Outcome::from_error(&error),
             _ => return None,
         })
+    }
+
+    /// The outcome for an owned event.
+    pub fn from_event(event: &sse_proto::OwnedEvent) -> Outcome {
+        Outcome::Event {
+            event_type: event.event_type().into(),
+            data: event.data().into(),
+            id: event.last_event_id().into(),
+        }
     }
 
     /// The outcome for a parser error.
@@ -414,20 +419,15 @@ pub fn reader_layer(config: &VectorConfig, chunks: &[&[u8]]) -> Run {
     Run::new(items, reader.parser())
 }
 
-/// Runs `chunks` through [`sse_proto::EventReader`]'s iterator, one chunk per `read`
-/// call: only events come out of it (each sharing the read it came in), so the
-/// run's items are the events, then one `Error` outcome per item it skipped for
-/// being over a limit. Compare with [`events_of`] another layer's run.
+/// Runs `chunks` through [`sse_proto::EventReader`]'s iterator (owned events), one
+/// chunk per `read` call: only events come out of it, so the run's items are the
+/// events, then one `Error` outcome per item it skipped for being over a limit.
+/// Compare with [`events_of`] another layer's run.
 pub fn reader_events_layer(config: &VectorConfig, chunks: &[&[u8]]) -> Run {
     let mut reader = sse_proto::EventReader::with_parser(Chunked::new(chunks), config.parser());
     let mut items = Vec::new();
     for event in &mut reader {
-        let event = event.expect("the chunks do not fail");
-        items.push(Outcome::Event {
-            event_type: event.event_type().into(),
-            data: event.data().into(),
-            id: event.last_event_id().into(),
-        });
+        items.push(Outcome::from_event(&event.expect("the chunks do not fail")));
     }
     for _ in 0..reader.skipped() {
         items.push(Outcome::Error("skipped".into()));

@@ -148,7 +148,7 @@ impl OwnedParser {
 /// Whether `event`'s data is not in the chunk that `chunk` spans: the parser
 /// assembled it in its own buffer.
 #[inline(always)]
-fn assembled(event: &Event<'_>, chunk: &Range<*const u8>) -> bool {
+pub(crate) fn assembled(event: &Event<'_>, chunk: &Range<*const u8>) -> bool {
     let data = event.data().as_bytes();
     !data.is_empty() && !chunk.contains(&data.as_ptr())
 }

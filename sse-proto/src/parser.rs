@@ -356,8 +356,8 @@ pub(crate) struct Split {
 impl Parser<bytes::BytesMut> {
     /// The data of the event just handed out, which the parser assembled in its
     /// buffer, split off that buffer (no copy), with the event's type (`chunk_type`
-    /// if it lay in the chunk, the parser's own if `stored_type`) and, if `with_id`, its last
-    /// event ID appended. What is left of the buffer's capacity takes the next
+    /// if it lay in the chunk, the parser's own if `stored_type`) and, if
+    /// `with_id`, its last event ID appended. What is left of the buffer's capacity takes the next
     /// event's data; once every event split off it is dropped, the whole buffer is
     /// reused (`BytesMut::reserve`), so a reader that drops its events allocates
     /// nothing in steady state, and one that keeps them gets a new buffer when this

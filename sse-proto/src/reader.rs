@@ -5,6 +5,7 @@ use std::io::{self, Read};
 use std::vec::Vec;
 
 use crate::buffered::{self, Found, ReadError, Window};
+use crate::owned::assembled;
 use crate::owned_event::{copy_part, moved};
 use crate::parser::MOVE_AT;
 use crate::{Config, Event, Item, OwnedEvent, Parser};
@@ -145,6 +146,5 @@ impl From<io::Error> for ReadError<io::Error> {
 /// The size, one comparison, is asked first.
 #[inline(always)]
 fn moves_out(event: &Event<'_>, buf: &core::ops::Range<*const u8>) -> bool {
-    let data = event.data().as_bytes();
-    data.len() >= MOVE_AT && !buf.contains(&data.as_ptr())
+    event.data().len() >= MOVE_AT && assembled(event, buf)
 }

@@ -379,9 +379,8 @@ mod tests {
     use crate::{Config, OwnedParser, Parser};
     use alloc::vec::Vec;
 
-    /// Every item of `chunks`, shared and copied.
     /// Every item of `chunks`, shared (events with the ID looked for where the
-    /// parser read, when `read` is set) and copied.
+    /// parser read, when `look` is set) and copied.
     fn both_ways(config: Config, chunks: &[&[u8]], look: bool) -> (Vec<OwnedItem>, Vec<OwnedItem>) {
         let (mut parser, mut copied) = (Parser::with_config(config), Vec::new());
         let (mut other, mut shared_items) = (Parser::with_config(config), Vec::new());
