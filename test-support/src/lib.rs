@@ -1,6 +1,6 @@
-//! Fixtures that more than one of the workspace's test suites use. Not published:
-//! the crates name it as a path-only dev-dependency, which `cargo package` leaves
-//! out.
+//! Fixtures that more than one of the workspace's test suites use (a redis-server,
+//! where Chromium is, a counting allocator). Not published: the crates name it as a
+//! path-only dev-dependency, which `cargo package` leaves out.
 
 pub mod counting;
 
@@ -95,6 +95,19 @@ impl Drop for Redis {
         self.stop();
         let _ = std::fs::remove_dir_all(&self.dir);
     }
+}
+
+/// Where Chromium is: `CHROMIUM`, or Debian's `chromium` (which `.ci/run`
+/// installs), or `chromium-browser`; `None` if none of them exists.
+pub fn chromium() -> Option<String> {
+    [
+        std::env::var("CHROMIUM").ok(),
+        Some("/usr/bin/chromium".into()),
+        Some("/usr/bin/chromium-browser".into()),
+    ]
+    .into_iter()
+    .flatten()
+    .find(|path| std::path::Path::new(path).exists())
 }
 
 /// The redis-server to run.

@@ -128,14 +128,7 @@ pub fn stream_and_measure(
 /// `CI` is set) does not allow.
 #[allow(dead_code)]
 pub fn chromium() -> Option<String> {
-    let found = [
-        std::env::var("CHROMIUM").ok(),
-        Some("/usr/bin/chromium".into()),
-        Some("/usr/bin/chromium-browser".into()),
-    ]
-    .into_iter()
-    .flatten()
-    .find(|path| std::path::Path::new(path).exists());
+    let found = test_support::chromium();
     assert!(
         found.is_some() || std::env::var_os("CI").is_none(),
         "Chromium is missing; .ci/run installs Debian's chromium package"

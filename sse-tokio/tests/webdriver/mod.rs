@@ -13,26 +13,17 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 use serde_json::{Value, json};
 
-fn find(candidates: &[Option<String>]) -> Option<String> {
-    candidates
-        .iter()
-        .flatten()
-        .find(|path| std::path::Path::new(path).exists())
-        .cloned()
-}
-
 /// Chromium and chromedriver, or `None` after saying why the test is skipped (a
 /// failure under CI).
 pub fn browser() -> Option<(String, String)> {
-    let chromium = find(&[
-        std::env::var("CHROMIUM").ok(),
-        Some("/usr/bin/chromium".into()),
-        Some("/usr/bin/chromium-browser".into()),
-    ]);
-    let driver = find(&[
+    let chromium = test_support::chromium();
+    let driver = [
         std::env::var("CHROMEDRIVER").ok(),
         Some("/usr/bin/chromedriver".into()),
-    ]);
+    ]
+    .into_iter()
+    .flatten()
+    .find(|path| std::path::Path::new(path).exists());
     let found = chromium.zip(driver);
     if found.is_none() {
         assert!(
