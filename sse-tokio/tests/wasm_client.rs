@@ -3,8 +3,9 @@
 //! page this test serves on loopback, with the event streams the page reads. A
 //! script in the page (through chromedriver) reads a `GET` stream that ends twice
 //! and then answers 204, a `POST` stream with a body and a header, and a stream it
-//! closes; the server checks what came in: the `Last-Event-ID` of each reconnection,
-//! one `POST` only, and the closed stream's connection gone.
+//! closes, then one it closes while waiting to reconnect; the server checks what came
+//! in: the `Last-Event-ID` of each reconnection, one `POST` only, and the closed
+//! stream's connection gone; the page, that no source's task outlives `close()`.
 //!
 //! Needs Chromium and chromedriver (as `browser.rs`), the `wasm32-unknown-unknown`
 //! target and `wasm-bindgen` 0.2.130 (`WASM_BINDGEN`, or on the `PATH`), which
@@ -40,6 +41,8 @@ struct Seen {
     posts: Mutex<Vec<(String, String)>>,
     /// Streams of `/forever` still open.
     forever: AtomicUsize,
+    /// Requests for `/pause`.
+    pauses: AtomicUsize,
 }
 
 /// The built and bound client (`sse_wasm.js` and `sse_wasm_bg.wasm`), or `None`
@@ -118,7 +121,24 @@ const read = (url, options, enough) => new Promise((resolve) => {
   const get = await read("/events");
   const posted = await read("/post", { method: "POST", body: "hello", headers: { "X-Test": "yes" } });
   const closed = await read("/forever", undefined, (seen) => seen.messages.length === 2);
-  return { get, posted, closed };
+  // Closed while it waits a minute to reconnect: its task ends at once.
+  const paused = await new Promise((resolve) => {
+    const seen = { messages: [] };
+    const source = new window.SseEventSource("/pause");
+    source.onmessage = (e) => seen.messages.push(e.data);
+    source.onerror = (e) => {
+      if (e.readyState !== 0) return;
+      seen.runningBefore = window.SseEventSource.running();
+      source.close();
+      sleep(300).then(() => {
+        seen.running = window.SseEventSource.running();
+        seen.readyState = source.readyState;
+        resolve(seen);
+      });
+    };
+    sleep(20000).then(() => { seen.timedOut = true; resolve(seen); });
+  });
+  return { get, posted, closed, paused };
 })().then(done, (error) => done({ error: String(error) }));
 "#;
 
@@ -149,6 +169,12 @@ async fn echo(State(seen): State<Arc<Seen>>, headers: HeaderMap, body: Bytes) ->
     let data = format!("data: got {body} {test}\n\n");
     seen.posts.lock().unwrap().push((body, test));
     event_stream(data)
+}
+
+/// One event, then a minute's wait before the client may come back.
+async fn pause(State(seen): State<Arc<Seen>>) -> Response {
+    seen.pauses.fetch_add(1, Ordering::SeqCst);
+    event_stream("retry: 60000\ndata: once\n\n")
 }
 
 /// A stream open until the client goes: an event every 50 ms.
@@ -198,6 +224,7 @@ async fn the_wasm_client_in_chromium() {
         .route("/events", get(events))
         .route("/post", post(echo))
         .route("/forever", get(forever))
+        .route("/pause", get(pause))
         .with_state(Arc::clone(&seen));
     let files = Router::new()
         .route("/pkg/{file}", get(package_file))
@@ -276,4 +303,13 @@ async fn the_wasm_client_in_chromium() {
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+
+    // close() while waiting to reconnect: the source's task is gone at once, not
+    // when its timer would have fired.
+    let paused = &page["paused"];
+    assert_eq!(paused["messages"], json!(["once"]), "{paused:#}");
+    assert_eq!(paused["runningBefore"], 1, "{paused:#}");
+    assert_eq!(paused["running"], 0, "{paused:#}");
+    assert_eq!(paused["readyState"], 2, "{paused:#}");
+    assert_eq!(seen.pauses.load(Ordering::SeqCst), 1);
 }

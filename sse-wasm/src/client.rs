@@ -3,9 +3,9 @@
 
 use std::cell::{Cell, RefCell};
 use std::fmt;
-use std::pin::Pin;
+use std::pin::{Pin, pin};
 use std::rc::Rc;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 
 use futures_channel::mpsc;
 use futures_core::Stream;
@@ -89,17 +89,23 @@ pub(crate) struct Shared {
     closed: Cell<bool>,
     /// The request in flight.
     abort: RefCell<Option<AbortController>>,
+    /// The driver, waiting for `closed` (whatever else it waits for).
+    driver: RefCell<Option<Waker>>,
     ready_state: Cell<ReadyState>,
     last_event_id: RefCell<String>,
 }
 
 impl Shared {
-    /// Closes the source: the driver stops, the request in flight is aborted.
+    /// Closes the source: the driver stops at once (even while it waits to
+    /// reconnect), the request in flight is aborted.
     pub(crate) fn close(&self) {
         self.closed.set(true);
         self.ready_state.set(ReadyState::Closed);
         if let Some(controller) = self.abort.borrow_mut().take() {
             controller.abort();
+        }
+        if let Some(driver) = self.driver.borrow_mut().take() {
+            driver.wake();
         }
     }
 
@@ -124,6 +130,7 @@ impl EventSource {
         let shared = Rc::new(Shared {
             closed: Cell::new(false),
             abort: RefCell::new(None),
+            driver: RefCell::new(None),
             ready_state: Cell::new(conn.ready_state()),
             last_event_id: RefCell::new(conn.last_event_id().to_string()),
         });
@@ -136,8 +143,16 @@ impl EventSource {
             clock,
             sharer: Sharer::new(),
         };
+        RUNNING.with(|running| running.set(running.get() + 1));
         spawn_local(driver.run());
         Ok(EventSource { updates, shared })
+    }
+
+    /// How many sources' tasks run on this thread: each holds its connection and
+    /// its queue until it ends, fails, is closed or dropped, so this falls back as
+    /// the page closes its sources (a check for leaks).
+    pub fn running() -> usize {
+        RUNNING.with(Cell::get)
     }
 
     /// Closes the source, as the browser's `EventSource.close()` does: no more
@@ -198,6 +213,11 @@ impl Clock {
     }
 }
 
+thread_local! {
+    /// The drivers alive on this thread.
+    static RUNNING: Cell<usize> = const { Cell::new(0) };
+}
+
 /// The task that runs the connection.
 struct Driver {
     conn: Connection,
@@ -218,9 +238,33 @@ enum Waited<T> {
 /// Why the driver stops.
 struct Stop;
 
+impl Drop for Driver {
+    fn drop(&mut self) {
+        RUNNING.with(|running| running.set(running.get() - 1));
+    }
+}
+
+/// Ready once the source is closed.
+struct Closed(Rc<Shared>);
+
+impl Future for Closed {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.0.closed.get() {
+            return Poll::Ready(());
+        }
+        self.0.driver.replace(Some(cx.waker().clone()));
+        Poll::Pending
+    }
+}
+
 impl Driver {
     async fn run(mut self) {
-        let _ = self.connect().await;
+        let closed = Closed(Rc::clone(&self.shared));
+        // Whatever the connection waits for (a response, a read, the reconnection
+        // time, room in the queue), `close()` ends the wait.
+        let _ = select(pin!(self.connect()), closed).await;
         // The stream ends once the reader has taken what is queued.
         self.shared.ready_state.set(ReadyState::Closed);
         if let Some(controller) = self.shared.abort.borrow_mut().take() {

@@ -26,6 +26,8 @@ struct Handlers {
 /// (`"always"`, `"on-error"` or `"never"`; by default a `GET` is always reopened
 /// and a `POST` only after an error).
 ///
+/// `SseEventSource.running()` counts the sources still running on the page.
+///
 /// `onmessage` gets `{ type, data, lastEventId }`; `onerror` gets `{ error,
 /// readyState }` when the connection is lost (and will be reopened: `readyState`
 /// 0) or ends (2).
@@ -83,9 +85,17 @@ impl SseEventSource {
         self.shared.last_event_id()
     }
 
-    /// Closes the source: no more requests, the one in flight aborted.
+    /// Closes the source: no more requests, the one in flight aborted, its task
+    /// ended at once (even while it waits to reconnect).
     pub fn close(&self) {
         self.shared.close();
+    }
+
+    /// How many sources still run on this page (`SseEventSource.running()`): a
+    /// source runs until it ends, fails or is closed, so a page that has closed
+    /// its sources sees 0 (a check for leaks).
+    pub fn running() -> u32 {
+        u32::try_from(EventSource::running()).unwrap_or(u32::MAX)
     }
 }
 
