@@ -48,8 +48,8 @@ use crate::{Event, Item, OwnedItem, Parser, Sharer};
 pub struct OwnedParser {
     /// Over `BytesMut` buffers: an assembled event's data is split off its buffer.
     parser: Parser<BytesMut>,
-    /// The chunk being parsed.
-    chunk: Bytes,
+    /// The chunk being parsed (`None` between chunks: a drop then costs nothing).
+    chunk: Option<Bytes>,
     sharer: Sharer,
     /// How much of `chunk` has been parsed.
     pos: usize,
@@ -60,7 +60,7 @@ impl OwnedParser {
     pub fn new(parser: Parser) -> Self {
         OwnedParser {
             parser: parser.into_bytes_mut(),
-            chunk: Bytes::new(),
+            chunk: None,
             sharer: Sharer::new(),
             pos: 0,
         }
@@ -81,7 +81,7 @@ impl OwnedParser {
     /// made). Call it when [`next`](OwnedParser::next) has returned `None`: the rest
     /// of a chunk still being parsed would be dropped.
     pub fn push(&mut self, chunk: impl Into<Bytes>) {
-        self.chunk = chunk.into();
+        self.chunk = Some(chunk.into());
         self.pos = 0;
     }
 
@@ -91,7 +91,8 @@ impl OwnedParser {
     /// parser).
     #[allow(clippy::should_implement_trait)] // `None` asks for input; it is not the end
     pub fn next(&mut self) -> Option<OwnedItem> {
-        let chunk = &self.chunk[..];
+        let bytes = self.chunk.as_ref()?;
+        let chunk = &bytes[..];
         let rest = &chunk[self.pos..];
         let mut input = rest;
         let parsed = self.parser.parse(&mut input);
@@ -108,20 +109,18 @@ impl OwnedParser {
                     [] => Some(EMPTY),
                     id => self.sharer.held(id),
                 };
-                let at = offset(&self.chunk, event_type).map(|at| at..at + event_type.len());
+                let at = offset(bytes, event_type).map(|at| at..at + event_type.len());
                 let stored_type = !event_type.is_empty() && at.is_none();
-                let chunk_type = at.map(|at| &self.chunk[at]);
+                let chunk_type = at.map(|at| &bytes[at]);
                 let split = self
                     .parser
                     .split_event(chunk_type, stored_type, held.is_none());
                 Some(OwnedItem::Event(from_split(split, held)))
             }
-            Ok(Some(Item::Event(event))) => Some(OwnedItem::Event(self.sharer.share_event_in(
-                &self.chunk,
-                read,
-                event,
-            ))),
-            Ok(Some(item)) => Some(self.sharer.share(&self.chunk, item)),
+            Ok(Some(Item::Event(event))) => Some(OwnedItem::Event(
+                self.sharer.share_event_in(bytes, read, event),
+            )),
+            Ok(Some(item)) => Some(self.sharer.share(bytes, item)),
             Err(e) => Some(OwnedItem::Skipped(e)),
             Ok(None) => {
                 self.let_go();
@@ -139,7 +138,7 @@ impl OwnedParser {
 
     /// Lets go of the chunk, used up or abandoned: its memory is the items' now.
     fn let_go(&mut self) {
-        self.chunk = Bytes::new();
+        self.chunk = None;
         self.pos = 0;
         self.sharer.release();
     }

@@ -190,7 +190,7 @@ enum LineState {
 
 /// How much of a long `data` value [`Parser::data_tail`] scans, then copies, at a
 /// time: small enough to stay in the L1 cache between the two, large enough that
-/// the calls cost nothing much. Chunks no longer than this are read as before.
+/// the calls cost nothing much.
 const TAIL_BLOCK: usize = 16 << 10;
 
 /// Where an item's bytes are, without borrowing them: resolved into an [`Item`] once
@@ -971,23 +971,20 @@ impl<S: Storage> Parser<S> {
                     return Ok(Some(Out::Data(Loc::Chunk(start, *pos))));
                 }
                 // Slow path: the rest of a line that started in an earlier chunk.
-                let end = if !cfg!(sse_proto_small)
-                    && rest.len() > TAIL_BLOCK
-                    && self.in_data_value()
-                    && !self.config.stream_data
-                {
-                    // A long data value in a large chunk, read in one go.
-                    self.data_tail(chunk, pos)?
-                } else {
-                    let end = match find_line_end(rest) {
-                        Some(len) => *pos + len,
-                        None => chunk.len(),
+                let end =
+                    if !cfg!(sse_proto_small) && self.in_data_value() && !self.config.stream_data {
+                        // The rest of a data value, appended as it is.
+                        self.data_tail(chunk, pos)?
+                    } else {
+                        let end = match find_line_end(rest) {
+                            Some(len) => *pos + len,
+                            None => chunk.len(),
+                        };
+                        if let Some(out) = self.feed_partial(chunk, pos, end)? {
+                            return Ok(Some(out));
+                        }
+                        end
                     };
-                    if let Some(out) = self.feed_partial(chunk, pos, end)? {
-                        return Ok(Some(out));
-                    }
-                    end
-                };
                 if *pos == end && end < chunk.len() {
                     *pos = self.consume_line_end(chunk, end);
                     if let Some(out) = self.end_partial()? {
@@ -998,18 +995,32 @@ impl<S: Storage> Parser<S> {
         }
     }
 
-    /// The rest of a long `data` value, `chunk[*pos..]`, appended to the data held up
-    /// to its line end (or the chunk's end), which is returned. The value is scanned
-    /// and copied a block at a time, so that the copy reads what the scan has just
-    /// brought into the L1 cache: one trip through memory rather than two.
-    #[inline(never)]
+    /// The rest of a `data` value that began in an earlier chunk, `chunk[*pos..]`,
+    /// appended to the data held up to its line end (or the chunk's end), which is
+    /// returned. A long value is scanned and copied a block at a time, so that the
+    /// copy reads what the scan has just brought into the L1 cache: one trip through
+    /// memory rather than two.
+    #[inline(always)]
     fn data_tail(&mut self, chunk: &[u8], pos: &mut usize) -> Result<usize, Error> {
+        if chunk.len() - *pos > TAIL_BLOCK {
+            return self.long_data_tail(chunk, pos);
+        }
+        // A short rest (a small chunk, or the end of a line in this one): inline.
+        let end = find_line_end(&chunk[*pos..]).map_or(chunk.len(), |len| *pos + len);
+        let start = mem::replace(pos, end);
+        self.push_data(&chunk[start..end])?;
+        Ok(end)
+    }
+
+    /// [`data_tail`](Parser::data_tail) for a rest longer than a block.
+    #[inline(never)]
+    fn long_data_tail(&mut self, chunk: &[u8], pos: &mut usize) -> Result<usize, Error> {
         loop {
             let block_end = chunk.len().min(*pos + TAIL_BLOCK);
             let found = find_line_end(&chunk[*pos..block_end]);
             let end = found.map_or(block_end, |len| *pos + len);
             let start = mem::replace(pos, end);
-            self.push_value(Field::Data, &chunk[start..end], Loc::Chunk(start, end))?;
+            self.push_data(&chunk[start..end])?;
             if found.is_some() || end == chunk.len() {
                 return Ok(end);
             }
@@ -1416,15 +1427,7 @@ impl<S: Storage> Parser<S> {
                 if self.config.stream_data {
                     return Ok((!piece.is_empty()).then_some(Out::Data(loc)));
                 }
-                if self.data_len.saturating_add(piece.len()) > self.data_limit {
-                    self.line_state = LineState::Value {
-                        field: Field::Ignore,
-                        strip: false,
-                    };
-                    return Err(self.overflow(self.data_limit));
-                }
-                append(&mut self.bufs.data, piece, self.data_limit);
-                self.data_len += piece.len();
+                self.push_data(piece)?;
             }
             Field::Event | Field::Id | Field::Retry | Field::Comment => {
                 if self.bufs.line.len().saturating_add(piece.len()) > self.value_limit {
@@ -1445,6 +1448,21 @@ impl<S: Storage> Parser<S> {
             Field::Ignore => {}
         }
         Ok(None)
+    }
+
+    /// Appends a piece of a `data` value to the data held (not streaming).
+    #[inline(always)]
+    fn push_data(&mut self, piece: &[u8]) -> Result<(), Error> {
+        if self.data_len.saturating_add(piece.len()) > self.data_limit {
+            self.line_state = LineState::Value {
+                field: Field::Ignore,
+                strip: false,
+            };
+            return Err(self.overflow(self.data_limit));
+        }
+        append(&mut self.bufs.data, piece, self.data_limit);
+        self.data_len += piece.len();
+        Ok(())
     }
 
     /// The line that spanned chunks has ended.
@@ -1636,8 +1654,17 @@ impl<S: Storage> Parser<S> {
     }
 
     /// Copies whatever the pending event borrows from `chunk` into storage.
-    #[inline]
+    #[inline(always)]
     fn spill(&mut self, chunk: &[u8]) {
+        // Checked inline: on most calls nothing is borrowed.
+        if matches!(self.data, Held::Chunk(..)) || matches!(self.event_type, Held::Chunk(..)) {
+            self.spill_borrowed(chunk);
+        }
+    }
+
+    /// [`spill`](Parser::spill) once something is borrowed.
+    #[inline(never)]
+    fn spill_borrowed(&mut self, chunk: &[u8]) {
         if let Held::Chunk(a, b) = self.data {
             self.start_data();
             append(&mut self.bufs.data, &chunk[a..b], self.data_limit);
