@@ -430,8 +430,8 @@ impl Read for ChunkReader<'_> {
     }
 }
 
-/// Our blocking reader, owned events (each field copied out of its read buffer, as
-/// most peers give).
+/// Our blocking reader, owned events (sharing its read buffer, as `OwnedParser`'s
+/// share their chunks).
 pub fn ours_reader(chunks: &[Bytes]) -> Tally {
     let reader = EventReader::new(ChunkReader {
         chunks: chunks.iter(),

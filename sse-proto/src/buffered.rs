@@ -41,6 +41,7 @@ pub(crate) enum Found {
 
 impl Window {
     /// Whether every byte read has been parsed: read more.
+    #[cfg(any(feature = "embedded-io", feature = "embedded-io-async"))]
     #[inline(always)]
     pub(crate) fn is_empty(&self) -> bool {
         self.start == self.end

@@ -162,7 +162,7 @@ impl Item<'_> {
     pub fn into_owned(self) -> OwnedItem {
         let text = owned;
         // `Sharer::share` is this with slices of a chunk; making this call it with
-        // no chunk cost `EventReader` and the codec 3-10% more instructions.
+        // no chunk cost the copying readers of the time 3-10% more instructions.
         match self {
             Item::Event(event) => OwnedItem::Event(event.into_owned()),
             Item::Retry(ms) => OwnedItem::Retry(ms),

@@ -10,6 +10,8 @@ use core::ops::Range;
 
 use bytes::{Bytes, BytesMut};
 
+#[cfg(feature = "std")]
+use crate::buffered::{self, Found, ReadError, Window};
 use crate::owned_event::{EMPTY, from_split};
 use crate::shared::offset;
 use crate::{Event, Item, OwnedItem, Parser, Sharer};
@@ -136,8 +138,33 @@ impl OwnedParser {
         self.parser.finish()
     }
 
+    /// Parses the chunk up to the next item, found without borrowing anything (so
+    /// that a reader can read the next chunk in the same loop); [`Found::Nothing`]
+    /// once the chunk is used up. [`item`](OwnedParser::item) then borrows it.
+    #[cfg(feature = "std")]
+    pub(crate) fn find(&mut self) -> Found {
+        let Some(bytes) = self.chunk.as_ref().filter(|bytes| self.pos < bytes.len()) else {
+            return Found::Nothing;
+        };
+        let mut window = Window {
+            start: self.pos,
+            end: bytes.len(),
+        };
+        let found = window.find(&mut self.parser, bytes);
+        self.pos = window.start;
+        found
+    }
+
+    /// The item that [`find`](OwnedParser::find) found, borrowed from the chunk and
+    /// the parser.
+    #[cfg(feature = "std")]
+    pub(crate) fn item<E>(&self, found: Found) -> Result<Option<Item<'_>>, ReadError<E>> {
+        let chunk = self.chunk.as_deref().unwrap_or_default();
+        buffered::item(&self.parser, chunk, found)
+    }
+
     /// Lets go of the chunk, used up or abandoned: its memory is the items' now.
-    fn let_go(&mut self) {
+    pub(crate) fn let_go(&mut self) {
         self.chunk = None;
         self.pos = 0;
         self.sharer.release();

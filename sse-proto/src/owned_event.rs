@@ -265,17 +265,6 @@ fn push_lossy(text: &mut alloc::string::String, bytes: &[u8]) -> (usize, usize) 
     (start, text.len())
 }
 
-/// An event whose data was moved out of the parser's buffer (no copy).
-#[cfg(feature = "std")]
-pub(crate) fn moved(
-    data: alloc::string::String,
-    event_type: Part,
-    last_event_id: Part,
-) -> OwnedEvent {
-    let at = (0, data.len());
-    OwnedEvent::from_parts(ByteString::from(data), at, event_type, last_event_id)
-}
-
 /// An event made of the data the parser assembled, split off its buffer with the
 /// type and (unless `held`, the ID's text already) the ID after it: no copy, when
 /// the text is valid UTF-8 and each field whole.
@@ -318,12 +307,6 @@ fn lossy(
         (None, held) => Err(held.unwrap_or(EMPTY)),
     };
     copied(&text[event_type], &text[..data], id)
-}
-
-/// `bytes` as a field with text of its own: copied (U+FFFD for invalid UTF-8).
-#[cfg(feature = "std")]
-pub(crate) fn copy_part(bytes: &[u8]) -> Part {
-    Part::own(&Text::new(bytes).to_string_lossy())
 }
 
 #[cfg(test)]

@@ -307,29 +307,6 @@ impl Parser<alloc::vec::Vec<u8>> {
     pub fn with_config(config: Config) -> Self {
         Self::with_buffers(config, Buffers::default())
     }
-
-    /// The data of the event just handed out, which the parser assembled in its own
-    /// buffer, as a `String` (U+FFFD for invalid UTF-8). Large data is moved out
-    /// rather than copied; it is moved only when it fills at least half of its
-    /// buffer, so a `String` handed out never holds much more memory than its text.
-    /// The parser's next buffer gets the same capacity, so that the next large event
-    /// does not grow one again, but only when the next data is stored: by then the
-    /// event handed out has usually been dropped, and the allocator can give its
-    /// memory back, already mapped, where a buffer allocated at once would be new
-    /// memory, page-faulted in as it fills (measured: 14x the page faults, a third
-    /// of the throughput, on 256 KiB events through the tokio codec).
-    #[cfg(feature = "std")]
-    pub(crate) fn take_event_data(&mut self) -> alloc::string::String {
-        let data = &mut self.bufs.data;
-        let (len, capacity) = (data.len(), data.capacity());
-        if len < MOVE_AT || len < capacity / 2 {
-            return Text::new(data).to_string_lossy().into_owned();
-        }
-        let data = mem::take(data);
-        self.data_hint = capacity;
-        alloc::string::String::from_utf8(data)
-            .unwrap_or_else(|e| alloc::string::String::from_utf8_lossy(e.as_bytes()).into_owned())
-    }
 }
 
 /// Assembled data of at least this many bytes is handed out with its buffer
@@ -1920,11 +1897,12 @@ mod tests {
 mod moved_data {
     use super::*;
 
-    /// A data buffer moved out with its event leaves the parser without one until
-    /// the next data is stored, which then gets the same capacity in one allocation.
+    /// Large data split off with its event leaves the parser's buffer to be asked
+    /// for again in full when the next data is stored: one allocation, even while
+    /// the event holds the old buffer.
     #[test]
-    fn the_next_buffer_is_allocated_when_data_comes() {
-        let mut parser = Parser::new();
+    fn the_next_buffer_is_asked_for_in_full() {
+        let mut parser = Parser::new().into_bytes_mut();
         let value = "x".repeat(10_000);
         let input = alloc::format!("data: {value}\n\n");
         let (first, second) = input.as_bytes().split_at(100);
@@ -1935,20 +1913,20 @@ mod moved_data {
             panic!("the event");
         };
         assert_eq!(event.data().len(), 10_000);
-        let capacity = parser.bufs.data.capacity();
-        assert_eq!(parser.take_event_data(), value);
-        assert_eq!(parser.bufs.data.capacity(), 0, "nothing allocated yet");
+        let split = parser.split_event(None, false, false);
+        assert_eq!(&split.text[..split.data], value.as_bytes());
         let mut rest: &[u8] = b"data: next";
         assert!(parser.parse(&mut rest).unwrap().is_none());
         assert!(
-            parser.bufs.data.capacity() >= capacity,
-            "allocated once, in full"
+            parser.bufs.data.capacity() >= 10_000,
+            "room for the next large event, at once"
         );
-        assert_eq!(parser.bufs.data, b"next");
+        assert_eq!(&parser.bufs.data[..], b"next");
         let mut rest: &[u8] = b"\n\n";
         let Some(Item::Event(event)) = parser.parse(&mut rest).unwrap() else {
             panic!("the next event");
         };
         assert_eq!(event.data(), "next");
+        drop(split);
     }
 }

@@ -1,18 +1,20 @@
-//! A blocking reader of events from any `std::io::Read`: the parser plus a read
-//! buffer, for programs that do not need async.
+//! A blocking reader of events from any `std::io::Read`: an [`OwnedParser`] fed from
+//! a read buffer that its events share, for programs that do not need async.
 
 use std::io::{self, Read};
-use std::vec::Vec;
 
-use crate::buffered::{self, Found, ReadError, Window};
-use crate::owned::assembled;
-use crate::owned_event::{copy_part, moved};
-use crate::parser::MOVE_AT;
-use crate::{Config, Event, Item, OwnedEvent, Parser};
+use bytes::BytesMut;
+
+use crate::buffered::{Found, ReadError};
+use crate::{Config, Item, OwnedEvent, OwnedItem, OwnedParser, Parser};
 
 /// The read buffer's size: large enough for few system calls, small enough to stay in
 /// cache.
 const READ_BUFFER: usize = 64 * 1024;
+
+/// The least room a read is given: with less left in the read buffer, the next read
+/// goes to a fresh one.
+const MIN_READ: usize = 4 * 1024;
 
 /// Reads an event stream from a [`Read`]er.
 ///
@@ -22,6 +24,12 @@ const READ_BUFFER: usize = 64 * 1024;
 /// ([`skipped`](EventReader::skipped)). [`next_item`](EventReader::next_item) instead
 /// yields every [`Item`] (retry updates, comments, ...) borrowed, without copying,
 /// and reports a limit as the parser does.
+///
+/// Reads go into a 64 KiB buffer, one after the other, and the events share it as
+/// [`OwnedParser`]'s share their chunks: no copy and no allocation per event, and
+/// once every event read from a buffer is dropped the buffer is used again, so a
+/// loop that drops its events allocates nothing. An event kept keeps its buffer's
+/// memory alive; to keep events for long, copy what you need.
 ///
 /// ```
 /// use sse_proto::EventReader;
@@ -33,9 +41,10 @@ const READ_BUFFER: usize = 64 * 1024;
 #[derive(Debug)]
 pub struct EventReader<R> {
     reader: R,
-    parser: Parser,
-    buf: Vec<u8>,
-    window: Window,
+    parser: OwnedParser,
+    /// The read buffer's room for the next reads (zeroed: `Read` writes into
+    /// initialised memory).
+    room: BytesMut,
     eof: bool,
     skipped: u64,
 }
@@ -55,10 +64,8 @@ impl<R: Read> EventReader<R> {
     pub fn with_parser(reader: R, parser: Parser) -> Self {
         EventReader {
             reader,
-            parser,
-            // Allocated once, here: it never moves, which `next` relies on.
-            buf: std::vec![0; READ_BUFFER],
-            window: Window::default(),
+            parser: OwnedParser::new(parser),
+            room: BytesMut::new(),
             eof: false,
             skipped: 0,
         }
@@ -72,8 +79,8 @@ impl<R: Read> EventReader<R> {
 
     /// The parser, for its [`last_event_id`](Parser::last_event_id) and
     /// [`retry`](Parser::retry).
-    pub fn parser(&self) -> &Parser {
-        &self.parser
+    pub fn parser(&self) -> &Parser<BytesMut> {
+        self.parser.parser()
     }
 
     /// The underlying reader.
@@ -86,25 +93,45 @@ impl<R: Read> EventReader<R> {
     /// [`ReadError::Limit`], call again to carry on.
     pub fn next_item(&mut self) -> Result<Option<Item<'_>>, ReadError<io::Error>> {
         loop {
-            if self.window.is_empty() {
-                if self.eof {
-                    return Ok(None);
+            match self.parser.find() {
+                Found::Nothing => {
+                    if !self.fill()? {
+                        return Ok(None);
+                    }
                 }
-                let n = match self.reader.read(&mut self.buf) {
-                    Ok(n) => n,
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                    Err(e) => return Err(ReadError::Io(e)),
-                };
-                if n == 0 {
+                found => return self.parser.item(found),
+            }
+        }
+    }
+
+    /// Reads the next chunk into the parser; `false` at the end of the stream (the
+    /// parser is then finished).
+    fn fill(&mut self) -> io::Result<bool> {
+        if self.eof {
+            return Ok(false);
+        }
+        // What the parser held of the last read is used up: letting go of it now
+        // lets the buffer be taken back below, if no event holds it either.
+        self.parser.let_go();
+        if self.room.len() < MIN_READ {
+            self.room.clear();
+            // The whole buffer back when nothing shares it any more, else a new one.
+            self.room.reserve(READ_BUFFER);
+            self.room.resize(READ_BUFFER, 0);
+        }
+        loop {
+            match self.reader.read(&mut self.room) {
+                Ok(0) => {
                     self.eof = true;
                     self.parser.finish();
-                    return Ok(None);
+                    return Ok(false);
                 }
-                self.window = Window { start: 0, end: n };
-            }
-            match self.window.find(&mut self.parser, &self.buf) {
-                Found::Nothing => {}
-                found => return buffered::item(&self.parser, &self.buf, found),
+                Ok(n) => {
+                    self.parser.push(self.room.split_to(n).freeze());
+                    return Ok(true);
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
             }
         }
     }
@@ -114,21 +141,16 @@ impl<R: Read> Iterator for EventReader<R> {
     type Item = Result<OwnedEvent, io::Error>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        let buf = self.buf.as_ptr_range();
         loop {
-            match self.next_item() {
-                Ok(Some(Item::Event(event))) if moves_out(&event, &buf) => {
-                    // Assembled in the parser: a large event's data is moved, not copied.
-                    let event_type = copy_part(event.event_type_field());
-                    let id = copy_part(event.last_event_id().as_bytes());
-                    let data = self.parser.take_event_data();
-                    return Some(Ok(moved(data, event_type, id)));
-                }
-                Ok(Some(Item::Event(event))) => return Some(Ok(event.into_owned())),
-                Ok(Some(_)) => {}
-                Ok(None) => return None,
-                Err(ReadError::Limit(_)) => self.skipped += 1,
-                Err(ReadError::Io(e)) => return Some(Err(e)),
+            match self.parser.next() {
+                Some(OwnedItem::Event(event)) => return Some(Ok(event)),
+                Some(OwnedItem::Skipped(_)) => self.skipped += 1,
+                Some(_) => {}
+                None => match self.fill() {
+                    Ok(true) => {}
+                    Ok(false) => return None,
+                    Err(e) => return Some(Err(e)),
+                },
             }
         }
     }
@@ -138,13 +160,4 @@ impl From<io::Error> for ReadError<io::Error> {
     fn from(e: io::Error) -> Self {
         ReadError::Io(e)
     }
-}
-
-/// Whether `event`'s data is worth moving out of the parser with
-/// [`Parser::take_event_data`] rather than copying: it is large, and it is not in
-/// the read buffer that `buf` spans, so the parser assembled it in its own buffer.
-/// The size, one comparison, is asked first.
-#[inline(always)]
-fn moves_out(event: &Event<'_>, buf: &core::ops::Range<*const u8>) -> bool {
-    event.data().len() >= MOVE_AT && assembled(event, buf)
 }
