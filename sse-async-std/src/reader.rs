@@ -11,10 +11,11 @@ use core::pin::Pin;
 use core::task::{Context, Poll};
 use std::io;
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use futures_core::Stream;
 use futures_io::AsyncRead;
 use pin_project_lite::pin_project;
+use sse_proto::ReadBuffer;
 
 /// How much a [`ReaderStream`] asks its reader for at a time, by default.
 pub const DEFAULT_READ_CAPACITY: usize = 8 * 1024;
@@ -26,8 +27,9 @@ pin_project! {
     /// The stream ends when the reader reports the end of its input (a read of 0
     /// bytes) or after the first error it yields; an
     /// [`Interrupted`](io::ErrorKind::Interrupted) read is retried rather than
-    /// reported. Chunks share one buffer, which is reused once the chunks cut from
-    /// it are dropped, so a reader that is decoded as it is read allocates rarely.
+    /// reported. Chunks share one buffer ([`ReadBuffer`]), which is reused once the
+    /// chunks cut from it are dropped, so a reader that is decoded as it is read
+    /// allocates rarely.
     ///
     /// ```
     /// use smol::stream::StreamExt;
@@ -46,9 +48,7 @@ pin_project! {
     pub struct ReaderStream<R> {
         #[pin]
         reader: R,
-        // Zeroed space to read into: `poll_read` takes an initialized `&mut [u8]`.
-        buf: BytesMut,
-        capacity: usize,
+        buffer: ReadBuffer,
         done: bool,
     }
 }
@@ -57,7 +57,7 @@ impl<R: fmt::Debug> fmt::Debug for ReaderStream<R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ReaderStream")
             .field("reader", &self.reader)
-            .field("capacity", &self.capacity)
+            .field("capacity", &self.buffer.capacity())
             .field("done", &self.done)
             .finish_non_exhaustive()
     }
@@ -73,8 +73,7 @@ impl<R: AsyncRead> ReaderStream<R> {
     pub fn with_capacity(reader: R, capacity: usize) -> Self {
         ReaderStream {
             reader,
-            buf: BytesMut::new(),
-            capacity: capacity.max(1),
+            buffer: ReadBuffer::new(capacity),
             done: false,
         }
     }
@@ -105,21 +104,14 @@ impl<R: AsyncRead> Stream for ReaderStream<R> {
         if *this.done {
             return Poll::Ready(None);
         }
-        // Read into the rest of the buffer while a good part of it is left; else start
-        // a fresh one (the old allocation is taken back if no chunk still holds it).
-        if this.buf.len() < (*this.capacity / 4).max(1) {
-            this.buf.clear();
-            this.buf.reserve(*this.capacity);
-            this.buf.resize(*this.capacity, 0);
-        }
         loop {
-            return match this.reader.as_mut().poll_read(cx, &mut this.buf[..]) {
+            return match this.reader.as_mut().poll_read(cx, this.buffer.room()) {
                 Poll::Pending => Poll::Pending,
                 Poll::Ready(Ok(0)) => {
                     *this.done = true;
                     Poll::Ready(None)
                 }
-                Poll::Ready(Ok(n)) => Poll::Ready(Some(Ok(this.buf.split_to(n).freeze()))),
+                Poll::Ready(Ok(n)) => Poll::Ready(Some(Ok(this.buffer.filled(n)))),
                 Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Poll::Ready(Err(e)) => {
                     *this.done = true;

@@ -174,6 +174,8 @@ mod owned;
 #[cfg(feature = "alloc")]
 mod owned_event;
 mod parser;
+#[cfg(feature = "alloc")]
+mod read_buffer;
 #[cfg(feature = "std")]
 mod reader;
 #[cfg(feature = "alloc")]
@@ -234,6 +236,8 @@ pub use owned::OwnedParser;
 #[cfg(feature = "alloc")]
 pub use owned_event::OwnedEvent;
 pub use parser::{Buffers, Config, DEFAULT_MAX_EVENT_SIZE, DEFAULT_MAX_FIELD_SIZE, Feed, Parser};
+#[cfg(feature = "alloc")]
+pub use read_buffer::ReadBuffer;
 #[cfg(feature = "std")]
 pub use reader::EventReader;
 #[cfg(feature = "alloc")]

@@ -6,15 +6,11 @@ use std::io::{self, Read};
 use bytes::BytesMut;
 
 use crate::buffered::{Found, ReadError};
-use crate::{Config, Item, OwnedEvent, OwnedItem, OwnedParser, Parser};
+use crate::{Config, Item, OwnedEvent, OwnedItem, OwnedParser, Parser, ReadBuffer};
 
 /// The read buffer's size: large enough for few system calls, small enough to stay in
 /// cache.
 const READ_BUFFER: usize = 64 * 1024;
-
-/// The least room a read is given: with less left in the read buffer, the next read
-/// goes to a fresh one.
-const MIN_READ: usize = 4 * 1024;
 
 /// Reads an event stream from a [`Read`]er.
 ///
@@ -25,10 +21,10 @@ const MIN_READ: usize = 4 * 1024;
 /// yields every [`Item`] (retry updates, comments, ...) borrowed, without copying,
 /// and reports a limit as the parser does.
 ///
-/// Reads go into a 64 KiB buffer, one after the other, and the events share it as
-/// [`OwnedParser`]'s share their chunks: no copy and no allocation per event, and
-/// once every event read from a buffer is dropped the buffer is used again, so a
-/// loop that drops its events allocates nothing. An event kept keeps its buffer's
+/// Reads go into a 64 KiB [`ReadBuffer`], one after the other, and the events share
+/// it as [`OwnedParser`]'s share their chunks: no copy and no allocation per event,
+/// and once every event read from a buffer is dropped the buffer is used again, so
+/// a loop that drops its events allocates nothing. An event kept keeps its buffer's
 /// memory alive; to keep events for long, copy what you need.
 ///
 /// ```
@@ -42,9 +38,7 @@ const MIN_READ: usize = 4 * 1024;
 pub struct EventReader<R> {
     reader: R,
     parser: OwnedParser,
-    /// The read buffer's room for the next reads (zeroed: `Read` writes into
-    /// initialised memory).
-    room: BytesMut,
+    buffer: ReadBuffer,
     eof: bool,
     skipped: u64,
 }
@@ -65,7 +59,7 @@ impl<R: Read> EventReader<R> {
         EventReader {
             reader,
             parser: OwnedParser::new(parser),
-            room: BytesMut::new(),
+            buffer: ReadBuffer::new(READ_BUFFER),
             eof: false,
             skipped: 0,
         }
@@ -111,23 +105,17 @@ impl<R: Read> EventReader<R> {
             return Ok(false);
         }
         // What the parser held of the last read is used up: letting go of it now
-        // lets the buffer be taken back below, if no event holds it either.
+        // lets the buffer be taken back, if no event holds it either.
         self.parser.let_go();
-        if self.room.len() < MIN_READ {
-            self.room.clear();
-            // The whole buffer back when nothing shares it any more, else a new one.
-            self.room.reserve(READ_BUFFER);
-            self.room.resize(READ_BUFFER, 0);
-        }
         loop {
-            match self.reader.read(&mut self.room) {
+            match self.reader.read(self.buffer.room()) {
                 Ok(0) => {
                     self.eof = true;
                     self.parser.finish();
                     return Ok(false);
                 }
                 Ok(n) => {
-                    self.parser.push(self.room.split_to(n).freeze());
+                    self.parser.push(self.buffer.filled(n));
                     return Ok(true);
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
