@@ -2,8 +2,9 @@
 //! `wasm32-unknown-unknown`, bound with `wasm-bindgen --target web`, and loaded by a
 //! page this test serves on loopback, with the event streams the page reads. A
 //! script in the page (through chromedriver) reads a `GET` stream that ends twice
-//! and then answers 204, a `POST` stream with a body and a header, and a stream it
-//! closes, then one it closes while waiting to reconnect; the server checks what came
+//! and then answers 204, a `POST` stream with a body and a header, a stream whose
+//! requests get a token from a `beforeRequest` hook, a stream it closes, then one it
+//! closes while waiting to reconnect; the server checks what came
 //! in: the `Last-Event-ID` of each reconnection, one `POST` only, and the closed
 //! stream's connection gone; the page, that no source's task outlives `close()`.
 //!
@@ -43,6 +44,8 @@ struct Seen {
     forever: AtomicUsize,
     /// Requests for `/pause`.
     pauses: AtomicUsize,
+    /// The `Authorization` header of each request for `/token`.
+    tokens: Mutex<Vec<Option<String>>>,
 }
 
 /// The built and bound client (`sse_wasm.js` and `sse_wasm_bg.wasm`), or `None`
@@ -120,6 +123,14 @@ const read = (url, options, enough) => new Promise((resolve) => {
   while (!window.ready) await sleep(20);
   const get = await read("/events");
   const posted = await read("/post", { method: "POST", body: "hello", headers: { "X-Test": "yes" } });
+  // A token set before each request; the second attempt's hook fails.
+  let calls = 0;
+  const tokened = await read("/token", { beforeRequest: async (headers) => {
+    calls += 1;
+    await sleep(5);
+    if (calls === 2) throw new Error("no token yet");
+    headers.set("Authorization", "Bearer " + calls);
+  } });
   const closed = await read("/forever", undefined, (seen) => seen.messages.length === 2);
   // Closed while it waits a minute to reconnect: its task ends at once.
   const paused = await new Promise((resolve) => {
@@ -138,7 +149,7 @@ const read = (url, options, enough) => new Promise((resolve) => {
     };
     sleep(20000).then(() => { seen.timedOut = true; resolve(seen); });
   });
-  return { get, posted, closed, paused };
+  return { get, posted, tokened, closed, paused };
 })().then(done, (error) => done({ error: String(error) }));
 "#;
 
@@ -169,6 +180,20 @@ async fn echo(State(seen): State<Arc<Seen>>, headers: HeaderMap, body: Bytes) ->
     let data = format!("data: got {body} {test}\n\n");
     seen.posts.lock().unwrap().push((body, test));
     event_stream(data)
+}
+
+/// An event, then the end of the body; once more; then 204.
+async fn token(State(seen): State<Arc<Seen>>, headers: HeaderMap) -> Response {
+    let token = headers
+        .get("authorization")
+        .map(|v| v.to_str().unwrap().to_string());
+    let mut tokens = seen.tokens.lock().unwrap();
+    tokens.push(token);
+    match tokens.len() {
+        1 => event_stream("retry: 50\ndata: a\n\n"),
+        2 => event_stream("data: b\n\n"),
+        _ => StatusCode::NO_CONTENT.into_response(),
+    }
 }
 
 /// One event, then a minute's wait before the client may come back.
@@ -225,6 +250,7 @@ async fn the_wasm_client_in_chromium() {
         .route("/post", post(echo))
         .route("/forever", get(forever))
         .route("/pause", get(pause))
+        .route("/token", get(token))
         .with_state(Arc::clone(&seen));
     let files = Router::new()
         .route("/pkg/{file}", get(package_file))
@@ -285,6 +311,27 @@ async fn the_wasm_client_in_chromium() {
     assert_eq!(
         *seen.posts.lock().unwrap(),
         [("hello".to_string(), "yes".to_string())]
+    );
+
+    // beforeRequest: each request carries the token its hook set; the attempt
+    // whose hook failed was not sent, and the source carried on.
+    let tokened = &page["tokened"];
+    assert_eq!(
+        tokened["messages"],
+        json!([["message", "a", ""], ["message", "b", ""]]),
+        "{tokened:#}"
+    );
+    assert_eq!(tokened["readyState"], 2, "{tokened:#}");
+    let errors = tokened["errors"].as_array().unwrap();
+    assert!(
+        errors
+            .iter()
+            .any(|e| e[0].as_str().unwrap().contains("network")),
+        "the failed hook, as a network error: {tokened:#}"
+    );
+    assert_eq!(
+        *seen.tokens.lock().unwrap(),
+        ["Bearer 1", "Bearer 3", "Bearer 4"].map(|t| Some(t.to_string()))
     );
 
     // close(): no message after it, and the connection is gone.

@@ -10,7 +10,7 @@ use std::task::{Context, Poll, Waker};
 use futures_channel::mpsc;
 use futures_core::Stream;
 use futures_util::SinkExt;
-use futures_util::future::{Either, select};
+use futures_util::future::{Either, LocalBoxFuture, select};
 use gloo_timers::future::TimeoutFuture;
 use js_sys::{Reflect, Uint8Array};
 use sse_proto::{
@@ -68,6 +68,9 @@ impl std::error::Error for OpenError {
 /// reader that does not keep up slows the stream down instead of filling memory.
 const QUEUE: usize = 64;
 
+/// What [`EventSource::with_before_request`] calls.
+pub(crate) type Hook = Rc<dyn Fn(Headers) -> LocalBoxFuture<'static, Result<(), JsValue>>>;
+
 /// A Server-Sent Events client in the browser: a [`Stream`] of [`Update`]s.
 ///
 /// The requests are `fetch`es (with `cache: "no-store"`, as the browser's own
@@ -123,6 +126,40 @@ impl EventSource {
     /// requesting as `config` says: method, headers, body, the first
     /// `Last-Event-ID`, the reconnect policy and timeouts.
     pub fn new(url: &str, config: ConnectionConfig) -> Result<EventSource, OpenError> {
+        Self::start(url, config, None)
+    }
+
+    /// Starts a source as [`new`](EventSource::new) does, and calls `hook` with
+    /// each request's headers before the request is sent (the first, and every
+    /// reconnection): it may set one, a fresh bearer token say, and may wait to do
+    /// so (within the connection's timeout for a response). An error from it fails
+    /// that attempt as a network error would: the source reconnects, as its policy
+    /// says, and calls it again.
+    ///
+    /// ```ignore
+    /// let source = EventSource::with_before_request("/feed", ConnectionConfig::new(), |headers| async move {
+    ///     headers.set("authorization", &format!("Bearer {}", fresh_token().await?))
+    /// })?;
+    /// ```
+    pub fn with_before_request<F, Fut>(
+        url: &str,
+        config: ConnectionConfig,
+        hook: F,
+    ) -> Result<EventSource, OpenError>
+    where
+        F: Fn(Headers) -> Fut + 'static,
+        Fut: Future<Output = Result<(), JsValue>> + 'static,
+    {
+        let hook: Hook = Rc::new(move |headers| Box::pin(hook(headers)));
+        Self::start(url, config, Some(hook))
+    }
+
+    /// Starts the driver.
+    pub(crate) fn start(
+        url: &str,
+        config: ConnectionConfig,
+        hook: Option<Hook>,
+    ) -> Result<EventSource, OpenError> {
         let window = web_sys::window().ok_or(OpenError::NoWindow)?;
         let clock = Clock::of(&window).ok_or(OpenError::NoWindow)?;
         let url = resolve(&window, url);
@@ -142,6 +179,7 @@ impl EventSource {
             window,
             clock,
             sharer: Sharer::new(),
+            hook,
         };
         RUNNING.with(|running| running.set(running.get() + 1));
         spawn_local(driver.run());
@@ -226,6 +264,7 @@ struct Driver {
     window: Window,
     clock: Clock,
     sharer: Sharer,
+    hook: Option<Hook>,
 }
 
 /// How a wait ended.
@@ -287,13 +326,29 @@ impl Driver {
                 continue;
             };
             let url = request.url().to_string();
-            let (init, controller) = match request_init(&request) {
+            let (init, request_headers, controller) = match request_init(&request) {
                 Ok(init) => init,
                 Err(_) => {
                     self.conn.handle_error(self.clock.now());
                     continue;
                 }
             };
+            let hook = self.hook.as_ref().map(|hook| hook(request_headers));
+            if let Some(ready) = hook {
+                match self.wait(ready).await {
+                    Waited::Done(Ok(())) => {}
+                    // As a network error: the connection reconnects, or gives up.
+                    Waited::Done(Err(_)) => {
+                        self.conn.handle_error(self.clock.now());
+                        continue;
+                    }
+                    Waited::Deadline => {
+                        self.conn.handle_timeout(self.clock.now());
+                        continue;
+                    }
+                }
+                self.check_closed()?;
+            }
             self.shared.abort.replace(Some(controller.clone()));
             let fetch = JsFuture::from(self.window.fetch_with_str_and_init(&url, &init));
             let response = match self.wait(fetch).await {
@@ -432,10 +487,11 @@ fn sleep(at: Time, clock: &Clock) -> TimeoutFuture {
     TimeoutFuture::new(u32::try_from(ms).unwrap_or(u32::MAX).saturating_add(1))
 }
 
-/// The `fetch` options for `request`, and the controller that aborts it.
+/// The `fetch` options for `request`, its headers (in them, and still to be
+/// changed by a hook), and the controller that aborts it.
 fn request_init(
     request: &sse_proto::Request<'_>,
-) -> Result<(RequestInit, AbortController), JsValue> {
+) -> Result<(RequestInit, Headers, AbortController), JsValue> {
     let init = RequestInit::new();
     init.set_method(request.method());
     let headers = Headers::new()?;
@@ -449,7 +505,7 @@ fn request_init(
     init.set_cache(RequestCache::NoStore);
     let controller = AbortController::new()?;
     init.set_signal(Some(&controller.signal()));
-    Ok((init, controller))
+    Ok((init, headers, controller))
 }
 
 /// The response's headers, as name and value pairs.

@@ -4,12 +4,13 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use futures_util::StreamExt;
-use js_sys::{Function, Object, Reflect};
+use js_sys::{Function, Object, Promise, Reflect};
 use sse_proto::{ConnectionConfig, ConnectionEvent, ReadyState, ReconnectPolicy};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::spawn_local;
+use wasm_bindgen_futures::{JsFuture, spawn_local};
+use web_sys::Headers;
 
-use crate::client::{EventSource, Shared, Update};
+use crate::client::{EventSource, Hook, Shared, Update};
 
 /// The handlers a page has set.
 #[derive(Default)]
@@ -24,7 +25,10 @@ struct Handlers {
 /// the browser's `EventSource` has them. `options` may give `method`, `headers` (an
 /// object of names and values), `body` (a string), `lastEventId` and `reconnect`
 /// (`"always"`, `"on-error"` or `"never"`; by default a `GET` is always reopened
-/// and a `POST` only after an error).
+/// and a `POST` only after an error), and `beforeRequest`: a function called with
+/// each request's `Headers` before it is sent (the first, and every reconnection),
+/// which may set one (a fresh token) and may return a promise; if it throws or the
+/// promise rejects, that attempt fails as a network error would.
 ///
 /// `SseEventSource.running()` counts the sources still running on the page.
 ///
@@ -43,7 +47,9 @@ impl SseEventSource {
     #[wasm_bindgen(constructor)]
     pub fn new(url: &str, options: JsValue) -> Result<SseEventSource, JsError> {
         let config = config(&options)?;
-        let mut source = EventSource::new(url, config).map_err(|e| JsError::new(&e.to_string()))?;
+        let hook = before_request(&options);
+        let mut source =
+            EventSource::start(url, config, hook).map_err(|e| JsError::new(&e.to_string()))?;
         let handlers = Rc::new(RefCell::new(Handlers::default()));
         let shared = source.shared();
         let handed = Rc::clone(&handlers);
@@ -142,6 +148,27 @@ fn dispatch(handlers: &RefCell<Handlers>, update: Update) {
 
 fn set(object: &Object, name: &str, value: &str) {
     let _ = Reflect::set(object, &name.into(), &value.into());
+}
+
+/// The constructor's `options.beforeRequest`, as the driver's hook.
+fn before_request(options: &JsValue) -> Option<Hook> {
+    if !options.is_object() {
+        return None;
+    }
+    let function: Function = Reflect::get(options, &"beforeRequest".into())
+        .ok()?
+        .dyn_into()
+        .ok()?;
+    Some(Rc::new(move |headers: Headers| {
+        let returned = function.call1(&JsValue::NULL, &headers);
+        Box::pin(async move {
+            // A promise is waited for; anything else returned is done.
+            if let Ok(promise) = returned?.dyn_into::<Promise>() {
+                JsFuture::from(promise).await?;
+            }
+            Ok(())
+        })
+    }))
 }
 
 /// The connection's configuration from the constructor's `options`.

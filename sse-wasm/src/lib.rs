@@ -8,6 +8,8 @@
 //! `POST` is not sent again, by default) are the connection's, as every other
 //! client of this project has them. Events come out as a `Stream` of
 //! `Update`s; `close()` (or dropping the source) aborts the request at once.
+//! `EventSource::with_before_request` sets headers before each request (a fresh
+//! token on every reconnection).
 //!
 //! ```ignore
 //! use futures_util::StreamExt;
@@ -30,7 +32,10 @@
 //! import init, { SseEventSource } from "./pkg/sse_wasm.js";
 //! await init();
 //! const source = new SseEventSource("/chat", { method: "POST", body: "question=sse",
-//!                                              headers: { "X-Token": "t" } });
+//!                                              headers: { "X-Client": "web" },
+//!                                              // before each request, reconnections too
+//!                                              beforeRequest: async (headers) =>
+//!                                                headers.set("Authorization", await token()) });
 //! source.onmessage = (e) => console.log(e.type, e.data, e.lastEventId);
 //! source.onopen = () => console.log("open");
 //! source.onerror = (e) => console.log(e.error, e.readyState);
