@@ -3,8 +3,9 @@
 //! page this test serves on loopback, with the event streams the page reads. A
 //! script in the page (through chromedriver) reads a `GET` stream that ends twice
 //! and then answers 204, a `POST` stream with a body and a header, a stream whose
-//! requests get a token from a `beforeRequest` hook, a stream it closes, then one it
-//! closes while waiting to reconnect; the server checks what came
+//! requests get a token from a `beforeRequest` hook, a stream on another origin with
+//! and without credentials, a stream it closes, then one it closes while waiting to
+//! reconnect; the server checks what came
 //! in: the `Last-Event-ID` of each reconnection, one `POST` only, and the closed
 //! stream's connection gone; the page, that no source's task outlives `close()`.
 //!
@@ -46,6 +47,11 @@ struct Seen {
     pauses: AtomicUsize,
     /// The `Authorization` header of each request for `/token`.
     tokens: Mutex<Vec<Option<String>>>,
+    /// The `Cookie` and `Cache-Control` headers of each request for the other
+    /// origin's `/cross`.
+    cross: Mutex<Vec<(Option<String>, Option<String>)>>,
+    /// CORS preflights the other origin was asked.
+    preflights: AtomicUsize,
 }
 
 /// The built and bound client (`sse_wasm.js` and `sse_wasm_bg.wasm`), or `None`
@@ -96,11 +102,12 @@ const PAGE: &str = r#"<!doctype html>
   import init, { SseEventSource } from "/pkg/sse_wasm.js";
   await init();
   window.SseEventSource = SseEventSource;
+  window.CROSS = "CROSS_ORIGIN";
   window.ready = true;
 </script>
 "#;
 
-/// The page's script: three sources, one after the other; resolves with what each
+/// The page's script: the sources one after the other; resolves with what each
 /// saw.
 const SCRIPT: &str = r#"
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -149,7 +156,10 @@ const read = (url, options, enough) => new Promise((resolve) => {
     };
     sleep(20000).then(() => { seen.timedOut = true; resolve(seen); });
   });
-  return { get, posted, tokened, closed, paused };
+  // Another origin (another port): the cookie goes there only with credentials.
+  const plain = await read(window.CROSS + "/cross", { reconnect: "never" });
+  const credentialed = await read(window.CROSS + "/cross", { reconnect: "never", withCredentials: true });
+  return { get, posted, tokened, plain, credentialed, closed, paused };
 })().then(done, (error) => done({ error: String(error) }));
 "#;
 
@@ -194,6 +204,19 @@ async fn token(State(seen): State<Arc<Seen>>, headers: HeaderMap) -> Response {
         2 => event_stream("data: b\n\n"),
         _ => StatusCode::NO_CONTENT.into_response(),
     }
+}
+
+/// The other origin's stream: one event, open to the page's origin with
+/// credentials.
+async fn cross(State((seen, page)): State<(Arc<Seen>, String)>, headers: HeaderMap) -> Response {
+    let header = |name| headers.get(name).map(|v| v.to_str().unwrap().to_string());
+    let seen_here = (header("cookie"), header("cache-control"));
+    seen.cross.lock().unwrap().push(seen_here);
+    let mut response = event_stream("data: x\n\n");
+    let cors = response.headers_mut();
+    cors.insert("access-control-allow-origin", page.parse().unwrap());
+    cors.insert("access-control-allow-credentials", "true".parse().unwrap());
+    response
 }
 
 /// One event, then a minute's wait before the client may come back.
@@ -255,12 +278,32 @@ async fn the_wasm_client_in_chromium() {
     let files = Router::new()
         .route("/pkg/{file}", get(package_file))
         .with_state(Arc::new(package));
-    let app = streams
-        .merge(files)
-        .route("/", get(|| async { Html(PAGE) }));
+    let app = streams.merge(files);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
+    // The other origin: the same host on another port.
+    let other = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let other_addr = other.local_addr().unwrap();
+    let page = PAGE.replace("CROSS_ORIGIN", &format!("http://{other_addr}"));
+    // The page sets a cookie for its host, which any port of it would be sent.
+    let app = app.route(
+        "/",
+        get(move || async move {
+            (
+                [(header::SET_COOKIE, "session=s1; Path=/; SameSite=Lax")],
+                Html(page),
+            )
+        }),
+    );
     tokio::spawn(async move { axum::serve(listener, app).await });
+    let preflight = |State((seen, _)): State<(Arc<Seen>, String)>| async move {
+        seen.preflights.fetch_add(1, Ordering::SeqCst);
+        StatusCode::FORBIDDEN
+    };
+    let cross_app = Router::new()
+        .route("/cross", get(cross).options(preflight))
+        .with_state((Arc::clone(&seen), format!("http://{addr}")));
+    tokio::spawn(async move { axum::serve(other, cross_app).await });
 
     let page: Value = tokio::task::spawn_blocking(move || {
         let driver = Driver::start(&chromedriver);
@@ -332,6 +375,26 @@ async fn the_wasm_client_in_chromium() {
     assert_eq!(
         *seen.tokens.lock().unwrap(),
         ["Bearer 1", "Bearer 3", "Bearer 4"].map(|t| Some(t.to_string()))
+    );
+
+    // Another origin: no preflight (the browser adds `Cache-Control` itself, as
+    // for its own `EventSource`), and the page's cookie only with credentials.
+    for name in ["plain", "credentialed"] {
+        let seen_there = &page[name];
+        assert_eq!(
+            seen_there["messages"],
+            json!([["message", "x", ""]]),
+            "{name}: {seen_there:#}"
+        );
+    }
+    assert_eq!(seen.preflights.load(Ordering::SeqCst), 0);
+    let no_cache = Some("no-cache".to_string());
+    assert_eq!(
+        *seen.cross.lock().unwrap(),
+        [
+            (None, no_cache.clone()),
+            (Some("session=s1".to_string()), no_cache)
+        ]
     );
 
     // close(): no message after it, and the connection is gone.

@@ -20,8 +20,8 @@ use sse_proto::{
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::{JsFuture, spawn_local};
 use web_sys::{
-    AbortController, Headers, ReadableStreamDefaultReader, RequestCache, RequestInit, Response,
-    Window,
+    AbortController, Headers, ReadableStreamDefaultReader, RequestCache, RequestCredentials,
+    RequestInit, Response, Window,
 };
 
 /// What an [`EventSource`] hands out, in stream order.
@@ -68,8 +68,101 @@ impl std::error::Error for OpenError {
 /// reader that does not keep up slows the stream down instead of filling memory.
 const QUEUE: usize = 64;
 
-/// What [`EventSource::with_before_request`] calls.
+/// What [`Builder::before_request`] calls.
 pub(crate) type Hook = Rc<dyn Fn(Headers) -> LocalBoxFuture<'static, Result<(), JsValue>>>;
+
+/// Sets up an [`EventSource`] ([`EventSource::builder`]).
+#[must_use = "a builder does nothing until connect()"]
+pub struct Builder {
+    url: String,
+    config: ConnectionConfig,
+    with_credentials: bool,
+    hook: Option<Hook>,
+}
+
+impl fmt::Debug for Builder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Builder")
+            .field("url", &self.url)
+            .field("config", &self.config)
+            .field("with_credentials", &self.with_credentials)
+            .field("before_request", &self.hook.is_some())
+            .finish()
+    }
+}
+
+impl Builder {
+    /// The connection's configuration: method, headers, body, the first
+    /// `Last-Event-ID`, the reconnect policy and timeouts (default:
+    /// `ConnectionConfig::new()`, a `GET`).
+    pub fn config(mut self, config: ConnectionConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// Sends credentials (cookies, HTTP authentication) to other origins too, as
+    /// the browser's `EventSource` does with `withCredentials: true` (the server
+    /// must allow it with `Access-Control-Allow-Credentials`). Off by default:
+    /// credentials go to the page's own origin only.
+    pub fn with_credentials(mut self, on: bool) -> Self {
+        self.with_credentials = on;
+        self
+    }
+
+    /// Calls `hook` with each request's headers before the request is sent (the
+    /// first, and every reconnection): it may set one, a fresh bearer token say,
+    /// and may wait to do so (within the connection's timeout for a response). An
+    /// error from it fails that attempt as a network error would: the source
+    /// reconnects, as its policy says, and calls it again.
+    pub fn before_request<F, Fut>(mut self, hook: F) -> Self
+    where
+        F: Fn(Headers) -> Fut + 'static,
+        Fut: Future<Output = Result<(), JsValue>> + 'static,
+    {
+        self.hook = Some(Rc::new(move |headers| Box::pin(hook(headers))));
+        self
+    }
+
+    pub(crate) fn hook(mut self, hook: Option<Hook>) -> Self {
+        self.hook = hook;
+        self
+    }
+
+    /// Starts the source: its task makes the first request at once.
+    pub fn connect(self) -> Result<EventSource, OpenError> {
+        let Builder {
+            url,
+            config,
+            with_credentials,
+            hook,
+        } = self;
+        let window = web_sys::window().ok_or(OpenError::NoWindow)?;
+        let clock = Clock::of(&window).ok_or(OpenError::NoWindow)?;
+        let url = resolve(&window, &url);
+        let conn = Connection::new(clock.now(), &url, config).map_err(OpenError::Request)?;
+        let shared = Rc::new(Shared {
+            closed: Cell::new(false),
+            abort: RefCell::new(None),
+            driver: RefCell::new(None),
+            ready_state: Cell::new(conn.ready_state()),
+            last_event_id: RefCell::new(conn.last_event_id().to_string()),
+        });
+        let (updates_in, updates) = mpsc::channel(QUEUE);
+        let driver = Driver {
+            conn,
+            updates: updates_in,
+            shared: Rc::clone(&shared),
+            window,
+            clock,
+            sharer: Sharer::new(),
+            with_credentials,
+            hook,
+        };
+        RUNNING.with(|running| running.set(running.get() + 1));
+        spawn_local(driver.run());
+        Ok(EventSource { updates, shared })
+    }
+}
 
 /// A Server-Sent Events client in the browser: a [`Stream`] of [`Update`]s.
 ///
@@ -124,66 +217,30 @@ impl Shared {
 impl EventSource {
     /// Starts a source for `url` (relative URLs are resolved against the page's),
     /// requesting as `config` says: method, headers, body, the first
-    /// `Last-Event-ID`, the reconnect policy and timeouts.
+    /// `Last-Event-ID`, the reconnect policy and timeouts. The same as
+    /// `EventSource::builder(url).config(config).connect()`.
     pub fn new(url: &str, config: ConnectionConfig) -> Result<EventSource, OpenError> {
-        Self::start(url, config, None)
+        Self::builder(url).config(config).connect()
     }
 
-    /// Starts a source as [`new`](EventSource::new) does, and calls `hook` with
-    /// each request's headers before the request is sent (the first, and every
-    /// reconnection): it may set one, a fresh bearer token say, and may wait to do
-    /// so (within the connection's timeout for a response). An error from it fails
-    /// that attempt as a network error would: the source reconnects, as its policy
-    /// says, and calls it again.
+    /// A source for `url`, set up step by step: the configuration, and what only a
+    /// browser has (credentials, a hook before each request).
     ///
     /// ```ignore
-    /// let source = EventSource::with_before_request("/feed", ConnectionConfig::new(), |headers| async move {
-    ///     headers.set("authorization", &format!("Bearer {}", fresh_token().await?))
-    /// })?;
+    /// let source = EventSource::builder("https://api.example/feed")
+    ///     .with_credentials(true)
+    ///     .before_request(|headers| async move {
+    ///         headers.set("authorization", &format!("Bearer {}", fresh_token().await?))
+    ///     })
+    ///     .connect()?;
     /// ```
-    pub fn with_before_request<F, Fut>(
-        url: &str,
-        config: ConnectionConfig,
-        hook: F,
-    ) -> Result<EventSource, OpenError>
-    where
-        F: Fn(Headers) -> Fut + 'static,
-        Fut: Future<Output = Result<(), JsValue>> + 'static,
-    {
-        let hook: Hook = Rc::new(move |headers| Box::pin(hook(headers)));
-        Self::start(url, config, Some(hook))
-    }
-
-    /// Starts the driver.
-    pub(crate) fn start(
-        url: &str,
-        config: ConnectionConfig,
-        hook: Option<Hook>,
-    ) -> Result<EventSource, OpenError> {
-        let window = web_sys::window().ok_or(OpenError::NoWindow)?;
-        let clock = Clock::of(&window).ok_or(OpenError::NoWindow)?;
-        let url = resolve(&window, url);
-        let conn = Connection::new(clock.now(), &url, config).map_err(OpenError::Request)?;
-        let shared = Rc::new(Shared {
-            closed: Cell::new(false),
-            abort: RefCell::new(None),
-            driver: RefCell::new(None),
-            ready_state: Cell::new(conn.ready_state()),
-            last_event_id: RefCell::new(conn.last_event_id().to_string()),
-        });
-        let (updates_in, updates) = mpsc::channel(QUEUE);
-        let driver = Driver {
-            conn,
-            updates: updates_in,
-            shared: Rc::clone(&shared),
-            window,
-            clock,
-            sharer: Sharer::new(),
-            hook,
-        };
-        RUNNING.with(|running| running.set(running.get() + 1));
-        spawn_local(driver.run());
-        Ok(EventSource { updates, shared })
+    pub fn builder(url: &str) -> Builder {
+        Builder {
+            url: url.to_string(),
+            config: ConnectionConfig::new(),
+            with_credentials: false,
+            hook: None,
+        }
     }
 
     /// How many sources' tasks run on this thread: each holds its connection and
@@ -264,6 +321,7 @@ struct Driver {
     window: Window,
     clock: Clock,
     sharer: Sharer,
+    with_credentials: bool,
     hook: Option<Hook>,
 }
 
@@ -326,13 +384,14 @@ impl Driver {
                 continue;
             };
             let url = request.url().to_string();
-            let (init, request_headers, controller) = match request_init(&request) {
-                Ok(init) => init,
-                Err(_) => {
-                    self.conn.handle_error(self.clock.now());
-                    continue;
-                }
-            };
+            let (init, request_headers, controller) =
+                match request_init(&request, self.with_credentials) {
+                    Ok(init) => init,
+                    Err(_) => {
+                        self.conn.handle_error(self.clock.now());
+                        continue;
+                    }
+                };
             let hook = self.hook.as_ref().map(|hook| hook(request_headers));
             if let Some(ready) = hook {
                 match self.wait(ready).await {
@@ -491,12 +550,22 @@ fn sleep(at: Time, clock: &Clock) -> TimeoutFuture {
 /// changed by a hook), and the controller that aborts it.
 fn request_init(
     request: &sse_proto::Request<'_>,
+    with_credentials: bool,
 ) -> Result<(RequestInit, Headers, AbortController), JsValue> {
     let init = RequestInit::new();
     init.set_method(request.method());
     let headers = Headers::new()?;
     for (name, value) in request.headers() {
+        // `cache: "no-store"` below makes the browser send this itself, as its
+        // `EventSource` does: set here, it is a header that CORS does not
+        // safelist, and every request to another origin would need a preflight.
+        if name.eq_ignore_ascii_case("cache-control") && value == "no-cache" {
+            continue;
+        }
         headers.append(name, value)?;
+    }
+    if with_credentials {
+        init.set_credentials(RequestCredentials::Include);
     }
     init.set_headers(&headers);
     if let Some(body) = request.body() {

@@ -28,7 +28,8 @@ struct Handlers {
 /// and a `POST` only after an error), and `beforeRequest`: a function called with
 /// each request's `Headers` before it is sent (the first, and every reconnection),
 /// which may set one (a fresh token) and may return a promise; if it throws or the
-/// promise rejects, that attempt fails as a network error would.
+/// promise rejects, that attempt fails as a network error would. `withCredentials`
+/// is the browser `EventSource`'s: `true` sends cookies to other origins too.
 ///
 /// `SseEventSource.running()` counts the sources still running on the page.
 ///
@@ -46,10 +47,14 @@ impl SseEventSource {
     /// Opens `url` as `options` say.
     #[wasm_bindgen(constructor)]
     pub fn new(url: &str, options: JsValue) -> Result<SseEventSource, JsError> {
-        let config = config(&options)?;
-        let hook = before_request(&options);
-        let mut source =
-            EventSource::start(url, config, hook).map_err(|e| JsError::new(&e.to_string()))?;
+        let with_credentials = options.is_object()
+            && Reflect::get(&options, &"withCredentials".into()).is_ok_and(|v| v.is_truthy());
+        let mut source = EventSource::builder(url)
+            .config(config(&options)?)
+            .with_credentials(with_credentials)
+            .hook(before_request(&options))
+            .connect()
+            .map_err(|e| JsError::new(&e.to_string()))?;
         let handlers = Rc::new(RefCell::new(Handlers::default()));
         let shared = source.shared();
         let handed = Rc::clone(&handlers);

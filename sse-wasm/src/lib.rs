@@ -8,8 +8,9 @@
 //! `POST` is not sent again, by default) are the connection's, as every other
 //! client of this project has them. Events come out as a `Stream` of
 //! `Update`s; `close()` (or dropping the source) aborts the request at once.
-//! `EventSource::with_before_request` sets headers before each request (a fresh
-//! token on every reconnection).
+//! `EventSource::builder` adds what only a browser has: credentials for other
+//! origins, and a hook that sets headers before each request (a fresh token on
+//! every reconnection).
 //!
 //! ```ignore
 //! use futures_util::StreamExt;
@@ -33,6 +34,7 @@
 //! await init();
 //! const source = new SseEventSource("/chat", { method: "POST", body: "question=sse",
 //!                                              headers: { "X-Client": "web" },
+//!                                              withCredentials: true,
 //!                                              // before each request, reconnections too
 //!                                              beforeRequest: async (headers) =>
 //!                                                headers.set("Authorization", await token()) });
@@ -53,6 +55,6 @@ mod client;
 mod js;
 
 #[cfg(target_arch = "wasm32")]
-pub use client::{EventSource, OpenError, Update};
+pub use client::{Builder, EventSource, OpenError, Update};
 #[cfg(target_arch = "wasm32")]
 pub use js::SseEventSource;
