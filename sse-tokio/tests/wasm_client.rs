@@ -115,11 +115,25 @@ const read = (url, options, enough) => new Promise((resolve) => {
   const seen = { messages: [], opens: 0, errors: [] };
   const source = new window.SseEventSource(url, options);
   const finish = () => { seen.readyState = source.readyState; seen.lastEventId = source.lastEventId; resolve(seen); };
-  source.onopen = () => { seen.opens += 1; };
-  source.onmessage = (e) => {
+  source.onopen = (e) => { seen.opens += 1; seen.openType = e.type; };
+  const message = (e) => {
     seen.messages.push([e.type, e.data, e.lastEventId]);
-    if (enough && enough(seen)) { source.close(); sleep(500).then(finish); }
+    if (enough && enough(seen)) {
+      // A handler may change the handlers.
+      source.onmessage = null;
+      source.close();
+      sleep(500).then(finish);
+    }
   };
+  // `message` events through onmessage, named ones through their listeners;
+  // a listener added twice is called once, and one removed is not called.
+  source.onmessage = message;
+  source.addEventListener("note", message);
+  source.addEventListener("note", message);
+  const dropped = () => { seen.dropped = true; };
+  source.addEventListener("message", dropped);
+  source.removeEventListener("message", dropped);
+  source.addEventListener("error", (e) => { seen.errorType = e.type; });
   source.onerror = (e) => {
     seen.errors.push([e.error, e.readyState]);
     if (e.readyState === 2) finish();
@@ -328,6 +342,9 @@ async fn the_wasm_client_in_chromium() {
         "{got:#}"
     );
     assert_eq!(got["opens"], 2, "{got:#}");
+    assert_eq!(got["openType"], "open", "{got:#}");
+    assert_eq!(got["errorType"], "error", "{got:#}");
+    assert!(got.get("dropped").is_none(), "a removed listener: {got:#}");
     assert_eq!(got["readyState"], 2, "{got:#}");
     assert_eq!(got["lastEventId"], "3", "{got:#}");
     let errors = got["errors"].as_array().unwrap();

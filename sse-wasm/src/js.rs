@@ -18,11 +18,33 @@ struct Handlers {
     message: Option<Function>,
     open: Option<Function>,
     error: Option<Function>,
+    /// `addEventListener`'s, by event type, in the order they were added.
+    listeners: Vec<(String, Function)>,
+}
+
+impl Handlers {
+    /// What to call for an event of `kind`: its `on...` handler, then its listeners.
+    fn for_kind(&self, kind: &str) -> Vec<Function> {
+        let handler = match kind {
+            "message" => &self.message,
+            "open" => &self.open,
+            "error" => &self.error,
+            _ => &None,
+        };
+        let listeners = self.listeners.iter().filter(|(k, _)| k == kind);
+        handler
+            .iter()
+            .chain(listeners.map(|(_, listener)| listener))
+            .cloned()
+            .collect()
+    }
 }
 
 /// An event source for JavaScript: `new SseEventSource(url, options)`, with
-/// `onmessage`, `onopen`, `onerror`, `readyState`, `lastEventId` and `close()` as
-/// the browser's `EventSource` has them. `options` may give `method`, `headers` (an
+/// `onmessage`, `onopen`, `onerror`, `addEventListener`, `removeEventListener`,
+/// `readyState`, `lastEventId` and `close()` as the browser's `EventSource` has them:
+/// `onmessage` gets events of the type `message` (no `event:` field), and an event
+/// with another type goes to the listeners added for that type. `options` may give `method`, `headers` (an
 /// object of names and values), `body` (a string), `lastEventId` and `reconnect`
 /// (`"always"`, `"on-error"` or `"never"`; by default a `GET` is always reopened
 /// and a `POST` only after an error), and `beforeRequest`: a function called with
@@ -33,9 +55,10 @@ struct Handlers {
 ///
 /// `SseEventSource.running()` counts the sources still running on the page.
 ///
-/// `onmessage` gets `{ type, data, lastEventId }`; `onerror` gets `{ error,
-/// readyState }` when the connection is lost (and will be reopened: `readyState`
-/// 0) or ends (2).
+/// A message is `{ type, data, lastEventId }`; `onerror` (and the `error`
+/// listeners) get `{ type: "error", error, readyState }` when the connection is
+/// lost (and will be reopened: `readyState` 0) or ends (2); `onopen` gets
+/// `{ type: "open" }`.
 #[wasm_bindgen]
 pub struct SseEventSource {
     shared: Rc<Shared>,
@@ -84,6 +107,30 @@ impl SseEventSource {
         self.handlers.borrow_mut().error = handler;
     }
 
+    /// Calls `listener` for each event of type `kind` (`"message"`, a type the
+    /// server names with `event:`, `"open"` or `"error"`). A listener added twice
+    /// for one type is called once.
+    #[wasm_bindgen(js_name = addEventListener)]
+    pub fn add_event_listener(&self, kind: String, listener: Function) {
+        let mut handlers = self.handlers.borrow_mut();
+        let known = handlers
+            .listeners
+            .iter()
+            .any(|(k, l)| *k == kind && *l == listener);
+        if !known {
+            handlers.listeners.push((kind, listener));
+        }
+    }
+
+    /// Stops calling `listener` for events of type `kind`.
+    #[wasm_bindgen(js_name = removeEventListener)]
+    pub fn remove_event_listener(&self, kind: String, listener: Function) {
+        let mut handlers = self.handlers.borrow_mut();
+        handlers
+            .listeners
+            .retain(|(k, l)| !(*k == kind && *l == listener));
+    }
+
     /// 0 (`CONNECTING`), 1 (`OPEN`) or 2 (`CLOSED`).
     #[wasm_bindgen(getter, js_name = readyState)]
     pub fn ready_state(&self) -> u16 {
@@ -118,36 +165,36 @@ fn ready_state(state: ReadyState) -> u16 {
     }
 }
 
-/// Calls the page's handler for `update`.
+/// Calls the page's handlers for `update`. They are taken out first, so that one
+/// may set handlers, add or remove listeners, or close the source.
 fn dispatch(handlers: &RefCell<Handlers>, update: Update) {
-    let handlers = handlers.borrow();
-    let (handler, argument) = match update {
+    let object = Object::new();
+    let kind = match update {
         Update::Message(event) => {
-            let object = Object::new();
-            set(&object, "type", event.event_type());
             set(&object, "data", event.data());
             set(&object, "lastEventId", event.last_event_id());
-            (&handlers.message, JsValue::from(object))
+            event.event_type().to_string()
         }
-        Update::Connection(ConnectionEvent::Open) => (&handlers.open, JsValue::UNDEFINED),
+        Update::Connection(ConnectionEvent::Open) => "open".to_string(),
         Update::Connection(event) => {
             let error = match event {
                 ConnectionEvent::Reconnecting { error, .. }
                 | ConnectionEvent::Failed { error, .. } => error.to_string(),
                 _ => "ended".to_string(),
             };
-            let object = Object::new();
             set(&object, "error", &error);
             let state = match event {
                 ConnectionEvent::Reconnecting { .. } => ReadyState::Connecting,
                 _ => ReadyState::Closed,
             };
             let _ = Reflect::set(&object, &"readyState".into(), &ready_state(state).into());
-            (&handlers.error, JsValue::from(object))
+            "error".to_string()
         }
     };
-    if let Some(handler) = handler {
-        let _ = handler.call1(&JsValue::NULL, &argument);
+    set(&object, "type", &kind);
+    let called = handlers.borrow().for_kind(&kind);
+    for handler in called {
+        let _ = handler.call1(&JsValue::NULL, &object);
     }
 }
 

@@ -38,7 +38,8 @@
 //!                                              // before each request, reconnections too
 //!                                              beforeRequest: async (headers) =>
 //!                                                headers.set("Authorization", await token()) });
-//! source.onmessage = (e) => console.log(e.type, e.data, e.lastEventId);
+//! source.onmessage = (e) => console.log(e.data, e.lastEventId);
+//! source.addEventListener("delta", (e) => console.log("delta", e.data));
 //! source.onopen = () => console.log("open");
 //! source.onerror = (e) => console.log(e.error, e.readyState);
 //! source.close();
