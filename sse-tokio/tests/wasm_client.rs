@@ -114,7 +114,13 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const read = (url, options, enough) => new Promise((resolve) => {
   const seen = { messages: [], opens: 0, errors: [] };
   const source = new window.SseEventSource(url, options);
-  const finish = () => { seen.readyState = source.readyState; seen.lastEventId = source.lastEventId; resolve(seen); };
+  const finish = () => {
+    seen.readyState = source.readyState;
+    seen.lastEventId = source.lastEventId;
+    seen.url = source.url;
+    seen.withCredentials = source.withCredentials;
+    resolve(seen);
+  };
   source.onopen = (e) => { seen.opens += 1; seen.openType = e.type; };
   const message = (e) => {
     seen.messages.push([e.type, e.data, e.lastEventId]);
@@ -343,6 +349,8 @@ async fn the_wasm_client_in_chromium() {
     );
     assert_eq!(got["opens"], 2, "{got:#}");
     assert_eq!(got["openType"], "open", "{got:#}");
+    assert_eq!(got["url"], format!("http://{addr}/events"), "{got:#}");
+    assert_eq!(got["withCredentials"], false, "{got:#}");
     assert_eq!(got["errorType"], "error", "{got:#}");
     assert!(got.get("dropped").is_none(), "a removed listener: {got:#}");
     assert_eq!(got["readyState"], 2, "{got:#}");
@@ -404,6 +412,7 @@ async fn the_wasm_client_in_chromium() {
             "{name}: {seen_there:#}"
         );
     }
+    assert_eq!(page["credentialed"]["withCredentials"], true);
     assert_eq!(seen.preflights.load(Ordering::SeqCst), 0);
     let no_cache = Some("no-cache".to_string());
     assert_eq!(

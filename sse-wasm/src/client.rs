@@ -146,6 +146,8 @@ impl Builder {
             driver: RefCell::new(None),
             ready_state: Cell::new(conn.ready_state()),
             last_event_id: RefCell::new(conn.last_event_id().to_string()),
+            url: url.clone(),
+            with_credentials,
         });
         let (updates_in, updates) = mpsc::channel(QUEUE);
         let driver = Driver {
@@ -189,6 +191,9 @@ pub(crate) struct Shared {
     driver: RefCell<Option<Waker>>,
     ready_state: Cell<ReadyState>,
     last_event_id: RefCell<String>,
+    /// The URL as resolved against the page's.
+    url: String,
+    with_credentials: bool,
 }
 
 impl Shared {
@@ -211,6 +216,14 @@ impl Shared {
 
     pub(crate) fn last_event_id(&self) -> String {
         self.last_event_id.borrow().clone()
+    }
+
+    pub(crate) fn url(&self) -> &str {
+        &self.url
+    }
+
+    pub(crate) fn with_credentials(&self) -> bool {
+        self.with_credentials
     }
 }
 
@@ -264,6 +277,16 @@ impl EventSource {
     /// The last event ID: what the next request sends as `Last-Event-ID`.
     pub fn last_event_id(&self) -> String {
         self.shared.last_event_id()
+    }
+
+    /// The URL, as resolved against the page's (redirects aside).
+    pub fn url(&self) -> &str {
+        self.shared.url()
+    }
+
+    /// Whether credentials go to other origins too ([`Builder::with_credentials`]).
+    pub fn with_credentials(&self) -> bool {
+        self.shared.with_credentials()
     }
 
     pub(crate) fn shared(&self) -> Rc<Shared> {

@@ -42,7 +42,8 @@ impl Handlers {
 
 /// An event source for JavaScript: `new SseEventSource(url, options)`, with
 /// `onmessage`, `onopen`, `onerror`, `addEventListener`, `removeEventListener`,
-/// `readyState`, `lastEventId` and `close()` as the browser's `EventSource` has them:
+/// `readyState`, `url`, `withCredentials`, `lastEventId` and `close()` as the
+/// browser's `EventSource` has them:
 /// `onmessage` gets events of the type `message` (no `event:` field), and an event
 /// with another type goes to the listeners added for that type. `options` may give `method`, `headers` (an
 /// object of names and values), `body` (a string), `lastEventId` and `reconnect`
@@ -135,6 +136,18 @@ impl SseEventSource {
     #[wasm_bindgen(getter, js_name = readyState)]
     pub fn ready_state(&self) -> u16 {
         ready_state(self.shared.ready_state())
+    }
+
+    /// The URL, as resolved against the page's.
+    #[wasm_bindgen(getter)]
+    pub fn url(&self) -> String {
+        self.shared.url().to_string()
+    }
+
+    /// Whether credentials go to other origins too.
+    #[wasm_bindgen(getter, js_name = withCredentials)]
+    pub fn with_credentials(&self) -> bool {
+        self.shared.with_credentials()
     }
 
     /// The last event ID.
