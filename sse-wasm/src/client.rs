@@ -69,7 +69,7 @@ impl std::error::Error for OpenError {
 const QUEUE: usize = 64;
 
 /// What [`Builder::before_request`] calls.
-pub(crate) type Hook = Rc<dyn Fn(Headers) -> LocalBoxFuture<'static, Result<(), JsValue>>>;
+type Hook = Rc<dyn Fn(Headers) -> LocalBoxFuture<'static, Result<(), JsValue>>>;
 
 /// Sets up an [`EventSource`] ([`EventSource::builder`]).
 #[must_use = "a builder does nothing until connect()"]
@@ -123,11 +123,6 @@ impl Builder {
         self
     }
 
-    pub(crate) fn hook(mut self, hook: Option<Hook>) -> Self {
-        self.hook = hook;
-        self
-    }
-
     /// Starts the source: its task makes the first request at once.
     pub fn connect(self) -> Result<EventSource, OpenError> {
         let Builder {
@@ -157,7 +152,6 @@ impl Builder {
             window,
             clock,
             sharer: Sharer::new(),
-            with_credentials,
             hook,
         };
         RUNNING.with(|running| running.set(running.get() + 1));
@@ -344,7 +338,6 @@ struct Driver {
     window: Window,
     clock: Clock,
     sharer: Sharer,
-    with_credentials: bool,
     hook: Option<Hook>,
 }
 
@@ -408,7 +401,7 @@ impl Driver {
             };
             let url = request.url().to_string();
             let (init, request_headers, controller) =
-                match request_init(&request, self.with_credentials) {
+                match request_init(&request, self.shared.with_credentials()) {
                     Ok(init) => init,
                     Err(_) => {
                         self.conn.handle_error(self.clock.now());

@@ -10,7 +10,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{JsFuture, spawn_local};
 use web_sys::Headers;
 
-use crate::client::{EventSource, Hook, Shared, Update};
+use crate::client::{Builder, EventSource, Shared, Update};
 
 /// The handlers a page has set.
 #[derive(Default)]
@@ -43,10 +43,10 @@ impl Handlers {
 /// An event source for JavaScript: `new SseEventSource(url, options)`, with
 /// `onmessage`, `onopen`, `onerror`, `addEventListener`, `removeEventListener`,
 /// `readyState`, `url`, `withCredentials`, `lastEventId` and `close()` as the
-/// browser's `EventSource` has them:
-/// `onmessage` gets events of the type `message` (no `event:` field), and an event
-/// with another type goes to the listeners added for that type. `options` may give `method`, `headers` (an
-/// object of names and values), `body` (a string), `lastEventId` and `reconnect`
+/// browser's `EventSource` has them: `onmessage` gets events of the type `message`
+/// (no `event:` field), and an event with another type goes to the listeners added
+/// for that type. `options` may give `method`, `headers` (an object of names and
+/// values), `body` (a string), `lastEventId` and `reconnect`
 /// (`"always"`, `"on-error"` or `"never"`; by default a `GET` is always reopened
 /// and a `POST` only after an error), and `beforeRequest`: a function called with
 /// each request's `Headers` before it is sent (the first, and every reconnection),
@@ -71,12 +71,7 @@ impl SseEventSource {
     /// Opens `url` as `options` say.
     #[wasm_bindgen(constructor)]
     pub fn new(url: &str, options: JsValue) -> Result<SseEventSource, JsError> {
-        let with_credentials = options.is_object()
-            && Reflect::get(&options, &"withCredentials".into()).is_ok_and(|v| v.is_truthy());
-        let mut source = EventSource::builder(url)
-            .config(config(&options)?)
-            .with_credentials(with_credentials)
-            .hook(before_request(&options))
+        let mut source = builder(url, &options)?
             .connect()
             .map_err(|e| JsError::new(&e.to_string()))?;
         let handlers = Rc::new(RefCell::new(Handlers::default()));
@@ -215,25 +210,33 @@ fn set(object: &Object, name: &str, value: &str) {
     let _ = Reflect::set(object, &name.into(), &value.into());
 }
 
-/// The constructor's `options.beforeRequest`, as the driver's hook.
-fn before_request(options: &JsValue) -> Option<Hook> {
+/// The source the constructor's `options` describe.
+fn builder(url: &str, options: &JsValue) -> Result<Builder, JsError> {
+    let mut builder = EventSource::builder(url).config(config(options)?);
     if !options.is_object() {
-        return None;
+        return Ok(builder);
     }
-    let function: Function = Reflect::get(options, &"beforeRequest".into())
-        .ok()?
-        .dyn_into()
-        .ok()?;
-    Some(Rc::new(move |headers: Headers| {
-        let returned = function.call1(&JsValue::NULL, &headers);
-        Box::pin(async move {
-            // A promise is waited for; anything else returned is done.
-            if let Ok(promise) = returned?.dyn_into::<Promise>() {
-                JsFuture::from(promise).await?;
-            }
-            Ok(())
-        })
-    }))
+    let get = |name: &str| Reflect::get(options, &name.into()).unwrap_or_default();
+    builder = builder.with_credentials(get("withCredentials").is_truthy());
+    if let Ok(function) = get("beforeRequest").dyn_into::<Function>() {
+        builder = builder.before_request(move |headers| before_request(&function, headers));
+    }
+    Ok(builder)
+}
+
+/// Calls the page's `beforeRequest` with a request's headers; done when what it
+/// returns is (a promise is waited for, anything else is done at once).
+fn before_request(
+    function: &Function,
+    headers: Headers,
+) -> impl Future<Output = Result<(), JsValue>> + use<> {
+    let returned = function.call1(&JsValue::NULL, &headers);
+    async move {
+        if let Ok(promise) = returned?.dyn_into::<Promise>() {
+            JsFuture::from(promise).await?;
+        }
+        Ok(())
+    }
 }
 
 /// The connection's configuration from the constructor's `options`.
