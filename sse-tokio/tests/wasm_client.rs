@@ -187,18 +187,31 @@ fn event_stream(body: impl Into<Body>) -> Response {
     ([(header::CONTENT_TYPE, "text/event-stream")], body.into()).into_response()
 }
 
+/// The value of the request header `name`, if it was sent.
+fn header(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers.get(name).map(|v| v.to_str().unwrap().to_string())
+}
+
+/// The answer to the `n`th request (from 1) of a stream whose responses are
+/// `bodies`, one per request, and then 204.
+fn scripted(n: usize, bodies: &[&'static str]) -> Response {
+    match bodies.get(n - 1) {
+        Some(body) => event_stream(*body),
+        None => StatusCode::NO_CONTENT.into_response(),
+    }
+}
+
 /// Two events, then the end of the body; once more with a third; then 204.
 async fn events(State(seen): State<Arc<Seen>>, headers: HeaderMap) -> Response {
-    let id = headers
-        .get("last-event-id")
-        .map(|v| v.to_str().unwrap().to_string());
     let mut ids = seen.event_ids.lock().unwrap();
-    ids.push(id);
-    match ids.len() {
-        1 => event_stream("retry: 100\nid: 1\ndata: one\n\nid: 2\nevent: note\ndata: two\n\n"),
-        2 => event_stream("id: 3\ndata: three\n\n"),
-        _ => StatusCode::NO_CONTENT.into_response(),
-    }
+    ids.push(header(&headers, "last-event-id"));
+    scripted(
+        ids.len(),
+        &[
+            "retry: 100\nid: 1\ndata: one\n\nid: 2\nevent: note\ndata: two\n\n",
+            "id: 3\ndata: three\n\n",
+        ],
+    )
 }
 
 async fn echo(State(seen): State<Arc<Seen>>, headers: HeaderMap, body: Bytes) -> Response {
@@ -214,23 +227,18 @@ async fn echo(State(seen): State<Arc<Seen>>, headers: HeaderMap, body: Bytes) ->
 
 /// An event, then the end of the body; once more; then 204.
 async fn token(State(seen): State<Arc<Seen>>, headers: HeaderMap) -> Response {
-    let token = headers
-        .get("authorization")
-        .map(|v| v.to_str().unwrap().to_string());
     let mut tokens = seen.tokens.lock().unwrap();
-    tokens.push(token);
-    match tokens.len() {
-        1 => event_stream("retry: 50\ndata: a\n\n"),
-        2 => event_stream("data: b\n\n"),
-        _ => StatusCode::NO_CONTENT.into_response(),
-    }
+    tokens.push(header(&headers, "authorization"));
+    scripted(tokens.len(), &["retry: 50\ndata: a\n\n", "data: b\n\n"])
 }
 
 /// The other origin's stream: one event, open to the page's origin with
 /// credentials.
 async fn cross(State((seen, page)): State<(Arc<Seen>, String)>, headers: HeaderMap) -> Response {
-    let header = |name| headers.get(name).map(|v| v.to_str().unwrap().to_string());
-    let seen_here = (header("cookie"), header("cache-control"));
+    let seen_here = (
+        header(&headers, "cookie"),
+        header(&headers, "cache-control"),
+    );
     seen.cross.lock().unwrap().push(seen_here);
     let mut response = event_stream("data: x\n\n");
     let cors = response.headers_mut();
