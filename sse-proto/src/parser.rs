@@ -334,11 +334,11 @@ impl Parser<bytes::BytesMut> {
     /// The data of the event just handed out, which the parser assembled in its
     /// buffer, split off that buffer (no copy), with the event's type (`chunk_type`
     /// if it lay in the chunk, the parser's own if `stored_type`) and, if
-    /// `with_id`, its last event ID appended. What is left of the buffer's capacity takes the next
-    /// event's data; once every event split off it is dropped, the whole buffer is
-    /// reused (`BytesMut::reserve`), so a reader that drops its events allocates
-    /// nothing in steady state, and one that keeps them gets a new buffer when this
-    /// one is used up.
+    /// `with_id`, its last event ID appended. What is left of the buffer's capacity
+    /// takes the next event's data; once every event split off it is dropped, the
+    /// whole buffer is reused (`BytesMut::reserve`), so a reader that drops its
+    /// events allocates nothing in steady state, and one that keeps them gets a new
+    /// buffer when this one is used up.
     pub(crate) fn split_event(
         &mut self,
         chunk_type: Option<&[u8]>,
@@ -1893,8 +1893,8 @@ mod tests {
     }
 }
 
-#[cfg(all(test, feature = "std"))]
-mod moved_data {
+#[cfg(all(test, feature = "alloc"))]
+mod split_data {
     use super::*;
 
     /// Large data split off with its event leaves the parser's buffer to be asked

@@ -1,5 +1,6 @@
-//! Memory to read into, handed out as `Bytes` that share it: how every reader of
-//! this crate and its adapters turns reads into chunks.
+//! Memory to read into, handed out as `Bytes` that share it: how a reader over an
+//! interface that writes into initialised memory (`std::io::Read`,
+//! `futures_io::AsyncRead`) turns its reads into chunks.
 
 use bytes::{Bytes, BytesMut};
 
