@@ -1,15 +1,13 @@
 //! Steady-state parsing allocates nothing: a counting global allocator proves it.
+//! Each test counts its own thread's allocations, so tests may run side by side.
 
 #![cfg(feature = "std")]
 
 use sse_proto::{Item, OwnedItem, OwnedParser, Parser};
-use test_support::counting::{Counting, allocations};
+use test_support::counting::{Counting, thread_allocations};
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
-
-/// The count is the process's: one test counts at a time.
-static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// Feeds `stream` in `chunk`-byte pieces; returns (events, total data bytes).
 fn parse(parser: &mut Parser, stream: &[u8], chunk: usize) -> (usize, usize) {
@@ -28,7 +26,6 @@ fn parse(parser: &mut Parser, stream: &[u8], chunk: usize) -> (usize, usize) {
 
 #[test]
 fn steady_state_parsing_does_not_allocate() {
-    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let mut stream = Vec::new();
     for i in 0..2000 {
         stream.extend_from_slice(
@@ -40,9 +37,9 @@ fn steady_state_parsing_does_not_allocate() {
         let mut parser = Parser::new();
         // Warm up: the buffers grow to the largest event once.
         parse(&mut parser, &stream, chunk);
-        let before = allocations();
+        let before = thread_allocations();
         let (events, _) = parse(&mut parser, &stream, chunk);
-        let after = allocations();
+        let after = thread_allocations();
         assert_eq!(events, 2000);
         assert_eq!(
             after - before,
@@ -83,9 +80,9 @@ fn owned(stream: &[u8], chunk: usize) -> (usize, usize) {
         events
     };
     run(warm_up);
-    let before = allocations();
+    let before = thread_allocations();
     let events = run(chunks);
-    (events, allocations() - before)
+    (events, thread_allocations() - before)
 }
 
 /// How many of the events of `ends` (where each event's block ends, in order) a
@@ -104,7 +101,6 @@ fn cut(ends: &[usize], chunk: usize) -> usize {
 
 #[test]
 fn owned_events_allocate_only_when_cut() {
-    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     // Three kinds of stream: tokens (no ID, no type), an ID and a type on every
     // event, and an ID set once and inherited by the events that follow.
     let kinds: [&dyn Fn(usize) -> String; 3] = [
@@ -152,7 +148,6 @@ impl std::io::Read for Trickle<'_> {
 
 #[test]
 fn event_reader_allocates_per_read_buffer_not_per_event() {
-    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let mut stream = Vec::new();
     for i in 0..20_000 {
         stream.extend_from_slice(format!("data: {{\"token\":\"t{i}\"}}\n\n").as_bytes());
@@ -161,14 +156,14 @@ fn event_reader_allocates_per_read_buffer_not_per_event() {
         }
     }
     for max in [1460, 65536] {
-        let before = allocations();
+        let before = thread_allocations();
         let reader = sse_proto::EventReader::new(Trickle { rest: &stream, max });
         let mut events = 0;
         for event in reader {
             assert!(!event.unwrap().data().is_empty());
             events += 1;
         }
-        let allocations = allocations() - before;
+        let allocations = thread_allocations() - before;
         assert_eq!(events, 20_200);
         // The read buffer and its shared header, the parser's buffers as they
         // grow: a handful for 20,200 events (copying each event out of the read
