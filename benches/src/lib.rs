@@ -273,6 +273,11 @@ pub fn contenders() -> Vec<Contender> {
             run: ours_owned,
         },
         Contender {
+            name: "sse-proto OwnedParser batches",
+            baseline: false,
+            run: ours_batches,
+        },
+        Contender {
             name: "sse-proto EventReader",
             baseline: false,
             run: ours_reader,
@@ -281,6 +286,11 @@ pub fn contenders() -> Vec<Contender> {
             name: "sse-tokio EventStream",
             baseline: false,
             run: ours_tokio_stream,
+        },
+        Contender {
+            name: "sse-tokio EventStream batches",
+            baseline: false,
+            run: ours_tokio_batches,
         },
         Contender {
             name: "sse-tokio SseDecoder",
@@ -461,6 +471,24 @@ pub fn ours_owned(chunks: &[Bytes]) -> Tally {
     (events, bytes)
 }
 
+/// Our `OwnedParser` fed the `Bytes` chunks, each chunk's events taken as one
+/// batch (`next_batch`): owned together, read by reference.
+pub fn ours_batches(chunks: &[Bytes]) -> Tally {
+    let mut parser = sse_proto::OwnedParser::new(Parser::new());
+    let (mut events, mut bytes) = (0, 0);
+    for chunk in chunks {
+        parser.push(chunk.clone());
+        while let Some(batch) = parser.next_batch() {
+            for event in &batch {
+                events += 1;
+                bytes += event.data().len();
+            }
+        }
+    }
+    parser.finish();
+    (events, bytes)
+}
+
 /// sse-tokio's `EventStream` over a `Stream` of `Bytes`: the owned events the tokio
 /// adapter hands out (`ByteString`s sliced from the chunk where the event arrived
 /// whole, copies otherwise), measured the way the stream-based peers are.
@@ -469,6 +497,19 @@ pub fn ours_tokio_stream(chunks: &[Bytes]) -> Tally {
     futures::executor::block_on(stream.fold((0, 0), |(n, b), event| async move {
         let event = event.unwrap();
         (n + 1, b + event.data().len())
+    }))
+}
+
+/// sse-tokio's `EventStream::batches` over a `Stream` of `Bytes`: each chunk's
+/// events in one batch, read by reference.
+pub fn ours_tokio_batches(chunks: &[Bytes]) -> Tally {
+    let stream = sse_tokio::EventStream::new(byte_stream(chunks)).batches();
+    futures::executor::block_on(stream.fold((0, 0), |(mut n, mut b), batch| async move {
+        for event in &batch.unwrap() {
+            n += 1;
+            b += event.data().len();
+        }
+        (n, b)
     }))
 }
 

@@ -435,6 +435,38 @@ pub fn reader_events_layer(config: &VectorConfig, chunks: &[&[u8]]) -> Run {
     Run::new(items, reader.parser())
 }
 
+/// Runs `chunks` through [`sse_proto::OwnedParser::next_batch`], one `Bytes` chunk
+/// at a time: its events as the batches hold them, each also checked to be the
+/// same as an owned event ([`sse_proto::BatchEvent::into_owned`]) and through the
+/// batch's owned iterator, then one `Error` outcome per skipped event, as
+/// [`reader_events_layer`] reports them. Compare with [`events_of`] another layer's
+/// run.
+pub fn batch_layer(config: &VectorConfig, chunks: &[&[u8]]) -> Run {
+    let mut parser = sse_proto::OwnedParser::new(config.parser());
+    let (mut items, mut skipped) = (Vec::new(), 0);
+    for chunk in chunks {
+        parser.push(bytes::Bytes::copy_from_slice(chunk));
+        while let Some(batch) = parser.next_batch() {
+            skipped += batch.skipped();
+            for event in &batch {
+                let owned = event.into_owned();
+                assert!(event == owned, "{event:?} owned is {owned:?}");
+                items.push(Outcome::Event {
+                    event_type: event.event_type().into(),
+                    data: event.data().into(),
+                    id: event.last_event_id().into(),
+                });
+            }
+            let start = items.len() - batch.len();
+            let owned: Vec<_> = batch.into_iter().map(|e| Outcome::from_event(&e)).collect();
+            assert_eq!(owned, items[start..], "the batch's owned events");
+        }
+    }
+    parser.finish();
+    items.extend((0..skipped).map(|_| Outcome::Error("skipped".into())));
+    Run::new(items, parser.parser())
+}
+
 /// `run` as [`reader_events_layer`] reports it: its events in order, then one
 /// `Error("skipped")` per limit error.
 pub fn events_of(run: &Run) -> Run {
@@ -909,6 +941,37 @@ where
     L: Fn(&VectorConfig, &[&[u8]]) -> Run,
 {
     assert_vectors(layer_name, &vectors(), layer);
+}
+
+/// For layers that hand out events only (an iterator or a stream of events, a
+/// stream of batches): `layer` reports what [`events_of`] the parser's run reports,
+/// for every vector under every chunking.
+pub fn assert_events_conformance<L>(layer_name: &str, layer: L)
+where
+    L: Fn(&VectorConfig, &[&[u8]]) -> Run,
+{
+    let mut failures = Vec::new();
+    let all = vectors();
+    for vector in &all {
+        for chunking in Chunking::all_for(&vector.input) {
+            let chunks = chunking.apply(&vector.input);
+            let want = events_of(&proto_layer(&vector.config, &chunks));
+            let got = layer(&vector.config, &chunks);
+            if got != want {
+                failures.push(format!(
+                    "{} ({chunking:?}):\n  want {want:?}\n  got  {got:?}",
+                    vector.name
+                ));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{layer_name}: {} failures in {} vectors, the first:\n{}",
+        failures.len(),
+        all.len(),
+        failures[..failures.len().min(5)].join("\n")
+    );
 }
 
 /// [`assert_conformance`] over a chosen list of vectors (for example

@@ -3,7 +3,7 @@
 
 use conformance::{Outcome, reference};
 use proptest::prelude::*;
-use sse_proto::{Config, Diagnostic, Item, Parser};
+use sse_proto::{Config, Diagnostic, Item, OwnedItem, OwnedParser, Parser};
 
 /// Byte streams that look like SSE often enough to reach every state: field names
 /// and fragments of them, every line end, BOMs, UTF-8 fragments, NUL, digits.
@@ -107,6 +107,10 @@ fn run(config: Config, chunks: &[Vec<u8>]) -> (Vec<String>, String, Option<u64>,
     )
 }
 
+fn owned_parser(config: Config) -> OwnedParser {
+    OwnedParser::new(Parser::with_config(config))
+}
+
 fn configs() -> impl Strategy<Value = Config> {
     (
         any::<bool>(),
@@ -162,6 +166,43 @@ proptest! {
         prop_assert_eq!(items, expected.items);
         prop_assert_eq!(parser.last_event_id().to_string(), expected.last_event_id);
         prop_assert_eq!(parser.retry().map(conformance::millis), expected.retry);
+    }
+
+    /// `OwnedParser::next_batch` holds the events that `next` hands out (and counts
+    /// the ones it skips), however the stream is cut.
+    #[test]
+    fn batches_hold_the_events_next_hands_out(
+        input in stream(),
+        cuts in prop::collection::vec(any::<usize>(), 0..12),
+        config in configs(),
+    ) {
+        let config = config.stream_data(false);
+        let (mut one, mut batched) = (owned_parser(config), owned_parser(config));
+        let (mut want, mut got) = (Vec::new(), Vec::new());
+        for chunk in chunks_of(&input, &cuts) {
+            one.push(chunk.clone());
+            while let Some(item) = one.next() {
+                match item {
+                    OwnedItem::Event(event) => want.push(Ok(event)),
+                    OwnedItem::Skipped(_) => want.push(Err(())),
+                    _ => {}
+                }
+            }
+            batched.push(chunk);
+            while let Some(batch) = batched.next_batch() {
+                // Skipped events are counted, not placed: compare them as a count.
+                got.extend((0..batch.skipped()).map(|_| Err(())));
+                for event in &batch {
+                    let owned = event.into_owned();
+                    prop_assert!(event == owned);
+                    got.push(Ok(owned));
+                }
+            }
+        }
+        want.sort_by_key(Result::is_ok);
+        got.sort_by_key(Result::is_ok);
+        prop_assert_eq!(want, got);
+        prop_assert_eq!(one.parser().last_event_id(), batched.parser().last_event_id());
     }
 
     /// Streamed data, joined, is the data the buffered parser would dispatch.

@@ -50,24 +50,19 @@ fn blocking_reader() {
 /// they came in or copied where a read's end cut them, under every chunking.
 #[test]
 fn blocking_reader_iterator() {
-    let mut failures = Vec::new();
-    for vector in vectors() {
-        for chunking in Chunking::all_for(&vector.input) {
-            let chunks = chunking.apply(&vector.input);
-            let want = conformance::events_of(&conformance::proto_layer(&vector.config, &chunks));
-            let got = conformance::reader_events_layer(&vector.config, &chunks);
-            if got != want {
-                failures.push(format!(
-                    "{} ({chunking:?}):\n  want {want:?}\n  got  {got:?}",
-                    vector.name
-                ));
-            }
-        }
-    }
-    assert!(
-        failures.is_empty(),
-        "{}",
-        failures[..failures.len().min(5)].join("\n")
+    conformance::assert_events_conformance(
+        "sse-proto EventReader iterator",
+        conformance::reader_events_layer,
+    );
+}
+
+/// `OwnedParser::next_batch` holds the parser's events, in the chunk's text or
+/// assembled, under every chunking.
+#[test]
+fn owned_parser_batches() {
+    conformance::assert_events_conformance(
+        "sse-proto OwnedParser batches",
+        conformance::batch_layer,
     );
 }
 

@@ -14,7 +14,7 @@
 //!
 //! | what | where the decision is | the driver here |
 //! |---|---|---|
-//! | parsing a stream of chunks | [`sse_proto::OwnedParser`] | [`ItemStream`], [`EventStream`] |
+//! | parsing a stream of chunks | [`sse_proto::OwnedParser`] | [`ItemStream`], [`EventStream`], [`EventBatches`] |
 //! | what a server stream sends next | [`sse_proto::ServerStream`] | [`SseBody`] |
 //! | fan-out, replay, lag, close | [`sse_proto::Broadcast`] | [`Hub`] |
 //! | request, reconnect, fail | [`sse_proto::Connection`] | [`EventSource`] |
@@ -59,6 +59,7 @@ pub use hub::{Hub, HubBuilder};
 pub use runtime::{Runtime, Timer};
 pub use shutdown::Shutdown;
 pub use sse_proto::{
-    OwnedEvent, OwnedItem, PublishError, Published, ReadyState, ReconnectPolicy, SubscribeError,
+    BatchEvent, EventBatch, OwnedEvent, OwnedItem, PublishError, Published, ReadyState,
+    ReconnectPolicy, SubscribeError,
 };
-pub use stream::{EventStream, ItemStream};
+pub use stream::{EventBatches, EventStream, ItemStream};

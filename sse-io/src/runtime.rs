@@ -146,11 +146,11 @@ macro_rules! runtime_types {
     ($runtime:ty, $name:literal) => {
         pub use $crate::sse_proto;
         pub use $crate::{
-            self as sse_io, BodyStream, BoxError, BuildError, EventStream, FailedResponse,
-            ItemStream, LastEventIdHeader, Opened, OwnedEvent, OwnedItem, PublishError, Published,
-            ReadyState, Reconnect, ReconnectPolicy, ResponseFuture, SendError, Sender, Shutdown,
-            SourceError, SourceEvent, SubscribeError, Transport, TransportOptions, last_event_id,
-            set_headers, unavailable,
+            self as sse_io, BatchEvent, BodyStream, BoxError, BuildError, EventBatch, EventBatches,
+            EventStream, FailedResponse, ItemStream, LastEventIdHeader, Opened, OwnedEvent,
+            OwnedItem, PublishError, Published, ReadyState, Reconnect, ReconnectPolicy,
+            ResponseFuture, SendError, Sender, Shutdown, SourceError, SourceEvent, SubscribeError,
+            Transport, TransportOptions, last_event_id, set_headers, unavailable,
         };
         #[doc = concat!("A `text/event-stream` response body on ", $name, ": [`sse_io::SseBody`].")]
         pub type SseBody = $crate::SseBody<$runtime>;

@@ -10,7 +10,7 @@ use core::task::{Context, Poll, ready};
 
 use futures_core::{Stream, TryStream};
 use pin_project_lite::pin_project;
-use sse_proto::{Bytes, Config, OwnedEvent, OwnedItem, OwnedParser, Parser};
+use sse_proto::{Bytes, Config, EventBatch, OwnedEvent, OwnedItem, OwnedParser, Parser};
 
 pin_project! {
     /// Every item of an event stream ([`OwnedItem`]: events, `retry` values,
@@ -135,13 +135,29 @@ where
         cx: &mut Context<'_>,
         mut pick: impl FnMut(OwnedItem) -> Option<T>,
     ) -> Poll<Option<Result<T, S::Error>>> {
+        self.poll_take(cx, |parser| {
+            while let Some(item) = parser.next() {
+                if let Some(item) = pick(item) {
+                    return Some(item);
+                }
+            }
+            None
+        })
+    }
+
+    /// What `take` takes from the parser, pushing it chunks until it takes
+    /// something (`None`: the chunk is used up), or the end or an error of the
+    /// chunk stream.
+    #[inline(always)]
+    fn poll_take<T>(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        mut take: impl FnMut(&mut OwnedParser) -> Option<T>,
+    ) -> Poll<Option<Result<T, S::Error>>> {
         let mut this = self.project();
         loop {
-            if let Some(item) = this.parser.next() {
-                match pick(item) {
-                    Some(item) => return Poll::Ready(Some(Ok(item))),
-                    None => continue,
-                }
+            if let Some(taken) = take(this.parser) {
+                return Poll::Ready(Some(Ok(taken)));
             }
             if *this.done {
                 return Poll::Ready(None);
@@ -235,6 +251,15 @@ impl<S: TryStream> EventStream<S> {
     pub fn into_items(self) -> ItemStream<S> {
         self.items
     }
+
+    /// The events a chunk at a time, from where this stream is: see
+    /// [`EventBatches`].
+    pub fn batches(self) -> EventBatches<S> {
+        EventBatches {
+            items: self.items,
+            skipped: self.skipped,
+        }
+    }
 }
 
 impl<B> EventStream<http_body_util::BodyDataStream<B>>
@@ -277,6 +302,92 @@ where
                 None
             }
             _ => None,
+        })
+    }
+}
+
+pin_project! {
+    /// The events of an event stream a chunk at a time: each [`EventBatch`] holds
+    /// the events that one chunk finished ([`OwnedParser::next_batch`]), owned
+    /// together, so that a chunk of many small events costs one reference count
+    /// instead of one per event. Read them by reference (`for event in &batch`), or
+    /// take any as an [`OwnedEvent`] of its own ([`BatchEvent::into_owned`](sse_proto::BatchEvent::into_owned)).
+    ///
+    /// The events are [`EventStream`]'s, in the same order; a chunk that finishes
+    /// none gives no batch. Worth it where chunks hold many events (a backlog
+    /// replayed, a busy feed read in large reads); with one event per chunk, an
+    /// `EventStream` does the same work with less. An event over the parser's limit
+    /// is skipped and counted ([`skipped`](EventBatches::skipped)); the only error
+    /// is the chunk stream's, and it ends the stream.
+    ///
+    /// ```
+    /// use futures_util::TryStreamExt;
+    /// use sse_io::EventStream;
+    ///
+    /// # futures_executor::block_on(async {
+    /// let chunks = futures_util::stream::iter([
+    ///     Ok::<_, std::io::Error>(&b"data: 1\n\ndata: 2\n\ndata: 3"[..]),
+    ///     Ok(b"\n\n"),
+    /// ]);
+    /// let mut batches = EventStream::new(chunks).batches();
+    /// let mut sizes = Vec::new();
+    /// while let Some(batch) = batches.try_next().await? {
+    ///     sizes.push(batch.len());
+    ///     for event in &batch {
+    ///         assert_eq!(event.event_type(), "message");
+    ///     }
+    /// }
+    /// assert_eq!(sizes, [2, 1]);
+    /// # Ok::<(), std::io::Error>(())
+    /// # }).unwrap();
+    /// ```
+    #[derive(Debug)]
+    #[must_use = "streams do nothing unless polled"]
+    pub struct EventBatches<S: TryStream> {
+        #[pin]
+        items: ItemStream<S>,
+        skipped: u64,
+    }
+}
+
+impl<S: TryStream> EventBatches<S> {
+    /// The parser, for its [`last_event_id`](Parser::last_event_id) and
+    /// [`retry`](Parser::retry).
+    pub fn parser(&self) -> &Parser<sse_proto::BytesMut> {
+        self.items.parser()
+    }
+
+    /// How many events were skipped for being over the parser's limit.
+    pub fn skipped(&self) -> u64 {
+        self.skipped
+    }
+
+    /// The events one at a time again, from where this stream is.
+    pub fn into_events(self) -> EventStream<S> {
+        EventStream {
+            items: self.items,
+            skipped: self.skipped,
+        }
+    }
+}
+
+impl<S: TryStream> Stream for EventBatches<S>
+where
+    S::Ok: Into<Bytes>,
+{
+    type Item = Result<EventBatch, S::Error>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.project();
+        let skipped = this.skipped;
+        this.items.poll_take(cx, |parser| {
+            while let Some(batch) = parser.next_batch() {
+                *skipped += batch.skipped() as u64;
+                if !batch.is_empty() {
+                    return Some(batch);
+                }
+            }
+            None
         })
     }
 }

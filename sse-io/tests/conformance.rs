@@ -6,8 +6,9 @@ use std::convert::Infallible;
 
 use bytes::Bytes;
 use conformance::adapters::drain;
-use conformance::{Run, VectorConfig};
-use sse_io::ItemStream;
+use conformance::{Outcome, Run, VectorConfig};
+use futures_util::StreamExt;
+use sse_io::{EventStream, ItemStream};
 
 fn stream_layer(config: &VectorConfig, chunks: &[&[u8]]) -> Run {
     let chunks: Vec<Result<Bytes, Infallible>> = chunks
@@ -23,4 +24,30 @@ fn stream_layer(config: &VectorConfig, chunks: &[&[u8]]) -> Run {
 #[test]
 fn stream() {
     conformance::assert_conformance("sse-io stream", stream_layer);
+}
+
+/// The events of `EventStream::batches`, then one `Error` outcome per skipped
+/// event, as `conformance::events_of` reports a run.
+fn batches_layer(config: &VectorConfig, chunks: &[&[u8]]) -> Run {
+    let chunks: Vec<Result<Bytes, Infallible>> = chunks
+        .iter()
+        .map(|c| Ok(Bytes::copy_from_slice(c)))
+        .collect();
+    let stream = EventStream::with_parser(futures_util::stream::iter(chunks), config.parser());
+    let mut batches = stream.batches();
+    let mut items = Vec::new();
+    futures_executor::block_on(async {
+        while let Some(batch) = batches.next().await {
+            let batch = batch.unwrap();
+            assert!(!batch.is_empty(), "an empty batch");
+            items.extend(batch.into_iter().map(|e| Outcome::from_event(&e)));
+        }
+    });
+    items.extend((0..batches.skipped()).map(|_| Outcome::Error("skipped".into())));
+    Run::new(items, batches.parser())
+}
+
+#[test]
+fn batches() {
+    conformance::assert_events_conformance("sse-io EventStream::batches", batches_layer);
 }

@@ -134,3 +134,54 @@ fn a_stream_that_is_not_unpin_works_pinned() {
         assert_eq!(seen, ["0", "1", "2"]);
     });
 }
+
+#[test]
+fn batches_go_on_from_where_the_events_were_and_back() {
+    futures_executor::block_on(async {
+        let input = chunks(&[
+            "data: 1\n\ndata: 2\n\nid: 7\ndata: 3\n\ndata: 4",
+            "\n\n: only a comment\n\n",
+            "data: 5\n\ndata: 6\n\n",
+        ]);
+        let mut events = EventStream::new(input);
+        assert_eq!(events.next().await.unwrap().unwrap().data(), "1");
+        // The rest of the first chunk, then the event the second one finishes;
+        // the third chunk's are left for the events again.
+        let mut batches = events.batches();
+        let batch = batches.next().await.unwrap().unwrap();
+        let data: Vec<&str> = batch.iter().map(|e| e.data()).collect();
+        assert_eq!(data, ["2", "3"]);
+        assert_eq!(batch.get(1).unwrap().last_event_id(), "7");
+        let batch = batches.next().await.unwrap().unwrap();
+        assert_eq!(batch.len(), 1);
+        assert_eq!(batch.get(0).unwrap().last_event_id(), "7");
+        assert_eq!(batches.parser().last_event_id(), "7");
+        let mut events = batches.into_events();
+        assert_eq!(events.next().await.unwrap().unwrap().data(), "5");
+        assert_eq!(events.next().await.unwrap().unwrap().data(), "6");
+        assert!(events.next().await.is_none());
+    });
+}
+
+#[test]
+fn a_transport_error_ends_the_batches_and_skips_are_counted() {
+    futures_executor::block_on(async {
+        let input = futures_util::stream::iter([
+            Ok(Bytes::from_static(
+                b"data: 0123456789abcdef0\n\ndata: one\n\ndata: unfini",
+            )),
+            Err(io::Error::new(io::ErrorKind::ConnectionReset, "reset")),
+            Ok(Bytes::from_static(b"shed\n\ndata: after\n\n")),
+        ]);
+        let config = Config::new().max_event_size(16);
+        let mut batches = EventStream::with_config(input, config).batches();
+        let batch = batches.next().await.unwrap().unwrap();
+        assert_eq!(batch.len(), 1);
+        assert_eq!(batch.skipped(), 1);
+        assert_eq!(batches.skipped(), 1);
+        let err = batches.next().await.unwrap().unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::ConnectionReset);
+        assert!(batches.next().await.is_none());
+        assert!(batches.next().await.is_none());
+    });
+}

@@ -157,6 +157,8 @@ extern crate alloc;
 extern crate std;
 
 #[cfg(feature = "alloc")]
+mod batch;
+#[cfg(feature = "alloc")]
 mod broadcast;
 mod buffered;
 #[cfg(feature = "alloc")]
@@ -190,6 +192,8 @@ mod time;
 #[cfg(feature = "alloc")]
 mod topics;
 
+#[cfg(feature = "alloc")]
+pub use batch::{BatchEvent, BatchIntoIter, BatchIter, EventBatch};
 #[cfg(feature = "alloc")]
 pub use broadcast::{
     Broadcast, DEFAULT_MAX_SUBSCRIBERS, DEFAULT_SUBSCRIBER_BYTES, DEFAULT_SUBSCRIBER_CAPACITY,

@@ -12,9 +12,13 @@ use bytes::{Bytes, BytesMut};
 
 #[cfg(feature = "std")]
 use crate::buffered::{self, Found, ReadError, Window};
-use crate::owned_event::{EMPTY, from_split};
+use crate::owned_event::{EMPTY, Part, from_split};
+use crate::parser::MOVE_AT;
 use crate::shared::offset;
-use crate::{Event, Item, OwnedItem, Parser, Sharer};
+use crate::{Event, EventBatch, Item, OwnedEvent, OwnedItem, Parser, Sharer};
+
+/// The least room of a data buffer that batches' assembled events are split off.
+const BATCH_DATA_ROOM: usize = 16 * 1024;
 
 /// A [`Parser`] fed chunks it keeps, handing out [`OwnedItem`]s one at a time.
 ///
@@ -55,6 +59,9 @@ pub struct OwnedParser {
     sharer: Sharer,
     /// How much of `chunk` has been parsed.
     pos: usize,
+    /// How many events, and how many of them held by themselves, the last batch
+    /// had: room for as many in the next one. `None` before the first batch.
+    batch_room: Option<(usize, usize)>,
 }
 
 impl OwnedParser {
@@ -65,6 +72,7 @@ impl OwnedParser {
             chunk: None,
             sharer: Sharer::new(),
             pos: 0,
+            batch_room: None,
         }
     }
 
@@ -104,20 +112,9 @@ impl OwnedParser {
             // The parser hands out data that is in the chunk, or that it assembled
             // in its data buffer; a type in the chunk, or in its type buffer.
             Ok(Some(Item::Event(event))) if assembled(&event, &chunk.as_ptr_range()) => {
-                // Split off the parser's buffer, not copied, with the type and the
-                // ID (unless the one held) appended.
                 let (event_type, id) = (event.event_type_field(), event.last_event_id());
-                let held = match id.as_bytes() {
-                    [] => Some(EMPTY),
-                    id => self.sharer.held(id),
-                };
-                let at = offset(bytes, event_type).map(|at| at..at + event_type.len());
-                let stored_type = !event_type.is_empty() && at.is_none();
-                let chunk_type = at.map(|at| &bytes[at]);
-                let split = self
-                    .parser
-                    .split_event(chunk_type, stored_type, held.is_none());
-                Some(OwnedItem::Event(from_split(split, held)))
+                let split = SplitPlan::new(&self.sharer, bytes, event_type, id.as_bytes());
+                Some(OwnedItem::Event(split.event(&mut self.parser, bytes)))
             }
             Ok(Some(Item::Event(event))) => Some(OwnedItem::Event(
                 self.sharer.share_event_in(bytes, read, event),
@@ -127,6 +124,89 @@ impl OwnedParser {
             Ok(None) => {
                 self.let_go();
                 None
+            }
+        }
+    }
+
+    /// Every event that the chunk finishes, from where [`next`](OwnedParser::next)
+    /// left off to the chunk's end, in one [`EventBatch`]: the chunk's text is
+    /// checked once and held once, however many events it holds. `None` once the
+    /// chunk is used up (as `next` answers): push the next one.
+    ///
+    /// The events are those `next` would hand out; other items are not kept (a
+    /// `retry` value is the parser's, as always; an event over the limit is counted,
+    /// [`EventBatch::skipped`]). With [`Config::stream_data`](crate::Config::stream_data),
+    /// data comes in pieces, which a batch does not hold: use `next`.
+    ///
+    /// ```
+    /// use sse_proto::{OwnedParser, Parser};
+    ///
+    /// let mut parser = OwnedParser::new(Parser::new());
+    /// let mut seen = Vec::new();
+    /// for chunk in [&b"data: 1\n\ndata: 2\n\nda"[..], b"ta: 3\n\n"] {
+    ///     parser.push(chunk);
+    ///     while let Some(batch) = parser.next_batch() {
+    ///         seen.extend(batch.iter().map(|event| event.data().to_owned()));
+    ///     }
+    /// }
+    /// assert_eq!(seen, ["1", "2", "3"]);
+    /// ```
+    pub fn next_batch(&mut self) -> Option<EventBatch> {
+        let bytes = self.chunk.as_ref()?;
+        let chunk = &bytes[..];
+        let mut input = &chunk[self.pos..];
+        // Room for as many events as the last batch had, and a few more (chunks of
+        // a stream are much alike): growing a batch costs a copy of it.
+        let (events, own) = self.batch_room.unwrap_or_else(|| {
+            // The events a batch holds pin the buffer their data was assembled
+            // in: a buffer with room for many, so that they share it.
+            self.parser.reserve_data_room(BATCH_DATA_ROOM);
+            (0, 0)
+        });
+        let mut batch = EventBatch::with_room(events + events / 8 + 4, own + own / 8 + 2);
+        loop {
+            let before = input.len();
+            let parsed = self.parser.parse(&mut input);
+            // `input` is the end of the chunk: where it begins is how far parsing is.
+            let read = || chunk.len() - before..chunk.len() - input.len();
+            match parsed {
+                Ok(Some(Item::Event(event))) => {
+                    let (event_type, data) = (event.event_type_field(), event.data().as_bytes());
+                    let id = event.last_event_id().as_bytes();
+                    // Most events: data alone, in the chunk's text.
+                    if event_type.is_empty() && id.is_empty() && batch.push_data(data) {
+                        continue;
+                    }
+                    if assembled(&event, &chunk.as_ptr_range()) {
+                        let large = data.len() >= MOVE_AT;
+                        let split = SplitPlan::new(&self.sharer, bytes, event_type, id);
+                        batch.push_own(split.event(&mut self.parser, bytes));
+                        if large {
+                            // The batch ends here, so that the large event can be
+                            // dropped before the next data is stored: the parser
+                            // then takes its buffer back instead of asking for new
+                            // memory.
+                            self.pos = chunk.len() - input.len();
+                            return Some(batch);
+                        }
+                    } else if !push_in(
+                        &mut self.sharer,
+                        bytes,
+                        &mut batch,
+                        read(),
+                        (event_type, data, id),
+                    ) {
+                        let event = self.sharer.share_event_in(bytes, read(), event);
+                        batch.push_own(event);
+                    }
+                }
+                Ok(Some(_)) => {}
+                Err(_) => batch.skip(),
+                Ok(None) => {
+                    self.let_go();
+                    self.batch_room = Some(batch.room());
+                    return Some(batch);
+                }
             }
         }
     }
@@ -169,6 +249,77 @@ impl OwnedParser {
         self.pos = 0;
         self.sharer.release();
     }
+}
+
+/// How to split off the parser's buffer the event that it assembled (its data in
+/// the buffer, its type in the chunk or the parser's): worked out while the event
+/// borrows the parser, done after.
+pub(crate) struct SplitPlan {
+    /// The ID, when it is the one held (or none): not appended.
+    held: Option<Part>,
+    /// Where the type is in the chunk.
+    chunk_type: Option<Range<usize>>,
+    /// Whether the type is in the parser's buffer.
+    stored_type: bool,
+}
+
+impl SplitPlan {
+    pub(crate) fn new(sharer: &Sharer, chunk: &Bytes, event_type: &[u8], id: &[u8]) -> SplitPlan {
+        let held = match id {
+            [] => Some(EMPTY),
+            id => sharer.held(id),
+        };
+        let chunk_type = offset(chunk, event_type).map(|at| at..at + event_type.len());
+        let stored_type = !event_type.is_empty() && chunk_type.is_none();
+        SplitPlan {
+            held,
+            chunk_type,
+            stored_type,
+        }
+    }
+
+    /// The event, split off the parser's buffer, not copied, with the type and the
+    /// ID (unless the one held) appended.
+    pub(crate) fn event(self, parser: &mut Parser<BytesMut>, chunk: &Bytes) -> OwnedEvent {
+        let chunk_type = self.chunk_type.map(|at| &chunk[at]);
+        let split = parser.split_event(chunk_type, self.stored_type, self.held.is_none());
+        from_split(split, self.held)
+    }
+}
+
+/// Adds to `batch` the event (parsed from `chunk[read]`) whose fields are in the
+/// chunk's text, which the batch then holds; `false` if one is not, and nothing
+/// was added.
+#[inline(always)]
+fn push_in(
+    sharer: &mut Sharer,
+    chunk: &Bytes,
+    batch: &mut EventBatch,
+    read: Range<usize>,
+    (event_type, data, id): (&[u8], &[u8], &[u8]),
+) -> bool {
+    let Some(at) = sharer.locate(chunk, read, event_type, data, id) else {
+        return false;
+    };
+    if at.checked {
+        // The text the offsets are into: the batch's, or the batch takes it.
+        let Some(text) = sharer.text() else {
+            return false;
+        };
+        let set = match batch.text() {
+            None => batch.set_text(text),
+            Some(held) => held.as_ptr() == text.as_ptr() && held.len() == text.len(),
+        };
+        if !set {
+            return false;
+        }
+    }
+    let id = match at.id {
+        Some(at) => Ok(at),
+        None => Err(sharer.hold(id)),
+    };
+    batch.push_in(at.data, at.event_type, id);
+    true
 }
 
 /// Whether `event`'s data is not in the chunk that `chunk` spans: the parser

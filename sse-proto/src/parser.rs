@@ -374,6 +374,17 @@ impl Parser<bytes::BytesMut> {
         }
     }
 
+    /// Gives the data buffer `room` bytes if it has none (never had, or all it had
+    /// was split off): `BytesMut` remembers a buffer's first capacity and gives
+    /// every new buffer at least as much, so that events split off and kept
+    /// together (a batch) share a few buffers instead of one each.
+    pub(crate) fn reserve_data_room(&mut self, room: usize) {
+        let data = &mut self.bufs.data;
+        if data.capacity() == 0 {
+            *data = bytes::BytesMut::with_capacity(room);
+        }
+    }
+
     /// This parser over `Vec` buffers again (no copy where a buffer is not shared).
     pub(crate) fn into_vec(self) -> Parser<alloc::vec::Vec<u8>> {
         self.map_buffers(alloc::vec::Vec::from)

@@ -167,11 +167,57 @@ impl Sharer {
         data: &[u8],
         id: &[u8],
     ) -> OwnedEvent {
-        // Where each field is in the chunk: `None` if it is not there.
-        let (Some(data_at), Some(type_at)) = (place(chunk, data), place(chunk, event_type)) else {
-            // Assembled in the parser, or cut by a chunk's end: one copy of it all.
+        let Some(located) = self.locate(chunk, read, event_type, data, id) else {
+            // Assembled in the parser, cut by a chunk's end, or invalid UTF-8: one
+            // copy of it all, with U+FFFD.
             return self.copy(event_type, data, id);
         };
+        let last_event_id = match located.id {
+            Some(at) => Part::at(at),
+            // The ID of an earlier event: shared (copied once when it changed).
+            None => self.id_part(id),
+        };
+        let text = match located.checked {
+            true => self.text.as_ref().map(|checked| checked.text.clone()),
+            false => None,
+        };
+        let event_type = Part::at(located.event_type);
+        OwnedEvent::from_parts(
+            text.unwrap_or_default(),
+            located.data,
+            event_type,
+            last_event_id,
+        )
+    }
+
+    /// Where the fields of an event parsed from `chunk` (by a call that read
+    /// `chunk[read]`) are in the chunk's checked text ([`text`](Sharer::text)):
+    /// `None` if a field is not in the chunk, or not valid UTF-8 there. An ID that
+    /// is not in the chunk is the one held ([`hold`](Sharer::hold) it).
+    #[inline(always)]
+    pub(crate) fn locate(
+        &mut self,
+        chunk: &Bytes,
+        read: Range<usize>,
+        event_type: &[u8],
+        data: &[u8],
+        id: &[u8],
+    ) -> Option<Located> {
+        if let ([], false, []) = (event_type, data.is_empty(), id) {
+            // Most events: data alone, of the default type, with no ID. What
+            // follows finds the same; this is it, cut short.
+            let start = offset(chunk, data)?;
+            let data = self
+                .checked(chunk, start)?
+                .at(Place(start, start + data.len()))?;
+            return Some(Located {
+                checked: true,
+                data,
+                ..Located::EMPTY
+            });
+        }
+        // Where each field is in the chunk: `None` if it is not there.
+        let (data_at, type_at) = (place(chunk, data)?, place(chunk, event_type)?);
         let id_at = match id {
             [] => Some(Place::EMPTY),
             _ if self.holds(id) => None,
@@ -184,25 +230,33 @@ impl Sharer {
             .min(id_at.map_or(usize::MAX, |at| at.0));
         if first == usize::MAX {
             // No text from the chunk: an empty event.
-            let last_event_id = self.id_part(id);
-            return OwnedEvent::from_parts(ByteString::new(), (0, 0), EMPTY, last_event_id);
+            let id = id_at.map(|_| (0, 0));
+            return Some(Located::EMPTY.with_id(id));
         }
-        let checked = self.checked(chunk, first);
-        let Some((text, data_at, type_at, id_at)) = checked.and_then(|checked| {
-            let (data_at, type_at) = (checked.at(data_at)?, checked.at(type_at)?);
-            let id_at = id_at.and_then(|at| checked.at(at));
-            Some((checked.text.clone(), data_at, type_at, id_at))
-        }) else {
-            // Invalid UTF-8: copied, with U+FFFD.
-            return self.copy(event_type, data, id);
-        };
-        let last_event_id = match id_at {
-            Some(at) => Part::at(at),
-            // The ID of an earlier event: shared (copied once when it changed).
-            None => self.id_part(id),
-        };
-        let event_type = Part::at(type_at);
-        OwnedEvent::from_parts(text, data_at, event_type, last_event_id)
+        let checked = self.checked(chunk, first)?;
+        let (data, event_type) = (checked.at(data_at)?, checked.at(type_at)?);
+        let id = id_at.and_then(|at| checked.at(at));
+        Some(Located {
+            checked: true,
+            data,
+            event_type,
+            id,
+        })
+    }
+
+    /// The text of the chunk checked last ([`locate`](Sharer::locate)'s offsets are
+    /// into it).
+    pub(crate) fn text(&self) -> Option<&ByteString> {
+        self.text.as_ref().map(|checked| &checked.text)
+    }
+
+    /// The last event ID `id`, held: the one held if it is the same, else copied
+    /// (decoded, U+FFFD for invalid UTF-8).
+    pub(crate) fn hold(&mut self, id: &[u8]) -> &Arc<str> {
+        if !self.holds(id) {
+            self.id = Some(Arc::from(&*Text::new(id).to_string_lossy()));
+        }
+        self.id.get_or_insert_with(|| Arc::from(""))
     }
 
     /// The last event ID `id`, from the one held if it is the same, else copied
@@ -212,11 +266,8 @@ impl Sharer {
         if id.is_empty() {
             return EMPTY;
         }
-        if !self.holds(id) {
-            self.id = Some(Arc::from(&*Text::new(id).to_string_lossy()));
-        }
         // Not `held`: an ID with invalid UTF-8 is held decoded, not as its bytes.
-        self.id.clone().map_or(EMPTY, Part::Own)
+        Part::Own(Arc::clone(self.hold(id)))
     }
 
     /// The ID held, if it is `id`.
@@ -294,6 +345,31 @@ impl Checked {
         let text = &self.text;
         (end <= text.len() && text.is_char_boundary(start) && text.is_char_boundary(end))
             .then_some((start, end))
+    }
+}
+
+/// Where an event's fields are in a chunk's checked text (see [`Sharer::locate`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Located {
+    /// Whether any field is in the checked text (else the event is empty).
+    pub(crate) checked: bool,
+    pub(crate) data: (usize, usize),
+    pub(crate) event_type: (usize, usize),
+    /// `None`: the ID held.
+    pub(crate) id: Option<(usize, usize)>,
+}
+
+impl Located {
+    /// An event with no fields in the chunk.
+    const EMPTY: Located = Located {
+        checked: false,
+        data: (0, 0),
+        event_type: (0, 0),
+        id: Some((0, 0)),
+    };
+
+    fn with_id(self, id: Option<(usize, usize)>) -> Located {
+        Located { id, ..self }
     }
 }
 

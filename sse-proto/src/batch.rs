@@ -1,0 +1,449 @@
+//! Every event of one chunk, owned together: one reference count for the batch,
+//! not one per event.
+
+use core::fmt;
+use core::iter::FusedIterator;
+use core::slice;
+
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+
+use bytestring::ByteString;
+
+use crate::DEFAULT_EVENT_TYPE;
+use crate::owned_event::{OwnedEvent, Part};
+
+/// The events that one chunk finished, owned together
+/// ([`OwnedParser::next_batch`](crate::OwnedParser::next_batch)).
+///
+/// A batch holds the chunk's text once (checked as UTF-8 once) and where each
+/// event's fields are in it, so that reading many small events out of a chunk
+/// costs no reference count, allocation or move per event: iterate a `&EventBatch`
+/// for [`BatchEvent`]s, whose fields are `&str`s of the batch, or turn one into an
+/// [`OwnedEvent`] of its own ([`BatchEvent::into_owned`], one reference count and
+/// no copy). An event that is not in the chunk's text (data the parser assembled
+/// across chunks or lines) is held as the `OwnedEvent` it is. The events are those
+/// [`OwnedParser::next`](crate::OwnedParser::next) hands out, in the same order;
+/// other items are not kept (the parser records a `retry` value, as always).
+///
+/// A batch keeps its chunk's memory alive, as the events of the chunk would.
+///
+/// ```
+/// use sse_proto::{OwnedParser, Parser};
+///
+/// let mut parser = OwnedParser::new(Parser::new());
+/// parser.push(&b"data: a\n\nid: 7\nevent: note\ndata: b\n\ndata: c"[..]);
+/// let batch = parser.next_batch().unwrap();
+/// let data: Vec<&str> = batch.iter().map(|event| event.data()).collect();
+/// assert_eq!(data, ["a", "b"]); // "c" is not finished yet
+/// let second = batch.get(1).unwrap();
+/// assert_eq!((second.event_type(), second.last_event_id()), ("note", "7"));
+/// assert!(parser.next_batch().is_none()); // the chunk is used up
+/// ```
+#[derive(Clone, Default)]
+pub struct EventBatch {
+    /// The chunk's text: the fields of `Entry::In` events are in it. Empty until
+    /// set (a text that holds an event's field is not empty).
+    text: ByteString,
+    entries: Vec<Entry>,
+    /// The events not in `text`, in the order of their `Entry::Own`s.
+    own: Vec<OwnedEvent>,
+    /// Last event IDs that events of the batch have from earlier events, each held
+    /// once.
+    ids: Vec<Arc<str>>,
+    /// Events over the parser's limit, passed over.
+    skipped: u32,
+    /// Room to make in `entries` and `own` for their first events.
+    room: (u32, u32),
+}
+
+/// Where one event of a batch is.
+#[derive(Debug, Clone, Copy)]
+enum Entry {
+    /// Its data and type in the batch's text, its ID there or held.
+    In {
+        data: Span,
+        event_type: Span,
+        id: Id,
+    },
+    /// `own[i]`.
+    Own(usize),
+}
+
+/// `text[start..end]` of the batch.
+#[derive(Debug, Clone, Copy)]
+struct Span(u32, u32);
+
+/// Where an event's last event ID is.
+#[derive(Debug, Clone, Copy)]
+enum Id {
+    In(Span),
+    /// `ids[i]`.
+    Held(usize),
+}
+
+/// `n`, or `u32::MAX` if it is more.
+fn clamp(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+impl Span {
+    /// `text[start..end]` of a text under 4 GiB.
+    #[inline(always)]
+    fn new((start, end): (usize, usize)) -> Span {
+        debug_assert!(u32::try_from(end).is_ok());
+        Span(start as u32, end as u32)
+    }
+
+    /// Its offsets.
+    fn at(self) -> (usize, usize) {
+        (self.0 as usize, self.1 as usize)
+    }
+
+    #[inline(always)]
+    fn of(self, text: &str) -> &str {
+        // Checked on character boundaries when the entry was made.
+        &text[self.0 as usize..self.1 as usize]
+    }
+}
+
+impl EventBatch {
+    /// A batch that makes room for `events` events once it has one, and for
+    /// `own` held by themselves once it has one of those (a chunk in the middle
+    /// of a large event finishes none).
+    pub(crate) fn with_room(events: usize, own: usize) -> Self {
+        EventBatch {
+            room: (clamp(events), clamp(own)),
+            ..EventBatch::default()
+        }
+    }
+
+    /// Adds `entry`, making room first if it has none.
+    #[inline(always)]
+    fn push(&mut self, entry: Entry) {
+        if self.entries.capacity() == 0 {
+            self.entries.reserve(self.room.0 as usize);
+        }
+        self.entries.push(entry);
+    }
+
+    /// How many events it holds, and how many of them by themselves.
+    pub(crate) fn room(&self) -> (usize, usize) {
+        (self.entries.len(), self.own.len())
+    }
+
+    /// The text that events added with [`push_in`](EventBatch::push_in) are in;
+    /// `None` before the first.
+    pub(crate) fn text(&self) -> Option<&ByteString> {
+        (!self.text.is_empty()).then_some(&self.text)
+    }
+
+    /// Sets the text that the events to come are in (once per batch); `false`
+    /// if it is too long for the batch's offsets (4 GiB), and not set.
+    pub(crate) fn set_text(&mut self, text: &ByteString) -> bool {
+        if u32::try_from(text.len()).is_err() {
+            return false;
+        }
+        self.text = text.clone();
+        true
+    }
+
+    /// Adds an event whose data and type are in the batch's text (offsets into
+    /// it, which [`set_text`](EventBatch::set_text) made sure fit a `u32`), and its
+    /// ID too (`Ok`) or the one held (`Err`).
+    #[inline(always)]
+    pub(crate) fn push_in(
+        &mut self,
+        data: (usize, usize),
+        event_type: (usize, usize),
+        id: Result<(usize, usize), &Arc<str>>,
+    ) {
+        let id = match id {
+            Ok(at) => Id::In(Span::new(at)),
+            Err(held) => Id::Held(self.held(held)),
+        };
+        self.push(Entry::In {
+            data: Span::new(data),
+            event_type: Span::new(event_type),
+            id,
+        });
+    }
+
+    /// Adds an event of the default type with no ID and `data`, if `data` lies in
+    /// the batch's text (once it has one) on character boundaries; `false`
+    /// otherwise, and nothing was added. The most common event, cut short: what
+    /// [`OwnedParser`](crate::OwnedParser) does for any event finds the same.
+    #[inline(always)]
+    pub(crate) fn push_data(&mut self, data: &[u8]) -> bool {
+        let text: &str = &self.text;
+        let start = (data.as_ptr() as usize).wrapping_sub(text.as_ptr() as usize);
+        let end = start.wrapping_add(data.len());
+        // Empty data may lie anywhere: it is left to the general path.
+        let inside = start < end && end <= text.len();
+        if !(inside && text.is_char_boundary(start) && text.is_char_boundary(end)) {
+            return false;
+        }
+        let (data, none) = (Span::new((start, end)), Span(0, 0));
+        self.push(Entry::In {
+            data,
+            event_type: none,
+            id: Id::In(none),
+        });
+        true
+    }
+
+    /// Where `id` is in `ids`, added if it is not the last one.
+    fn held(&mut self, id: &Arc<str>) -> usize {
+        if !self.ids.last().is_some_and(|last| Arc::ptr_eq(last, id)) {
+            self.ids.push(Arc::clone(id));
+        }
+        self.ids.len() - 1
+    }
+
+    /// Adds an event that holds its own text.
+    pub(crate) fn push_own(&mut self, event: OwnedEvent) {
+        if self.own.capacity() == 0 {
+            self.own.reserve(self.room.1 as usize);
+        }
+        self.push(Entry::Own(self.own.len()));
+        self.own.push(event);
+    }
+
+    /// Counts an event over the parser's limit.
+    pub(crate) fn skip(&mut self) {
+        self.skipped = self.skipped.saturating_add(1);
+    }
+
+    /// How many events the batch holds.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether the batch holds no event (the chunk finished none).
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// How many events over the parser's limit the chunk finished, and were passed
+    /// over.
+    pub fn skipped(&self) -> usize {
+        self.skipped as usize
+    }
+
+    /// The `i`th event.
+    pub fn get(&self, i: usize) -> Option<BatchEvent<'_>> {
+        Some(self.event(self.entries.get(i)?))
+    }
+
+    /// The events, in stream order.
+    pub fn iter(&self) -> BatchIter<'_> {
+        BatchIter {
+            batch: self,
+            entries: self.entries.iter(),
+        }
+    }
+
+    #[inline(always)]
+    fn event<'a>(&'a self, entry: &'a Entry) -> BatchEvent<'a> {
+        BatchEvent { batch: self, entry }
+    }
+}
+
+impl fmt::Debug for EventBatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventBatch")
+            .field("events", &DebugEvents(self))
+            .field("skipped", &self.skipped)
+            .finish()
+    }
+}
+
+struct DebugEvents<'a>(&'a EventBatch);
+
+impl fmt::Debug for DebugEvents<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.0.iter()).finish()
+    }
+}
+
+impl<'a> IntoIterator for &'a EventBatch {
+    type Item = BatchEvent<'a>;
+    type IntoIter = BatchIter<'a>;
+
+    fn into_iter(self) -> BatchIter<'a> {
+        self.iter()
+    }
+}
+
+impl IntoIterator for EventBatch {
+    type Item = OwnedEvent;
+    type IntoIter = BatchIntoIter;
+
+    /// The events as [`OwnedEvent`]s, each sharing the batch's text (one reference
+    /// count each, no copy).
+    fn into_iter(self) -> BatchIntoIter {
+        BatchIntoIter {
+            next: 0,
+            batch: self,
+        }
+    }
+}
+
+/// The events of an [`EventBatch`], borrowed ([`EventBatch::iter`]).
+#[derive(Debug, Clone)]
+pub struct BatchIter<'a> {
+    batch: &'a EventBatch,
+    entries: slice::Iter<'a, Entry>,
+}
+
+impl<'a> Iterator for BatchIter<'a> {
+    type Item = BatchEvent<'a>;
+
+    #[inline]
+    fn next(&mut self) -> Option<BatchEvent<'a>> {
+        Some(self.batch.event(self.entries.next()?))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.entries.size_hint()
+    }
+}
+
+impl ExactSizeIterator for BatchIter<'_> {}
+
+impl FusedIterator for BatchIter<'_> {}
+
+/// The events of an [`EventBatch`], owned (`EventBatch::into_iter`).
+#[derive(Debug, Clone)]
+pub struct BatchIntoIter {
+    batch: EventBatch,
+    next: usize,
+}
+
+impl Iterator for BatchIntoIter {
+    type Item = OwnedEvent;
+
+    fn next(&mut self) -> Option<OwnedEvent> {
+        let event = self.batch.get(self.next)?.into_owned();
+        self.next += 1;
+        Some(event)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let left = self.batch.len() - self.next;
+        (left, Some(left))
+    }
+}
+
+impl ExactSizeIterator for BatchIntoIter {}
+
+impl FusedIterator for BatchIntoIter {}
+
+/// One event of an [`EventBatch`]: its fields are text of the batch.
+#[derive(Clone, Copy)]
+pub struct BatchEvent<'a> {
+    batch: &'a EventBatch,
+    entry: &'a Entry,
+}
+
+impl<'a> BatchEvent<'a> {
+    /// The event type: the last `event` field of the block, or `"message"`.
+    pub fn event_type(&self) -> &'a str {
+        match *self.entry {
+            Entry::In { event_type, .. } => match event_type.of(&self.batch.text) {
+                "" => DEFAULT_EVENT_TYPE,
+                event_type => event_type,
+            },
+            Entry::Own(i) => self.batch.own[i].event_type(),
+        }
+    }
+
+    /// The data: the block's `data` values joined with LF, without a trailing LF.
+    #[inline]
+    pub fn data(&self) -> &'a str {
+        match *self.entry {
+            Entry::In { data, .. } => data.of(&self.batch.text),
+            Entry::Own(i) => self.batch.own[i].data(),
+        }
+    }
+
+    /// The event's `lastEventId`: the event source's last event ID string once this
+    /// event was dispatched.
+    pub fn last_event_id(&self) -> &'a str {
+        match *self.entry {
+            Entry::In { id: Id::In(id), .. } => id.of(&self.batch.text),
+            Entry::In {
+                id: Id::Held(i), ..
+            } => &self.batch.ids[i],
+            Entry::Own(i) => self.batch.own[i].last_event_id(),
+        }
+    }
+
+    /// The event as an [`OwnedEvent`] of its own, sharing the batch's text (one
+    /// reference count, no copy).
+    ///
+    /// ```
+    /// use sse_proto::{OwnedEvent, OwnedParser, Parser};
+    ///
+    /// let mut parser = OwnedParser::new(Parser::new());
+    /// parser.push(&b"event: note\ndata: hi\n\n"[..]);
+    /// let batch = parser.next_batch().unwrap();
+    /// let event: OwnedEvent = batch.get(0).unwrap().into_owned();
+    /// drop(batch);
+    /// assert_eq!(event, OwnedEvent::new("note", "hi", ""));
+    /// ```
+    pub fn into_owned(self) -> OwnedEvent {
+        let batch = self.batch;
+        match *self.entry {
+            Entry::In {
+                data,
+                event_type,
+                id,
+            } => {
+                let last_event_id = match id {
+                    Id::In(id) => Part::at(id.at()),
+                    Id::Held(i) => Part::Own(Arc::clone(&batch.ids[i])),
+                };
+                let event_type = Part::at(event_type.at());
+                OwnedEvent::from_parts(batch.text.clone(), data.at(), event_type, last_event_id)
+            }
+            Entry::Own(i) => batch.own[i].clone(),
+        }
+    }
+
+    /// The data, parsed as JSON into a `T` (with the `serde` feature).
+    ///
+    /// ```
+    /// use sse_proto::{OwnedParser, Parser};
+    ///
+    /// let mut parser = OwnedParser::new(Parser::new());
+    /// parser.push(&b"data: [1, 2]\n\n"[..]);
+    /// let batch = parser.next_batch().unwrap();
+    /// let numbers: Vec<u32> = batch.get(0).unwrap().json()?;
+    /// assert_eq!(numbers, [1, 2]);
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
+    #[cfg(feature = "serde")]
+    pub fn json<T: serde::de::DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
+        serde_json::from_str(self.data())
+    }
+}
+
+impl PartialEq<OwnedEvent> for BatchEvent<'_> {
+    /// Equal when their type, data and last event ID are.
+    fn eq(&self, other: &OwnedEvent) -> bool {
+        self.data() == other.data()
+            && self.event_type() == other.event_type()
+            && self.last_event_id() == other.last_event_id()
+    }
+}
+
+impl fmt::Debug for BatchEvent<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BatchEvent")
+            .field("event_type", &self.event_type())
+            .field("data", &self.data())
+            .field("last_event_id", &self.last_event_id())
+            .finish()
+    }
+}

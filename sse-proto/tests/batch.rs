@@ -1,0 +1,108 @@
+//! `OwnedParser::next_batch`: the same events as `next`, held together.
+
+#![cfg(feature = "std")]
+
+use sse_proto::{Config, OwnedEvent, OwnedItem, OwnedParser, Parser};
+
+/// The events of `chunks` through `next`, and through `next_batch` (each batch
+/// event also owned, and the batches' owned iterators), with the skipped counts.
+#[allow(clippy::type_complexity)]
+fn both(config: Config, chunks: &[&[u8]]) -> ((Vec<OwnedEvent>, usize), (Vec<OwnedEvent>, usize)) {
+    let mut one = OwnedParser::new(Parser::with_config(config));
+    let mut batched = OwnedParser::new(Parser::with_config(config));
+    let (mut want, mut want_skipped) = (Vec::new(), 0);
+    let (mut got, mut got_skipped) = (Vec::new(), 0);
+    for chunk in chunks {
+        one.push(chunk.to_vec());
+        while let Some(item) = one.next() {
+            match item {
+                OwnedItem::Event(event) => want.push(event),
+                OwnedItem::Skipped(_) => want_skipped += 1,
+                _ => {}
+            }
+        }
+        batched.push(chunk.to_vec());
+        while let Some(batch) = batched.next_batch() {
+            got_skipped += batch.skipped();
+            let borrowed: Vec<OwnedEvent> = batch.iter().map(|e| e.into_owned()).collect();
+            for (event, owned) in batch.iter().zip(&borrowed) {
+                assert!(event == *owned, "{event:?} owned is {owned:?}");
+            }
+            assert_eq!(batch.len(), borrowed.len());
+            let owned: Vec<OwnedEvent> = batch.into_iter().collect();
+            assert_eq!(owned, borrowed);
+            got.extend(owned);
+        }
+    }
+    assert_eq!(
+        one.parser().last_event_id(),
+        batched.parser().last_event_id()
+    );
+    assert_eq!(one.parser().retry(), batched.parser().retry());
+    ((want, want_skipped), (got, got_skipped))
+}
+
+#[test]
+fn events_that_inherit_ids_in_one_batch_keep_each_their_own() {
+    // Two IDs, each set in the chunk and then inherited by the event after it, then
+    // one inherited from an earlier chunk.
+    let chunks: [&[u8]; 2] = [
+        b"id: 1\ndata: a\n\ndata: b\n\nid: 2\ndata: c\n\ndata: d\n\n",
+        b"data: e\n\nid\ndata: f\n\n",
+    ];
+    let (want, got) = both(Config::new(), &chunks);
+    assert_eq!(want, got);
+    let ids: Vec<&str> = got.0.iter().map(|e| e.last_event_id()).collect();
+    assert_eq!(ids, ["1", "1", "2", "2", "2", ""]);
+}
+
+#[test]
+fn a_batch_holds_assembled_copied_and_shared_events_in_stream_order() {
+    // An event cut by the first chunk's end (assembled), one with two data lines
+    // (assembled), one with invalid UTF-8 (copied), and events whole in the chunk.
+    let chunks: [&[u8]; 2] = [
+        b"data: a\n\nevent: t\ndata: cut",
+        b" here\n\ndata: x\ndata: y\n\ndata: \xff\n\nid: 9\ndata: z\n\n: note\nretry: 5\n\n",
+    ];
+    let (want, got) = both(Config::new(), &chunks);
+    assert_eq!(want, got);
+    let data: Vec<&str> = got.0.iter().map(|e| e.data()).collect();
+    assert_eq!(data, ["a", "cut here", "x\ny", "\u{FFFD}", "z"]);
+    assert_eq!(got.0[1].event_type(), "t");
+}
+
+#[test]
+fn events_over_the_limit_are_counted_and_passed_over() {
+    let config = Config::new().max_event_size(8);
+    let chunks: [&[u8]; 1] = [b"data: 12345678901234\n\ndata: ok\n\n"];
+    let (want, got) = both(config, &chunks);
+    assert_eq!(want, got);
+    assert_eq!(got.1, 1);
+    assert_eq!(got.0.len(), 1);
+}
+
+#[test]
+fn a_chunk_that_finishes_no_event_is_an_empty_batch_then_none() {
+    let mut parser = OwnedParser::new(Parser::new());
+    assert!(parser.next_batch().is_none());
+    parser.push(&b"data: not yet"[..]);
+    let batch = parser.next_batch().unwrap();
+    assert!(batch.is_empty());
+    assert!(batch.get(0).is_none());
+    assert!(parser.next_batch().is_none());
+}
+
+#[test]
+fn batch_events_outlive_the_parser_and_share_the_chunk() {
+    let chunk = sse_proto::Bytes::from_static(b"event: e\ndata: shared\n\n");
+    let mut parser = OwnedParser::new(Parser::new());
+    parser.push(chunk.clone());
+    let batch = parser.next_batch().unwrap();
+    drop(parser);
+    let event = batch.get(0).unwrap();
+    assert_eq!(event.data().as_ptr(), chunk[15..].as_ptr());
+    let owned = event.into_owned();
+    drop(batch);
+    assert_eq!(owned, OwnedEvent::new("e", "shared", ""));
+    assert_eq!(owned.data().as_ptr(), chunk[15..].as_ptr());
+}
