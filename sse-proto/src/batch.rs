@@ -3,6 +3,7 @@
 
 use core::fmt;
 use core::iter::FusedIterator;
+use core::ops::Range;
 use core::slice;
 
 use alloc::sync::Arc;
@@ -45,6 +46,9 @@ pub struct EventBatch {
     /// The chunk's text: the fields of `Entry::In` events are in it. Empty until
     /// set (a text that holds an event's field is not empty).
     text: ByteString,
+    /// Where each event is; empty while every event is in `own` (the `i`th
+    /// event is `own[i]`), so that a batch of assembled events needs no list
+    /// besides.
     entries: Vec<Entry>,
     /// The events not in `text`, in the order of their `Entry::Own`s.
     own: Vec<OwnedEvent>,
@@ -122,14 +126,23 @@ impl EventBatch {
     #[inline(always)]
     fn push(&mut self, entry: Entry) {
         if self.entries.capacity() == 0 {
-            self.entries.reserve(self.room.0 as usize);
+            self.make_entries();
         }
         self.entries.push(entry);
     }
 
+    /// Makes room in `entries`, and lists there the events in `own`.
+    #[cold]
+    #[inline(never)]
+    fn make_entries(&mut self) {
+        let events = (self.room.0 as usize).max(self.own.len() + 1);
+        self.entries.reserve(events);
+        self.entries.extend((0..self.own.len()).map(Entry::Own));
+    }
+
     /// How many events it holds, and how many of them by themselves.
     pub(crate) fn room(&self) -> (usize, usize) {
-        (self.entries.len(), self.own.len())
+        (self.len(), self.own.len())
     }
 
     /// The text that events added with [`push_in`](EventBatch::push_in) are in;
@@ -205,7 +218,9 @@ impl EventBatch {
         if self.own.capacity() == 0 {
             self.own.reserve(self.room.1 as usize);
         }
-        self.push(Entry::Own(self.own.len()));
+        if !self.entries.is_empty() {
+            self.push(Entry::Own(self.own.len()));
+        }
         self.own.push(event);
     }
 
@@ -216,12 +231,15 @@ impl EventBatch {
 
     /// How many events the batch holds.
     pub fn len(&self) -> usize {
-        self.entries.len()
+        match self.entries.len() {
+            0 => self.own.len(),
+            len => len,
+        }
     }
 
     /// Whether the batch holds no event (the chunk finished none).
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.len() == 0
     }
 
     /// How many events over the parser's limit the chunk finished, and were passed
@@ -232,7 +250,12 @@ impl EventBatch {
 
     /// The `i`th event.
     pub fn get(&self, i: usize) -> Option<BatchEvent<'_>> {
-        Some(self.event(self.entries.get(i)?))
+        let entry = match self.entries.is_empty() {
+            true if i < self.own.len() => Entry::Own(i),
+            true => return None,
+            false => *self.entries.get(i)?,
+        };
+        Some(self.event(entry))
     }
 
     /// The events, in stream order.
@@ -240,11 +263,17 @@ impl EventBatch {
         BatchIter {
             batch: self,
             entries: self.entries.iter(),
+            // The events in `own`, when `entries` does not list them.
+            own: 0..if self.entries.is_empty() {
+                self.own.len()
+            } else {
+                0
+            },
         }
     }
 
     #[inline(always)]
-    fn event<'a>(&'a self, entry: &'a Entry) -> BatchEvent<'a> {
+    fn event(&self, entry: Entry) -> BatchEvent<'_> {
         BatchEvent { batch: self, entry }
     }
 }
@@ -294,6 +323,8 @@ impl IntoIterator for EventBatch {
 pub struct BatchIter<'a> {
     batch: &'a EventBatch,
     entries: slice::Iter<'a, Entry>,
+    /// The events of `own` left, where `entries` is empty.
+    own: Range<usize>,
 }
 
 impl<'a> Iterator for BatchIter<'a> {
@@ -301,11 +332,16 @@ impl<'a> Iterator for BatchIter<'a> {
 
     #[inline]
     fn next(&mut self) -> Option<BatchEvent<'a>> {
-        Some(self.batch.event(self.entries.next()?))
+        let entry = match self.entries.next() {
+            Some(entry) => *entry,
+            None => Entry::Own(self.own.next()?),
+        };
+        Some(self.batch.event(entry))
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        self.entries.size_hint()
+        let left = self.entries.len() + self.own.len();
+        (left, Some(left))
     }
 }
 
@@ -343,13 +379,13 @@ impl FusedIterator for BatchIntoIter {}
 #[derive(Clone, Copy)]
 pub struct BatchEvent<'a> {
     batch: &'a EventBatch,
-    entry: &'a Entry,
+    entry: Entry,
 }
 
 impl<'a> BatchEvent<'a> {
     /// The event type: the last `event` field of the block, or `"message"`.
     pub fn event_type(&self) -> &'a str {
-        match *self.entry {
+        match self.entry {
             Entry::In { event_type, .. } => match event_type.of(&self.batch.text) {
                 "" => DEFAULT_EVENT_TYPE,
                 event_type => event_type,
@@ -361,7 +397,7 @@ impl<'a> BatchEvent<'a> {
     /// The data: the block's `data` values joined with LF, without a trailing LF.
     #[inline]
     pub fn data(&self) -> &'a str {
-        match *self.entry {
+        match self.entry {
             Entry::In { data, .. } => data.of(&self.batch.text),
             Entry::Own(i) => self.batch.own[i].data(),
         }
@@ -370,7 +406,7 @@ impl<'a> BatchEvent<'a> {
     /// The event's `lastEventId`: the event source's last event ID string once this
     /// event was dispatched.
     pub fn last_event_id(&self) -> &'a str {
-        match *self.entry {
+        match self.entry {
             Entry::In { id: Id::In(id), .. } => id.of(&self.batch.text),
             Entry::In {
                 id: Id::Held(i), ..
@@ -394,7 +430,7 @@ impl<'a> BatchEvent<'a> {
     /// ```
     pub fn into_owned(self) -> OwnedEvent {
         let batch = self.batch;
-        match *self.entry {
+        match self.entry {
             Entry::In {
                 data,
                 event_type,
