@@ -18,8 +18,9 @@
 //! [`EventStream`] and [`ItemStream`]: events (or every item) as a `Stream`, over
 //! any `Stream<Item = Result<B, E>>` of byte chunks (`B: Into<Bytes>`: an HTTP
 //! client's body stream, an [`SseBody`]) or any `futures_io::AsyncRead`
-//! ([`from_reader`]). [`EventSource`] (feature `client`, default): the reconnecting
-//! client.
+//! ([`from_reader`]); [`EventStream::batches`] takes the events a chunk at a time
+//! ([`EventBatch`]), for chunks that hold many. [`EventSource`] (feature `client`,
+//! default): the reconnecting client.
 //!
 //! # Serving
 //!

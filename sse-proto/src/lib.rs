@@ -117,7 +117,8 @@
 //!
 //! - `alloc`: growable buffers ([`Parser::new`]), owned events and items
 //!   ([`OwnedEvent`], [`OwnedItem`], whose text is a [`ByteString`] that can share
-//!   the chunk it came in: [`Sharer`], [`OwnedParser`]), [`Encode::to_vec`],
+//!   the chunk it came in: [`Sharer`], [`OwnedParser`]; or a chunk's events held
+//!   together, [`EventBatch`]), [`Encode::to_vec`],
 //!   the [`Connection`] state machine (URLs, headers, request bodies), the server's
 //!   [`ServerStream`] schedule, replay buffer ([`History`]) and hub ([`Broadcast`]).
 //!   It brings in the `bytes` and `bytestring` crates. Without it,

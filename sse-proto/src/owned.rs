@@ -34,6 +34,10 @@ const BATCH_DATA_ROOM: usize = 16 * 1024;
 /// An event over the parser's limit is an [`OwnedItem::Skipped`] item, after which
 /// parsing goes on: `next` has no error to return.
 ///
+/// Where a chunk holds many events, [`next_batch`](OwnedParser::next_batch) takes
+/// them all at once in an [`EventBatch`], which holds the chunk's text once instead
+/// of once per event.
+///
 /// ```
 /// use sse_proto::{OwnedItem, OwnedParser, Parser};
 ///

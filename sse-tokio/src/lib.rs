@@ -14,7 +14,8 @@
 //! - [`EventStream`] and [`ItemStream`]: events (or every item) as a `Stream`, over
 //!   any `Stream<Item = Result<B, E>>` of byte chunks (a reqwest byte stream, a
 //!   hyper body with [`EventStream::from_body`]) or any `AsyncRead`
-//!   ([`from_reader`]).
+//!   ([`from_reader`]); [`EventStream::batches`] takes the events a chunk at a
+//!   time ([`EventBatch`]), for chunks that hold many.
 //! - [`SseDecoder`] and [`SseEncoder`]: `tokio_util::codec` implementations.
 //! - [`EventSource`] (feature `client`): the reconnecting client, driven by
 //!   [`sse_proto::Connection`], on hyper or any [`Transport`].
