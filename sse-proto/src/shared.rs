@@ -146,11 +146,10 @@ impl Sharer {
         let id = event.last_event_id().as_bytes();
         // Most events: data alone, of the default type, with no ID. What follows
         // makes the same event; this is it, cut short.
-        if let ([], Some(start), []) = (event_type, offset(chunk, data), id) {
-            let place = Place(start, start + data.len());
-            let checked = self.checked(chunk, start);
-            if let Some((text, at)) = checked.and_then(|c| Some((&c.text, c.at(place)?))) {
-                return OwnedEvent::from_parts(text.clone(), at, EMPTY, EMPTY);
+        if let ([], []) = (event_type, id) {
+            if let Some(at) = self.data_at(chunk, data) {
+                let text = self.text().cloned().unwrap_or_default();
+                return OwnedEvent::from_parts(text, at, EMPTY, EMPTY);
             }
         }
         self.spanned(chunk, read, event_type, data, id)
@@ -206,10 +205,7 @@ impl Sharer {
         if let ([], false, []) = (event_type, data.is_empty(), id) {
             // Most events: data alone, of the default type, with no ID. What
             // follows finds the same; this is it, cut short.
-            let start = offset(chunk, data)?;
-            let data = self
-                .checked(chunk, start)?
-                .at(Place(start, start + data.len()))?;
+            let data = self.data_at(chunk, data)?;
             return Some(Located {
                 checked: true,
                 data,
@@ -242,6 +238,13 @@ impl Sharer {
             event_type,
             id,
         })
+    }
+
+    /// Where `data`, if it lies in `chunk`, is in the chunk's checked text.
+    #[inline(always)]
+    fn data_at(&mut self, chunk: &Bytes, data: &[u8]) -> Option<(usize, usize)> {
+        let start = offset(chunk, data)?;
+        self.checked(chunk, start)?.at(Place(start, start + data.len()))
     }
 
     /// The text of the chunk checked last ([`locate`](Sharer::locate)'s offsets are
