@@ -27,7 +27,9 @@ use crate::owned_event::{OwnedEvent, Part};
 /// [`OwnedParser::next`](crate::OwnedParser::next) hands out, in the same order;
 /// other items are not kept (the parser records a `retry` value, as always).
 ///
-/// A batch keeps its chunk's memory alive, as the events of the chunk would.
+/// A batch keeps its chunk's memory alive, as the events of the chunk would, and
+/// holds at most [`MAX_EVENTS`](EventBatch::MAX_EVENTS) events (32 bytes each
+/// besides the chunk, for an event whose fields are in the chunk's text).
 ///
 /// ```
 /// use sse_proto::{OwnedParser, Parser};
@@ -112,6 +114,24 @@ impl Span {
 }
 
 impl EventBatch {
+    /// The most events a batch holds (a chunk that finishes more gives several
+    /// batches): its list of them stays under 128 KiB, however small the events of
+    /// a large chunk are.
+    pub const MAX_EVENTS: usize = 4096;
+
+    /// How many events its list holds (all of them, once it holds one of the
+    /// text; none before).
+    #[inline(always)]
+    pub(crate) fn listed(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether the batch holds [`MAX_EVENTS`](EventBatch::MAX_EVENTS).
+    #[inline(always)]
+    pub(crate) fn is_full(&self) -> bool {
+        self.len() >= Self::MAX_EVENTS
+    }
+
     /// A batch that makes room for `events` events once it has one, and for
     /// `own` held by themselves once it has one of those (a chunk in the middle
     /// of a large event finishes none).

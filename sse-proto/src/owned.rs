@@ -137,6 +137,9 @@ impl OwnedParser {
     /// checked once and held once, however many events it holds. `None` once the
     /// chunk is used up (as `next` answers): push the next one.
     ///
+    /// A batch holds at most [`EventBatch::MAX_EVENTS`]; a chunk that finishes more
+    /// gives several.
+    ///
     /// The events are those `next` would hand out; other items are not kept (a
     /// `retry` value is the parser's, as always; an event over the limit is counted,
     /// [`EventBatch::skipped`]). With [`Config::stream_data`](crate::Config::stream_data),
@@ -167,7 +170,8 @@ impl OwnedParser {
             self.parser.reserve_data_room(BATCH_DATA_ROOM);
             (0, 0)
         });
-        let mut batch = EventBatch::with_room(events + events / 8 + 4, own + own / 8 + 2);
+        let events = (events + events / 8 + 4).min(EventBatch::MAX_EVENTS);
+        let mut batch = EventBatch::with_room(events, own + own / 8 + 2);
         loop {
             let before = input.len();
             let parsed = self.parser.parse(&mut input);
@@ -178,30 +182,31 @@ impl OwnedParser {
                     let (event_type, data) = (event.event_type_field(), event.data().as_bytes());
                     let id = event.last_event_id().as_bytes();
                     // Most events: data alone, in the chunk's text.
-                    if event_type.is_empty() && id.is_empty() && batch.push_data(data) {
-                        continue;
-                    }
-                    if assembled(&event, &chunk.as_ptr_range()) {
+                    let end = if event_type.is_empty() && id.is_empty() && batch.push_data(data) {
+                        // (It lists its events once it holds one of the text.)
+                        if batch.listed() < EventBatch::MAX_EVENTS {
+                            continue;
+                        }
+                        true
+                    } else if assembled(&event, &chunk.as_ptr_range()) {
                         let large = data.len() >= MOVE_AT;
                         let split = SplitPlan::new(&self.sharer, bytes, event_type, id);
                         batch.push_own(split.event(&mut self.parser, bytes));
-                        if large {
-                            // The batch ends here, so that the large event can be
-                            // dropped before the next data is stored: the parser
-                            // then takes its buffer back instead of asking for new
-                            // memory.
-                            self.pos = chunk.len() - input.len();
-                            return Some(batch);
+                        // The batch ends after a large event, so that it can be
+                        // dropped before the next data is stored: the parser then
+                        // takes its buffer back instead of asking for new memory.
+                        large
+                    } else {
+                        let found = (event_type, data, id);
+                        if !push_in(&mut self.sharer, bytes, &mut batch, read(), found) {
+                            let event = self.sharer.share_event_in(bytes, read(), event);
+                            batch.push_own(event);
                         }
-                    } else if !push_in(
-                        &mut self.sharer,
-                        bytes,
-                        &mut batch,
-                        read(),
-                        (event_type, data, id),
-                    ) {
-                        let event = self.sharer.share_event_in(bytes, read(), event);
-                        batch.push_own(event);
+                        false
+                    };
+                    if end || batch.is_full() {
+                        self.pos = chunk.len() - input.len();
+                        return Some(batch);
                     }
                 }
                 Ok(Some(_)) => {}

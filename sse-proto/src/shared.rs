@@ -244,7 +244,8 @@ impl Sharer {
     #[inline(always)]
     fn data_at(&mut self, chunk: &Bytes, data: &[u8]) -> Option<(usize, usize)> {
         let start = offset(chunk, data)?;
-        self.checked(chunk, start)?.at(Place(start, start + data.len()))
+        self.checked(chunk, start)?
+            .at(Place(start, start + data.len()))
     }
 
     /// The text of the chunk checked last ([`locate`](Sharer::locate)'s offsets are

@@ -106,3 +106,25 @@ fn batch_events_outlive_the_parser_and_share_the_chunk() {
     assert_eq!(owned, OwnedEvent::new("e", "shared", ""));
     assert_eq!(owned.data().as_ptr(), chunk[15..].as_ptr());
 }
+
+#[test]
+fn a_chunk_of_more_events_than_a_batch_holds_gives_several_batches() {
+    use sse_proto::EventBatch;
+    for event in [&b"data: x\n\n"[..], b"data: a\ndata: b\n\n", b"id: 1\ndata: y\n\n"] {
+        let chunk = event.repeat(EventBatch::MAX_EVENTS + 904);
+        let mut parser = OwnedParser::new(Parser::new());
+        parser.push(chunk);
+        let mut sizes = Vec::new();
+        while let Some(batch) = parser.next_batch() {
+            sizes.push(batch.len());
+        }
+        assert_eq!(sizes, [EventBatch::MAX_EVENTS, 904], "{event:?}");
+    }
+}
+
+#[test]
+fn batches_can_go_to_another_thread() {
+    fn send_sync<T: Send + Sync + 'static>() {}
+    send_sync::<sse_proto::EventBatch>();
+    send_sync::<sse_proto::BatchIntoIter>();
+}
