@@ -467,6 +467,21 @@ pub fn batch_layer(config: &VectorConfig, chunks: &[&[u8]]) -> Run {
     Run::new(items, parser.parser())
 }
 
+/// Runs `chunks` through [`sse_proto::EventReader::next_batch`], one chunk per
+/// `read` call, reported as [`reader_events_layer`] reports its events.
+pub fn reader_batches_layer(config: &VectorConfig, chunks: &[&[u8]]) -> Run {
+    let mut reader = sse_proto::EventReader::with_parser(Chunked::new(chunks), config.parser());
+    let mut items = Vec::new();
+    while let Some(batch) = reader.next_batch().expect("the chunks do not fail") {
+        assert!(!batch.is_empty(), "an empty batch");
+        items.extend(batch.iter().map(|e| Outcome::from_event(&e.into_owned())));
+    }
+    for _ in 0..reader.skipped() {
+        items.push(Outcome::Error("skipped".into()));
+    }
+    Run::new(items, reader.parser())
+}
+
 /// `run` as [`reader_events_layer`] reports it: its events in order, then one
 /// `Error("skipped")` per limit error.
 pub fn events_of(run: &Run) -> Run {

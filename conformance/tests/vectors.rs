@@ -56,6 +56,16 @@ fn blocking_reader_iterator() {
     );
 }
 
+/// `EventReader::next_batch` holds the parser's events a read at a time, under
+/// every chunking.
+#[test]
+fn blocking_reader_batches() {
+    conformance::assert_events_conformance(
+        "sse-proto EventReader batches",
+        conformance::reader_batches_layer,
+    );
+}
+
 /// `OwnedParser::next_batch` holds the parser's events, in the chunk's text or
 /// assembled, under every chunking.
 #[test]

@@ -6,7 +6,7 @@ use std::io::{self, Read};
 use bytes::BytesMut;
 
 use crate::buffered::{Found, ReadError};
-use crate::{Config, Item, OwnedEvent, OwnedItem, OwnedParser, Parser, ReadBuffer};
+use crate::{Config, EventBatch, Item, OwnedEvent, OwnedItem, OwnedParser, Parser, ReadBuffer};
 
 /// The read buffer's size: large enough for few system calls, small enough to stay in
 /// cache.
@@ -19,7 +19,8 @@ const READ_BUFFER: usize = 64 * 1024;
 /// safe); an event over the parser's limit is skipped and counted
 /// ([`skipped`](EventReader::skipped)). [`next_item`](EventReader::next_item) instead
 /// yields every [`Item`] (retry updates, comments, ...) borrowed, without copying,
-/// and reports a limit as the parser does.
+/// and reports a limit as the parser does; [`next_batch`](EventReader::next_batch)
+/// yields each read's events together.
 ///
 /// Reads go into a 64 KiB [`ReadBuffer`], one after the other, and the events share
 /// it as [`OwnedParser`]'s share their chunks: no copy and no allocation per event,
@@ -94,6 +95,41 @@ impl<R: Read> EventReader<R> {
                     }
                 }
                 found => return self.parser.item(found),
+            }
+        }
+    }
+
+    /// The events of the reads to come a read at a time, in an [`EventBatch`]
+    /// ([`OwnedParser::next_batch`]: the read's text held once, the events read
+    /// by reference), or `Ok(None)` at the end of the stream; an error only when
+    /// reading fails. A read that finishes no event gives no batch. Worth it where a
+    /// read holds many events (a file of them, a busy stream); the batches and the
+    /// iterator may take turns.
+    ///
+    /// ```
+    /// use sse_proto::EventReader;
+    ///
+    /// let body: &[u8] = b"data: 1\n\ndata: 2\n\ndata: 3\n\n";
+    /// let mut reader = EventReader::new(body);
+    /// let mut total = 0;
+    /// while let Some(batch) = reader.next_batch()? {
+    ///     for event in &batch {
+    ///         total += event.data().parse::<u32>().unwrap();
+    ///     }
+    /// }
+    /// assert_eq!(total, 6);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn next_batch(&mut self) -> io::Result<Option<EventBatch>> {
+        loop {
+            while let Some(batch) = self.parser.next_batch() {
+                self.skipped += batch.skipped() as u64;
+                if !batch.is_empty() {
+                    return Ok(Some(batch));
+                }
+            }
+            if !self.fill()? {
+                return Ok(None);
             }
         }
     }

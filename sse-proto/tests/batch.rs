@@ -110,7 +110,11 @@ fn batch_events_outlive_the_parser_and_share_the_chunk() {
 #[test]
 fn a_chunk_of_more_events_than_a_batch_holds_gives_several_batches() {
     use sse_proto::EventBatch;
-    for event in [&b"data: x\n\n"[..], b"data: a\ndata: b\n\n", b"id: 1\ndata: y\n\n"] {
+    for event in [
+        &b"data: x\n\n"[..],
+        b"data: a\ndata: b\n\n",
+        b"id: 1\ndata: y\n\n",
+    ] {
         let chunk = event.repeat(EventBatch::MAX_EVENTS + 904);
         let mut parser = OwnedParser::new(Parser::new());
         parser.push(chunk);
