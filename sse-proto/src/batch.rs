@@ -332,7 +332,7 @@ impl IntoIterator for EventBatch {
     /// count each, no copy).
     fn into_iter(self) -> BatchIntoIter {
         BatchIntoIter {
-            next: 0,
+            left: 0..self.len(),
             batch: self,
         }
     }
@@ -365,6 +365,17 @@ impl<'a> Iterator for BatchIter<'a> {
     }
 }
 
+impl DoubleEndedIterator for BatchIter<'_> {
+    #[inline]
+    fn next_back(&mut self) -> Option<Self::Item> {
+        let entry = match self.entries.next_back() {
+            Some(entry) => *entry,
+            None => Entry::Own(self.own.next_back()?),
+        };
+        Some(self.batch.event(entry))
+    }
+}
+
 impl ExactSizeIterator for BatchIter<'_> {}
 
 impl FusedIterator for BatchIter<'_> {}
@@ -373,21 +384,25 @@ impl FusedIterator for BatchIter<'_> {}
 #[derive(Debug, Clone)]
 pub struct BatchIntoIter {
     batch: EventBatch,
-    next: usize,
+    /// The events not yet handed out.
+    left: Range<usize>,
 }
 
 impl Iterator for BatchIntoIter {
     type Item = OwnedEvent;
 
     fn next(&mut self) -> Option<OwnedEvent> {
-        let event = self.batch.get(self.next)?.into_owned();
-        self.next += 1;
-        Some(event)
+        Some(self.batch.get(self.left.next()?)?.into_owned())
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        let left = self.batch.len() - self.next;
-        (left, Some(left))
+        self.left.size_hint()
+    }
+}
+
+impl DoubleEndedIterator for BatchIntoIter {
+    fn next_back(&mut self) -> Option<OwnedEvent> {
+        Some(self.batch.get(self.left.next_back()?)?.into_owned())
     }
 }
 

@@ -132,3 +132,33 @@ fn batches_can_go_to_another_thread() {
     send_sync::<sse_proto::EventBatch>();
     send_sync::<sse_proto::BatchIntoIter>();
 }
+
+#[test]
+fn batches_iterate_from_either_end() {
+    // A batch that lists its events (the first one is in the chunk's text), and
+    // one of assembled events alone (which it does not list).
+    for chunks in [
+        [&b"data: 1\n\ndata: 2\ndata: 2\n\ndata: 3\n\n"[..], b""],
+        [
+            b"data: 1\ndata: 1\n\ndata: 2\ndata: 2\n\ndata: 3\ndata: ",
+            b"3\n\n",
+        ],
+    ] {
+        let mut parser = OwnedParser::new(Parser::new());
+        let mut forward = Vec::new();
+        let mut backward = Vec::new();
+        for chunk in chunks {
+            parser.push(chunk);
+            while let Some(batch) = parser.next_batch() {
+                forward.extend(batch.iter().map(|e| e.data().to_owned()));
+                let mut back: Vec<String> = batch.iter().rev().map(|e| e.data().into()).collect();
+                let owned: Vec<String> = batch.into_iter().rev().map(|e| e.data().into()).collect();
+                assert_eq!(back, owned);
+                back.reverse();
+                backward.extend(back);
+            }
+        }
+        assert_eq!(forward, backward);
+        assert_eq!(forward.len(), 3, "{forward:?}");
+    }
+}
