@@ -283,6 +283,11 @@ pub fn contenders() -> Vec<Contender> {
             run: ours_reader,
         },
         Contender {
+            name: "sse-proto EventReader batches",
+            baseline: false,
+            run: ours_reader_batches,
+        },
+        Contender {
             name: "sse-tokio EventStream",
             baseline: false,
             run: ours_tokio_stream,
@@ -451,6 +456,22 @@ pub fn ours_reader(chunks: &[Bytes]) -> Tally {
         let event = event.unwrap();
         (n + 1, b + event.data().len())
     })
+}
+
+/// Our blocking reader, a read's events at a time (`EventReader::next_batch`).
+pub fn ours_reader_batches(chunks: &[Bytes]) -> Tally {
+    let mut reader = EventReader::new(ChunkReader {
+        chunks: chunks.iter(),
+        rest: &[],
+    });
+    let (mut events, mut bytes) = (0, 0);
+    while let Some(batch) = reader.next_batch().unwrap() {
+        for event in &batch {
+            events += 1;
+            bytes += event.data().len();
+        }
+    }
+    (events, bytes)
 }
 
 /// Our `OwnedParser` fed the `Bytes` chunks: the owned events every adapter hands
