@@ -165,24 +165,18 @@ impl EventBatch {
         (self.len(), self.own.len())
     }
 
-    /// The text that events added with [`push_in`](EventBatch::push_in) are in;
-    /// `None` before the first.
-    pub(crate) fn text(&self) -> Option<&ByteString> {
-        (!self.text.is_empty()).then_some(&self.text)
-    }
-
-    /// Sets the text that the events to come are in (once per batch); `false`
-    /// if it is too long for the batch's offsets (4 GiB), and not set.
-    pub(crate) fn set_text(&mut self, text: &ByteString) -> bool {
-        if u32::try_from(text.len()).is_err() {
-            return false;
+    /// Makes `text` the text that the events to come are in, if the batch has
+    /// none yet; whether the batch's text is `text` (`false` if it holds another,
+    /// or if `text` is too long for the batch's offsets, 4 GiB).
+    pub(crate) fn hold_text(&mut self, text: &ByteString) -> bool {
+        if self.text.is_empty() && u32::try_from(text.len()).is_ok() {
+            self.text = text.clone();
         }
-        self.text = text.clone();
-        true
+        self.text.as_ptr() == text.as_ptr() && self.text.len() == text.len()
     }
 
     /// Adds an event whose data and type are in the batch's text (offsets into
-    /// it, which [`set_text`](EventBatch::set_text) made sure fit a `u32`), and its
+    /// it, which [`hold_text`](EventBatch::hold_text) made sure fit a `u32`), and its
     /// ID too (`Ok`) or the one held (`Err`).
     #[inline(always)]
     pub(crate) fn push_in(

@@ -310,18 +310,9 @@ fn push_in(
     let Some(at) = sharer.locate(chunk, read, event_type, data, id) else {
         return false;
     };
-    if at.checked {
-        // The text the offsets are into: the batch's, or the batch takes it.
-        let Some(text) = sharer.text() else {
-            return false;
-        };
-        let set = match batch.text() {
-            None => batch.set_text(text),
-            Some(held) => held.as_ptr() == text.as_ptr() && held.len() == text.len(),
-        };
-        if !set {
-            return false;
-        }
+    // The text the offsets are into: the batch's, or the batch takes it.
+    if at.checked && !sharer.text().is_some_and(|text| batch.hold_text(text)) {
+        return false;
     }
     let id = match at.id {
         Some(at) => Ok(at),

@@ -227,7 +227,10 @@ impl Sharer {
         if first == usize::MAX {
             // No text from the chunk: an empty event.
             let id = id_at.map(|_| (0, 0));
-            return Some(Located::EMPTY.with_id(id));
+            return Some(Located {
+                id,
+                ..Located::EMPTY
+            });
         }
         let checked = self.checked(chunk, first)?;
         let (data, event_type) = (checked.at(data_at)?, checked.at(type_at)?);
@@ -258,9 +261,10 @@ impl Sharer {
     /// (decoded, U+FFFD for invalid UTF-8).
     pub(crate) fn hold(&mut self, id: &[u8]) -> &Arc<str> {
         if !self.holds(id) {
-            self.id = Some(Arc::from(&*Text::new(id).to_string_lossy()));
+            self.id = None;
         }
-        self.id.get_or_insert_with(|| Arc::from(""))
+        self.id
+            .get_or_insert_with(|| Arc::from(&*Text::new(id).to_string_lossy()))
     }
 
     /// The last event ID `id`, from the one held if it is the same, else copied
@@ -371,10 +375,6 @@ impl Located {
         event_type: (0, 0),
         id: Some((0, 0)),
     };
-
-    fn with_id(self, id: Option<(usize, usize)>) -> Located {
-        Located { id, ..self }
-    }
 }
 
 /// Where some bytes are in a chunk: `start..end`. `Place::EMPTY` for no bytes.
