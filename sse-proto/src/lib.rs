@@ -150,7 +150,7 @@
 //! keep the fast paths.
 #![no_std]
 #![deny(missing_docs)]
-#![forbid(unsafe_code)]
+#![deny(unsafe_code, clippy::undocumented_unsafe_blocks)]
 
 #[cfg(feature = "alloc")]
 extern crate alloc;
@@ -192,6 +192,8 @@ mod text;
 mod time;
 #[cfg(feature = "alloc")]
 mod topics;
+#[cfg(feature = "alloc")]
+mod utf8;
 
 #[cfg(feature = "alloc")]
 pub use batch::{BatchEvent, BatchIntoIter, BatchIter, EventBatch};

@@ -278,8 +278,8 @@ pub(crate) fn from_split(split: Split, held: Option<Part>) -> OwnedEvent {
     let type_end = event_type.end;
     // A reference count, where checking the text twice would cost a pass over it:
     // what the check consumes is needed again if it fails.
-    match ByteString::try_from(text.clone()) {
-        Ok(valid) if valid.is_char_boundary(data) && valid.is_char_boundary(type_end) => {
+    match crate::utf8::text(text.clone()) {
+        Some(valid) if valid.is_char_boundary(data) && valid.is_char_boundary(type_end) => {
             let event_type = Part::at((event_type.start, event_type.end));
             let last_event_id = match (id, held) {
                 (Some(id), _) => Part::at((id.start, id.end)),

@@ -425,13 +425,9 @@ fn share_bytes(chunk: &Bytes, bytes: &[u8]) -> Bytes {
 /// The longest prefix of `chunk` that is valid UTF-8 and does not end inside a
 /// character: a character that the chunk's end cuts is completed in the parser's
 /// buffer, with the next chunk, so nothing is lost by leaving it out here.
-fn valid_prefix(chunk: Bytes) -> ByteString {
-    let end = chunk.len() - cut_character(&chunk);
-    match ByteString::try_from(chunk.slice(..end)) {
-        Ok(text) => text,
-        // Checked twice only when the chunk has invalid UTF-8 in it.
-        Err(e) => ByteString::try_from(chunk.slice(..e.valid_up_to())).unwrap_or_default(),
-    }
+fn valid_prefix(mut chunk: Bytes) -> ByteString {
+    chunk.truncate(chunk.len() - cut_character(&chunk));
+    crate::utf8::valid_prefix(chunk)
 }
 
 /// How many bytes at the end of `bytes` begin a UTF-8 character that they do not
