@@ -100,6 +100,12 @@ impl<S: TryStream> ItemStream<S> {
         self.parser.parser()
     }
 
+    /// How many events (and comments) over the parser's limit were skipped, each
+    /// an [`OwnedItem::Skipped`] item.
+    pub fn skipped(&self) -> u64 {
+        self.parser.skipped()
+    }
+
     /// The stream of chunks.
     pub fn get_ref(&self) -> &S {
         &self.inner
@@ -207,7 +213,6 @@ pin_project! {
     pub struct EventStream<S: TryStream> {
         #[pin]
         items: ItemStream<S>,
-        skipped: u64,
     }
 }
 
@@ -229,7 +234,6 @@ where
     pub fn with_parser(stream: S, parser: Parser) -> Self {
         EventStream {
             items: ItemStream::with_parser(stream, parser),
-            skipped: 0,
         }
     }
 }
@@ -244,7 +248,7 @@ impl<S: TryStream> EventStream<S> {
     /// How many events were skipped for being over the parser's limit (each an
     /// [`OwnedItem::Skipped`] of the underlying [`ItemStream`]).
     pub fn skipped(&self) -> u64 {
-        self.skipped
+        self.items.skipped()
     }
 
     /// Every item instead of only the events, from where this stream is.
@@ -255,10 +259,7 @@ impl<S: TryStream> EventStream<S> {
     /// The events a chunk at a time, from where this stream is: see
     /// [`EventBatches`].
     pub fn batches(self) -> EventBatches<S> {
-        EventBatches {
-            items: self.items,
-            skipped: self.skipped,
-        }
+        EventBatches { items: self.items }
     }
 }
 
@@ -293,14 +294,8 @@ where
     type Item = Result<OwnedEvent, S::Error>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let this = self.project();
-        let skipped = this.skipped;
-        this.items.poll_pick(cx, |item| match item {
+        self.project().items.poll_pick(cx, |item| match item {
             OwnedItem::Event(event) => Some(event),
-            OwnedItem::Skipped(_) => {
-                *skipped += 1;
-                None
-            }
             _ => None,
         })
     }
@@ -346,7 +341,6 @@ pin_project! {
     pub struct EventBatches<S: TryStream> {
         #[pin]
         items: ItemStream<S>,
-        skipped: u64,
     }
 }
 
@@ -359,15 +353,12 @@ impl<S: TryStream> EventBatches<S> {
 
     /// How many events were skipped for being over the parser's limit.
     pub fn skipped(&self) -> u64 {
-        self.skipped
+        self.items.skipped()
     }
 
     /// The events one at a time again, from where this stream is.
     pub fn into_events(self) -> EventStream<S> {
-        EventStream {
-            items: self.items,
-            skipped: self.skipped,
-        }
+        EventStream { items: self.items }
     }
 }
 
@@ -378,16 +369,6 @@ where
     type Item = Result<EventBatch, S::Error>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let this = self.project();
-        let skipped = this.skipped;
-        this.items.poll_take(cx, |parser| {
-            while let Some(batch) = parser.next_batch() {
-                *skipped += batch.skipped() as u64;
-                if !batch.is_empty() {
-                    return Some(batch);
-                }
-            }
-            None
-        })
+        self.project().items.poll_take(cx, OwnedParser::next_batch)
     }
 }

@@ -57,8 +57,6 @@ pub struct EventBatch {
     /// Last event IDs that events of the batch have from earlier events, each held
     /// once.
     ids: Vec<Arc<str>>,
-    /// Events over the parser's limit, passed over.
-    skipped: u32,
     /// Room to make in `entries` and `own` for their first events.
     room: (u32, u32),
 }
@@ -238,11 +236,6 @@ impl EventBatch {
         self.own.push(event);
     }
 
-    /// Counts an event over the parser's limit.
-    pub(crate) fn skip(&mut self) {
-        self.skipped = self.skipped.saturating_add(1);
-    }
-
     /// How many events the batch holds.
     pub fn len(&self) -> usize {
         match self.entries.len() {
@@ -251,15 +244,10 @@ impl EventBatch {
         }
     }
 
-    /// Whether the batch holds no event (the chunk finished none).
+    /// Whether the batch holds no event (never, for a batch
+    /// [`next_batch`](crate::OwnedParser::next_batch) hands out).
     pub fn is_empty(&self) -> bool {
         self.len() == 0
-    }
-
-    /// How many events over the parser's limit the chunk finished, and were passed
-    /// over.
-    pub fn skipped(&self) -> usize {
-        self.skipped as usize
     }
 
     /// The `i`th event.
@@ -296,7 +284,6 @@ impl fmt::Debug for EventBatch {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventBatch")
             .field("events", &DebugEvents(self))
-            .field("skipped", &self.skipped)
             .finish()
     }
 }

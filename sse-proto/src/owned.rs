@@ -66,6 +66,8 @@ pub struct OwnedParser {
     /// How many events, and how many of them held by themselves, the last batch
     /// had: room for as many in the next one. `None` before the first batch.
     batch_room: Option<(usize, usize)>,
+    /// Events (and comments) over the parser's limit, passed over.
+    skipped: u64,
 }
 
 impl OwnedParser {
@@ -77,6 +79,7 @@ impl OwnedParser {
             sharer: Sharer::new(),
             pos: 0,
             batch_room: None,
+            skipped: 0,
         }
     }
 
@@ -84,6 +87,23 @@ impl OwnedParser {
     /// [`retry`](Parser::retry).
     pub fn parser(&self) -> &Parser<BytesMut> {
         &self.parser
+    }
+
+    /// How many events (and comments) over the parser's limit were passed over so
+    /// far: those [`next`](OwnedParser::next) handed out as [`OwnedItem::Skipped`]
+    /// and those [`next_batch`](OwnedParser::next_batch) left out.
+    ///
+    /// ```
+    /// use sse_proto::{Config, OwnedParser, Parser};
+    ///
+    /// let config = Config::new().max_event_size(16);
+    /// let mut parser = OwnedParser::new(Parser::with_config(config));
+    /// parser.push(&b"data: far over the limit of 16 bytes\n\ndata: ok\n\n"[..]);
+    /// let batch = parser.next_batch().unwrap();
+    /// assert_eq!((batch.len(), parser.skipped()), (1, 1));
+    /// ```
+    pub fn skipped(&self) -> u64 {
+        self.skipped
     }
 
     /// The parser; the rest of a chunk being parsed is dropped.
@@ -124,7 +144,10 @@ impl OwnedParser {
                 self.sharer.share_event_in(bytes, read, event),
             )),
             Ok(Some(item)) => Some(self.sharer.share(bytes, item)),
-            Err(e) => Some(OwnedItem::Skipped(e)),
+            Err(e) => {
+                self.skipped += 1;
+                Some(OwnedItem::Skipped(e))
+            }
             Ok(None) => {
                 self.let_go();
                 None
@@ -135,14 +158,15 @@ impl OwnedParser {
     /// Every event that the chunk finishes, from where [`next`](OwnedParser::next)
     /// left off to the chunk's end, in one [`EventBatch`]: the chunk's text is
     /// checked once and held once, however many events it holds. `None` once the
-    /// chunk is used up (as `next` answers): push the next one.
+    /// chunk is used up (as `next` answers), and for a chunk that finishes no
+    /// event: push the next one. A batch is never empty.
     ///
     /// A batch holds at most [`EventBatch::MAX_EVENTS`]; a chunk that finishes more
     /// gives several.
     ///
     /// The events are those `next` would hand out; other items are not kept (a
     /// `retry` value is the parser's, as always; an event over the limit is counted,
-    /// [`EventBatch::skipped`]). With [`Config::stream_data`](crate::Config::stream_data),
+    /// [`skipped`](OwnedParser::skipped)). With [`Config::stream_data`](crate::Config::stream_data),
     /// data comes in pieces, which a batch does not hold: use `next`.
     ///
     /// ```
@@ -210,11 +234,11 @@ impl OwnedParser {
                     }
                 }
                 Ok(Some(_)) => {}
-                Err(_) => batch.skip(),
+                Err(_) => self.skipped += 1,
                 Ok(None) => {
                     self.let_go();
                     self.batch_room = Some(batch.room());
-                    return Some(batch);
+                    return (!batch.is_empty()).then_some(batch);
                 }
             }
         }

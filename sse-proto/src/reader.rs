@@ -41,7 +41,6 @@ pub struct EventReader<R> {
     parser: OwnedParser,
     buffer: ReadBuffer,
     eof: bool,
-    skipped: u64,
 }
 
 impl<R: Read> EventReader<R> {
@@ -62,14 +61,13 @@ impl<R: Read> EventReader<R> {
             parser: OwnedParser::new(parser),
             buffer: ReadBuffer::new(READ_BUFFER),
             eof: false,
-            skipped: 0,
         }
     }
 
-    /// How many events (and comments) the iterator skipped for being over the
-    /// parser's limit.
+    /// How many events (and comments) were skipped for being over the parser's
+    /// limit ([`OwnedParser::skipped`]).
     pub fn skipped(&self) -> u64 {
-        self.skipped
+        self.parser.skipped()
     }
 
     /// The parser, for its [`last_event_id`](Parser::last_event_id) and
@@ -122,11 +120,8 @@ impl<R: Read> EventReader<R> {
     /// ```
     pub fn next_batch(&mut self) -> io::Result<Option<EventBatch>> {
         loop {
-            while let Some(batch) = self.parser.next_batch() {
-                self.skipped += batch.skipped() as u64;
-                if !batch.is_empty() {
-                    return Ok(Some(batch));
-                }
+            if let Some(batch) = self.parser.next_batch() {
+                return Ok(Some(batch));
             }
             if !self.fill()? {
                 return Ok(None);
@@ -168,7 +163,6 @@ impl<R: Read> Iterator for EventReader<R> {
         loop {
             match self.parser.next() {
                 Some(OwnedItem::Event(event)) => return Some(Ok(event)),
-                Some(OwnedItem::Skipped(_)) => self.skipped += 1,
                 Some(_) => {}
                 None => match self.fill() {
                     Ok(true) => {}

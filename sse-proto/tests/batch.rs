@@ -5,13 +5,14 @@
 use sse_proto::{Config, OwnedEvent, OwnedItem, OwnedParser, Parser};
 
 /// The events of `chunks` through `next`, and through `next_batch` (each batch
-/// event also owned, and the batches' owned iterators), with the skipped counts.
+/// event also owned, and the batches' owned iterators), with the skipped counts
+/// (`next`'s as items, `next_batch`'s as the parser counts them).
 #[allow(clippy::type_complexity)]
-fn both(config: Config, chunks: &[&[u8]]) -> ((Vec<OwnedEvent>, usize), (Vec<OwnedEvent>, usize)) {
+fn both(config: Config, chunks: &[&[u8]]) -> ((Vec<OwnedEvent>, u64), (Vec<OwnedEvent>, u64)) {
     let mut one = OwnedParser::new(Parser::with_config(config));
     let mut batched = OwnedParser::new(Parser::with_config(config));
     let (mut want, mut want_skipped) = (Vec::new(), 0);
-    let (mut got, mut got_skipped) = (Vec::new(), 0);
+    let mut got = Vec::new();
     for chunk in chunks {
         one.push(chunk.to_vec());
         while let Some(item) = one.next() {
@@ -23,7 +24,7 @@ fn both(config: Config, chunks: &[&[u8]]) -> ((Vec<OwnedEvent>, usize), (Vec<Own
         }
         batched.push(chunk.to_vec());
         while let Some(batch) = batched.next_batch() {
-            got_skipped += batch.skipped();
+            assert!(!batch.is_empty(), "an empty batch");
             let borrowed: Vec<OwnedEvent> = batch.iter().map(|e| e.into_owned()).collect();
             for (event, owned) in batch.iter().zip(&borrowed) {
                 assert!(event == *owned, "{event:?} owned is {owned:?}");
@@ -39,7 +40,8 @@ fn both(config: Config, chunks: &[&[u8]]) -> ((Vec<OwnedEvent>, usize), (Vec<Own
         batched.parser().last_event_id()
     );
     assert_eq!(one.parser().retry(), batched.parser().retry());
-    ((want, want_skipped), (got, got_skipped))
+    assert_eq!(one.skipped(), want_skipped, "next counts what it skips");
+    ((want, want_skipped), (got, batched.skipped()))
 }
 
 #[test]
@@ -82,14 +84,23 @@ fn events_over_the_limit_are_counted_and_passed_over() {
 }
 
 #[test]
-fn a_chunk_that_finishes_no_event_is_an_empty_batch_then_none() {
-    let mut parser = OwnedParser::new(Parser::new());
+fn a_chunk_that_finishes_no_event_gives_no_batch() {
+    let mut parser = OwnedParser::new(Parser::with_config(Config::new().max_event_size(8)));
     assert!(parser.next_batch().is_none());
     parser.push(&b"data: not yet"[..]);
-    let batch = parser.next_batch().unwrap();
-    assert!(batch.is_empty());
-    assert!(batch.get(0).is_none());
     assert!(parser.next_batch().is_none());
+    parser.push(&b"\n\n"[..]);
+    assert_eq!(
+        parser.next_batch().unwrap().get(0).unwrap().data(),
+        "not yet"
+    );
+    assert!(parser.next_batch().is_none());
+    // Only an event over the limit: counted, and no batch.
+    parser.push(&b"data: 12345678901234\n\n"[..]);
+    assert!(parser.next_batch().is_none());
+    assert_eq!(parser.skipped(), 1);
+    let empty = sse_proto::EventBatch::default();
+    assert!(empty.is_empty() && empty.get(0).is_none() && empty.iter().next().is_none());
 }
 
 #[test]
