@@ -12,7 +12,7 @@ corpora=("$@"); [ ${#corpora[@]} -gt 0 ] || corpora=(tokens json-1k multiline la
 cargo build -q --profile bench -p sse-benches --bin bench-report
 bin=target/release/bench-report
 declare -A fn=(
-  ["sse-proto"]=ours_borrowed ["sse-proto stream_data"]=ours_streamed ["sse-proto OwnedParser"]=ours_owned ["sse-proto OwnedParser batches"]=ours_batches ["sse-proto EventReader"]=ours_reader ["sse-proto EventReader batches"]=ours_reader_batches ["sse-tokio EventStream"]=ours_tokio_stream ["sse-tokio EventStream batches"]=ours_tokio_batches ["sse-tokio SseDecoder"]=ours_tokio_codec ["sse-parse"]=sse_parse
+  ["sse-proto"]=ours_borrowed ["sse-proto stream_data"]=ours_streamed ["sse-proto OwnedParser"]=ours_owned ["sse-proto OwnedParser batches"]=ours_batches ["sse-proto EventReader"]=ours_reader ["sse-proto EventReader batches"]=ours_reader_batches ["sse-tokio EventStream"]=ours_tokio_stream ["sse-tokio EventStream batches"]=ours_tokio_batches ["sse-tokio SseDecoder"]=ours_tokio_codec ["sse-tokio SseBatchDecoder"]=ours_tokio_codec_batches ["sse-parse"]=sse_parse
   ["sse-core"]=sse_core ["sseer"]=sseer ["sse-stream"]=sse_stream
   ["memchr2 line ends"]=memchr2_baseline ["memcpy"]=memcpy_baseline
 )
@@ -20,7 +20,7 @@ count() { # contender corpus chunk
   valgrind --tool=callgrind --callgrind-out-file=/dev/null --toggle-collect="sse_benches::${fn[$1]}" \
     "$bin" run "$1" "$2" "$3" "$mib" 2>&1 | sed -n 's/.*Collected : \([0-9]*\).*/\1/p'
 }
-contenders=("sse-proto" "sse-proto stream_data" "sse-proto OwnedParser" "sse-proto OwnedParser batches" "sse-proto EventReader" "sse-proto EventReader batches" "sse-tokio EventStream" "sse-tokio EventStream batches" "sse-tokio SseDecoder" "sse-parse" "sse-core" "sseer" "sse-stream")
+contenders=("sse-proto" "sse-proto stream_data" "sse-proto OwnedParser" "sse-proto OwnedParser batches" "sse-proto EventReader" "sse-proto EventReader batches" "sse-tokio EventStream" "sse-tokio EventStream batches" "sse-tokio SseDecoder" "sse-tokio SseBatchDecoder" "sse-parse" "sse-core" "sseer" "sse-stream")
 printf '| corpus / chunk | memchr2 (instructions) |'
 for c in "${contenders[@]}"; do printf ' %s |' "$c"; done
 printf '\n|---|---|%s\n' "$(printf -- '---|%.0s' "${contenders[@]}")"

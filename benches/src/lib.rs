@@ -303,6 +303,11 @@ pub fn contenders() -> Vec<Contender> {
             run: ours_tokio_codec,
         },
         Contender {
+            name: "sse-tokio SseBatchDecoder",
+            baseline: false,
+            run: ours_tokio_codec_batches,
+        },
+        Contender {
             name: "sse-parse",
             baseline: false,
             run: sse_parse,
@@ -549,6 +554,29 @@ pub fn ours_tokio_codec(chunks: &[Bytes]) -> Tally {
             true
         }
         Some(_) => true,
+        None => false,
+    };
+    for chunk in chunks {
+        buf.extend_from_slice(chunk);
+        while count(decoder.decode(&mut buf).unwrap()) {}
+    }
+    while count(decoder.decode_eof(&mut buf).unwrap()) {}
+    (events, bytes)
+}
+
+/// sse-tokio's batch decoder, fed as [`ours_tokio_codec`] is: each read's events
+/// in one `EventBatch`.
+pub fn ours_tokio_codec_batches(chunks: &[Bytes]) -> Tally {
+    use tokio_util::codec::Decoder;
+    let mut decoder = sse_tokio::SseBatchDecoder::new();
+    let mut buf = bytes::BytesMut::new();
+    let (mut events, mut bytes) = (0, 0);
+    let mut count = |batch: Option<sse_proto::EventBatch>| match batch {
+        Some(batch) => {
+            events += batch.len();
+            bytes += batch.iter().map(|e| e.data().len()).sum::<usize>();
+            true
+        }
         None => false,
     };
     for chunk in chunks {

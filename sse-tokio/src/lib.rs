@@ -16,7 +16,8 @@
 //!   hyper body with [`EventStream::from_body`]) or any `AsyncRead`
 //!   ([`from_reader`]); [`EventStream::batches`] takes the events a chunk at a
 //!   time ([`EventBatch`]), for chunks that hold many.
-//! - [`SseDecoder`] and [`SseEncoder`]: `tokio_util::codec` implementations.
+//! - [`SseDecoder`] and [`SseEncoder`]: `tokio_util::codec` implementations;
+//!   [`SseBatchDecoder`] decodes the events a read at a time.
 //! - [`EventSource`] (feature `client`): the reconnecting client, driven by
 //!   [`sse_proto::Connection`], on hyper or any [`Transport`].
 //!
@@ -88,7 +89,7 @@ mod reqwest;
 mod transport;
 mod write_timeout;
 
-pub use codec::{CodecError, SseDecoder, SseEncoder};
+pub use codec::{CodecError, SseBatchDecoder, SseDecoder, SseEncoder};
 #[cfg(feature = "log-hub")]
 pub use log_hub::{
     DEFAULT_LOG_TIMEOUT, EventLog, LogHub, LogHubBuilder, LogPublishError, MemoryLog,

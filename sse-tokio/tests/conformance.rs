@@ -6,7 +6,7 @@ use bytes::{Bytes, BytesMut};
 use conformance::adapters::drain;
 use conformance::{Outcome, Run, VectorConfig};
 use sse_proto::OwnedItem;
-use sse_tokio::{ItemStream, ReaderStream, SseDecoder};
+use sse_tokio::{ItemStream, ReaderStream, SseBatchDecoder, SseDecoder};
 use tokio_util::codec::Decoder;
 use tokio_util::io::StreamReader;
 
@@ -43,6 +43,28 @@ fn codec_layer(config: &VectorConfig, chunks: &[&[u8]]) -> Run {
     Run::new(items, decoder.parser())
 }
 
+/// The batch decoder, reported as `conformance::reader_events_layer` reports
+/// events: each batch's events, then one `Error` per event skipped.
+fn batch_codec_layer(config: &VectorConfig, chunks: &[&[u8]]) -> Run {
+    let mut decoder = SseBatchDecoder::with_parser(config.parser());
+    let mut buf = BytesMut::new();
+    let mut items = Vec::new();
+    let mut push = |result: Result<Option<sse_proto::EventBatch>, sse_tokio::CodecError>| {
+        let batch = result.expect("the decoder's only error is the read's")?;
+        assert!(!batch.is_empty(), "an empty batch");
+        items.extend(batch.into_iter().map(|e| Outcome::from_event(&e)));
+        Some(())
+    };
+    for chunk in chunks {
+        buf.extend_from_slice(chunk);
+        while push(decoder.decode(&mut buf)).is_some() {}
+        assert!(buf.is_empty(), "the decoder takes every byte it is given");
+    }
+    while push(decoder.decode_eof(&mut buf)).is_some() {}
+    items.extend((0..decoder.skipped()).map(|_| Outcome::Error("skipped".into())));
+    Run::new(items, decoder.parser())
+}
+
 #[test]
 fn reader() {
     conformance::assert_conformance("sse-tokio reader", reader_layer);
@@ -51,4 +73,9 @@ fn reader() {
 #[test]
 fn codec() {
     conformance::assert_conformance("sse-tokio codec", codec_layer);
+}
+
+#[test]
+fn batch_codec() {
+    conformance::assert_events_conformance("sse-tokio batch codec", batch_codec_layer);
 }

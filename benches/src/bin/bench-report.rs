@@ -270,7 +270,7 @@ fn parse_ratio(rounds: usize, size: usize, only: Option<&str>) {
                 peer_time / time("sse-tokio SseDecoder"),
             );
             floors.push(format!(
-                "| {}/{chunk} | {:.2}x | {:.2}x | {:.2}x | {:.2}x | {:.2}x | {:.2}x | {:.2}x |",
+                "| {}/{chunk} | {:.2}x | {:.2}x | {:.2}x | {:.2}x | {:.2}x | {:.2}x | {:.2}x | {:.2}x |",
                 corpus.name,
                 ours / time("sse-proto + UTF-8 check"),
                 ours / time("sse-proto + UTF-8 check + refcount"),
@@ -279,14 +279,15 @@ fn parse_ratio(rounds: usize, size: usize, only: Option<&str>) {
                 peer_time / time("sse-proto OwnedParser batches"),
                 peer_time / time("sse-tokio EventStream batches"),
                 peer_time / time("sse-proto EventReader batches"),
+                peer_time / time("sse-tokio SseBatchDecoder"),
             ));
         }
     }
     println!();
     println!(
-        "| corpus / chunk | + UTF-8 check / sse-proto | + UTF-8 check + refcount / sse-proto | OwnedParser / sse-proto | OwnedParser batches / sse-proto | OwnedParser batches / fastest peer | EventStream batches / fastest peer | EventReader batches / fastest peer |"
+        "| corpus / chunk | + UTF-8 check / sse-proto | + UTF-8 check + refcount / sse-proto | OwnedParser / sse-proto | OwnedParser batches / sse-proto | OwnedParser batches / fastest peer | EventStream batches / fastest peer | EventReader batches / fastest peer | SseBatchDecoder / fastest peer |"
     );
-    println!("|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|");
     for row in floors {
         println!("{row}");
     }
