@@ -121,7 +121,11 @@
 //!   together, [`EventBatch`]), [`Encode::to_vec`],
 //!   the [`Connection`] state machine (URLs, headers, request bodies), the server's
 //!   [`ServerStream`] schedule, replay buffer ([`History`]) and hub ([`Broadcast`]).
-//!   It brings in the `bytes` and `bytestring` crates. Without it,
+//!   It brings in the `bytes` and `bytestring` crates, and `simdutf8`, which
+//!   checks owned text as UTF-8 (with SIMD where the CPU has it, detected at run
+//!   time with `std`; `core`'s check on targets without SIMD). Building a
+//!   `ByteString` of the bytes it checked is this crate's one `unsafe` block.
+//!   Without it,
 //!   [`Parser::from_slice`] works in a buffer you provide, and the encoder writes
 //!   into one.
 //! - `std` (default, implies `alloc`): [`EventReader`], a blocking reader over any
