@@ -123,9 +123,7 @@
 //!   [`ServerStream`] schedule, replay buffer ([`History`]) and hub ([`Broadcast`]).
 //!   It brings in the `bytes` and `bytestring` crates, and `simdutf8`, which
 //!   checks owned text as UTF-8 (with SIMD where the CPU has it, detected at run
-//!   time with `std`; `core`'s check on targets without SIMD). Building a
-//!   `ByteString` of the bytes it checked is this crate's one `unsafe` block.
-//!   Without it,
+//!   time with `std`; `core`'s check on targets without SIMD). Without it,
 //!   [`Parser::from_slice`] works in a buffer you provide, and the encoder writes
 //!   into one.
 //! - `std` (default, implies `alloc`): [`EventReader`], a blocking reader over any
@@ -152,6 +150,14 @@
 //! parser with the encoder about 9 KiB, where the default build adds about 9 and
 //! 14 KiB. It is a `cfg` rather than a feature so that `--all-features` builds
 //! keep the fast paths.
+//!
+//! # Unsafe code
+//!
+//! None without `alloc`. With it, two blocks, each beside what it rests on and
+//! run under Miri by the repository's CI: a [`ByteString`] made of bytes that
+//! `simdutf8` has just checked as UTF-8 (instead of checking them twice), and a
+//! [`ReadBuffer`] taken back for more reads without zeroing again the memory it
+//! zeroed when it was allocated.
 #![no_std]
 #![deny(missing_docs)]
 #![deny(unsafe_code, clippy::undocumented_unsafe_blocks)]
