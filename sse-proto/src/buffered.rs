@@ -65,6 +65,7 @@ impl Window {
             return Found::Block(FastEvent {
                 event_type: at(fast.event_type),
                 data: at(fast.data),
+                id: at(fast.id),
             });
         }
         match parser.step(chunk, &mut pos) {
@@ -95,7 +96,10 @@ pub(crate) fn item<'a, S: Storage, E>(
     let id = parser.last_event_id().as_bytes();
     Ok(Some(match found {
         Found::Data(data) => Item::Event(Event::new(b"", &buf[data], id)),
-        Found::Block(fast) => Item::Event(Event::new(&buf[fast.event_type], &buf[fast.data], id)),
+        Found::Block(fast) => {
+            let id = fast.id(buf, id);
+            Item::Event(Event::new(&buf[fast.event_type], &buf[fast.data], id))
+        }
         Found::Out(out, chunk) => parser.resolve(out, &buf[chunk]),
         Found::Nothing => return Ok(None),
         Found::Limit(e) => return Err(ReadError::Limit(e)),

@@ -205,11 +205,27 @@ pub(crate) enum Loc {
     Empty,
 }
 
-/// An event a fast path read whole: where its type and data are in the chunk.
+/// An event a fast path read whole: where its type and data are in the chunk, and
+/// its ID if its block set one there (the same bytes as the last event ID it became,
+/// so that an event can point at the chunk instead of the parser's buffer; empty
+/// otherwise, and for an empty ID, which the parser's buffer holds as well).
 #[derive(Debug, Clone)]
 pub(crate) struct FastEvent {
     pub(crate) event_type: core::ops::Range<usize>,
     pub(crate) data: core::ops::Range<usize>,
+    pub(crate) id: core::ops::Range<usize>,
+}
+
+impl FastEvent {
+    /// The event's last event ID: in `chunk` if its block set it there, else
+    /// `last_event_id` (the parser's).
+    #[inline(always)]
+    pub(crate) fn id<'a>(&self, chunk: &'a [u8], last_event_id: &'a [u8]) -> &'a [u8] {
+        match self.id.is_empty() {
+            true => last_event_id,
+            false => &chunk[self.id.clone()],
+        }
+    }
 }
 
 /// An item, by location.
@@ -576,7 +592,7 @@ impl<S: Storage> Parser<S> {
         }
         if let Some(fast) = self.fast_block(chunk, &mut pos) {
             *input = &chunk[pos..];
-            let id = self.bufs.last_event_id.as_bytes();
+            let id = fast.id(chunk, self.bufs.last_event_id.as_bytes());
             let (event_type, data) = (&chunk[fast.event_type], &chunk[fast.data]);
             return Ok(Some(Item::Event(Event::new(event_type, data, id))));
         }
@@ -813,6 +829,7 @@ impl<S: Storage> Parser<S> {
                     return Some(FastEvent {
                         event_type: event_type.0..event_type.1,
                         data: ds..de,
+                        id: id.map_or(0..0, |(a, b)| a..b),
                     });
                 } else {
                     data = Some((ds, de));

@@ -677,3 +677,31 @@ fn owned_events_assembled_in_the_parser_keep_their_text_and_no_spare_memory() {
         check(events, "EventReader");
     }
 }
+
+/// An event whose block sets its ID hands out that ID where it was read, in the
+/// input, so that owned events can share it with the input; events after it
+/// inherit the same ID from the parser's copy.
+#[test]
+fn an_id_set_in_the_block_is_the_inputs_and_an_inherited_one_the_parsers() {
+    // (The first block of a stream goes through the general path, which hands
+    // out the parser's copy: it has the byte order mark to look for.)
+    let input: &[u8] = b"data: 0\n\nid: 42\nevent: e\ndata: a\n\ndata: b\n\nid: 43\ndata: c\n\n";
+    let mut parser = Parser::new();
+    let mut rest = input;
+    let mut ids = Vec::new();
+    while let Some(item) = parser.parse(&mut rest).unwrap() {
+        if let sse_proto::Item::Event(event) = item {
+            let id = event.last_event_id().as_bytes();
+            if id.is_empty() {
+                continue;
+            }
+            let in_input = input.as_ptr_range().contains(&id.as_ptr());
+            ids.push((String::from_utf8(id.to_vec()).unwrap(), in_input));
+        }
+    }
+    // (Built without the fast paths, every ID is the parser's copy.)
+    let fast = !cfg!(sse_proto_small);
+    let want = [("42", fast), ("42", false), ("43", fast)];
+    let want: Vec<(String, bool)> = want.iter().map(|&(id, at)| (id.into(), at)).collect();
+    assert_eq!(ids, want);
+}
