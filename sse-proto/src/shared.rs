@@ -214,13 +214,10 @@ impl Sharer {
         }
         // Where each field is in the chunk: `None` if it is not there.
         let (data_at, type_at) = (place(chunk, data)?, place(chunk, event_type)?);
-        let id_at = match (id, offset(chunk, id)) {
-            ([], _) => Some(Place::EMPTY),
-            // Set in this block, where the parser's fast path read it.
-            (_, Some(start)) => Some(Place(start, start + id.len())),
+        let id_at = match id {
+            [] => Some(Place::EMPTY),
             _ if self.holds(id) => None,
-            // Set in this block by the general path (which hands out its copy):
-            // where its `id` line was read, most likely.
+            // Set in this block: where its `id` line was read.
             _ => find(chunk, read, id).map(|start| Place(start, start + id.len())),
         };
         let first = data_at
@@ -404,6 +401,11 @@ fn place(chunk: &Bytes, bytes: &[u8]) -> Option<Place> {
 /// will do: the text is the same.)
 #[inline(never)]
 fn find(chunk: &Bytes, read: Range<usize>, id: &[u8]) -> Option<usize> {
+    // The parser's fast path hands out the ID where it read it; the general path
+    // hands out its copy, which is searched for.
+    if let Some(start) = offset(chunk, id) {
+        return Some(start);
+    }
     let (text, first) = (chunk.get(read.clone())?, *id.first()?);
     // The `id` line usually comes first in its block, where the first byte of the
     // ID is found at once: cheaper than setting up a substring search.
@@ -583,7 +585,10 @@ mod tests {
         // The last event ID its block set is handed out where the parser's fast
         // path read it (the general path hands out its copy, which is copied).
         assert_eq!(event.last_event_id(), "5");
-        assert_eq!(in_chunk(event.last_event_id(), &chunk), !cfg!(sse_proto_small));
+        assert_eq!(
+            in_chunk(event.last_event_id(), &chunk),
+            !cfg!(sse_proto_small)
+        );
 
         // The next chunk.
         let later = Bytes::from_static(b"event: t\ndata: 2\n\n");
