@@ -397,12 +397,12 @@ fn place(chunk: &Bytes, bytes: &[u8]) -> Option<Place> {
     Some(Place(start, start + bytes.len()))
 }
 
-/// Where in `chunk` the bytes `id` are, if they are in `chunk[read]`. (Any place
-/// will do: the text is the same.)
+/// Where in `chunk` the bytes `id` are: where they lie if they are the chunk's own
+/// (the parser's fast path hands an ID out where it read it), else where they are
+/// found in `chunk[read]` (the general path hands out its copy; any place will do:
+/// the text is the same).
 #[inline(never)]
 fn find(chunk: &Bytes, read: Range<usize>, id: &[u8]) -> Option<usize> {
-    // The parser's fast path hands out the ID where it read it; the general path
-    // hands out its copy, which is searched for.
     if let Some(start) = offset(chunk, id) {
         return Some(start);
     }

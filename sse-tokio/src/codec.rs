@@ -178,15 +178,15 @@ impl Decoder for SseBatchDecoder {
     }
 }
 
-/// What `take` finds in the chunk being parsed, else in what has been read since
+/// What `next` finds in the chunk being parsed, else in what has been read since
 /// (every byte of `src` is taken); `None` once `src` is used up too.
 fn take<T>(
     parser: &mut OwnedParser,
     src: &mut BytesMut,
-    mut take: impl FnMut(&mut OwnedParser) -> Option<T>,
+    mut next: impl FnMut(&mut OwnedParser) -> Option<T>,
 ) -> Option<T> {
     loop {
-        if let Some(taken) = take(parser) {
+        if let Some(taken) = next(parser) {
             return Some(taken);
         }
         // What was taken is used up: take what has been read since. `src` keeps
@@ -202,9 +202,9 @@ fn take<T>(
 fn take_eof<T>(
     parser: &mut OwnedParser,
     src: &mut BytesMut,
-    take_one: impl FnMut(&mut OwnedParser) -> Option<T>,
+    next: impl FnMut(&mut OwnedParser) -> Option<T>,
 ) -> Option<T> {
-    let taken = take(parser, src, take_one);
+    let taken = take(parser, src, next);
     if taken.is_none() {
         // The end of the stream: an event no blank line ended is discarded.
         parser.finish();
