@@ -836,6 +836,22 @@ impl Parts<'_> {
     /// Validates, measures and writes the block at the start of `buf`.
     #[inline(always)]
     fn encode(&mut self, buf: &mut [u8]) -> Result<usize, EncodeError> {
+        // Data alone, the most common message: a path of its own (not in the small
+        // build, which keeps to one path).
+        if let Parts {
+            comment: None,
+            event: None,
+            id: None,
+            retry: None,
+            data: Some(data),
+            ..
+        } = *self
+            && !cfg!(sse_proto_small)
+        {
+            if let Some(len) = encode_data_only(buf, data) {
+                return Ok(len);
+            }
+        }
         let head = self.check_head()?;
         if let Some(len) = self.encode_one_line(buf, head) {
             return Ok(len);
@@ -881,6 +897,26 @@ impl Parts<'_> {
         debug_assert!(sink.0.is_empty());
         (!low).then_some(len.0)
     }
+}
+
+/// [`Parts::encode_one_line`] for a message with data alone (most of them): `data: `,
+/// the data, and LF LF. `None` as there.
+#[inline(always)]
+fn encode_data_only(buf: &mut [u8], data: &[u8]) -> Option<usize> {
+    let n = data.len();
+    let len = n.checked_add(DATA.len() + 2)?;
+    // Room for the longest block the data could make (see `encode_one_line`):
+    // `(DATA.len() + 1) * n + 8` bytes, which `8 * (n + 1)` covers and a shift
+    // checks.
+    const _: () = assert!(DATA.len() + 1 <= 8);
+    if buf.len() / 8 <= n {
+        return None;
+    }
+    let out = &mut buf[..len];
+    out[..DATA.len()].copy_from_slice(DATA);
+    let low = copy_checked(&mut out[DATA.len()..DATA.len() + n], data);
+    out[len - 2..].copy_from_slice(b"\n\n");
+    (!low).then_some(len)
 }
 
 /// The first CR, LF or NUL in an ID, as an error.

@@ -558,6 +558,9 @@ fn check_too_small(item: &impl Encode) {
 fn buffer_too_small_names_the_exact_size_and_writes_nothing() {
     check_too_small(&Message::new("a\r\nb").event("e").id("").comment("c\nd"));
     check_too_small(&Message::new(""));
+    // Data alone, which has a path of its own: one line, and lines.
+    check_too_small(&Message::new("one line of data"));
+    check_too_small(&Message::new("a\nb\r\nc\rd"));
     check_too_small(&Comment::new("x\ry"));
     check_too_small(&Retry::from_millis(15_000));
     check_too_small(&LastEventId::new("99"));
@@ -579,6 +582,8 @@ fn every_buffer_size_from_the_exact_one_up_writes_the_same() {
         Message::new("\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n"),
         Message::new("a\r\nb").event("e").id("1").comment("c"),
         Message::new("tab\tbut one line"),
+        Message::new("plain data alone, one line, some way past sixteen bytes"),
+        Message::new("short"),
         Message::new("plain data, one line, some way past sixteen bytes").id("7"),
     ];
     for message in messages {
