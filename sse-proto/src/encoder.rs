@@ -908,7 +908,7 @@ fn encode_data_only(buf: &mut [u8], data: &[u8]) -> Option<usize> {
     // Room for the longest block the data could make (see `encode_one_line`):
     // `(DATA.len() + 1) * n + 8` bytes, which `8 * (n + 1)` covers and a shift
     // checks.
-    const _: () = assert!(DATA.len() + 1 <= 8);
+    const _: () = assert!(DATA.len() < 8);
     if buf.len() / 8 <= n {
         return None;
     }
