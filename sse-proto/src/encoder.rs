@@ -846,10 +846,11 @@ impl Parts<'_> {
             data: Some(data),
             ..
         } = *self
-            && !cfg!(sse_proto_small)
         {
-            if let Some(len) = encode_data_only(buf, data) {
-                return Ok(len);
+            if !cfg!(sse_proto_small) {
+                if let Some(len) = encode_data_only(buf, data) {
+                    return Ok(len);
+                }
             }
         }
         let head = self.check_head()?;
