@@ -524,20 +524,17 @@ pub fn ours_batches(chunks: &[Bytes]) -> Tally {
 /// whole, copies otherwise), measured the way the stream-based peers are.
 pub fn ours_tokio_stream(chunks: &[Bytes]) -> Tally {
     let stream = sse_tokio::EventStream::new(byte_stream(chunks));
-    futures::executor::block_on(stream.fold((0, 0), |(n, b), event| async move {
-        let event = event.unwrap();
-        (n + 1, b + event.data().len())
-    }))
+    drain(stream, |(n, b), event| {
+        *n += 1;
+        *b += event.unwrap().data().len();
+    })
 }
 
 /// sse-tokio's `EventStream::batches` over a `Stream` of `Bytes`: each chunk's
 /// events in one batch, read by reference.
 pub fn ours_tokio_batches(chunks: &[Bytes]) -> Tally {
     let stream = sse_tokio::EventStream::new(byte_stream(chunks)).batches();
-    futures::executor::block_on(stream.fold((0, 0), |mut tally, batch| async move {
-        count_batch(&mut tally, &batch.unwrap());
-        tally
-    }))
+    drain(stream, |tally, batch| count_batch(tally, &batch.unwrap()))
 }
 
 /// The tokio adapter's codec (`tokio_util::codec::Decoder`), fed as `FramedRead` feeds
@@ -619,6 +616,20 @@ pub fn sse_core(chunks: &[Bytes]) -> Tally {
     (events, bytes)
 }
 
+/// Reads `stream` to its end as an application reads one (`while let Some(item) =
+/// stream.next().await`), adding each item to the tally: the same loop for every
+/// contender that is a `Stream`.
+fn drain<S: futures::Stream>(stream: S, mut add: impl FnMut(&mut Tally, S::Item)) -> Tally {
+    futures::executor::block_on(async {
+        let mut stream = std::pin::pin!(stream);
+        let mut tally = (0, 0);
+        while let Some(item) = stream.next().await {
+            add(&mut tally, item);
+        }
+        tally
+    })
+}
+
 fn byte_stream(chunks: &[Bytes]) -> impl futures::Stream<Item = Result<Bytes, Infallible>> + '_ {
     futures::stream::iter(chunks.iter().cloned().map(Ok))
 }
@@ -626,30 +637,30 @@ fn byte_stream(chunks: &[Bytes]) -> impl futures::Stream<Item = Result<Bytes, In
 /// sseer: a `Stream` of events over a `Stream` of `Bytes`.
 pub fn sseer(chunks: &[Bytes]) -> Tally {
     let stream = sseer::EventStream::new(byte_stream(chunks));
-    futures::executor::block_on(stream.fold((0, 0), |(n, b), event| async move {
-        let event = event.unwrap();
-        (n + 1, b + event.data.len())
-    }))
+    drain(stream, |(n, b), event| {
+        *n += 1;
+        *b += event.unwrap().data.len();
+    })
 }
 
 /// sse-stream: a `Stream` of raw blocks (data-less blocks included) over `Buf`s.
 pub fn sse_stream(chunks: &[Bytes]) -> Tally {
     let stream = sse_stream::SseByteStream::new(byte_stream(chunks));
-    futures::executor::block_on(stream.fold((0, 0), |(n, b), block| async move {
-        match block.unwrap().data {
-            Some(data) => (n + 1, b + data.len()),
-            None => (n, b),
+    drain(stream, |(n, b), block| {
+        if let Some(data) = block.unwrap().data {
+            *n += 1;
+            *b += data.len();
         }
-    }))
+    })
 }
 
 /// eventsource-stream: the incumbent, a `Stream` of events.
 pub fn eventsource_stream(chunks: &[Bytes]) -> Tally {
     let stream = eventsource_stream::EventStream::new(byte_stream(chunks));
-    futures::executor::block_on(stream.fold((0, 0), |(n, b), event| async move {
-        let event = event.unwrap();
-        (n + 1, b + event.data.len())
-    }))
+    drain(stream, |(n, b), event| {
+        *n += 1;
+        *b += event.unwrap().data.len();
+    })
 }
 
 /// Baseline: finding every line end, the least work any SSE parser must do.
