@@ -853,6 +853,10 @@ impl Parts<'_> {
                 }
             }
         }
+        // Everything else: a message with other fields, data with a line end, a
+        // buffer that may be too small. Marked unlikely, so that the compiler lays
+        // the data-only path out straight and keeps its registers for it.
+        cold_path();
         let head = self.check_head()?;
         if let Some(len) = self.encode_one_line(buf, head) {
             return Ok(len);
@@ -919,6 +923,12 @@ fn encode_data_only(buf: &mut [u8], data: &[u8]) -> Option<usize> {
     out[len - 2..].copy_from_slice(b"\n\n");
     (!low).then_some(len)
 }
+
+/// Calling this marks the branch it is on as unlikely: `core::hint::cold_path`,
+/// which needs a newer Rust than the crate's minimum, done the old way.
+#[cold]
+#[inline(never)]
+fn cold_path() {}
 
 /// The first CR, LF or NUL in an ID, as an error.
 #[cold]
