@@ -708,8 +708,10 @@ impl Parts<'_> {
     // `validate`, `measure`, `write` and `encode` are small once their rare cases (line
     // ends, comments, retry) are calls, and inlining them into each `Encode` method
     // lets the compiler keep the fields in registers and drop the checks for absent
-    // ones. Each change here was kept only if callgrind counted fewer instructions per
-    // event on the encode benchmark's corpora (`bench-report encode-run`).
+    // ones. Each change here was kept only if it made the encode benchmark's token
+    // events faster, counted by callgrind (`bench-report encode-run`) and timed
+    // (`encode-ratio`), without slowing its 1 KiB events by more than a test or a
+    // call costs.
 
     #[inline(always)]
     fn validate(&self) -> Result<(), EncodeError> {
