@@ -129,7 +129,21 @@ impl OwnedParser {
         let chunk = &bytes[..];
         let rest = &chunk[self.pos..];
         let mut input = rest;
-        let parsed = self.parser.parse(&mut input);
+        // `Parser::parse`, with its first fast path's event (data alone, in the
+        // chunk: most events) owned straight from where the parser found it.
+        let mut pos = 0;
+        self.parser.release();
+        if let Some((start, end)) = self.parser.fast_event(rest, &mut pos) {
+            let (start, end) = (self.pos + start, self.pos + end);
+            self.pos += pos;
+            let id = self.parser.last_event_id().as_bytes();
+            return Some(OwnedItem::Event(self.sharer.share_data(
+                bytes,
+                start..end,
+                id,
+            )));
+        }
+        let parsed = self.parser.parse_rest(&mut input, pos);
         let read = self.pos..self.pos + rest.len() - input.len();
         self.pos = read.end;
         match parsed {

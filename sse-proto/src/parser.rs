@@ -590,6 +590,19 @@ impl<S: Storage> Parser<S> {
             let id = self.bufs.last_event_id.as_bytes();
             return Ok(Some(Item::Event(Event::new(b"", &chunk[start..end], id))));
         }
+        self.parse_rest(input, pos)
+    }
+
+    /// [`parse`](Parser::parse) once [`fast_event`](Parser::fast_event) has found no
+    /// event, from `input[pos..]` (a caller that runs `fast_event` itself, after
+    /// [`release`](Parser::release), goes on here).
+    #[inline(always)]
+    pub(crate) fn parse_rest<'a, 'c: 'a>(
+        &'a mut self,
+        input: &mut &'c [u8],
+        mut pos: usize,
+    ) -> Result<Option<Item<'a>>, Error> {
+        let chunk: &'c [u8] = input;
         if let Some(fast) = self.fast_block(chunk, &mut pos) {
             *input = &chunk[pos..];
             let id = fast.id(chunk, self.bufs.last_event_id.as_bytes());
