@@ -12,7 +12,7 @@ use alloc::vec::Vec;
 use bytestring::ByteString;
 
 use crate::DEFAULT_EVENT_TYPE;
-use crate::owned_event::{OwnedEvent, Part};
+use crate::owned_event::{OwnedEvent, Part, TEXT_LIMIT};
 
 /// The events that one chunk finished, owned together
 /// ([`OwnedParser::next_batch`](crate::OwnedParser::next_batch)).
@@ -167,7 +167,7 @@ impl EventBatch {
     /// none yet; whether the batch's text is `text` (`false` if it holds another,
     /// or if `text` is too long for the batch's offsets, 4 GiB).
     pub(crate) fn hold_text(&mut self, text: &ByteString) -> bool {
-        if self.text.is_empty() && u32::try_from(text.len()).is_ok() {
+        if self.text.is_empty() && text.len() < TEXT_LIMIT {
             self.text = text.clone();
         }
         self.text.as_ptr() == text.as_ptr() && self.text.len() == text.len()
@@ -457,7 +457,7 @@ impl<'a> BatchEvent<'a> {
                     Id::Held(i) => Part::Own(Arc::clone(&batch.ids[i])),
                 };
                 let event_type = Part::at(event_type.at());
-                OwnedEvent::from_parts(batch.text.clone(), data.at(), event_type, last_event_id)
+                OwnedEvent::in_text(batch.text.clone(), data.at(), event_type, last_event_id)
             }
             Entry::Own(i) => batch.own[i].clone(),
         }

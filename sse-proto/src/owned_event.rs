@@ -42,16 +42,35 @@ use crate::{DEFAULT_EVENT_TYPE, Text};
 /// ```
 #[derive(Clone)]
 pub struct OwnedEvent {
-    /// Holds the data, and the type and the ID where their [`Part`]s are `In` it.
+    /// Holds the data, and the type and the ID where their [`Field`]s are `In` it.
     text: ByteString,
-    /// Where the data is in `text`.
-    data: (usize, usize),
+    /// Where the data is in `text`; an end of [`TO_END`] is `text`'s end.
+    data: (u32, u32),
     /// Empty: the default type.
-    event_type: Part,
-    last_event_id: Part,
+    event_type: Field,
+    last_event_id: Field,
 }
 
-/// Where a field's text is.
+/// Where a field's text is, as an event holds it: offsets in 32 bits, so that an
+/// event is 72 bytes rather than 96 (it is moved several times on its way out of a
+/// stream, and copies of it are what a reader of events one at a time spends much
+/// of its time on). An event whose fields lie farther apart is made of its fields'
+/// span, or of its data alone ([`OwnedEvent::from_parts`]).
+#[derive(Clone)]
+enum Field {
+    /// `text[start..end]` of the event; `In(0, 0)` is empty.
+    In(u32, u32),
+    /// Text of its own.
+    Own(Arc<str>),
+}
+
+/// The end of the data that is all of the event's text, however long.
+const TO_END: u32 = u32::MAX;
+
+/// An event whose text is shorter than this holds its fields' offsets as they are.
+pub(crate) const TEXT_LIMIT: usize = TO_END as usize;
+
+/// Where a field's text is, as an event is assembled (offsets in `usize`).
 #[derive(Clone, Debug)]
 pub(crate) enum Part {
     /// `text[start..end]` of the event; `In(0, 0)` is empty.
@@ -70,6 +89,24 @@ impl Part {
         match start == end {
             true => EMPTY,
             false => Part::In(start, end),
+        }
+    }
+
+    /// Where the part is in the event's text, if it is there (not if empty).
+    #[inline(always)]
+    fn range(&self) -> Option<(usize, usize)> {
+        match self {
+            Part::In(start, end) if start < end => Some((*start, *end)),
+            _ => None,
+        }
+    }
+
+    /// The part as an event holds it (offsets checked by the caller).
+    #[inline(always)]
+    fn field(self) -> Field {
+        match self {
+            Part::In(start, end) => Field::In(start as u32, end as u32),
+            Part::Own(text) => Field::Own(text),
         }
     }
 
@@ -98,27 +135,105 @@ impl OwnedEvent {
         last_event_id: impl Into<ByteString>,
     ) -> Self {
         let text = data.into();
-        OwnedEvent {
-            data: (0, text.len()),
+        let data = (0, text.len());
+        let (event_type, last_event_id) = (event_type.into(), last_event_id.into());
+        OwnedEvent::from_parts(
             text,
-            event_type: Part::own(&event_type.into()),
-            last_event_id: Part::own(&last_event_id.into()),
-        }
+            data,
+            Part::own(&event_type),
+            Part::own(&last_event_id),
+        )
     }
 
     /// Assembles an event from its parts (offsets checked by the caller against
-    /// `text`'s character boundaries: an accessor panics otherwise).
+    /// `text`'s character boundaries: an accessor panics otherwise), however long
+    /// its text.
+    #[inline]
     pub(crate) fn from_parts(
         text: ByteString,
         data: (usize, usize),
         event_type: Part,
         last_event_id: Part,
     ) -> Self {
+        OwnedEvent::within(text, data, event_type, last_event_id, TEXT_LIMIT)
+    }
+
+    /// [`from_parts`](OwnedEvent::from_parts) of a text shorter than
+    /// [`TEXT_LIMIT`] (a chunk's text that a [`Sharer`](crate::Sharer) checked, or a
+    /// batch's): no check of the offsets' size, and nothing that keeps the event out
+    /// of registers.
+    #[inline(always)]
+    pub(crate) fn in_text(
+        text: ByteString,
+        data: (usize, usize),
+        event_type: Part,
+        last_event_id: Part,
+    ) -> Self {
+        debug_assert!(text.len() < TEXT_LIMIT);
         OwnedEvent {
             text,
-            data,
-            event_type,
-            last_event_id,
+            data: (data.0 as u32, data.1 as u32),
+            event_type: event_type.field(),
+            last_event_id: last_event_id.field(),
+        }
+    }
+
+    /// [`from_parts`](OwnedEvent::from_parts), with offsets held as they are if
+    /// `text` is shorter than `limit` (at most [`TEXT_LIMIT`]; smaller in tests).
+    #[inline(always)]
+    fn within(
+        text: ByteString,
+        data: (usize, usize),
+        event_type: Part,
+        last_event_id: Part,
+        limit: usize,
+    ) -> Self {
+        if text.len() < limit {
+            return OwnedEvent::in_text(text, data, event_type, last_event_id);
+        }
+        OwnedEvent::wide(text, data, event_type, last_event_id, limit)
+    }
+
+    /// An event whose text is `limit` bytes or longer: made of the span of the
+    /// text its fields are in (sharing it), or if that span is itself too long, of
+    /// its data alone with the type and the ID copied.
+    #[cold]
+    #[inline(never)]
+    fn wide(
+        text: ByteString,
+        data: (usize, usize),
+        event_type: Part,
+        last_event_id: Part,
+        limit: usize,
+    ) -> Self {
+        let span = [Part::at(data), event_type.clone(), last_event_id.clone()]
+            .iter()
+            .filter_map(Part::range)
+            .fold((usize::MAX, 0), |(lo, hi), (start, end)| {
+                (lo.min(start), hi.max(end))
+            });
+        if span.1 > span.0 && span.1 - span.0 < limit {
+            let shift = |part: Part| match part.range() {
+                Some((start, end)) => Part::In(start - span.0, end - span.0),
+                None => part,
+            };
+            let data = match data.0 < data.1 {
+                true => (data.0 - span.0, data.1 - span.0),
+                false => (0, 0),
+            };
+            let text = text.slice_ref(&text[span.0..span.1]);
+            let (event_type, last_event_id) = (shift(event_type), shift(last_event_id));
+            return OwnedEvent::in_text(text, data, event_type, last_event_id);
+        }
+        let copy = |part: Part| match part {
+            Part::In(start, end) => Part::own(&text[start..end]).field(),
+            part => part.field(),
+        };
+        OwnedEvent {
+            data: (0, TO_END),
+            event_type: copy(event_type),
+            last_event_id: copy(last_event_id),
+            text: text.slice_ref(&text[data.0..data.1]),
         }
     }
 
@@ -132,7 +247,14 @@ impl OwnedEvent {
 
     /// The data: the block's `data` values joined with LF, without a trailing LF.
     pub fn data(&self) -> &str {
-        &self.text[self.data.0..self.data.1]
+        &self.text[self.data.0 as usize..self.data_end()]
+    }
+
+    fn data_end(&self) -> usize {
+        match self.data.1 {
+            TO_END => self.text.len(),
+            end => end as usize,
+        }
     }
 
     /// The event's `lastEventId`: the event source's last event ID string once this
@@ -151,16 +273,16 @@ impl OwnedEvent {
     /// assert_eq!(data, "hi");
     /// ```
     pub fn into_data(self) -> ByteString {
-        if self.data == (0, self.text.len()) {
+        if self.data.0 == 0 && self.data_end() == self.text.len() {
             return self.text;
         }
         self.text.slice_ref(self.data())
     }
 
-    fn part<'a>(&'a self, part: &'a Part) -> &'a str {
-        match part {
-            Part::In(start, end) => &self.text[*start..*end],
-            Part::Own(text) => text,
+    fn part<'a>(&'a self, field: &'a Field) -> &'a str {
+        match field {
+            Field::In(start, end) => &self.text[*start as usize..*end as usize],
+            Field::Own(text) => text,
         }
     }
 }
@@ -194,8 +316,8 @@ impl Default for OwnedEvent {
         OwnedEvent {
             text: ByteString::new(),
             data: (0, 0),
-            event_type: EMPTY,
-            last_event_id: EMPTY,
+            event_type: Field::In(0, 0),
+            last_event_id: Field::In(0, 0),
         }
     }
 }
@@ -345,5 +467,55 @@ mod tests {
         let b = OwnedEvent::new("message", "x", "1");
         assert_eq!(a, b);
         assert_eq!(hasher.hash_one(&a), hasher.hash_one(&b));
+    }
+
+    /// An event held as 72 bytes (on 64-bit targets). Checked here as the layout
+    /// rustc gives it today;
+    /// what holds the size is the offsets' width and `Field`'s niche.
+    #[test]
+    #[cfg(target_pointer_width = "64")]
+    fn an_event_is_small() {
+        assert_eq!(core::mem::size_of::<OwnedEvent>(), 72);
+    }
+
+    /// Offsets at or past the limit (4 GiB; small here, so that every case is
+    /// reached): the event holds its fields' span, or its data alone with the other
+    /// fields copied, and reads the same, sharing the text either way.
+    #[test]
+    fn offsets_past_the_limit() {
+        let text = ByteString::from_static("..........typedata+more.id..");
+        let (event_type, data, id) = ((10, 14), (14, 23), (25, 27));
+        let ids = [Part::at(id), Part::own("held"), EMPTY];
+        for limit in 1..=text.len() + 1 {
+            for (data, event_type) in [(data, event_type), ((18, 18), event_type), (data, (0, 0))] {
+                for last_event_id in ids.clone() {
+                    let want_id = match &last_event_id {
+                        Part::In(start, end) => String::from(&text[*start..*end]),
+                        Part::Own(own) => String::from(&**own),
+                    };
+                    let want_type = match &text[event_type.0..event_type.1] {
+                        "" => "message",
+                        event_type => event_type,
+                    };
+                    let event = OwnedEvent::within(
+                        text.clone(),
+                        data,
+                        Part::at(event_type),
+                        last_event_id,
+                        limit,
+                    );
+                    let case = (limit, data, event_type, &want_id);
+                    assert_eq!(event.event_type(), want_type, "{case:?}");
+                    assert_eq!(event.data(), &text[data.0..data.1], "{case:?}");
+                    assert_eq!(event.last_event_id(), want_id, "{case:?}");
+                    let shared = event.into_data();
+                    assert_eq!(shared, &text[data.0..data.1]);
+                    if !shared.is_empty() {
+                        let at = text.as_ptr() as usize + data.0;
+                        assert_eq!(shared.as_ptr() as usize, at, "{case:?}: not shared");
+                    }
+                }
+            }
+        }
     }
 }
