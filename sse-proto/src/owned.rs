@@ -337,7 +337,7 @@ impl SplitPlan {
 /// Adds to `batch` the event (parsed from `chunk[read]`) whose fields are in the
 /// chunk's text, which the batch then holds; `false` if one is not, and nothing
 /// was added.
-#[inline(always)]
+#[inline(never)]
 fn push_in(
     sharer: &mut Sharer,
     chunk: &Bytes,

@@ -246,8 +246,11 @@ impl Sharer {
         }
         // Where each field is in the chunk: `None` if it is not there.
         let (data_at, type_at) = (place(chunk, data)?, place(chunk, event_type)?);
-        let id_at = match id {
-            [] => Some(Place::EMPTY),
+        let id_at = match (id, offset(chunk, id)) {
+            ([], _) => Some(Place::EMPTY),
+            // Set in this block, and handed out where it was read (the parser's
+            // fast path does): found without comparing it to the one held.
+            (_, Some(start)) => Some(Place(start, start + id.len())),
             _ if self.holds(id) => None,
             // Set in this block: where its `id` line was read.
             _ => find(chunk, read, id).map(|start| Place(start, start + id.len())),
@@ -432,15 +435,10 @@ fn place(chunk: &Bytes, bytes: &[u8]) -> Option<Place> {
     Some(Place(start, start + bytes.len()))
 }
 
-/// Where in `chunk` the bytes `id` are: where they lie if they are the chunk's own
-/// (the parser's fast path hands an ID out where it read it), else where they are
-/// found in `chunk[read]` (the general path hands out its copy; any place will do:
-/// the text is the same).
+/// Where in `chunk[read]` the bytes `id` are found (the parser's general path hands
+/// out its copy of an ID; any place will do: the text is the same).
 #[inline(never)]
 fn find(chunk: &Bytes, read: Range<usize>, id: &[u8]) -> Option<usize> {
-    if let Some(start) = offset(chunk, id) {
-        return Some(start);
-    }
     let (text, first) = (chunk.get(read.clone())?, *id.first()?);
     // The `id` line usually comes first in its block, where the first byte of the
     // ID is found at once: cheaper than setting up a substring search.
