@@ -244,6 +244,9 @@ impl Sharer {
                 ..Located::EMPTY
             });
         }
+        if let Some(located) = self.in_checked(chunk, event_type, data, id) {
+            return Some(located);
+        }
         // Where each field is in the chunk: `None` if it is not there.
         let (data_at, type_at) = (place(chunk, data)?, place(chunk, event_type)?);
         let id_at = match (id, offset(chunk, id)) {
@@ -275,6 +278,49 @@ impl Sharer {
             data,
             event_type,
             id,
+        })
+    }
+
+    /// [`locate`](Sharer::locate) for an event with data whose fields (or the ID, if
+    /// none) lie in the text of `chunk` checked already (every event of a chunk but
+    /// the first, as the parser hands them out): each found by its address alone.
+    ///
+    /// A field that the parser hands out where it read it begins after `:` or a
+    /// space and ends at a line end, ASCII bytes both, so within checked text both
+    /// ends are character boundaries. (A field that ends where the checked text
+    /// ends does so on a boundary too.)
+    #[inline(always)]
+    fn in_checked(
+        &self,
+        chunk: &Bytes,
+        event_type: &[u8],
+        data: &[u8],
+        id: &[u8],
+    ) -> Option<Located> {
+        let key = (chunk.as_ptr() as usize, chunk.len());
+        let checked = self.text.as_ref().filter(|checked| checked.chunk == key)?;
+        let text: &str = &checked.text;
+        let (base, len) = (text.as_ptr() as usize, text.len());
+        let at = |field: &[u8]| {
+            if field.is_empty() {
+                return Some((0, 0));
+            }
+            let start = (field.as_ptr() as usize).wrapping_sub(base);
+            if start > len || field.len() > len - start {
+                return None;
+            }
+            let end = start + field.len();
+            debug_assert!(text.is_char_boundary(start) && text.is_char_boundary(end));
+            Some((start, end))
+        };
+        if data.is_empty() {
+            return None;
+        }
+        Some(Located {
+            checked: true,
+            data: at(data)?,
+            event_type: at(event_type)?,
+            id: Some(at(id)?),
         })
     }
 
