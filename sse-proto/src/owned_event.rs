@@ -155,7 +155,10 @@ impl OwnedEvent {
         event_type: Part,
         last_event_id: Part,
     ) -> Self {
-        OwnedEvent::within(text, data, event_type, last_event_id, TEXT_LIMIT)
+        if text.len() < TEXT_LIMIT {
+            return OwnedEvent::in_text(text, data, event_type, last_event_id);
+        }
+        OwnedEvent::wide(text, data, event_type, last_event_id, TEXT_LIMIT)
     }
 
     /// [`from_parts`](OwnedEvent::from_parts) of a text shorter than
@@ -178,25 +181,10 @@ impl OwnedEvent {
         }
     }
 
-    /// [`from_parts`](OwnedEvent::from_parts), with offsets held as they are if
-    /// `text` is shorter than `limit` (at most [`TEXT_LIMIT`]; smaller in tests).
-    #[inline(always)]
-    fn within(
-        text: ByteString,
-        data: (usize, usize),
-        event_type: Part,
-        last_event_id: Part,
-        limit: usize,
-    ) -> Self {
-        if text.len() < limit {
-            return OwnedEvent::in_text(text, data, event_type, last_event_id);
-        }
-        OwnedEvent::wide(text, data, event_type, last_event_id, limit)
-    }
-
-    /// An event whose text is `limit` bytes or longer: made of the span of the
-    /// text its fields are in (sharing it), or if that span is itself too long, of
-    /// its data alone with the type and the ID copied.
+    /// An event whose text is `limit` bytes or longer ([`TEXT_LIMIT`]; smaller in
+    /// tests): made of the span of the text its fields are in (sharing it), or if
+    /// that span is itself too long, of its data alone with the type and the ID
+    /// copied.
     #[cold]
     #[inline(never)]
     fn wide(
@@ -497,13 +485,12 @@ mod tests {
                         "" => "message",
                         event_type => event_type,
                     };
-                    let event = OwnedEvent::within(
-                        text.clone(),
-                        data,
-                        Part::at(event_type),
-                        last_event_id,
-                        limit,
-                    );
+                    // As `from_parts` does at 4 GiB.
+                    let (whole, part) = (text.clone(), Part::at(event_type));
+                    let event = match whole.len() < limit {
+                        true => OwnedEvent::in_text(whole, data, part, last_event_id),
+                        false => OwnedEvent::wide(whole, data, part, last_event_id, limit),
+                    };
                     let case = (limit, data, event_type, &want_id);
                     assert_eq!(event.event_type(), want_type, "{case:?}");
                     assert_eq!(event.data(), &text[data.0..data.1], "{case:?}");
