@@ -48,13 +48,22 @@ use crate::{Diagnostic, Event, Item, Text};
 /// // The data is the chunk's own memory, not a copy.
 /// assert_eq!(event.data().as_ptr(), chunk[18..].as_ptr());
 /// ```
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Sharer {
     /// The text of the chunk checked last.
     text: Option<Checked>,
     /// The last event ID of the events handed out, when it had to be copied: shared
     /// with the events that follow until it changes.
     id: Option<Arc<str>>,
+    /// The most of a chunk's text checked, and shared, at once: events hold offsets
+    /// into it in 32 bits (smaller in tests).
+    window: usize,
+}
+
+impl Default for Sharer {
+    fn default() -> Self {
+        Sharer::new()
+    }
 }
 
 /// A chunk's text, checked once.
@@ -76,6 +85,7 @@ impl Sharer {
         Sharer {
             text: None,
             id: None,
+            window: TEXT_LIMIT - 1,
         }
     }
 
@@ -415,7 +425,7 @@ impl Sharer {
         let key = (chunk.as_ptr() as usize, chunk.len());
         // Events hold offsets into the text in 32 bits: in a chunk of 4 GiB or more,
         // those past that are copied, as those past invalid UTF-8 are.
-        let end = chunk.len().min(start.saturating_add(TEXT_LIMIT - 1));
+        let end = chunk.len().min(start.saturating_add(self.window));
         let text = valid_prefix(chunk.slice(start..end));
         self.text = Some(Checked {
             chunk: key,
@@ -538,6 +548,35 @@ mod tests {
     use super::*;
     use crate::{Config, OwnedParser, Parser};
     use alloc::vec::Vec;
+
+    /// Text past the most that is checked at once (4 GiB; 26 bytes here) is copied,
+    /// and what comes before it shared.
+    #[test]
+    fn text_past_the_window_is_copied() {
+        let chunk = Bytes::from_static(b"data: first\n\ndata: second\n\ndata: third\n\n");
+        let (mut parser, mut sharer) = (
+            Parser::new(),
+            Sharer {
+                window: 26,
+                ..Sharer::new()
+            },
+        );
+        let mut input = &chunk[..];
+        let mut events = Vec::new();
+        loop {
+            let start = chunk.len() - input.len();
+            let Some(Item::Event(event)) = parser.parse(&mut input).unwrap() else {
+                break;
+            };
+            let read = start..chunk.len() - input.len();
+            events.push(sharer.share_event_in(&chunk, read, event));
+        }
+        let data: Vec<&str> = events.iter().map(OwnedEvent::data).collect();
+        assert_eq!(data, ["first", "second", "third"]);
+        let shared = |event: &OwnedEvent| chunk.as_ptr_range().contains(&event.data().as_ptr());
+        let shared: Vec<bool> = events.iter().map(shared).collect();
+        assert_eq!(shared, [true, true, false]);
+    }
 
     /// Every item of `chunks`, shared (events with the ID looked for where the
     /// parser read, when `look` is set) and copied.
