@@ -124,7 +124,7 @@ where
     type Item = Result<OwnedItem, S::Error>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.poll_pick(cx, Some)
+        self.poll_take(cx, OwnedParser::next)
     }
 }
 
@@ -132,28 +132,9 @@ impl<S: TryStream> ItemStream<S>
 where
     S::Ok: Into<Bytes>,
 {
-    /// The next item that `pick` keeps (what it makes of it), or the end or an
-    /// error of the chunk stream: one loop for every stream of this module, so
-    /// that an item is moved once on its way out.
-    #[inline(always)]
-    fn poll_pick<T>(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        mut pick: impl FnMut(OwnedItem) -> Option<T>,
-    ) -> Poll<Option<Result<T, S::Error>>> {
-        self.poll_take(cx, |parser| {
-            while let Some(item) = parser.next() {
-                if let Some(item) = pick(item) {
-                    return Some(item);
-                }
-            }
-            None
-        })
-    }
-
     /// What `take` takes from the parser, pushing it chunks until it takes
     /// something (`None`: the chunk is used up), or the end or an error of the
-    /// chunk stream.
+    /// chunk stream: one loop for every stream of this module.
     #[inline(always)]
     fn poll_take<T>(
         self: Pin<&mut Self>,
@@ -294,10 +275,7 @@ where
     type Item = Result<OwnedEvent, S::Error>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.project().items.poll_pick(cx, |item| match item {
-            OwnedItem::Event(event) => Some(event),
-            _ => None,
-        })
+        self.project().items.poll_take(cx, OwnedParser::next_event)
     }
 }
 

@@ -32,7 +32,8 @@ const BATCH_DATA_ROOM: usize = 16 * 1024;
 /// are dropped, so a reader that drops its events allocates nothing per event.
 ///
 /// An event over the parser's limit is an [`OwnedItem::Skipped`] item, after which
-/// parsing goes on: `next` has no error to return.
+/// parsing goes on: `next` has no error to return. [`next_event`](OwnedParser::next_event)
+/// hands out the events alone.
 ///
 /// Where a chunk holds many events, [`next_batch`](OwnedParser::next_batch) takes
 /// them all at once in an [`EventBatch`], which holds the chunk's text once instead
@@ -165,6 +166,30 @@ impl OwnedParser {
             Ok(None) => {
                 self.let_go();
                 None
+            }
+        }
+    }
+
+    /// The next event, the chunk's other items passed over (an event over the
+    /// limit is counted in [`skipped`](OwnedParser::skipped); a `retry` value is the
+    /// parser's, as always); `None` once the chunk is used up, as
+    /// [`next`](OwnedParser::next) answers. What a stream of events hands out.
+    ///
+    /// ```
+    /// use sse_proto::{OwnedParser, Parser};
+    ///
+    /// let mut parser = OwnedParser::new(Parser::new());
+    /// parser.push(&b"retry: 500\ndata: 1\n\nid: 2\ndata: 2\n\n"[..]);
+    /// let first = parser.next_event().unwrap();
+    /// let second = parser.next_event().unwrap();
+    /// assert_eq!((first.data(), second.last_event_id()), ("1", "2"));
+    /// assert!(parser.next_event().is_none());
+    /// ```
+    #[inline]
+    pub fn next_event(&mut self) -> Option<OwnedEvent> {
+        loop {
+            if let OwnedItem::Event(event) = self.next()? {
+                return Some(event);
             }
         }
     }

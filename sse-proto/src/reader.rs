@@ -6,7 +6,7 @@ use std::io::{self, Read};
 use bytes::BytesMut;
 
 use crate::buffered::{Found, ReadError};
-use crate::{Config, EventBatch, Item, OwnedEvent, OwnedItem, OwnedParser, Parser, ReadBuffer};
+use crate::{Config, EventBatch, Item, OwnedEvent, OwnedParser, Parser, ReadBuffer};
 
 /// The read buffer's size: large enough for few system calls, small enough to stay in
 /// cache.
@@ -161,9 +161,8 @@ impl<R: Read> Iterator for EventReader<R> {
 
     fn next(&mut self) -> Option<Self::Item> {
         loop {
-            match self.parser.next() {
-                Some(OwnedItem::Event(event)) => return Some(Ok(event)),
-                Some(_) => {}
+            match self.parser.next_event() {
+                Some(event) => return Some(Ok(event)),
                 None => match self.fill() {
                     Ok(true) => {}
                     Ok(false) => return None,
