@@ -457,9 +457,8 @@ mod tests {
         assert_eq!(hasher.hash_one(&a), hasher.hash_one(&b));
     }
 
-    /// An event held as 72 bytes (on 64-bit targets). Checked here as the layout
-    /// rustc gives it today;
-    /// what holds the size is the offsets' width and `Field`'s niche.
+    /// An event is 72 bytes on 64-bit targets: the layout rustc gives it today,
+    /// which the offsets' width and `Field`'s niche make possible.
     #[test]
     #[cfg(target_pointer_width = "64")]
     fn an_event_is_small() {
