@@ -76,7 +76,7 @@ impl ServerStream {
     }
 
     /// Starts the stream with a `retry` field: how long clients wait before they
-    /// reconnect (encoded as [`Retry`](crate::Retry) encodes it).
+    /// reconnect (encoded as [`Retry`] encodes it).
     pub fn retry(mut self, time: Duration) -> Self {
         self.retry = Some(time);
         self
