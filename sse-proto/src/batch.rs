@@ -12,7 +12,7 @@ use alloc::vec::Vec;
 use bytestring::ByteString;
 
 use crate::DEFAULT_EVENT_TYPE;
-use crate::owned_event::{OwnedEvent, Part, TEXT_LIMIT};
+use crate::owned_event::{OwnedEvent, Part, Span, TEXT_LIMIT};
 
 /// The events that one chunk finished, owned together
 /// ([`OwnedParser::next_batch`](crate::OwnedParser::next_batch)).
@@ -74,10 +74,6 @@ enum Entry {
     Own(usize),
 }
 
-/// `text[start..end]` of the batch.
-#[derive(Debug, Clone, Copy)]
-struct Span(u32, u32);
-
 /// Where an event's last event ID is.
 #[derive(Debug, Clone, Copy)]
 enum Id {
@@ -89,26 +85,6 @@ enum Id {
 /// `n`, or `u32::MAX` if it is more.
 fn clamp(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
-}
-
-impl Span {
-    /// `text[start..end]` of a text under 4 GiB.
-    #[inline(always)]
-    fn new((start, end): (usize, usize)) -> Span {
-        debug_assert!(u32::try_from(end).is_ok());
-        Span(start as u32, end as u32)
-    }
-
-    /// Its offsets.
-    fn at(self) -> (usize, usize) {
-        (self.0 as usize, self.1 as usize)
-    }
-
-    #[inline(always)]
-    fn of(self, text: &str) -> &str {
-        // Checked on character boundaries when the entry was made.
-        &text[self.0 as usize..self.1 as usize]
-    }
 }
 
 impl EventBatch {
@@ -208,7 +184,7 @@ impl EventBatch {
         if !(inside && text.is_char_boundary(start) && text.is_char_boundary(end)) {
             return false;
         }
-        let (data, none) = (Span::new((start, end)), Span(0, 0));
+        let (data, none) = (Span::new((start, end)), Span::EMPTY);
         self.push(Entry::In {
             data,
             event_type: none,

@@ -58,10 +58,38 @@ pub struct OwnedEvent {
 /// span, or of its data alone ([`OwnedEvent::from_parts`]).
 #[derive(Clone)]
 enum Field {
-    /// `text[start..end]` of the event; `In(0, 0)` is empty.
-    In(u32, u32),
+    /// Where it is in the event's text (empty: [`Span::EMPTY`]).
+    In(Span),
     /// Text of its own.
     Own(Arc<str>),
+}
+
+/// `text[start..end]` of a text under 4 GiB: an event's or an
+/// [`EventBatch`](crate::EventBatch)'s.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Span(u32, u32);
+
+impl Span {
+    /// No text.
+    pub(crate) const EMPTY: Span = Span(0, 0);
+
+    /// `text[start..end]`, of a text under 4 GiB.
+    #[inline(always)]
+    pub(crate) fn new((start, end): (usize, usize)) -> Span {
+        debug_assert!(u32::try_from(end).is_ok());
+        Span(start as u32, end as u32)
+    }
+
+    /// Its offsets.
+    pub(crate) fn at(self) -> (usize, usize) {
+        (self.0 as usize, self.1 as usize)
+    }
+
+    /// Its text in `text` (checked on character boundaries when it was made).
+    #[inline(always)]
+    pub(crate) fn of(self, text: &str) -> &str {
+        &text[self.0 as usize..self.1 as usize]
+    }
 }
 
 /// The end of the data that is all of the event's text, however long.
@@ -105,7 +133,7 @@ impl Part {
     #[inline(always)]
     fn field(self) -> Field {
         match self {
-            Part::In(start, end) => Field::In(start as u32, end as u32),
+            Part::In(start, end) => Field::In(Span::new((start, end))),
             Part::Own(text) => Field::Own(text),
         }
     }
@@ -201,14 +229,13 @@ impl OwnedEvent {
                 (lo.min(start), hi.max(end))
             });
         if span.1 > span.0 && span.1 - span.0 < limit {
+            // Offsets into the span; an empty part stays empty.
+            let into = |(start, end): (usize, usize)| (start - span.0, end - span.0);
             let shift = |part: Part| match part.range() {
-                Some((start, end)) => Part::In(start - span.0, end - span.0),
+                Some(at) => Part::at(into(at)),
                 None => part,
             };
-            let data = match data.0 < data.1 {
-                true => (data.0 - span.0, data.1 - span.0),
-                false => (0, 0),
-            };
+            let data = Part::at(data).range().map_or((0, 0), into);
             let text = text.slice_ref(&text[span.0..span.1]);
             let (event_type, last_event_id) = (shift(event_type), shift(last_event_id));
             return OwnedEvent::in_text(text, data, event_type, last_event_id);
@@ -269,7 +296,7 @@ impl OwnedEvent {
 
     fn part<'a>(&'a self, field: &'a Field) -> &'a str {
         match field {
-            Field::In(start, end) => &self.text[*start as usize..*end as usize],
+            Field::In(span) => span.of(&self.text),
             Field::Own(text) => text,
         }
     }
@@ -304,8 +331,8 @@ impl Default for OwnedEvent {
         OwnedEvent {
             text: ByteString::new(),
             data: (0, 0),
-            event_type: Field::In(0, 0),
-            last_event_id: Field::In(0, 0),
+            event_type: Field::In(Span::EMPTY),
+            last_event_id: Field::In(Span::EMPTY),
         }
     }
 }

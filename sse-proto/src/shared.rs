@@ -307,25 +307,21 @@ impl Sharer {
         data: &[u8],
         id: &[u8],
     ) -> Option<Located> {
+        if data.is_empty() {
+            return None;
+        }
         let key = (chunk.as_ptr() as usize, chunk.len());
         let checked = self.text.as_ref().filter(|checked| checked.chunk == key)?;
         let text: &str = &checked.text;
-        let (base, len) = (text.as_ptr() as usize, text.len());
         let at = |field: &[u8]| {
             if field.is_empty() {
                 return Some((0, 0));
             }
-            let start = (field.as_ptr() as usize).wrapping_sub(base);
-            if start > len || field.len() > len - start {
-                return None;
-            }
+            let start = offset(text.as_bytes(), field)?;
             let end = start + field.len();
             debug_assert!(text.is_char_boundary(start) && text.is_char_boundary(end));
             Some((start, end))
         };
-        if data.is_empty() {
-            return None;
-        }
         Some(Located {
             checked: true,
             data: at(data)?,
@@ -502,8 +498,8 @@ fn find(chunk: &Bytes, read: Range<usize>, id: &[u8]) -> Option<usize> {
     Some(read.start + at)
 }
 
-/// Where `bytes` lies in `chunk`, if it does.
-pub(crate) fn offset(chunk: &Bytes, bytes: &[u8]) -> Option<usize> {
+/// Where `bytes` lies in `chunk` (a chunk, or text checked in one), if it does.
+pub(crate) fn offset(chunk: &[u8], bytes: &[u8]) -> Option<usize> {
     let start = (bytes.as_ptr() as usize).checked_sub(chunk.as_ptr() as usize)?;
     (start < chunk.len() && bytes.len() <= chunk.len() - start).then_some(start)
 }
