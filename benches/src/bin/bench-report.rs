@@ -92,10 +92,17 @@ fn main() {
                 .find(|c| c.name == args[1])
                 .expect("no such contender");
             let chunk: usize = args[3].parse().expect("chunk size");
+            let runs: usize = args.get(5).map_or(1, |s| s.parse().expect("runs"));
             let pieces = chunks(&corpus, chunk);
-            let tally = (contender.run)(&pieces);
+            let mut tally = (0, 0);
+            for _ in 0..runs {
+                tally = (contender.run)(std::hint::black_box(&pieces));
+            }
             check(&contender, &corpus, tally).unwrap();
-            println!("{} {} {chunk}: {tally:?}", contender.name, corpus.name);
+            println!(
+                "{} {} {chunk}: {tally:?} x {runs}",
+                contender.name, corpus.name
+            );
         }
         Some("linear") if args.len() >= 3 => {
             let kib: usize = args[1].parse().expect("line length in KiB");
@@ -109,7 +116,7 @@ fn main() {
         _ => eprintln!(
             "usage: bench-report allocs [MiB] | encode-allocs [KiB] | \
              encode-run CONTENDER CORPUS [RUNS] | encode-ratio [ROUNDS] | parse-ratio [ROUNDS] [MiB] [CORPUS] | \
-             assemble-ratio [ROUNDS] [MiB] | run CONTENDER CORPUS CHUNK [MiB] | \
+             assemble-ratio [ROUNDS] [MiB] | run CONTENDER CORPUS CHUNK [MiB] [RUNS] | \
              linear KIB CHUNK"
         ),
     }
