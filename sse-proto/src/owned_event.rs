@@ -413,10 +413,8 @@ pub(crate) fn from_split(split: Split, held: Option<Part>) -> OwnedEvent {
         id,
     } = split;
     let type_end = event_type.end;
-    // A reference count, where checking the text twice would cost a pass over it:
-    // what the check consumes is needed again if it fails.
-    match crate::utf8::text(text.clone()) {
-        Some(valid) if valid.is_char_boundary(data) && valid.is_char_boundary(type_end) => {
+    match crate::utf8::text(text) {
+        Ok(valid) if valid.is_char_boundary(data) && valid.is_char_boundary(type_end) => {
             let event_type = Part::at((event_type.start, event_type.end));
             let last_event_id = match (id, held) {
                 (Some(id), _) => Part::at((id.start, id.end)),
@@ -424,9 +422,10 @@ pub(crate) fn from_split(split: Split, held: Option<Part>) -> OwnedEvent {
             };
             OwnedEvent::from_parts(valid, (0, data), event_type, last_event_id)
         }
-        // Invalid UTF-8, or a field that ends inside a character the next one
-        // completes: each field decoded by itself, with U+FFFD.
-        _ => lossy(&text, data, event_type, id, held),
+        // A field that ends inside a character the next one completes, or invalid
+        // UTF-8: each field decoded by itself, with U+FFFD.
+        Ok(valid) => lossy(valid.as_bytes(), data, event_type, id, held),
+        Err(text) => lossy(&text, data, event_type, id, held),
     }
 }
 

@@ -20,11 +20,13 @@ pub(crate) fn valid_prefix(mut bytes: Bytes) -> ByteString {
     unsafe { ByteString::from_bytes_unchecked(bytes) }
 }
 
-/// `bytes` as text, if all of it is valid UTF-8.
-pub(crate) fn text(bytes: Bytes) -> Option<ByteString> {
-    simdutf8::basic::from_utf8(&bytes).ok()?;
+/// `bytes` as text if all of it is valid UTF-8; else `bytes`, given back.
+pub(crate) fn text(bytes: Bytes) -> Result<ByteString, Bytes> {
+    if simdutf8::basic::from_utf8(&bytes).is_err() {
+        return Err(bytes);
+    }
     // SAFETY: `simdutf8` checked all of `bytes` on the line above.
-    Some(unsafe { ByteString::from_bytes_unchecked(bytes) })
+    Ok(unsafe { ByteString::from_bytes_unchecked(bytes) })
 }
 
 #[cfg(test)]
@@ -52,13 +54,17 @@ mod tests {
         let text = |bytes: &'static [u8]| super::text(Bytes::from_static(bytes));
         assert_eq!(
             text("\u{1F600} ok".as_bytes()).as_deref(),
-            Some("\u{1F600} ok")
+            Ok("\u{1F600} ok")
         );
-        assert_eq!(text(b"ok\x80"), None);
-        assert_eq!(text(b"\xed\xa0\x80"), None); // a surrogate
+        // What fails is given back whole.
+        assert_eq!(text(b"ok\x80"), Err(Bytes::from_static(b"ok\x80")));
+        assert!(text(b"\xed\xa0\x80").is_err()); // a surrogate
         let mut long = alloc::vec![b'y'; 1000];
-        assert!(super::text(Bytes::from(long.clone())).is_some());
+        assert!(super::text(Bytes::from(long.clone())).is_ok());
         long[999] = 0xF0;
-        assert!(super::text(Bytes::from(long)).is_none());
+        assert_eq!(
+            super::text(Bytes::from(long.clone())),
+            Err(Bytes::from(long))
+        );
     }
 }
