@@ -72,6 +72,10 @@ macro_rules! growable {
             self
         }
         #[inline]
+        fn clear(&mut self) {
+            Self::clear(self);
+        }
+        #[inline]
         fn try_extend(&mut self, bytes: &[u8]) -> Result<(), CapacityError> {
             self.extend_from_slice(bytes);
             Ok(())
@@ -88,11 +92,6 @@ impl Storage for alloc::vec::Vec<u8> {
     growable!();
 
     #[inline]
-    fn clear(&mut self) {
-        Self::clear(self);
-    }
-
-    #[inline]
     fn reserve_within(&mut self, additional: usize, limit: usize) {
         let needed = self.len().saturating_add(additional);
         if needed > self.capacity() {
@@ -104,19 +103,6 @@ impl Storage for alloc::vec::Vec<u8> {
 #[cfg(feature = "alloc")]
 impl Storage for bytes::BytesMut {
     growable!();
-
-    /// Clears, and takes back the room before the buffer's start that bytes split
-    /// off it held, if nothing holds them any more: without that, the next bytes
-    /// would go into what is left after it, and the buffer's bytes would be moved
-    /// to its front once that is full. Never allocates; nothing is held, so
-    /// nothing is moved.
-    #[inline]
-    fn clear(&mut self) {
-        Self::clear(self);
-        // Asking for one byte more than the room there is: taken back if split-off
-        // bytes were released, else (shared, or nothing was split off) no change.
-        let _ = self.try_reclaim(self.capacity() + 1);
-    }
 
     /// Reserves as `BytesMut::reserve` does: it takes back the whole buffer when
     /// nothing split off it is alive any more, and otherwise allocates a new one,

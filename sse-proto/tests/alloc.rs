@@ -175,38 +175,3 @@ fn event_reader_allocates_per_read_buffer_not_per_event() {
         );
     }
 }
-
-/// The parser's buffer for assembled events is taken back from its start once the
-/// events split off it are dropped: the next event goes where the last one went,
-/// not after it (which would, once the room after it ran out, move what the event
-/// had gathered so far to the buffer's front).
-#[test]
-fn assembled_events_reuse_their_buffer_from_its_start() {
-    let mut parser = OwnedParser::new(Parser::new());
-    let mut assembled = |pieces: &[&[u8]]| {
-        let mut events = Vec::new();
-        for piece in pieces {
-            parser.push(bytes::Bytes::copy_from_slice(piece));
-            while let Some(item) = parser.next() {
-                events.push(item);
-            }
-        }
-        let [OwnedItem::Event(event)] = &events[..] else {
-            panic!("not one event: {events:?}");
-        };
-        event.data().as_ptr() as usize
-    };
-    // A large event, in pieces, grows the buffer; then small ones, each dropped
-    // before the next.
-    let chunk = [b'x'; 100];
-    let first = assembled(&[b"data: ", &chunk, &chunk, &chunk, b"\n\n"]);
-    for _ in 0..4 {
-        let start = assembled(&[b"data: ab", b"cd\n\n"]);
-        assert_eq!(
-            start,
-            first,
-            "{} bytes after",
-            start.wrapping_sub(first) as isize
-        );
-    }
-}
