@@ -130,7 +130,7 @@ impl EventBatch {
     #[inline(never)]
     fn make_entries(&mut self) {
         let events = (self.room.0 as usize).max(self.own.len() + 1);
-        self.entries.reserve(events);
+        self.entries = Vec::with_capacity(events);
         self.entries.extend((0..self.own.len()).map(Entry::Own));
     }
 
@@ -204,7 +204,7 @@ impl EventBatch {
     /// Adds an event that holds its own text.
     pub(crate) fn push_own(&mut self, event: OwnedEvent) {
         if self.own.capacity() == 0 {
-            self.own.reserve(self.room.1 as usize);
+            self.own = Vec::with_capacity(self.room.1 as usize);
         }
         if !self.entries.is_empty() {
             self.push(Entry::Own(self.own.len()));
