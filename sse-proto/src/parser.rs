@@ -715,7 +715,11 @@ impl<S: Storage> Parser<S> {
     pub(crate) fn fast_event(&mut self, chunk: &[u8], pos: &mut usize) -> Option<(usize, usize)> {
         if cfg!(sse_proto_small)
             || !self.is_clean()
-            || (!chunk[*pos..].starts_with(b"data:") && !self.skip_no_ops(chunk, pos))
+            || (!chunk[*pos..].starts_with(b"data:")
+                // Only a line end or a comment can be skipped: any other line
+                // (`id`, `event`) goes to the general path straight away.
+                && !(matches!(chunk.get(*pos), Some(b'\n' | b'\r' | b':'))
+                    && self.skip_no_ops(chunk, pos)))
         {
             return None;
         }
@@ -873,7 +877,7 @@ impl<S: Storage> Parser<S> {
     /// nothing there: blank lines (no data to dispatch, no id to commit, an event
     /// type already empty) and unreported comments, as keep-alives often precede
     /// events. Returns whether a `data` line follows.
-    #[inline]
+    #[inline(always)]
     fn skip_no_ops(&mut self, chunk: &[u8], pos: &mut usize) -> bool {
         loop {
             match chunk.get(*pos) {
