@@ -715,10 +715,10 @@ impl<S: Storage> Parser<S> {
     pub(crate) fn fast_event(&mut self, chunk: &[u8], pos: &mut usize) -> Option<(usize, usize)> {
         if cfg!(sse_proto_small)
             || !self.is_clean()
-            || (!chunk[*pos..].starts_with(b"data:")
+            || !(chunk[*pos..].starts_with(b"data:")
                 // Only a line end or a comment can be skipped: any other line
                 // (`id`, `event`) goes to the general path straight away.
-                && !(matches!(chunk.get(*pos), Some(b'\n' | b'\r' | b':'))
+                || (matches!(chunk.get(*pos), Some(b'\n' | b'\r' | b':'))
                     && self.skip_no_ops(chunk, pos)))
         {
             return None;
