@@ -183,10 +183,23 @@ impl OwnedEvent {
         event_type: Part,
         last_event_id: Part,
     ) -> Self {
-        if text.len() < TEXT_LIMIT {
+        OwnedEvent::within(text, data, event_type, last_event_id, TEXT_LIMIT)
+    }
+
+    /// [`from_parts`](OwnedEvent::from_parts) with `limit` for [`TEXT_LIMIT`]
+    /// (smaller in tests, which cannot make 4 GiB of text).
+    #[inline(always)]
+    fn within(
+        text: ByteString,
+        data: (usize, usize),
+        event_type: Part,
+        last_event_id: Part,
+        limit: usize,
+    ) -> Self {
+        if text.len() < limit {
             return OwnedEvent::in_text(text, data, event_type, last_event_id);
         }
-        OwnedEvent::wide(text, data, event_type, last_event_id, TEXT_LIMIT)
+        OwnedEvent::wide(text, data, event_type, last_event_id, limit)
     }
 
     /// [`from_parts`](OwnedEvent::from_parts) of a text shorter than
@@ -500,7 +513,14 @@ mod tests {
         let (event_type, data, id) = ((10, 14), (14, 23), (25, 27));
         let ids = [Part::at(id), Part::own("held"), EMPTY];
         for limit in 1..=text.len() + 1 {
-            for (data, event_type) in [(data, event_type), ((18, 18), event_type), (data, (0, 0))] {
+            let to_end = (data.0, text.len());
+            let cases = [
+                (data, event_type),
+                ((18, 18), event_type),
+                (data, (0, 0)),
+                (to_end, (0, 0)),
+            ];
+            for (data, event_type) in cases {
                 for last_event_id in ids.clone() {
                     let want_id = match &last_event_id {
                         Part::In(start, end) => String::from(&text[*start..*end]),
@@ -510,13 +530,24 @@ mod tests {
                         "" => "message",
                         event_type => event_type,
                     };
-                    // As `from_parts` does at 4 GiB.
                     let (whole, part) = (text.clone(), Part::at(event_type));
-                    let event = match whole.len() < limit {
-                        true => OwnedEvent::in_text(whole, data, part, last_event_id),
-                        false => OwnedEvent::wide(whole, data, part, last_event_id, limit),
-                    };
+                    let event = OwnedEvent::within(whole, data, part, last_event_id, limit);
                     let case = (limit, data, event_type, &want_id);
+                    // Every offset held is below the limit (the end of data that is
+                    // the whole text aside), as at 4 GiB each one fits in 32 bits.
+                    let spans =
+                        [&event.event_type, &event.last_event_id].map(|field| match field {
+                            Field::In(Span(start, end)) => [*start, *end],
+                            Field::Own(_) => [0, 0],
+                        });
+                    let data_end = [event.data.1].map(|end| if end == TO_END { 0 } else { end });
+                    for at in [[event.data.0], data_end]
+                        .iter()
+                        .flatten()
+                        .chain(spans.iter().flatten())
+                    {
+                        assert!((*at as usize) < limit, "{case:?}: offset {at}");
+                    }
                     assert_eq!(event.event_type(), want_type, "{case:?}");
                     assert_eq!(event.data(), &text[data.0..data.1], "{case:?}");
                     assert_eq!(event.last_event_id(), want_id, "{case:?}");
