@@ -19,7 +19,9 @@
 //!   memchr2 and memcpy baselines and to the fastest peer (eventsource-stream, far
 //!   slower, is left out); then a second table of the floors under owned events
 //!   (the borrowed parser with the UTF-8 check, then with a reference count per
-//!   event too) beside `OwnedParser`, each as a fraction of the borrowed parser.
+//!   event too) beside `OwnedParser`, each as a fraction of the borrowed parser,
+//!   the batch readers against the fastest peer, and the floor under a reader that
+//!   copies each read (`+ copy`) against the fastest peer.
 //! - `bench-report assemble-ratio [ROUNDS] [MiB]`: on the `large-256k` corpus, how
 //!   close any parser that assembles long lines could come to memcpy: copying into an
 //!   event-sized buffer alone, a scan then that copy, the two fused with AVX2 (see
@@ -29,8 +31,9 @@
 //!   subscribers waiting (N = 100, 1,000, 10,000), our `Hub` and a tokio `broadcast`
 //!   channel measured round by round in one process (see `sse_benches::fanout`), and
 //!   their ratio.
-//! - `bench-report run CONTENDER CORPUS CHUNK [MiB]`: one run, to be counted under
-//!   `valgrind --tool=callgrind` (see `benches/callgrind.sh`).
+//! - `bench-report run CONTENDER CORPUS CHUNK [MiB] [RUNS]`: the contender run RUNS
+//!   times (default 1) on one corpus, to be counted under `valgrind --tool=callgrind`
+//!   (see `benches/callgrind.sh`) or profiled with `perf record`.
 
 use std::time::{Duration, Instant};
 
@@ -277,7 +280,7 @@ fn parse_ratio(rounds: usize, size: usize, only: Option<&str>) {
                 peer_time / time("sse-tokio SseDecoder"),
             );
             floors.push(format!(
-                "| {}/{chunk} | {:.2}x | {:.2}x | {:.2}x | {:.2}x | {:.2}x | {:.2}x | {:.2}x | {:.2}x |",
+                "| {}/{chunk} | {:.2}x | {:.2}x | {:.2}x | {:.2}x | {:.2}x | {:.2}x | {:.2}x | {:.2}x | {:.2}x |",
                 corpus.name,
                 ours / time("sse-proto + UTF-8 check"),
                 ours / time("sse-proto + UTF-8 check + refcount"),
@@ -287,14 +290,15 @@ fn parse_ratio(rounds: usize, size: usize, only: Option<&str>) {
                 peer_time / time("sse-tokio EventStream batches"),
                 peer_time / time("sse-proto EventReader batches"),
                 peer_time / time("sse-tokio SseBatchDecoder"),
+                peer_time / time("sse-proto + copy + UTF-8 check + refcount"),
             ));
         }
     }
     println!();
     println!(
-        "| corpus / chunk | + UTF-8 check / sse-proto | + UTF-8 check + refcount / sse-proto | OwnedParser / sse-proto | OwnedParser batches / sse-proto | OwnedParser batches / fastest peer | EventStream batches / fastest peer | EventReader batches / fastest peer | SseBatchDecoder / fastest peer |"
+        "| corpus / chunk | + UTF-8 check / sse-proto | + UTF-8 check + refcount / sse-proto | OwnedParser / sse-proto | OwnedParser batches / sse-proto | OwnedParser batches / fastest peer | EventStream batches / fastest peer | EventReader batches / fastest peer | SseBatchDecoder / fastest peer | + copy + UTF-8 check + refcount / fastest peer |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|");
     for row in floors {
         println!("{row}");
     }
