@@ -368,7 +368,10 @@ impl Parser<bytes::BytesMut> {
             (None, true) => &bufs.event_type[..],
             (None, false) => b"",
         };
-        bufs.data.extend_from_slice(event_type);
+        // Most assembled events have the default type: no call to copy nothing.
+        if !event_type.is_empty() {
+            bufs.data.extend_from_slice(event_type);
+        }
         let type_end = bufs.data.len();
         let id = with_id.then(|| {
             bufs.data.extend_from_slice(&bufs.last_event_id);
