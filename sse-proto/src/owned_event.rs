@@ -199,7 +199,7 @@ impl OwnedEvent {
         if text.len() < limit {
             return OwnedEvent::in_text(text, data, event_type, last_event_id);
         }
-        OwnedEvent::wide(text, data, event_type, last_event_id, limit)
+        OwnedEvent::wide(text, [Part::at(data), event_type, last_event_id], limit)
     }
 
     /// [`from_parts`](OwnedEvent::from_parts) of a text shorter than
@@ -223,24 +223,20 @@ impl OwnedEvent {
     }
 
     /// An event whose text is `limit` bytes or longer ([`TEXT_LIMIT`]; smaller in
-    /// tests): made of the span of the text its fields are in (sharing it), or if
-    /// that span is itself too long, of its data alone with the type and the ID
-    /// copied.
+    /// tests), from its data, type and ID: made of the span of the text its fields
+    /// are in (sharing it), or if that span is itself too long, of its data alone
+    /// with the type and the ID copied.
     #[cold]
     #[inline(never)]
-    fn wide(
-        text: ByteString,
-        data: (usize, usize),
-        event_type: Part,
-        last_event_id: Part,
-        limit: usize,
-    ) -> Self {
-        let span = [Part::at(data), event_type.clone(), last_event_id.clone()]
+    fn wide(text: ByteString, parts: [Part; 3], limit: usize) -> Self {
+        let span = parts
             .iter()
             .filter_map(Part::range)
             .fold((usize::MAX, 0), |(lo, hi), (start, end)| {
                 (lo.min(start), hi.max(end))
             });
+        let [data, event_type, last_event_id] = parts;
+        let data = data.range();
         if span.1 > span.0 && span.1 - span.0 < limit {
             // Offsets into the span; an empty part stays empty.
             let into = |(start, end): (usize, usize)| (start - span.0, end - span.0);
@@ -248,7 +244,7 @@ impl OwnedEvent {
                 Some(at) => Part::at(into(at)),
                 None => part,
             };
-            let data = Part::at(data).range().map_or((0, 0), into);
+            let data = data.map_or((0, 0), into);
             let text = text.slice_ref(&text[span.0..span.1]);
             let (event_type, last_event_id) = (shift(event_type), shift(last_event_id));
             return OwnedEvent::in_text(text, data, event_type, last_event_id);
@@ -257,6 +253,7 @@ impl OwnedEvent {
             Part::In(start, end) => Part::own(&text[start..end]).field(),
             part => part.field(),
         };
+        let data = data.unwrap_or((0, 0));
         OwnedEvent {
             data: (0, TO_END),
             event_type: copy(event_type),
