@@ -537,13 +537,13 @@ mod tests {
                             Field::In(Span(start, end)) => [*start, *end],
                             Field::Own(_) => [0, 0],
                         });
-                    let data_end = [event.data.1].map(|end| if end == TO_END { 0 } else { end });
-                    for at in [[event.data.0], data_end]
-                        .iter()
-                        .flatten()
-                        .chain(spans.iter().flatten())
-                    {
-                        assert!((*at as usize) < limit, "{case:?}: offset {at}");
+                    let data_end = match event.data.1 {
+                        TO_END => 0,
+                        end => end,
+                    };
+                    let data_offsets = [event.data.0, data_end];
+                    for at in data_offsets.into_iter().chain(spans.into_iter().flatten()) {
+                        assert!((at as usize) < limit, "{case:?}: offset {at}");
                     }
                     assert_eq!(event.event_type(), want_type, "{case:?}");
                     assert_eq!(event.data(), &text[data.0..data.1], "{case:?}");
