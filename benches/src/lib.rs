@@ -492,14 +492,15 @@ pub fn ours_reader(chunks: &[Bytes]) -> Tally {
     })
 }
 
-/// Our blocking reader, a read's events at a time (`EventReader::next_batch`).
+/// Our blocking reader, a read's events at a time, into one batch
+/// (`EventReader::next_batch_into`).
 pub fn ours_reader_batches(chunks: &[Bytes]) -> Tally {
     let mut reader = EventReader::new(ChunkReader {
         chunks: chunks.iter(),
         rest: &[],
     });
-    let mut tally = (0, 0);
-    while let Some(batch) = reader.next_batch().unwrap() {
+    let (mut tally, mut batch) = ((0, 0), sse_proto::EventBatch::default());
+    while reader.next_batch_into(&mut batch).unwrap() {
         count_batch(&mut tally, &batch);
     }
     tally
@@ -534,13 +535,14 @@ pub fn ours_owned(chunks: &[Bytes]) -> Tally {
 }
 
 /// Our `OwnedParser` fed the `Bytes` chunks, each chunk's events taken as one
-/// batch (`next_batch`): owned together, read by reference.
+/// batch, into one batch for them all (`next_batch_into`): owned together, read
+/// by reference.
 pub fn ours_batches(chunks: &[Bytes]) -> Tally {
     let mut parser = sse_proto::OwnedParser::new(Parser::new());
-    let mut tally = (0, 0);
+    let (mut tally, mut batch) = ((0, 0), sse_proto::EventBatch::default());
     for chunk in chunks {
         parser.push(chunk.clone());
-        while let Some(batch) = parser.next_batch() {
+        while parser.next_batch_into(&mut batch) {
             count_batch(&mut tally, &batch);
         }
     }

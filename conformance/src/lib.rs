@@ -467,6 +467,30 @@ pub fn batch_layer(config: &VectorConfig, chunks: &[&[u8]]) -> Run {
     Run::new(items, parser.parser())
 }
 
+/// Runs `chunks` through [`sse_proto::OwnedParser::next_batch_into`], one `Bytes`
+/// chunk at a time and one batch for them all (emptied and filled again), reported
+/// as [`batch_layer`] reports its batches.
+pub fn batch_into_layer(config: &VectorConfig, chunks: &[&[u8]]) -> Run {
+    let mut parser = sse_proto::OwnedParser::new(config.parser());
+    let mut batch = sse_proto::EventBatch::default();
+    let mut items = Vec::new();
+    for chunk in chunks {
+        parser.push(bytes::Bytes::copy_from_slice(chunk));
+        while parser.next_batch_into(&mut batch) {
+            assert!(!batch.is_empty(), "an empty batch");
+            for event in &batch {
+                let owned = event.into_owned();
+                assert!(event == owned, "{event:?} owned is {owned:?}");
+                items.push(Outcome::from_event(&owned));
+            }
+        }
+        assert!(batch.is_empty(), "a used-up chunk leaves the batch empty");
+    }
+    parser.finish();
+    items.extend((0..parser.skipped()).map(|_| Outcome::Error("skipped".into())));
+    Run::new(items, parser.parser())
+}
+
 /// Runs `chunks` through [`sse_proto::EventReader::next_batch`], one chunk per
 /// `read` call, reported as [`reader_events_layer`] reports its events.
 pub fn reader_batches_layer(config: &VectorConfig, chunks: &[&[u8]]) -> Run {
@@ -476,6 +500,30 @@ pub fn reader_batches_layer(config: &VectorConfig, chunks: &[&[u8]]) -> Run {
         assert!(!batch.is_empty(), "an empty batch");
         items.extend(batch.iter().map(|e| Outcome::from_event(&e.into_owned())));
     }
+    for _ in 0..reader.skipped() {
+        items.push(Outcome::Error("skipped".into()));
+    }
+    Run::new(items, reader.parser())
+}
+
+/// Runs `chunks` through [`sse_proto::EventReader::next_batch_into`], one chunk
+/// per `read` call and one batch for them all, reported as
+/// [`reader_events_layer`] reports its events.
+pub fn reader_batches_into_layer(config: &VectorConfig, chunks: &[&[u8]]) -> Run {
+    let mut reader = sse_proto::EventReader::with_parser(Chunked::new(chunks), config.parser());
+    let mut batch = sse_proto::EventBatch::default();
+    let mut items = Vec::new();
+    while reader
+        .next_batch_into(&mut batch)
+        .expect("the chunks do not fail")
+    {
+        assert!(!batch.is_empty(), "an empty batch");
+        items.extend(batch.iter().map(|e| Outcome::from_event(&e.into_owned())));
+    }
+    assert!(
+        batch.is_empty(),
+        "the end of the stream leaves the batch empty"
+    );
     for _ in 0..reader.skipped() {
         items.push(Outcome::Error("skipped".into()));
     }

@@ -169,7 +169,8 @@ proptest! {
     }
 
     /// `OwnedParser::next_batch` holds the events that `next` hands out (and counts
-    /// the ones it skips), however the stream is cut.
+    /// the ones it skips), however the stream is cut; so does `next_batch_into`,
+    /// one batch reused.
     #[test]
     fn batches_hold_the_events_next_hands_out(
         input in stream(),
@@ -178,8 +179,14 @@ proptest! {
     ) {
         let config = config.stream_data(false);
         let (mut one, mut batched) = (owned_parser(config), owned_parser(config));
-        let (mut want, mut got) = (Vec::new(), Vec::new());
+        let (mut reused, mut batch) = (owned_parser(config), sse_proto::EventBatch::default());
+        let (mut want, mut got, mut got_reused) = (Vec::new(), Vec::new(), Vec::new());
         for chunk in chunks_of(&input, &cuts) {
+            reused.push(chunk.clone());
+            while reused.next_batch_into(&mut batch) {
+                prop_assert!(!batch.is_empty());
+                got_reused.extend(batch.iter().map(|event| event.into_owned()));
+            }
             one.push(chunk.clone());
             while let Some(item) = one.next() {
                 match item {
@@ -198,6 +205,10 @@ proptest! {
                 }
             }
         }
+        // One batch reused holds the same events as a batch per chunk.
+        let placed: Vec<_> = got.iter().map(|event: &Result<_, ()>| event.clone().unwrap()).collect();
+        prop_assert_eq!(&got_reused, &placed);
+        prop_assert_eq!(reused.skipped(), batched.skipped());
         // Skipped events are counted, not placed: compare them as a count.
         got.extend((0..batched.skipped()).map(|_| Err(())));
         want.sort_by_key(Result::is_ok);

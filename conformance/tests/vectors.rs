@@ -66,6 +66,25 @@ fn blocking_reader_batches() {
     );
 }
 
+/// `EventReader::next_batch_into`: the same, into one batch reused.
+#[test]
+fn blocking_reader_batches_into_one() {
+    conformance::assert_events_conformance(
+        "sse-proto EventReader batches, one reused",
+        conformance::reader_batches_into_layer,
+    );
+}
+
+/// `OwnedParser::next_batch_into`: the events of `next_batch`, into one batch
+/// reused, under every chunking.
+#[test]
+fn owned_parser_batches_into_one() {
+    conformance::assert_events_conformance(
+        "sse-proto OwnedParser batches, one reused",
+        conformance::batch_into_layer,
+    );
+}
+
 /// `OwnedParser::next_batch` holds the parser's events, in the chunk's text or
 /// assembled, under every chunking.
 #[test]

@@ -29,7 +29,11 @@ use crate::owned_event::{OwnedEvent, Part, Span, TEXT_LIMIT};
 ///
 /// A batch keeps its chunk's memory alive, as the events of the chunk would, and
 /// holds at most [`MAX_EVENTS`](EventBatch::MAX_EVENTS) events (32 bytes each
-/// besides the chunk, for an event whose fields are in the chunk's text).
+/// besides the chunk, for an event whose fields are in the chunk's text). One
+/// batch can take chunk after chunk
+/// ([`OwnedParser::next_batch_into`](crate::OwnedParser::next_batch_into)): it
+/// lets go of each chunk's events and text when it takes the next, and keeps the
+/// memory of its lists.
 ///
 /// ```
 /// use sse_proto::{OwnedParser, Parser};
@@ -116,22 +120,55 @@ impl EventBatch {
         }
     }
 
-    /// Adds `entry`, making room first if it has none.
+    /// Adds `entry`; the first one lists the events held by themselves before it
+    /// (making room for the list if it has none).
     #[inline(always)]
     fn push(&mut self, entry: Entry) {
-        if self.entries.capacity() == 0 {
-            self.make_entries();
+        if self.entries.is_empty() {
+            self.start_entries();
         }
         self.entries.push(entry);
     }
 
-    /// Makes room in `entries`, and lists there the events in `own`.
+    /// Makes room in `entries` if it has none, and lists there the events in `own`.
     #[cold]
     #[inline(never)]
-    fn make_entries(&mut self) {
-        let events = (self.room.0 as usize).max(self.own.len() + 1);
-        self.entries = Vec::with_capacity(events);
+    fn start_entries(&mut self) {
+        if self.entries.capacity() == 0 {
+            let events = (self.room.0 as usize).max(self.own.len() + 1);
+            self.entries = Vec::with_capacity(events);
+        }
         self.entries.extend((0..self.own.len()).map(Entry::Own));
+    }
+
+    /// Drops the events and lets go of the chunk's text; the memory of the batch's
+    /// lists is kept, for the events of the next chunk
+    /// ([`OwnedParser::next_batch_into`](crate::OwnedParser::next_batch_into)
+    /// empties the batch it is given this way).
+    ///
+    /// ```
+    /// use sse_proto::{OwnedParser, Parser};
+    ///
+    /// let mut parser = OwnedParser::new(Parser::new());
+    /// parser.push(&b"data: a\n\ndata: b\n\n"[..]);
+    /// let mut batch = parser.next_batch().unwrap();
+    /// assert_eq!(batch.len(), 2);
+    /// batch.clear();
+    /// assert!(batch.is_empty() && batch.iter().next().is_none());
+    /// ```
+    pub fn clear(&mut self) {
+        if !self.text.is_empty() {
+            self.text = ByteString::new();
+        }
+        self.entries.clear();
+        self.own.clear();
+        self.ids.clear();
+    }
+
+    /// Makes room for `events` events and `own` held by themselves when its lists
+    /// have none.
+    pub(crate) fn set_room(&mut self, events: usize, own: usize) {
+        self.room = (clamp(events), clamp(own));
     }
 
     /// How many events it holds, and how many of them by themselves.

@@ -208,6 +208,11 @@ impl OwnedParser {
     /// [`skipped`](OwnedParser::skipped)). With [`Config::stream_data`](crate::Config::stream_data),
     /// data comes in pieces, which a batch does not hold: use `next`.
     ///
+    /// Each batch makes its own lists of events; a reader that is done with a
+    /// batch before it asks for the next one can have the next chunk's events put
+    /// in the same batch, and its lists used again:
+    /// [`next_batch_into`](OwnedParser::next_batch_into).
+    ///
     /// ```
     /// use sse_proto::{OwnedParser, Parser};
     ///
@@ -222,11 +227,49 @@ impl OwnedParser {
     /// assert_eq!(seen, ["1", "2", "3"]);
     /// ```
     pub fn next_batch(&mut self) -> Option<EventBatch> {
-        let bytes = self.chunk.as_ref()?;
-        let chunk = &bytes[..];
-        let mut input = &chunk[self.pos..];
-        // Room for as many events as the last batch had, and a few more (chunks of
-        // a stream are much alike): growing a batch costs a copy of it.
+        self.chunk.as_ref()?;
+        let (events, own) = self.batch_room();
+        let mut batch = EventBatch::with_room(events, own);
+        self.fill_batch(&mut batch).then_some(batch)
+    }
+
+    /// [`next_batch`](OwnedParser::next_batch) into a batch of the caller's: the
+    /// batch is emptied first ([`EventBatch::clear`]), and the memory of its lists
+    /// is used again, so that reading chunk after chunk into one batch allocates
+    /// nothing per chunk once the lists have grown to the chunks' events. `true`
+    /// when it holds the next events (never none); `false` once the chunk is used
+    /// up (where `next_batch` answers `None`), the batch then empty.
+    ///
+    /// ```
+    /// use sse_proto::{EventBatch, OwnedParser, Parser};
+    ///
+    /// let mut parser = OwnedParser::new(Parser::new());
+    /// let mut batch = EventBatch::default();
+    /// let mut seen = Vec::new();
+    /// for chunk in [&b"data: 1\n\ndata: 2\n\nda"[..], b"ta: 3\n\n"] {
+    ///     parser.push(chunk);
+    ///     while parser.next_batch_into(&mut batch) {
+    ///         seen.extend(batch.iter().map(|event| event.data().to_owned()));
+    ///     }
+    /// }
+    /// assert_eq!(seen, ["1", "2", "3"]);
+    /// assert!(batch.is_empty());
+    /// ```
+    pub fn next_batch_into(&mut self, batch: &mut EventBatch) -> bool {
+        // Emptied first, so that the buffers its events held can be taken back.
+        batch.clear();
+        if self.chunk.is_none() {
+            return false;
+        }
+        let (events, own) = self.batch_room();
+        batch.set_room(events, own);
+        self.fill_batch(batch)
+    }
+
+    /// How many events, and how many held by themselves, a new batch makes room
+    /// for: as many as the last batch had, and a few more (chunks of a stream are
+    /// much alike): growing a batch costs a copy of it.
+    fn batch_room(&mut self) -> (usize, usize) {
         let (events, own) = self.batch_room.unwrap_or_else(|| {
             // The events a batch holds pin the buffer their data was assembled
             // in: a buffer with room for many, so that they share it.
@@ -234,7 +277,17 @@ impl OwnedParser {
             (0, 0)
         });
         let events = (events + events / 8 + 4).min(EventBatch::MAX_EVENTS);
-        let mut batch = EventBatch::with_room(events, own + own / 8 + 2);
+        (events, own + own / 8 + 2)
+    }
+
+    /// Adds to `batch` (empty) every event the chunk finishes, as
+    /// [`next_batch`](OwnedParser::next_batch) describes; whether it added any.
+    fn fill_batch(&mut self, batch: &mut EventBatch) -> bool {
+        let Some(bytes) = self.chunk.as_ref() else {
+            return false;
+        };
+        let chunk = &bytes[..];
+        let mut input = &chunk[self.pos..];
         loop {
             let before = input.len();
             let parsed = self.parser.parse(&mut input);
@@ -261,7 +314,7 @@ impl OwnedParser {
                         large
                     } else {
                         let found = (event_type, data, id);
-                        if !push_in(&mut self.sharer, bytes, &mut batch, read(), found) {
+                        if !push_in(&mut self.sharer, bytes, batch, read(), found) {
                             let event = self.sharer.share_event_in(bytes, read(), event);
                             batch.push_own(event);
                         }
@@ -269,7 +322,7 @@ impl OwnedParser {
                     };
                     if end || batch.is_full() {
                         self.pos = chunk.len() - input.len();
-                        return Some(batch);
+                        return true;
                     }
                 }
                 Ok(Some(_)) => {}
@@ -277,7 +330,7 @@ impl OwnedParser {
                 Ok(None) => {
                     self.let_go();
                     self.batch_room = Some(batch.room());
-                    return (!batch.is_empty()).then_some(batch);
+                    return !batch.is_empty();
                 }
             }
         }

@@ -20,7 +20,8 @@ const READ_BUFFER: usize = 64 * 1024;
 /// ([`skipped`](EventReader::skipped)). [`next_item`](EventReader::next_item) instead
 /// yields every [`Item`] (retry updates, comments, ...) borrowed, without copying,
 /// and reports a limit as the parser does; [`next_batch`](EventReader::next_batch)
-/// yields each read's events together.
+/// yields each read's events together ([`next_batch_into`](EventReader::next_batch_into):
+/// into one batch, read after read).
 ///
 /// Reads go into a 64 KiB [`ReadBuffer`], one after the other, and the events share
 /// it as [`OwnedParser`]'s share their chunks: no copy and no allocation per event,
@@ -125,6 +126,40 @@ impl<R: Read> EventReader<R> {
             }
             if !self.fill()? {
                 return Ok(None);
+            }
+        }
+    }
+
+    /// [`next_batch`](EventReader::next_batch) into a batch of the caller's,
+    /// emptied first and its lists' memory used again
+    /// ([`OwnedParser::next_batch_into`]): `Ok(true)` when it holds the next events,
+    /// `Ok(false)` at the end of the stream (the batch then empty). Emptying the
+    /// batch before reading lets the read buffer be taken back, as it is once the
+    /// batches of `next_batch` are dropped.
+    ///
+    /// ```
+    /// use sse_proto::{EventBatch, EventReader};
+    ///
+    /// let body: &[u8] = b"data: 1\n\ndata: 2\n\ndata: 3\n\n";
+    /// let mut reader = EventReader::new(body);
+    /// let mut batch = EventBatch::default();
+    /// let mut total = 0;
+    /// while reader.next_batch_into(&mut batch)? {
+    ///     for event in &batch {
+    ///         total += event.data().parse::<u32>().unwrap();
+    ///     }
+    /// }
+    /// assert_eq!(total, 6);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn next_batch_into(&mut self, batch: &mut EventBatch) -> io::Result<bool> {
+        batch.clear();
+        loop {
+            if self.parser.next_batch_into(batch) {
+                return Ok(true);
+            }
+            if !self.fill()? {
+                return Ok(false);
             }
         }
     }

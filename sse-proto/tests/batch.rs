@@ -1,8 +1,9 @@
-//! `OwnedParser::next_batch`: the same events as `next`, held together.
+//! `OwnedParser::next_batch` (and `next_batch_into`, one batch reused): the same
+//! events as `next`, held together.
 
 #![cfg(feature = "std")]
 
-use sse_proto::{Config, OwnedEvent, OwnedItem, OwnedParser, Parser};
+use sse_proto::{Config, EventBatch, OwnedEvent, OwnedItem, OwnedParser, Parser};
 
 /// The events of `chunks` through `next`, and through `next_batch` (each batch
 /// event also owned, and the batches' owned iterators), with the skipped counts
@@ -11,9 +12,19 @@ use sse_proto::{Config, OwnedEvent, OwnedItem, OwnedParser, Parser};
 fn both(config: Config, chunks: &[&[u8]]) -> ((Vec<OwnedEvent>, u64), (Vec<OwnedEvent>, u64)) {
     let mut one = OwnedParser::new(Parser::with_config(config));
     let mut batched = OwnedParser::new(Parser::with_config(config));
+    let (mut reused, mut batch) = (
+        OwnedParser::new(Parser::with_config(config)),
+        EventBatch::default(),
+    );
     let (mut want, mut want_skipped) = (Vec::new(), 0);
-    let mut got = Vec::new();
+    let (mut got, mut got_reused) = (Vec::new(), Vec::new());
     for chunk in chunks {
+        reused.push(chunk.to_vec());
+        while reused.next_batch_into(&mut batch) {
+            assert!(!batch.is_empty(), "an empty batch");
+            got_reused.extend(batch.iter().map(|e| e.into_owned()));
+        }
+        assert!(batch.is_empty(), "emptied when the chunk is used up");
         one.push(chunk.to_vec());
         while let Some(item) = one.next() {
             match item {
@@ -41,6 +52,8 @@ fn both(config: Config, chunks: &[&[u8]]) -> ((Vec<OwnedEvent>, u64), (Vec<Owned
     );
     assert_eq!(one.parser().retry(), batched.parser().retry());
     assert_eq!(one.skipped(), want_skipped, "next counts what it skips");
+    assert_eq!(got_reused, got, "one batch, reused");
+    assert_eq!(reused.skipped(), batched.skipped());
     ((want, want_skipped), (got, batched.skipped()))
 }
 
@@ -172,4 +185,32 @@ fn batches_iterate_from_either_end() {
         assert_eq!(forward, backward);
         assert_eq!(forward.len(), 3, "{forward:?}");
     }
+}
+
+#[test]
+fn a_reused_batch_lists_the_assembled_events_before_its_first_event_in_the_text() {
+    // The first chunk leaves the batch's list with room; the second begins with
+    // an assembled event (two data lines), held by itself, then one in the text:
+    // the list must name the first one too, in its place.
+    let mut parser = OwnedParser::new(Parser::new());
+    let mut batch = EventBatch::default();
+    let mut seen = Vec::new();
+    for chunk in [
+        &b"data: 1\n\ndata: 2\n\n"[..],
+        b"data: a\ndata: b\n\ndata: c\n\n",
+    ] {
+        parser.push(chunk);
+        while parser.next_batch_into(&mut batch) {
+            let data: Vec<String> = batch.iter().map(|e| e.data().to_owned()).collect();
+            assert_eq!(data.len(), batch.len());
+            let back: Vec<String> = batch.iter().rev().map(|e| e.data().to_owned()).collect();
+            assert!(data.iter().eq(back.iter().rev()));
+            assert_eq!(
+                batch.get(0).map(|e| e.data().to_owned()),
+                data.first().cloned()
+            );
+            seen.extend(data);
+        }
+    }
+    assert_eq!(seen, ["1", "2", "a\nb", "c"]);
 }
