@@ -19,7 +19,9 @@
 //! any `Stream<Item = Result<B, E>>` of byte chunks (`B: Into<Bytes>`: an HTTP
 //! client's body stream, an [`SseBody`]) or any `futures_io::AsyncRead`
 //! ([`from_reader`]); [`EventStream::batches`] takes the events a chunk at a time
-//! ([`EventBatch`]), for chunks that hold many. [`EventSource`] (feature `client`,
+//! ([`EventBatch`]), for chunks that hold many, and
+//! [`EventStream::next_batch_into`] reads them into one batch, chunk after chunk.
+//! [`EventSource`] (feature `client`,
 //! default): the reconnecting client.
 //!
 //! # Serving

@@ -268,6 +268,64 @@ where
     }
 }
 
+impl<S: TryStream> EventStream<S>
+where
+    S::Ok: Into<Bytes>,
+{
+    /// The events of the next chunk that finishes any, into `batch`, which is
+    /// emptied first and keeps the memory of its lists
+    /// ([`OwnedParser::next_batch_into`]): `Ok(true)` when it holds them (never
+    /// none), `Ok(false)` at the end of the stream, and the chunk stream's error,
+    /// which ends it; the batch is empty but for `Ok(true)`. Where
+    /// [`batches`](EventStream::batches) makes a batch per chunk and hands it out,
+    /// a reader that is done with each batch before the next reads chunk after
+    /// chunk into one, and allocates nothing per chunk.
+    ///
+    /// ```
+    /// use sse_io::{EventBatch, EventStream};
+    ///
+    /// # futures_executor::block_on(async {
+    /// let chunks = futures_util::stream::iter([
+    ///     Ok::<_, std::io::Error>(&b"data: 1\n\ndata: 2\n\ndata: 3"[..]),
+    ///     Ok(b"\n\n"),
+    /// ]);
+    /// let mut events = EventStream::new(chunks);
+    /// let mut batch = EventBatch::default();
+    /// let mut sizes = Vec::new();
+    /// while events.next_batch_into(&mut batch).await? {
+    ///     sizes.push(batch.len());
+    /// }
+    /// assert_eq!(sizes, [2, 1]);
+    /// # Ok::<(), std::io::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub async fn next_batch_into(&mut self, batch: &mut EventBatch) -> Result<bool, S::Error>
+    where
+        Self: Unpin,
+    {
+        core::future::poll_fn(|cx| Pin::new(&mut *self).poll_next_batch_into(cx, batch)).await
+    }
+
+    /// [`next_batch_into`](EventStream::next_batch_into) as a poll, for a stream
+    /// that is not `Unpin` or code that polls by hand.
+    pub fn poll_next_batch_into(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        batch: &mut EventBatch,
+    ) -> Poll<Result<bool, S::Error>> {
+        let taken = ready!(
+            self.project()
+                .items
+                .poll_take(cx, |parser| { parser.next_batch_into(batch).then_some(()) })
+        );
+        Poll::Ready(match taken {
+            Some(Ok(())) => Ok(true),
+            Some(Err(e)) => Err(e),
+            None => Ok(false),
+        })
+    }
+}
+
 impl<S: TryStream> Stream for EventStream<S>
 where
     S::Ok: Into<Bytes>,

@@ -184,3 +184,25 @@ fn a_transport_error_ends_the_batches_and_skips_are_counted() {
         assert!(batches.next().await.is_none());
     });
 }
+
+#[test]
+fn a_transport_error_ends_the_batches_read_into_one() {
+    futures_executor::block_on(async {
+        let input = futures_util::stream::iter([
+            Ok(Bytes::from_static(b"data: one\n\ndata: two\n\ndata: unfini")),
+            Err(io::Error::new(io::ErrorKind::ConnectionReset, "reset")),
+            Ok(Bytes::from_static(b"shed\n\ndata: after\n\n")),
+        ]);
+        let mut events = EventStream::new(input);
+        let mut batch = sse_io::EventBatch::default();
+        assert!(events.next_batch_into(&mut batch).await.unwrap());
+        let data: Vec<&str> = batch.iter().map(|e| e.data()).collect();
+        assert_eq!(data, ["one", "two"]);
+        let err = events.next_batch_into(&mut batch).await.unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::ConnectionReset);
+        assert!(batch.is_empty(), "emptied before the error");
+        // The error ended the stream: the unfinished event is discarded.
+        assert!(!events.next_batch_into(&mut batch).await.unwrap());
+        assert!(events.next().await.is_none());
+    });
+}

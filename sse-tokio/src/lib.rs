@@ -15,7 +15,8 @@
 //!   any `Stream<Item = Result<B, E>>` of byte chunks (a reqwest byte stream, a
 //!   hyper body with [`EventStream::from_body`]) or any `AsyncRead`
 //!   ([`from_reader`]); [`EventStream::batches`] takes the events a chunk at a
-//!   time ([`EventBatch`]), for chunks that hold many.
+//!   time ([`EventBatch`]), for chunks that hold many, and
+//!   [`EventStream::next_batch_into`] reads them into one batch, chunk after chunk.
 //! - [`SseDecoder`] and [`SseEncoder`]: `tokio_util::codec` implementations;
 //!   [`SseBatchDecoder`] decodes the events a read at a time.
 //! - [`EventSource`] (feature `client`): the reconnecting client, driven by
