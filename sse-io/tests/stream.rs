@@ -189,7 +189,9 @@ fn a_transport_error_ends_the_batches_and_skips_are_counted() {
 fn a_transport_error_ends_the_batches_read_into_one() {
     futures_executor::block_on(async {
         let input = futures_util::stream::iter([
-            Ok(Bytes::from_static(b"data: one\n\ndata: two\n\ndata: unfini")),
+            Ok(Bytes::from_static(
+                b"data: one\n\ndata: two\n\ndata: unfini",
+            )),
             Err(io::Error::new(io::ErrorKind::ConnectionReset, "reset")),
             Ok(Bytes::from_static(b"shed\n\ndata: after\n\n")),
         ]);
