@@ -112,10 +112,10 @@ fn cut(ends: &[usize], chunk: usize) -> usize {
     n
 }
 
-#[test]
-fn owned_events_allocate_only_when_cut() {
-    // Three kinds of stream: tokens (no ID, no type), an ID and a type on every
-    // event, and an ID set once and inherited by the events that follow.
+/// Three kinds of stream of 2,000 events, each with where each event's block ends:
+/// tokens (no ID, no type), an ID and a type on every event, and an ID set once
+/// and inherited by the events that follow (one in 50).
+fn kinds() -> [(Vec<u8>, Vec<usize>); 3] {
     let kinds: [&dyn Fn(usize) -> String; 3] = [
         &|i| format!("data: {{\"token\":\"t{i}\"}}\n\n"),
         &|i| format!("id: {i}\nevent: delta\ndata: {{\"n\":{i}}}\n\n"),
@@ -124,18 +124,25 @@ fn owned_events_allocate_only_when_cut() {
             _ => format!("data: {i}\n\n"),
         },
     ];
-    for (kind, make) in kinds.iter().enumerate() {
+    kinds.map(|make| {
         let (mut stream, mut ends) = (Vec::new(), Vec::new());
         for i in 0..2000 {
             stream.extend_from_slice(make(i).as_bytes());
             ends.push(stream.len());
         }
+        (stream, ends)
+    })
+}
+
+#[test]
+fn owned_events_allocate_only_when_cut() {
+    for (kind, (stream, ends)) in kinds().iter().enumerate() {
         for chunk in [1460, 65536] {
-            let (events, allocations) = owned(&stream, chunk);
+            let (events, allocations) = owned(stream, chunk);
             assert_eq!(events, 2000);
             // At most one for each event a chunk's end cuts, and for each new
             // ID that is kept for the events after it (kind 2: one in 50).
-            let bound = cut(&ends, chunk) + if kind == 2 { 2000 / 50 } else { 0 };
+            let bound = cut(ends, chunk) + if kind == 2 { 2000 / 50 } else { 0 };
             assert!(
                 allocations <= bound,
                 "kind {kind}, {chunk}-byte chunks: {allocations} allocations for {events} events, {bound} allowed",
@@ -149,19 +156,10 @@ fn batches_read_into_one_batch_allocate_nothing_per_chunk() {
     // The streams of `owned_events_allocate_only_when_cut`, read a chunk's events
     // at a time into one batch: a batch of its own per chunk made one or two lists
     // each (0.16 allocations per token event at 1460-byte chunks).
-    let kinds: [&dyn Fn(usize) -> String; 3] = [
-        &|i| format!("data: {{\"token\":\"t{i}\"}}\n\n"),
-        &|i| format!("id: {i}\nevent: delta\ndata: {{\"n\":{i}}}\n\n"),
-        &|i| match i % 50 {
-            0 => format!("id: run-{i}\ndata: {i}\n\n"),
-            _ => format!("data: {i}\n\n"),
-        },
-    ];
-    for (kind, make) in kinds.iter().enumerate() {
-        let stream: String = (0..2000).map(make).collect();
+    for (kind, (stream, _)) in kinds().iter().enumerate() {
         for chunk in [1460, 65536] {
             let mut batch = sse_proto::EventBatch::default();
-            let (events, allocations) = owned_by(stream.as_bytes(), chunk, |parser| {
+            let (events, allocations) = owned_by(stream, chunk, |parser| {
                 let mut events = 0;
                 while parser.next_batch_into(&mut batch) {
                     events += batch.len();
@@ -171,7 +169,7 @@ fn batches_read_into_one_batch_allocate_nothing_per_chunk() {
             assert_eq!(events, 2000);
             // What `next` allocates for the same events (the data of events a
             // chunk's end cuts, the IDs that later events inherit): nothing more.
-            let (_, by_next) = owned(stream.as_bytes(), chunk);
+            let (_, by_next) = owned(stream, chunk);
             assert!(
                 allocations <= by_next,
                 "kind {kind}, {chunk}-byte chunks: {allocations} allocations, {by_next} by next",
