@@ -316,7 +316,7 @@ where
         let taken = ready!(
             self.project()
                 .items
-                .poll_take(cx, |parser| { parser.next_batch_into(batch).then_some(()) })
+                .poll_take(cx, |parser| parser.next_batch_into(batch).then_some(()))
         );
         Poll::Ready(match taken {
             Some(Ok(())) => Ok(true),

@@ -114,10 +114,9 @@ impl EventBatch {
     /// `own` held by themselves once it has one of those (a chunk in the middle
     /// of a large event finishes none).
     pub(crate) fn with_room(events: usize, own: usize) -> Self {
-        EventBatch {
-            room: (clamp(events), clamp(own)),
-            ..EventBatch::default()
-        }
+        let mut batch = EventBatch::default();
+        batch.set_room(events, own);
+        batch
     }
 
     /// Adds `entry`; the first one lists the events held by themselves before it

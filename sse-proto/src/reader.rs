@@ -153,7 +153,7 @@ impl<R: Read> EventReader<R> {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn next_batch_into(&mut self, batch: &mut EventBatch) -> io::Result<bool> {
-        batch.clear();
+        // The parser empties the batch first, before any read.
         loop {
             if self.parser.next_batch_into(batch) {
                 return Ok(true);
