@@ -120,14 +120,7 @@ impl<R: Read> EventReader<R> {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn next_batch(&mut self) -> io::Result<Option<EventBatch>> {
-        loop {
-            if let Some(batch) = self.parser.next_batch() {
-                return Ok(Some(batch));
-            }
-            if !self.fill()? {
-                return Ok(None);
-            }
-        }
+        self.take(OwnedParser::next_batch)
     }
 
     /// [`next_batch`](EventReader::next_batch) into a batch of the caller's,
@@ -154,12 +147,24 @@ impl<R: Read> EventReader<R> {
     /// ```
     pub fn next_batch_into(&mut self, batch: &mut EventBatch) -> io::Result<bool> {
         // The parser empties the batch first, before any read.
+        let taken = self.take(|parser| parser.next_batch_into(batch).then_some(()))?;
+        Ok(taken.is_some())
+    }
+
+    /// What `take` takes from the parser, reading until it takes something
+    /// (`None`: the read is used up); `Ok(None)` at the end of the stream: one
+    /// loop for the events and the batches.
+    #[inline(always)]
+    fn take<T>(
+        &mut self,
+        mut take: impl FnMut(&mut OwnedParser) -> Option<T>,
+    ) -> io::Result<Option<T>> {
         loop {
-            if self.parser.next_batch_into(batch) {
-                return Ok(true);
+            if let Some(taken) = take(&mut self.parser) {
+                return Ok(Some(taken));
             }
             if !self.fill()? {
-                return Ok(false);
+                return Ok(None);
             }
         }
     }
@@ -195,16 +200,7 @@ impl<R: Read> Iterator for EventReader<R> {
     type Item = Result<OwnedEvent, io::Error>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        loop {
-            match self.parser.next_event() {
-                Some(event) => return Some(Ok(event)),
-                None => match self.fill() {
-                    Ok(true) => {}
-                    Ok(false) => return None,
-                    Err(e) => return Some(Err(e)),
-                },
-            }
-        }
+        self.take(OwnedParser::next_event).transpose()
     }
 }
 
