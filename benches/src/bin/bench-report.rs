@@ -33,7 +33,8 @@
 //!   their ratio.
 //! - `bench-report run CONTENDER CORPUS CHUNK [MiB] [RUNS]`: the contender run RUNS
 //!   times (default 1) on one corpus, to be counted under `valgrind --tool=callgrind`
-//!   (see `benches/callgrind.sh`) or profiled with `perf record`.
+//!   (see `benches/callgrind.sh`) or profiled with `perf record`; prints its fastest
+//!   run's time, which `benches/ab.sh` compares between two builds.
 
 use std::time::{Duration, Instant};
 
@@ -97,14 +98,19 @@ fn main() {
             let chunk: usize = args[3].parse().expect("chunk size");
             let runs: usize = args.get(5).map_or(1, |s| s.parse().expect("runs"));
             let pieces = chunks(&corpus, chunk);
-            let mut tally = (0, 0);
+            let (mut tally, mut fastest) = ((0, 0), Duration::MAX);
             for _ in 0..runs {
+                let start = Instant::now();
                 tally = (contender.run)(std::hint::black_box(&pieces));
+                fastest = fastest.min(start.elapsed());
             }
             check(&contender, &corpus, tally).unwrap();
+            let mib_s = corpus.bytes.len() as f64 / fastest.as_secs_f64() / f64::from(1 << 20);
             println!(
-                "{} {} {chunk}: {tally:?} x {runs}",
-                contender.name, corpus.name
+                "{} {} {chunk}: {tally:?} x {runs}, fastest run {:.1} us ({mib_s:.0} MiB/s)",
+                contender.name,
+                corpus.name,
+                fastest.as_secs_f64() * 1e6
             );
         }
         Some("linear") if args.len() >= 3 => {
