@@ -2,14 +2,16 @@
 //!
 //! One input ([`Case`]) is a configuration, a chunking and a stream. The stream goes
 //! through a growable [`Parser`] whole and in the chunks, through an
-//! [`EventReader`](sse_proto::EventReader) reading the chunks, and, when the case
-//! asks, a [`Parser::from_slice`] parser whole and in the chunks. Then:
+//! [`EventReader`](sse_proto::EventReader) reading the chunks, through an
+//! [`OwnedParser`](sse_proto::OwnedParser) item by item and batch by batch, and, when
+//! the case asks, a [`Parser::from_slice`] parser whole and in the chunks. Then:
 //!
 //! - nothing panics, and no call loops: `parse` returns `Ok(None)` only with the
 //!   chunk used up, and each chunk yields a bounded number of items;
 //! - the chunking changes nothing: items (errors included, streamed data pieces
 //!   merged), the end-of-stream result of `finish`, the last event ID and the
-//!   reconnection time are the same;
+//!   reconnection time are the same; the owned items are those items with their
+//!   text decoded (U+FFFD for invalid UTF-8), and the batches hold their events;
 //! - every item respects the limits and the configuration: no data, type, ID or
 //!   comment over its limit, no line break where none can be, errors only with the
 //!   limit in force, comments, pieces and diagnostics only when asked for;
@@ -149,6 +151,18 @@ impl<'a> Case<'a> {
         read.discarded = whole.discarded; // EventReader keeps that to itself
         self.same("the stream whole", &whole, "through EventReader", &read);
 
+        // The owned path: text decoded as the spec decodes it, the same items.
+        let (owned, skipped) = run_owned(config, &chunks);
+        self.same(
+            "the stream whole, decoded",
+            &whole.decoded(),
+            "through OwnedParser::next",
+            &owned,
+        );
+        if !config.stream_data {
+            self.batches_hold_the_events(config, &chunks, &owned, skipped);
+        }
+
         if !whole.hit_a_limit() {
             self.matches_reference(&whole);
         }
@@ -189,6 +203,49 @@ impl<'a> Case<'a> {
             if !fixed.hit_a_limit() && !config.diagnostics {
                 self.same("from_slice", &fixed, "the growable parser", &whole);
             }
+        }
+    }
+
+    /// `OwnedParser::next_batch_into`, one batch reused, holds the events that
+    /// `next` handed out (`owned`), and counts the same ones skipped.
+    fn batches_hold_the_events(
+        &self,
+        config: Config,
+        chunks: &[&[u8]],
+        owned: &Trace,
+        skipped: u64,
+    ) {
+        let (all, mut at) = (bytes::Bytes::from(chunks.concat()), 0);
+        let mut parser = sse_proto::OwnedParser::new(Parser::with_config(config));
+        let mut batch = sse_proto::EventBatch::default();
+        let mut events = Vec::new();
+        for chunk in chunks {
+            parser.push(all.slice(at..at + chunk.len()));
+            at += chunk.len();
+            while parser.next_batch_into(&mut batch) {
+                if batch.is_empty() {
+                    self.fail(format_args!("an empty batch"));
+                }
+                for event in &batch {
+                    let held = event.into_owned();
+                    if event != held {
+                        self.fail(format_args!("{event:?} is not {held:?} once owned"));
+                    }
+                    events.push(seen_event(&held));
+                }
+            }
+        }
+        parser.finish();
+        let want: Vec<&Seen> = owned
+            .items
+            .iter()
+            .filter(|item| matches!(item, Seen::Event { .. }))
+            .collect();
+        if events.iter().collect::<Vec<_>>() != want || parser.skipped() != skipped {
+            self.fail(format_args!(
+                "batches and next differ\n  batches: {events:?}, {} skipped\n  next:    {want:?}, {skipped} skipped",
+                parser.skipped()
+            ));
         }
     }
 
@@ -410,6 +467,42 @@ impl Trace {
     }
 }
 
+impl Trace {
+    /// The trace with its text decoded as owned items decode it (U+FFFD for
+    /// invalid UTF-8, each field by itself); streamed data pieces stay bytes.
+    fn decoded(&self) -> Trace {
+        let text = |bytes: &Bytes| Bytes(bytes.lossy().into_bytes());
+        let items = self
+            .items
+            .iter()
+            .map(|item| match item {
+                Seen::Event {
+                    event_type,
+                    data,
+                    id,
+                } => Seen::Event {
+                    event_type: text(event_type),
+                    data: text(data),
+                    id: text(id),
+                },
+                Seen::Comment(comment) => Seen::Comment(text(comment)),
+                Seen::EventEnd { event_type, id } => Seen::EventEnd {
+                    event_type: text(event_type),
+                    id: text(id),
+                },
+                Seen::UnknownField(name) => Seen::UnknownField(text(name)),
+                Seen::InvalidRetry(value) => Seen::InvalidRetry(text(value)),
+                Seen::IdContainsNul(value) => Seen::IdContainsNul(text(value)),
+                other => other.clone(),
+            })
+            .collect();
+        Trace {
+            items,
+            ..self.clone()
+        }
+    }
+}
+
 impl fmt::Display for Trace {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for item in &self.items {
@@ -503,6 +596,70 @@ fn run_reader(config: Config, chunks: &[&[u8]], limits: Limits) -> Trace {
         discarded: false,
         last_event_id: Bytes(reader.parser().last_event_id().as_bytes().to_vec()),
         retry: reader.parser().retry().map(crate::millis),
+    }
+}
+
+/// Feeds `chunks` to an [`OwnedParser`](sse_proto::OwnedParser) as slices of one
+/// shared buffer (as an HTTP client's body chunks often are), item by item; the
+/// trace and how many items it skipped.
+fn run_owned(config: Config, chunks: &[&[u8]]) -> (Trace, u64) {
+    use sse_proto::{OwnedDiagnostic, OwnedItem};
+    let text = |text: &str| Bytes(text.as_bytes().to_vec());
+    let (all, mut at) = (bytes::Bytes::from(chunks.concat()), 0);
+    let mut parser = sse_proto::OwnedParser::new(Parser::with_config(config));
+    let mut items: Vec<Seen> = Vec::new();
+    let (budget, mut count) = (2 * all.len() + 2 * chunks.len() + 2, 0);
+    for chunk in chunks {
+        parser.push(all.slice(at..at + chunk.len()));
+        at += chunk.len();
+        while let Some(item) = parser.next() {
+            count += 1;
+            assert!(count <= budget, "OwnedParser loops");
+            let seen = match item {
+                OwnedItem::Event(event) => seen_event(&event),
+                OwnedItem::Retry(time) => Seen::Retry(crate::millis(time)),
+                OwnedItem::Comment(comment) => Seen::Comment(text(&comment)),
+                OwnedItem::Data(piece) => Seen::Data(Bytes(piece.to_vec())),
+                OwnedItem::EventEnd(event) => Seen::EventEnd {
+                    event_type: text(event.event_type()),
+                    id: text(event.last_event_id()),
+                },
+                OwnedItem::Diagnostic(OwnedDiagnostic::UnknownField { name }) => {
+                    Seen::UnknownField(text(&name))
+                }
+                OwnedItem::Diagnostic(OwnedDiagnostic::InvalidRetry { value }) => {
+                    Seen::InvalidRetry(text(&value))
+                }
+                OwnedItem::Diagnostic(OwnedDiagnostic::IdContainsNul { value }) => {
+                    Seen::IdContainsNul(text(&value))
+                }
+                OwnedItem::Diagnostic(other) => panic!("a diagnostic not known here: {other:?}"),
+                OwnedItem::Skipped(e) => Seen::Error(e),
+                other => panic!("an item not known here: {other:?}"),
+            };
+            match (items.last_mut(), seen) {
+                (Some(Seen::Data(merged)), Seen::Data(piece)) => merged.0.extend(piece.0),
+                (_, seen) => items.push(seen),
+            }
+        }
+    }
+    let discarded = parser.finish();
+    let trace = Trace {
+        items,
+        discarded,
+        last_event_id: Bytes(parser.parser().last_event_id().as_bytes().to_vec()),
+        retry: parser.parser().retry().map(crate::millis),
+    };
+    (trace, parser.skipped())
+}
+
+/// An owned event as the trace records it.
+fn seen_event(event: &sse_proto::OwnedEvent) -> Seen {
+    let text = |text: &str| Bytes(text.as_bytes().to_vec());
+    Seen::Event {
+        event_type: text(event.event_type()),
+        data: text(event.data()),
+        id: text(event.last_event_id()),
     }
 }
 
