@@ -2,9 +2,10 @@
 //!
 //! One input ([`Case`]) is a configuration, a chunking and a stream. The stream goes
 //! through a growable [`Parser`] whole and in the chunks, through an
-//! [`EventReader`](sse_proto::EventReader) reading the chunks, through an
-//! [`OwnedParser`](sse_proto::OwnedParser) item by item and batch by batch, and, when
-//! the case asks, a [`Parser::from_slice`] parser whole and in the chunks. Then:
+//! [`OwnedParser`](sse_proto::OwnedParser) item by item and batch by batch, through
+//! an [`EventReader`](sse_proto::EventReader) reading the chunks (its items, its
+//! owned events, its batches), and, when the case asks, a [`Parser::from_slice`]
+//! parser whole and in the chunks. Then:
 //!
 //! - nothing panics, and no call loops: `parse` returns `Ok(None)` only with the
 //!   chunk used up, and each chunk yields a bounded number of items;
@@ -161,6 +162,7 @@ impl<'a> Case<'a> {
         );
         if !config.stream_data {
             self.batches_hold_the_events(config, &chunks, &owned, skipped);
+            self.reader_hands_out_the_events(config, &chunks, &owned, skipped);
         }
 
         if !whole.hit_a_limit() {
@@ -246,6 +248,48 @@ impl<'a> Case<'a> {
                 "batches and next differ\n  batches: {events:?}, {} skipped\n  next:    {want:?}, {skipped} skipped",
                 parser.skipped()
             ));
+        }
+    }
+
+    /// `EventReader`, reading the chunks into its own buffer (memory it takes back
+    /// once the events are dropped), hands out the events `next` handed out
+    /// (`owned`) one at a time, and again in batches, one batch reused.
+    fn reader_hands_out_the_events(
+        &self,
+        config: Config,
+        chunks: &[&[u8]],
+        owned: &Trace,
+        skipped: u64,
+    ) {
+        let want: Vec<&Seen> = owned
+            .items
+            .iter()
+            .filter(|item| matches!(item, Seen::Event { .. }))
+            .collect();
+        let mut reader = sse_proto::EventReader::with_config(ChunkReader(chunks.iter()), config);
+        let mut events = Vec::new();
+        for event in reader.by_ref() {
+            let event = event.unwrap_or_else(|e| self.fail(format_args!("EventReader: {e}")));
+            events.push(seen_event(&event));
+        }
+        let one = (events, reader.skipped());
+        let mut reader = sse_proto::EventReader::with_config(ChunkReader(chunks.iter()), config);
+        let (mut batch, mut events) = (sse_proto::EventBatch::default(), Vec::new());
+        while reader
+            .next_batch_into(&mut batch)
+            .unwrap_or_else(|e| self.fail(format_args!("EventReader: {e}")))
+        {
+            events.extend(batch.iter().map(|event| seen_event(&event.into_owned())));
+        }
+        for (how, (events, counted)) in [
+            ("one at a time", one),
+            ("in batches", (events, reader.skipped())),
+        ] {
+            if events.iter().collect::<Vec<_>>() != want || counted != skipped {
+                self.fail(format_args!(
+                    "EventReader {how} and OwnedParser::next differ\n  EventReader: {events:?}, {counted} skipped\n  next:        {want:?}, {skipped} skipped"
+                ));
+            }
         }
     }
 
@@ -557,24 +601,27 @@ fn run<S: Storage>(parser: &mut Parser<S>, chunks: &[&[u8]], limits: Limits) -> 
     }
 }
 
+/// The chunks, one per `read`.
+struct ChunkReader<'a>(std::slice::Iter<'a, &'a [u8]>);
+
+impl std::io::Read for ChunkReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        // An empty read is the end of the stream: skip empty chunks.
+        let Some(chunk) = self.0.by_ref().find(|c| !c.is_empty()) else {
+            return Ok(0);
+        };
+        assert!(
+            chunk.len() <= buf.len(),
+            "chunks are shorter than the buffer"
+        );
+        buf[..chunk.len()].copy_from_slice(chunk);
+        Ok(chunk.len())
+    }
+}
+
 /// Feeds `chunks` to an [`EventReader`](sse_proto::EventReader), one per `read`.
 fn run_reader(config: Config, chunks: &[&[u8]], limits: Limits) -> Trace {
-    struct Chunks<'a>(std::slice::Iter<'a, &'a [u8]>);
-    impl std::io::Read for Chunks<'_> {
-        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-            // An empty read is the end of the stream: skip empty chunks.
-            let Some(chunk) = self.0.by_ref().find(|c| !c.is_empty()) else {
-                return Ok(0);
-            };
-            assert!(
-                chunk.len() <= buf.len(),
-                "chunks are shorter than the buffer"
-            );
-            buf[..chunk.len()].copy_from_slice(chunk);
-            Ok(chunk.len())
-        }
-    }
-    let mut reader = sse_proto::EventReader::with_config(Chunks(chunks.iter()), config);
+    let mut reader = sse_proto::EventReader::with_config(ChunkReader(chunks.iter()), config);
     let mut items: Vec<Seen> = Vec::new();
     let budget = 2 * chunks.iter().map(|c| c.len()).sum::<usize>() + 2 * chunks.len() + 2;
     loop {
