@@ -238,11 +238,7 @@ impl<'a> Case<'a> {
             }
         }
         parser.finish();
-        let want: Vec<&Seen> = owned
-            .items
-            .iter()
-            .filter(|item| matches!(item, Seen::Event { .. }))
-            .collect();
+        let want = owned.events();
         if events.iter().collect::<Vec<_>>() != want || parser.skipped() != skipped {
             self.fail(format_args!(
                 "batches and next differ\n  batches: {events:?}, {} skipped\n  next:    {want:?}, {skipped} skipped",
@@ -261,11 +257,7 @@ impl<'a> Case<'a> {
         owned: &Trace,
         skipped: u64,
     ) {
-        let want: Vec<&Seen> = owned
-            .items
-            .iter()
-            .filter(|item| matches!(item, Seen::Event { .. }))
-            .collect();
+        let want = owned.events();
         let mut reader = sse_proto::EventReader::with_config(ChunkReader(chunks.iter()), config);
         let mut events = Vec::new();
         for event in reader.by_ref() {
@@ -509,9 +501,13 @@ impl Trace {
     fn hit_a_limit(&self) -> bool {
         self.items.iter().any(|i| matches!(i, Seen::Error(_)))
     }
-}
 
-impl Trace {
+    /// Its events.
+    fn events(&self) -> Vec<&Seen> {
+        let is_event = |item: &&Seen| matches!(item, Seen::Event { .. });
+        self.items.iter().filter(is_event).collect()
+    }
+
     /// The trace with its text decoded as owned items decode it (U+FFFD for
     /// invalid UTF-8, each field by itself); streamed data pieces stay bytes.
     fn decoded(&self) -> Trace {
