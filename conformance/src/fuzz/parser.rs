@@ -3,9 +3,10 @@
 //! One input ([`Case`]) is a configuration, a chunking and a stream. The stream goes
 //! through a growable [`Parser`] whole and in the chunks, through an
 //! [`OwnedParser`](sse_proto::OwnedParser) item by item and batch by batch, through
-//! an [`EventReader`](sse_proto::EventReader) reading the chunks (its items, its
-//! owned events, its batches), and, when the case asks, a [`Parser::from_slice`]
-//! parser whole and in the chunks. Then:
+//! a [`Sharer`](sse_proto::Sharer) owning a parser's items (as the client does),
+//! through an [`EventReader`](sse_proto::EventReader) reading the chunks (its items,
+//! its owned events, its batches), and, when the case asks, a
+//! [`Parser::from_slice`] parser whole and in the chunks. Then:
 //!
 //! - nothing panics, and no call loops: `parse` returns `Ok(None)` only with the
 //!   chunk used up, and each chunk yields a bounded number of items;
@@ -152,13 +153,21 @@ impl<'a> Case<'a> {
         read.discarded = whole.discarded; // EventReader keeps that to itself
         self.same("the stream whole", &whole, "through EventReader", &read);
 
-        // The owned path: text decoded as the spec decodes it, the same items.
+        // The owned paths: text decoded as the spec decodes it, the same items.
+        let decoded = whole.decoded();
         let (owned, skipped) = run_owned(config, &chunks);
         self.same(
             "the stream whole, decoded",
-            &whole.decoded(),
+            &decoded,
             "through OwnedParser::next",
             &owned,
+        );
+        let shared = run_shared(config, &chunks);
+        self.same(
+            "the stream whole, decoded",
+            &decoded,
+            "through a Sharer",
+            &shared,
         );
         if !config.stream_data {
             self.batches_hold_the_events(config, &chunks, &owned, skipped);
@@ -582,10 +591,7 @@ fn run<S: Storage>(parser: &mut Parser<S>, chunks: &[&[u8]], limits: Limits) -> 
                 chunk.len()
             );
             check_item(&seen, parser, &config, limits);
-            match (items.last_mut(), seen) {
-                (Some(Seen::Data(merged)), Seen::Data(piece)) => merged.0.extend(piece.0),
-                (_, seen) => items.push(seen),
-            }
+            record(&mut items, seen);
         }
     }
     let discarded = parser.finish();
@@ -629,10 +635,7 @@ fn run_reader(config: Config, chunks: &[&[u8]], limits: Limits) -> Trace {
         };
         assert!(items.len() < budget, "EventReader loops");
         check_item(&seen, reader.parser(), &config, limits);
-        match (items.last_mut(), seen) {
-            (Some(Seen::Data(merged)), Seen::Data(piece)) => merged.0.extend(piece.0),
-            (_, seen) => items.push(seen),
-        }
+        record(&mut items, seen);
     }
     Trace {
         items,
@@ -646,8 +649,6 @@ fn run_reader(config: Config, chunks: &[&[u8]], limits: Limits) -> Trace {
 /// shared buffer (as an HTTP client's body chunks often are), item by item; the
 /// trace and how many items it skipped.
 fn run_owned(config: Config, chunks: &[&[u8]]) -> (Trace, u64) {
-    use sse_proto::{OwnedDiagnostic, OwnedItem};
-    let text = |text: &str| Bytes(text.as_bytes().to_vec());
     let (all, mut at) = (bytes::Bytes::from(chunks.concat()), 0);
     let mut parser = sse_proto::OwnedParser::new(Parser::with_config(config));
     let mut items: Vec<Seen> = Vec::new();
@@ -658,32 +659,7 @@ fn run_owned(config: Config, chunks: &[&[u8]]) -> (Trace, u64) {
         while let Some(item) = parser.next() {
             count += 1;
             assert!(count <= budget, "OwnedParser loops");
-            let seen = match item {
-                OwnedItem::Event(event) => seen_event(&event),
-                OwnedItem::Retry(time) => Seen::Retry(crate::millis(time)),
-                OwnedItem::Comment(comment) => Seen::Comment(text(&comment)),
-                OwnedItem::Data(piece) => Seen::Data(Bytes(piece.to_vec())),
-                OwnedItem::EventEnd(event) => Seen::EventEnd {
-                    event_type: text(event.event_type()),
-                    id: text(event.last_event_id()),
-                },
-                OwnedItem::Diagnostic(OwnedDiagnostic::UnknownField { name }) => {
-                    Seen::UnknownField(text(&name))
-                }
-                OwnedItem::Diagnostic(OwnedDiagnostic::InvalidRetry { value }) => {
-                    Seen::InvalidRetry(text(&value))
-                }
-                OwnedItem::Diagnostic(OwnedDiagnostic::IdContainsNul { value }) => {
-                    Seen::IdContainsNul(text(&value))
-                }
-                OwnedItem::Diagnostic(other) => panic!("a diagnostic not known here: {other:?}"),
-                OwnedItem::Skipped(e) => Seen::Error(e),
-                other => panic!("an item not known here: {other:?}"),
-            };
-            match (items.last_mut(), seen) {
-                (Some(Seen::Data(merged)), Seen::Data(piece)) => merged.0.extend(piece.0),
-                (_, seen) => items.push(seen),
-            }
+            record(&mut items, seen_owned(item));
         }
     }
     let discarded = parser.finish();
@@ -694,6 +670,81 @@ fn run_owned(config: Config, chunks: &[&[u8]]) -> (Trace, u64) {
         retry: parser.parser().retry().map(crate::millis),
     };
     (trace, parser.skipped())
+}
+
+/// `item` as the trace records it.
+fn seen_owned(item: sse_proto::OwnedItem) -> Seen {
+    use sse_proto::{OwnedDiagnostic, OwnedItem};
+    let text = |text: &str| Bytes(text.as_bytes().to_vec());
+    match item {
+        OwnedItem::Event(event) => seen_event(&event),
+        OwnedItem::Retry(time) => Seen::Retry(crate::millis(time)),
+        OwnedItem::Comment(comment) => Seen::Comment(text(&comment)),
+        OwnedItem::Data(piece) => Seen::Data(Bytes(piece.to_vec())),
+        OwnedItem::EventEnd(event) => Seen::EventEnd {
+            event_type: text(event.event_type()),
+            id: text(event.last_event_id()),
+        },
+        OwnedItem::Diagnostic(OwnedDiagnostic::UnknownField { name }) => {
+            Seen::UnknownField(text(&name))
+        }
+        OwnedItem::Diagnostic(OwnedDiagnostic::InvalidRetry { value }) => {
+            Seen::InvalidRetry(text(&value))
+        }
+        OwnedItem::Diagnostic(OwnedDiagnostic::IdContainsNul { value }) => {
+            Seen::IdContainsNul(text(&value))
+        }
+        OwnedItem::Diagnostic(other) => panic!("a diagnostic not known here: {other:?}"),
+        OwnedItem::Skipped(e) => Seen::Error(e),
+        other => panic!("an item not known here: {other:?}"),
+    }
+}
+
+/// Adds `seen` to `items`, a streamed data piece merged into the one before it:
+/// how data is cut into pieces depends on the chunks.
+fn record(items: &mut Vec<Seen>, seen: Seen) {
+    match (items.last_mut(), seen) {
+        (Some(Seen::Data(merged)), Seen::Data(piece)) => merged.0.extend(piece.0),
+        (_, seen) => items.push(seen),
+    }
+}
+
+/// Feeds `chunks` (slices of one shared buffer) to a [`Parser`], each item owned by
+/// a [`Sharer`](sse_proto::Sharer) as the client owns them: events with the range
+/// the call read, other items as they are.
+fn run_shared(config: Config, chunks: &[&[u8]]) -> Trace {
+    let (all, mut at) = (bytes::Bytes::from(chunks.concat()), 0);
+    let (mut parser, mut sharer) = (Parser::with_config(config), sse_proto::Sharer::new());
+    let mut items: Vec<Seen> = Vec::new();
+    let (budget, mut count) = (2 * all.len() + 2 * chunks.len() + 2, 0);
+    for chunk in chunks {
+        let chunk = all.slice(at..at + chunk.len());
+        at += chunk.len();
+        let mut pos = 0;
+        loop {
+            let mut input = &chunk[pos..];
+            let parsed = parser.parse(&mut input);
+            let read = pos..chunk.len() - input.len();
+            pos = read.end;
+            let seen = match parsed {
+                Ok(None) => break,
+                Ok(Some(Item::Event(event))) => {
+                    seen_event(&sharer.share_event_in(&chunk, read, event))
+                }
+                Ok(Some(item)) => seen_owned(sharer.share(&chunk, item)),
+                Err(e) => Seen::Error(e),
+            };
+            count += 1;
+            assert!(count <= budget, "the parser loops");
+            record(&mut items, seen);
+        }
+    }
+    Trace {
+        items,
+        discarded: parser.finish(),
+        last_event_id: Bytes(parser.last_event_id().as_bytes().to_vec()),
+        retry: parser.retry().map(crate::millis),
+    }
 }
 
 /// An owned event as the trace records it.
