@@ -155,14 +155,15 @@ impl<'a> Case<'a> {
 
         // The owned paths: text decoded as the spec decodes it, the same items.
         let decoded = whole.decoded();
-        let (owned, skipped) = run_owned(config, &chunks);
+        let pieces = shared(&chunks);
+        let (owned, skipped) = run_owned(config, &pieces);
         self.same(
             "the stream whole, decoded",
             &decoded,
             "through OwnedParser::next",
             &owned,
         );
-        let shared = run_shared(config, &chunks);
+        let shared = run_shared(config, &pieces);
         self.same(
             "the stream whole, decoded",
             &decoded,
@@ -170,8 +171,9 @@ impl<'a> Case<'a> {
             &shared,
         );
         if !config.stream_data {
-            self.batches_hold_the_events(config, &chunks, &owned, skipped);
-            self.reader_hands_out_the_events(config, &chunks, &owned, skipped);
+            let want = (owned.events(), skipped);
+            self.batches_hold_the_events(config, &pieces, &want);
+            self.reader_hands_out_the_events(config, &chunks, &want);
         }
 
         if !whole.hit_a_limit() {
@@ -218,21 +220,18 @@ impl<'a> Case<'a> {
     }
 
     /// `OwnedParser::next_batch_into`, one batch reused, holds the events that
-    /// `next` handed out (`owned`), and counts the same ones skipped.
+    /// `next` handed out, and counts as many skipped (`want`).
     fn batches_hold_the_events(
         &self,
         config: Config,
-        chunks: &[&[u8]],
-        owned: &Trace,
-        skipped: u64,
+        chunks: &[bytes::Bytes],
+        want: &(Vec<&Seen>, u64),
     ) {
-        let (all, mut at) = (bytes::Bytes::from(chunks.concat()), 0);
         let mut parser = sse_proto::OwnedParser::new(Parser::with_config(config));
         let mut batch = sse_proto::EventBatch::default();
         let mut events = Vec::new();
         for chunk in chunks {
-            parser.push(all.slice(at..at + chunk.len()));
-            at += chunk.len();
+            parser.push(chunk.clone());
             while parser.next_batch_into(&mut batch) {
                 if batch.is_empty() {
                     self.fail(format_args!("an empty batch"));
@@ -247,33 +246,26 @@ impl<'a> Case<'a> {
             }
         }
         parser.finish();
-        let want = owned.events();
-        if events.iter().collect::<Vec<_>>() != want || parser.skipped() != skipped {
-            self.fail(format_args!(
-                "batches and next differ\n  batches: {events:?}, {} skipped\n  next:    {want:?}, {skipped} skipped",
-                parser.skipped()
-            ));
-        }
+        self.same_events("OwnedParser's batches", &events, parser.skipped(), want);
     }
 
     /// `EventReader`, reading the chunks into its own buffer (memory it takes back
-    /// once the events are dropped), hands out the events `next` handed out
-    /// (`owned`) one at a time, and again in batches, one batch reused.
+    /// once the events are dropped), hands out the events `OwnedParser::next`
+    /// handed out, and counts as many skipped (`want`), one at a time and again in
+    /// batches, one batch reused.
     fn reader_hands_out_the_events(
         &self,
         config: Config,
         chunks: &[&[u8]],
-        owned: &Trace,
-        skipped: u64,
+        want: &(Vec<&Seen>, u64),
     ) {
-        let want = owned.events();
         let mut reader = sse_proto::EventReader::with_config(ChunkReader(chunks.iter()), config);
         let mut events = Vec::new();
         for event in reader.by_ref() {
             let event = event.unwrap_or_else(|e| self.fail(format_args!("EventReader: {e}")));
             events.push(seen_event(&event));
         }
-        let one = (events, reader.skipped());
+        self.same_events("EventReader's events", &events, reader.skipped(), want);
         let mut reader = sse_proto::EventReader::with_config(ChunkReader(chunks.iter()), config);
         let (mut batch, mut events) = (sse_proto::EventBatch::default(), Vec::new());
         while reader
@@ -282,15 +274,17 @@ impl<'a> Case<'a> {
         {
             events.extend(batch.iter().map(|event| seen_event(&event.into_owned())));
         }
-        for (how, (events, counted)) in [
-            ("one at a time", one),
-            ("in batches", (events, reader.skipped())),
-        ] {
-            if events.iter().collect::<Vec<_>>() != want || counted != skipped {
-                self.fail(format_args!(
-                    "EventReader {how} and OwnedParser::next differ\n  EventReader: {events:?}, {counted} skipped\n  next:        {want:?}, {skipped} skipped"
-                ));
-            }
+        self.same_events("EventReader's batches", &events, reader.skipped(), want);
+    }
+
+    /// Fails unless `events`, with `skipped` skipped, are the events
+    /// `OwnedParser::next` handed out and how many it skipped (`want`).
+    fn same_events(&self, what: &str, events: &[Seen], skipped: u64, want: &(Vec<&Seen>, u64)) {
+        if !events.iter().eq(want.0.iter().copied()) || skipped != want.1 {
+            self.fail(format_args!(
+                "{what} and OwnedParser::next differ\n  {what}: {events:?}, {skipped} skipped\n  next: {:?}, {} skipped",
+                want.0, want.1
+            ));
         }
     }
 
@@ -645,17 +639,31 @@ fn run_reader(config: Config, chunks: &[&[u8]], limits: Limits) -> Trace {
     }
 }
 
-/// Feeds `chunks` to an [`OwnedParser`](sse_proto::OwnedParser) as slices of one
-/// shared buffer (as an HTTP client's body chunks often are), item by item; the
+/// The chunks as slices of one shared buffer, as an HTTP client's body chunks
+/// often are.
+fn shared(chunks: &[&[u8]]) -> Vec<bytes::Bytes> {
+    let all = bytes::Bytes::from(chunks.concat());
+    let mut at = 0;
+    let slice = |chunk: &&[u8]| {
+        at += chunk.len();
+        all.slice(at - chunk.len()..at)
+    };
+    chunks.iter().map(slice).collect()
+}
+
+/// How many items a run over `chunks` may give before it is taken to loop.
+fn budget(chunks: &[bytes::Bytes]) -> usize {
+    2 * chunks.iter().map(|c| c.len()).sum::<usize>() + 2 * chunks.len() + 2
+}
+
+/// Feeds `chunks` to an [`OwnedParser`](sse_proto::OwnedParser), item by item; the
 /// trace and how many items it skipped.
-fn run_owned(config: Config, chunks: &[&[u8]]) -> (Trace, u64) {
-    let (all, mut at) = (bytes::Bytes::from(chunks.concat()), 0);
+fn run_owned(config: Config, chunks: &[bytes::Bytes]) -> (Trace, u64) {
     let mut parser = sse_proto::OwnedParser::new(Parser::with_config(config));
     let mut items: Vec<Seen> = Vec::new();
-    let (budget, mut count) = (2 * all.len() + 2 * chunks.len() + 2, 0);
+    let (budget, mut count) = (budget(chunks), 0);
     for chunk in chunks {
-        parser.push(all.slice(at..at + chunk.len()));
-        at += chunk.len();
+        parser.push(chunk.clone());
         while let Some(item) = parser.next() {
             count += 1;
             assert!(count <= budget, "OwnedParser loops");
@@ -709,17 +717,14 @@ fn record(items: &mut Vec<Seen>, seen: Seen) {
     }
 }
 
-/// Feeds `chunks` (slices of one shared buffer) to a [`Parser`], each item owned by
-/// a [`Sharer`](sse_proto::Sharer) as the client owns them: events with the range
+/// Feeds `chunks` to a [`Parser`], each item owned by a
+/// [`Sharer`](sse_proto::Sharer) as the client owns them: events with the range
 /// the call read, other items as they are.
-fn run_shared(config: Config, chunks: &[&[u8]]) -> Trace {
-    let (all, mut at) = (bytes::Bytes::from(chunks.concat()), 0);
+fn run_shared(config: Config, chunks: &[bytes::Bytes]) -> Trace {
     let (mut parser, mut sharer) = (Parser::with_config(config), sse_proto::Sharer::new());
     let mut items: Vec<Seen> = Vec::new();
-    let (budget, mut count) = (2 * all.len() + 2 * chunks.len() + 2, 0);
+    let (budget, mut count) = (budget(chunks), 0);
     for chunk in chunks {
-        let chunk = all.slice(at..at + chunk.len());
-        at += chunk.len();
         let mut pos = 0;
         loop {
             let mut input = &chunk[pos..];
@@ -729,9 +734,9 @@ fn run_shared(config: Config, chunks: &[&[u8]]) -> Trace {
             let seen = match parsed {
                 Ok(None) => break,
                 Ok(Some(Item::Event(event))) => {
-                    seen_event(&sharer.share_event_in(&chunk, read, event))
+                    seen_event(&sharer.share_event_in(chunk, read, event))
                 }
-                Ok(Some(item)) => seen_owned(sharer.share(&chunk, item)),
+                Ok(Some(item)) => seen_owned(sharer.share(chunk, item)),
                 Err(e) => Seen::Error(e),
             };
             count += 1;
