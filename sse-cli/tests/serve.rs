@@ -1019,8 +1019,9 @@ fn a_screenshot_of_the_page() {
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("sse-serve.png");
     let _ = std::fs::remove_file(&file);
-    let profile = std::env::temp_dir().join(format!("sse-cli-shot-{}", std::process::id()));
-    let status = std::process::Command::new(&browser)
+    let dir = test_support::BrowserDir::new("shot");
+    let status = dir
+        .apply(&mut std::process::Command::new(&browser))
         .args([
             "--headless=new",
             "--no-sandbox",
@@ -1029,14 +1030,14 @@ fn a_screenshot_of_the_page() {
             "--hide-scrollbars",
         ])
         .arg("--window-size=1200,700")
-        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg(dir.profile_arg())
         .arg(format!("--screenshot={}", file.display()))
         .arg(format!("http://{}/?types=status", server.addr))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status()
         .unwrap();
-    let _ = std::fs::remove_dir_all(&profile);
+    drop(dir);
     assert!(status.success());
     let png = std::fs::read(&file).unwrap();
     assert!(png.starts_with(b"\x89PNG"), "a PNG");

@@ -114,3 +114,55 @@ pub fn chromium() -> Option<String> {
 fn binary() -> String {
     std::env::var("REDIS_SERVER").unwrap_or_else(|_| "redis-server".into())
 }
+
+/// A directory of a browser's own under the system's temporary directory (its
+/// profile, and its temporary files: Chromium leaves directories in `TMPDIR` even
+/// when it exits cleanly), removed with everything in it when dropped.
+///
+/// ```no_run
+/// let dir = sse_test_support::BrowserDir::new("example");
+/// let mut chromium = std::process::Command::new("chromium");
+/// dir.apply(&mut chromium).arg("--headless=new");
+/// ```
+#[derive(Debug)]
+pub struct BrowserDir {
+    path: PathBuf,
+}
+
+impl BrowserDir {
+    /// A new, empty directory named after `name`, the process and a count.
+    pub fn new(name: &str) -> BrowserDir {
+        static COUNT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let count = COUNT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let path =
+            std::env::temp_dir().join(format!("sse-browser-{name}-{}-{count}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(path.join("tmp")).expect("a browser's directory");
+        BrowserDir { path }
+    }
+
+    /// Points `command`'s temporary files into the directory (`TMPDIR`, which
+    /// chromedriver passes on to the browsers it starts).
+    pub fn apply<'c>(&self, command: &'c mut Command) -> &'c mut Command {
+        command.env("TMPDIR", self.path.join("tmp"))
+    }
+
+    /// `--user-data-dir=` a profile in the directory, for Chromium's command line.
+    pub fn profile_arg(&self) -> String {
+        format!("--user-data-dir={}", self.path.join("profile").display())
+    }
+}
+
+impl Drop for BrowserDir {
+    fn drop(&mut self) {
+        // A browser killed a moment ago may have processes still writing here:
+        // try again until the directory is gone, for a few seconds at most.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while std::fs::remove_dir_all(&self.path).is_err()
+            && self.path.exists()
+            && Instant::now() < deadline
+        {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}

@@ -141,12 +141,9 @@ pub fn chromium() -> Option<String> {
 /// minute of wall-clock time.
 #[allow(dead_code)]
 pub fn chromium_dom(browser: &str, url: &str, virtual_ms: u32, extra_args: &[&str]) -> String {
-    let profile = std::env::temp_dir().join(format!(
-        "sse-cli-browser-{}-{}",
-        std::process::id(),
-        url.len()
-    ));
-    let mut child = std::process::Command::new(browser)
+    let dir = test_support::BrowserDir::new("dom");
+    let mut child = dir
+        .apply(&mut std::process::Command::new(browser))
         .args([
             "--headless=new",
             "--no-sandbox",
@@ -156,7 +153,7 @@ pub fn chromium_dom(browser: &str, url: &str, virtual_ms: u32, extra_args: &[&st
             "--dump-dom",
         ])
         .args(extra_args)
-        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg(dir.profile_arg())
         .arg(url)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
@@ -171,40 +168,36 @@ pub fn chromium_dom(browser: &str, url: &str, virtual_ms: u32, extra_args: &[&st
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
     let output = child.wait_with_output().unwrap();
-    let _ = std::fs::remove_dir_all(&profile);
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
 /// Headless Chromium showing `url` in real time (no virtual clock), with a profile
-/// of its own; killed, and its profile removed, when dropped.
+/// of its own; killed, and its directory removed, when dropped.
 pub struct Headless {
     child: std::process::Child,
-    profile: std::path::PathBuf,
+    /// Dropped after `child` is killed.
+    _dir: test_support::BrowserDir,
 }
 
 impl Headless {
     pub fn open(browser: &str, url: &str, extra_args: &[String]) -> Headless {
-        static COUNT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-        let profile = std::env::temp_dir().join(format!(
-            "sse-cli-headless-{}-{}",
-            std::process::id(),
-            COUNT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-        ));
-        let child = std::process::Command::new(browser)
+        let dir = test_support::BrowserDir::new("headless");
+        let child = dir
+            .apply(&mut std::process::Command::new(browser))
             .args([
                 "--headless=new",
                 "--no-sandbox",
                 "--disable-gpu",
                 "--no-first-run",
             ])
-            .arg(format!("--user-data-dir={}", profile.display()))
+            .arg(dir.profile_arg())
             .args(extra_args)
             .arg(url)
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
             .expect("Chromium runs");
-        Headless { child, profile }
+        Headless { child, _dir: dir }
     }
 }
 
@@ -212,6 +205,5 @@ impl Drop for Headless {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.profile);
     }
 }

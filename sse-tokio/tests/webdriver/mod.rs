@@ -39,6 +39,9 @@ pub fn browser() -> Option<(String, String)> {
 pub struct Driver {
     child: Child,
     addr: SocketAddr,
+    /// Where it and its browsers keep their temporary files: removed after it
+    /// is stopped.
+    _dir: test_support::BrowserDir,
 }
 
 impl Driver {
@@ -48,7 +51,9 @@ impl Driver {
             .local_addr()
             .unwrap()
             .port();
-        let child = Command::new(path)
+        let dir = test_support::BrowserDir::new("driver");
+        let child = dir
+            .apply(&mut Command::new(path))
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -57,6 +62,7 @@ impl Driver {
         let driver = Driver {
             child,
             addr: SocketAddr::from(([127, 0, 0, 1], port)),
+            _dir: dir,
         };
         let deadline = Instant::now() + Duration::from_secs(20);
         while driver.call("GET", "/status", None).is_err() {
