@@ -273,6 +273,16 @@ pub fn contenders() -> Vec<Contender> {
             run: ours_copy_floor,
         },
         Contender {
+            name: "sse-proto least owned reader",
+            baseline: false,
+            run: ours_least_owned,
+        },
+        Contender {
+            name: "sse-proto least batch reader",
+            baseline: false,
+            run: ours_least_batches,
+        },
+        Contender {
             name: "sse-proto OwnedParser",
             baseline: false,
             run: ours_owned,
@@ -406,6 +416,19 @@ pub fn ours_copy_floor(chunks: &[Bytes]) -> Tally {
         buffer.extend_from_slice(chunk);
         Some(buffer.split().freeze())
     })
+}
+
+/// The least an owned reader one event at a time on our parser does: owned
+/// events made the cheapest correct way, with nothing looked up or held
+/// (`sse_proto::floors`, a hidden module for these floors).
+pub fn ours_least_owned(chunks: &[Bytes]) -> Tally {
+    sse_proto::floors::owned_events(chunks)
+}
+
+/// The least a reader of batches on our parser does: each chunk's events held
+/// together, read by reference (`sse_proto::floors`).
+pub fn ours_least_batches(chunks: &[Bytes]) -> Tally {
+    sse_proto::floors::batches(chunks)
 }
 
 fn owned_floor(chunks: &[Bytes], share: bool) -> Tally {

@@ -178,6 +178,9 @@ mod connection;
 mod embedded;
 mod encoder;
 mod error;
+#[cfg(feature = "bench-floors")]
+#[doc(hidden)]
+pub mod floors;
 mod heartbeat;
 #[cfg(feature = "alloc")]
 mod history;

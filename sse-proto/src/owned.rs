@@ -18,7 +18,7 @@ use crate::shared::offset;
 use crate::{Event, EventBatch, Item, OwnedEvent, OwnedItem, Parser, Sharer};
 
 /// The least room of a data buffer that batches' assembled events are split off.
-const BATCH_DATA_ROOM: usize = 16 * 1024;
+pub(crate) const BATCH_DATA_ROOM: usize = 16 * 1024;
 
 /// A [`Parser`] fed chunks it keeps, handing out [`OwnedItem`]s one at a time.
 ///

@@ -286,10 +286,14 @@ fn parse_ratio(rounds: usize, size: usize, only: Option<&str>) {
                 peer_time / time("sse-tokio SseDecoder"),
             );
             floors.push(format!(
-                "| {}/{chunk} | {:.2}x | {:.2}x | {:.2}x | {:.2}x | {:.2}x | {:.2}x | {:.2}x | {:.2}x | {:.2}x |",
+                "| {}/{chunk} | {:.2}x | {:.2}x | {:.2}x | {:.2}x | {:.2}x | {:.2}x | {:.2}x | {:.2}x | {:.2}x | {:.2}x | {:.2}x | {:.2}x | {:.2}x |",
                 corpus.name,
                 ours / time("sse-proto + UTF-8 check"),
                 ours / time("sse-proto + UTF-8 check + refcount"),
+                ours / time("sse-proto least owned reader"),
+                peer_time / time("sse-proto least owned reader"),
+                ours / time("sse-proto least batch reader"),
+                peer_time / time("sse-proto least batch reader"),
                 ours / time("sse-proto OwnedParser"),
                 ours / time("sse-proto OwnedParser batches"),
                 peer_time / time("sse-proto OwnedParser batches"),
@@ -302,9 +306,9 @@ fn parse_ratio(rounds: usize, size: usize, only: Option<&str>) {
     }
     println!();
     println!(
-        "| corpus / chunk | + UTF-8 check / sse-proto | + UTF-8 check + refcount / sse-proto | OwnedParser / sse-proto | OwnedParser batches / sse-proto | OwnedParser batches / fastest peer | EventStream batches / fastest peer | EventReader batches / fastest peer | SseBatchDecoder / fastest peer | + copy + UTF-8 check + refcount / fastest peer |"
+        "| corpus / chunk | + UTF-8 check / sse-proto | + UTF-8 check + refcount / sse-proto | least owned reader / sse-proto | least owned reader / fastest peer | least batch reader / sse-proto | least batch reader / fastest peer | OwnedParser / sse-proto | OwnedParser batches / sse-proto | OwnedParser batches / fastest peer | EventStream batches / fastest peer | EventReader batches / fastest peer | SseBatchDecoder / fastest peer | + copy + UTF-8 check + refcount / fastest peer |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for row in floors {
         println!("{row}");
     }
