@@ -151,6 +151,7 @@ impl Text {
     /// Where `field` (found in `chunk`) is in the text, if it lies there; an
     /// empty field is anywhere. A field ends at a line end or the chunk's end and
     /// begins after `:` or a space: character boundaries, within the text.
+    #[inline(always)]
     fn at(&self, chunk: &Bytes, field: &[u8]) -> Option<(usize, usize)> {
         if field.is_empty() {
             return Some((0, 0));
@@ -166,6 +167,7 @@ impl Text {
 /// ID (appended, not looked up).
 type Plan = (Option<Range<usize>>, bool, bool);
 
+#[inline(always)]
 fn plan(chunk: &Bytes, event: &Event<'_>) -> Plan {
     let event_type = event.event_type_field();
     let in_chunk = offset(chunk, event_type).map(|at| at..at + event_type.len());
@@ -179,6 +181,7 @@ fn plan(chunk: &Bytes, event: &Event<'_>) -> Plan {
 
 /// The event that the parser assembled, split off its buffer with its type and ID
 /// appended, checked as UTF-8.
+#[inline(always)]
 fn split(parser: &mut Parser<BytesMut>, chunk: &Bytes, plan: Plan) -> OwnedEvent {
     let (in_chunk, stored_type, with_id) = plan;
     let event_type = in_chunk.map(|at| &chunk[at]);
