@@ -619,7 +619,7 @@ impl std::io::Read for ChunkReader<'_> {
 fn run_reader(config: Config, chunks: &[&[u8]], limits: Limits) -> Trace {
     let mut reader = sse_proto::EventReader::with_config(ChunkReader(chunks.iter()), config);
     let mut items: Vec<Seen> = Vec::new();
-    let budget = 2 * chunks.iter().map(|c| c.len()).sum::<usize>() + 2 * chunks.len() + 2;
+    let budget = budget(chunks);
     loop {
         let seen = match reader.next_item() {
             Ok(None) => break,
@@ -652,8 +652,8 @@ fn shared(chunks: &[&[u8]]) -> Vec<bytes::Bytes> {
 }
 
 /// How many items a run over `chunks` may give before it is taken to loop.
-fn budget(chunks: &[bytes::Bytes]) -> usize {
-    2 * chunks.iter().map(|c| c.len()).sum::<usize>() + 2 * chunks.len() + 2
+fn budget(chunks: &[impl AsRef<[u8]>]) -> usize {
+    2 * chunks.iter().map(|c| c.as_ref().len()).sum::<usize>() + 2 * chunks.len() + 2
 }
 
 /// Feeds `chunks` to an [`OwnedParser`](sse_proto::OwnedParser), item by item; the
