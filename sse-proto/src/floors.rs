@@ -46,24 +46,19 @@ pub fn owned_events(chunks: &[Bytes]) -> (usize, usize) {
                     let plan = plan(&chunk, &event);
                     split(&mut parser, &chunk, plan)
                 }
-                Ok(Some(Item::Event(event))) => {
-                    let fields = [event.data().as_bytes(), event.event_type_field()];
-                    let id = event.last_event_id().as_bytes();
-                    text.check_from(&chunk, fields, id);
-                    match (text.at(&chunk, fields[0]), text.at(&chunk, fields[1])) {
-                        (Some(data), Some(event_type)) => {
-                            // The ID of an earlier event: a copy of its own here, where
-                            // a reader would share it.
-                            let id = text.at(&chunk, id).map_or_else(
-                                || Part::own(&event.last_event_id().to_string_lossy()),
-                                Part::at,
-                            );
-                            let text = text.text.clone();
-                            OwnedEvent::in_text(text, data, Part::at(event_type), id)
-                        }
-                        _ => event.into_owned(),
+                Ok(Some(Item::Event(event))) => match text.fields(&chunk, &event) {
+                    [Some(data), Some(event_type), id] => {
+                        // The ID of an earlier event: a copy of its own here, where
+                        // a reader would share it.
+                        let id = id.map_or_else(
+                            || Part::own(&event.last_event_id().to_string_lossy()),
+                            Part::at,
+                        );
+                        let text = text.text.clone();
+                        OwnedEvent::in_text(text, data, Part::at(event_type), id)
                     }
-                }
+                    _ => event.into_owned(),
+                },
                 Ok(Some(_)) | Err(_) => continue,
                 Ok(None) => break,
             };
@@ -99,24 +94,17 @@ pub fn batches(chunks: &[Bytes]) -> (usize, usize) {
                     entries.push(Entry::Own(own.len()));
                     own.push(split(&mut parser, &chunk, plan));
                 }
-                Ok(Some(Item::Event(event))) => {
-                    let fields = [event.data().as_bytes(), event.event_type_field()];
-                    let id = event.last_event_id().as_bytes();
-                    text.check_from(&chunk, fields, id);
-                    let (data, event_type) =
-                        (text.at(&chunk, fields[0]), text.at(&chunk, fields[1]));
-                    match (data, event_type, text.at(&chunk, id)) {
-                        (Some(data), Some(event_type), Some(id)) => entries.push(Entry::In {
-                            data: span(data),
-                            event_type: span(event_type),
-                            id: span(id),
-                        }),
-                        _ => {
-                            entries.push(Entry::Own(own.len()));
-                            own.push(event.into_owned());
-                        }
+                Ok(Some(Item::Event(event))) => match text.fields(&chunk, &event) {
+                    [Some(data), Some(event_type), Some(id)] => entries.push(Entry::In {
+                        data: span(data),
+                        event_type: span(event_type),
+                        id: span(id),
+                    }),
+                    _ => {
+                        entries.push(Entry::Own(own.len()));
+                        own.push(event.into_owned());
                     }
-                }
+                },
                 Ok(Some(_)) | Err(_) => continue,
                 Ok(None) => break,
             }
@@ -136,16 +124,23 @@ struct Text {
 }
 
 impl Text {
-    /// Checks `chunk` from the first of an event's fields that lies in it on,
-    /// unless checked already: at the first event that lies in the chunk.
+    /// Where the data, type and ID of `event` (parsed from `chunk`) are in the
+    /// text, each if it lies there. The chunk is checked at its first event that
+    /// lies in it, from the first of that event's fields on.
     #[inline(always)]
-    fn check_from(&mut self, chunk: &Bytes, fields: [&[u8]; 2], id: &[u8]) {
+    fn fields(&mut self, chunk: &Bytes, event: &Event<'_>) -> [Option<(usize, usize)>; 3] {
+        let fields = [
+            event.data().as_bytes(),
+            event.event_type_field(),
+            event.last_event_id().as_bytes(),
+        ];
         if self.text.is_empty() {
-            let first = fields.iter().chain([&id]).filter_map(|f| offset(chunk, f));
+            let first = fields.iter().filter_map(|f| offset(chunk, f));
             let from = first.min().unwrap_or(0);
             let text = crate::utf8::valid_prefix(chunk.slice(from..));
             *self = Text { text, from };
         }
+        fields.map(|field| self.at(chunk, field))
     }
 
     /// Where `field` (found in `chunk`) is in the text, if it lies there; an
