@@ -1019,8 +1019,8 @@ fn a_screenshot_of_the_page() {
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("sse-serve.png");
     let _ = std::fs::remove_file(&file);
-    let dir = test_support::BrowserDir::new("shot");
-    let status = dir
+    let browser_dir = test_support::BrowserDir::new("shot");
+    let status = browser_dir
         .apply(&mut std::process::Command::new(&browser))
         .args([
             "--headless=new",
@@ -1030,14 +1030,14 @@ fn a_screenshot_of_the_page() {
             "--hide-scrollbars",
         ])
         .arg("--window-size=1200,700")
-        .arg(dir.profile_arg())
+        .arg(browser_dir.profile_arg())
         .arg(format!("--screenshot={}", file.display()))
         .arg(format!("http://{}/?types=status", server.addr))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status()
         .unwrap();
-    drop(dir);
+    drop(browser_dir);
     assert!(status.success());
     let png = std::fs::read(&file).unwrap();
     assert!(png.starts_with(b"\x89PNG"), "a PNG");
