@@ -418,30 +418,52 @@ struct Origin {
     host: String,
 }
 
-/// The origin of an absolute `http(s)` URL and the rest of it; of a network-path
-/// reference (`//host/path`), with `scheme`.
-fn split_origin<'a>(url: &'a str, scheme: &'static str) -> Option<(Origin, &'a str)> {
-    let (scheme, after) = if let Some(after) = url.strip_prefix("//") {
-        (scheme, after)
-    } else {
-        let (name, after) = url.split_once("://")?;
-        let scheme = ["http", "https"]
+/// Where a URL or reference names an origin, read as a URL parser reads an `http(s)`
+/// one: what comes before the host (`https://`, `//`, `http:\\`: any number of
+/// slashes and backslashes after the scheme, at least two without one), the
+/// origin (`scheme` where the reference has none), and what comes after the host
+/// (from the first slash, backslash, `?` or `#`). `None` for a reference relative
+/// to its base's origin (`/path`, `https:path` when `scheme` is `https`) and
+/// anything not `http(s)`.
+fn split_origin<'a>(url: &'a str, scheme: &'static str) -> Option<(&'a str, Origin, &'a str)> {
+    let is_slash = |c: char| c == '/' || c == '\\';
+    let named = url.split_once(':').and_then(|(name, _)| {
+        ["http", "https"]
             .into_iter()
-            .find(|s| s.eq_ignore_ascii_case(name))?;
-        (scheme, after)
+            .find(|s| s.eq_ignore_ascii_case(name))
+    });
+    let (origin_scheme, after_scheme) = match named {
+        Some(named) => (named, &url[named.len() + 1..]),
+        None => (scheme, url),
     };
-    let end = after.find(['/', '?', '#']).unwrap_or(after.len());
-    let mut host = after[..end].to_ascii_lowercase();
-    let default_port = if scheme == "https" { ":443" } else { ":80" };
+    let after_slashes = after_scheme.trim_start_matches(is_slash);
+    let slashes = after_scheme.len() - after_slashes.len();
+    if slashes < 2 && (named.is_none() || named == Some(scheme)) {
+        return None;
+    }
+    let lead = &url[..url.len() - after_slashes.len()];
+    let end = after_slashes
+        .find(|c| is_slash(c) || c == '?' || c == '#')
+        .unwrap_or(after_slashes.len());
+    let mut host = after_slashes[..end].to_ascii_lowercase();
+    let default_port = if origin_scheme == "https" {
+        ":443"
+    } else {
+        ":80"
+    };
     if host.ends_with(default_port) {
         host.truncate(host.len() - default_port.len());
     }
-    Some((Origin { scheme, host }, &after[end..]))
+    let origin = Origin {
+        scheme: origin_scheme,
+        host,
+    };
+    Some((lead, origin, &after_slashes[end..]))
 }
 
 /// The scenario URL's scheme.
 fn scheme_of(scenario: &Scenario) -> &'static str {
-    split_origin(&scenario.url, "https").map_or("https", |(o, _)| o.scheme)
+    split_origin(&scenario.url, "https").map_or("https", |(_, o, _)| o.scheme)
 }
 
 /// Every origin the scenario names: its URL, the requests' URLs, `Location`s.
@@ -465,7 +487,7 @@ fn origins(scenario: &Scenario) -> Vec<Origin> {
     }
     let mut origins: Vec<Origin> = urls
         .into_iter()
-        .filter_map(|url| split_origin(url, scheme).map(|(o, _)| o))
+        .filter_map(|url| split_origin(url, scheme).map(|(_, o, _)| o))
         .collect();
     origins.sort();
     origins.dedup();
@@ -479,16 +501,22 @@ struct Local {
 }
 
 impl Local {
-    /// `url` with its origin replaced by the loopback one (relative and non-HTTP
-    /// URLs unchanged).
+    /// `url` with its origin replaced by the loopback one, written as it was
+    /// (the same slashes, the scheme `http`); a reference relative to its base's
+    /// origin with the scheme `http` if it names one; non-HTTP URLs unchanged.
     fn url(&self, url: &str) -> String {
+        let http = |lead: &str| match lead.split_once(':') {
+            Some((name, after)) if name.eq_ignore_ascii_case(self.scheme) => {
+                format!("http:{after}")
+            }
+            _ => lead.to_string(),
+        };
         match split_origin(url, self.scheme) {
-            Some((origin, rest)) => match self.ports.get(&origin) {
-                Some(port) if url.starts_with("//") => format!("//127.0.0.1:{port}{rest}"),
-                Some(port) => format!("http://127.0.0.1:{port}{rest}"),
+            Some((lead, origin, rest)) => match self.ports.get(&origin) {
+                Some(port) => format!("{}127.0.0.1:{port}{rest}", http(lead)),
                 None => url.to_string(),
             },
-            None => url.to_string(),
+            None => http(url),
         }
     }
 }
@@ -512,7 +540,7 @@ async fn play(driver: &Driver, scenario: &Scenario) -> io::Result<Case> {
     }
     let url = local.url(&scenario.url);
     let page_origin = split_origin(&scenario.url, local.scheme)
-        .and_then(|(origin, _)| local.ports.get(&origin).copied())
+        .and_then(|(_, origin, _)| local.ports.get(&origin).copied())
         .map(|port| format!("http://127.0.0.1:{port}"))
         .unwrap_or_default();
     let mut types = vec!["message".to_string()];

@@ -272,7 +272,10 @@ impl Connection {
     ///
     /// Fails if `url` is not an absolute `http`/`https` URL (the constructor's
     /// `SyntaxError`), or if the configured method, headers or last event ID could
-    /// not be sent as they are.
+    /// not be sent as they are. The URL is read as a browser's URL parser reads an
+    /// `http(s)` URL where that decides where a request goes (a backslash before the
+    /// query is a slash, any run of slashes may stand before the host), and kept in
+    /// that form, which is what each [`Request`]'s URL carries.
     ///
     /// ```
     /// use sse_proto::{RequestError, Connection, ConnectionConfig, ReadyState, Time};
@@ -482,7 +485,8 @@ impl Connection {
     /// as it is, since `&HeaderName` and `&HeaderValue` are `AsRef<[u8]>`).
     ///
     /// - 301, 302, 303, 307 or 308 with one usable `Location`: the redirect is
-    ///   followed as Fetch does (a new request to the resolved URL; 303, and 301/302
+    ///   followed as Fetch does (a new request to the URL it resolves to, read as
+    ///   the constructor reads its URL; 303, and 301/302
     ///   after `POST`, switch to `GET` without body), up to
     ///   [`max_redirects`](ConnectionConfig::max_redirects).
     /// - 200 with a `text/event-stream` MIME type (any case, parameters allowed):

@@ -6,9 +6,14 @@
 //! that matter for `Location` values are handled the way the WHATWG parser handles
 //! them where that is cheap: leading and trailing C0 controls and spaces are
 //! trimmed, tabs and newlines inside are removed, and spaces and non-ASCII bytes are
-//! percent-encoded. Other ASCII controls make the reference unusable. There is no
-//! IDNA, no backslash-as-slash, and no host or port normalisation beyond lower-casing
-//! the scheme.
+//! percent-encoded ([`clean`]); and since `http` and `https` are "special" schemes,
+//! a backslash before the query is a slash, any number of slashes may stand before
+//! the host, and `http:path` is relative to an `http` URL ([`special`]). Other ASCII
+//! controls make the reference unusable. There is no IDNA, and no host or port
+//! normalisation beyond lower-casing the scheme: where the WHATWG parser would find
+//! two hosts the same that differ here (`EXAMPLE.com.` and `example.com.`, an IPv4
+//! address written in hex), they are taken as different origins, which only ever
+//! drops credentials; where it finds the host, this finds the same host.
 
 use alloc::string::String;
 
@@ -122,10 +127,62 @@ pub(crate) fn clean(reference: &[u8]) -> Option<String> {
     Some(out)
 }
 
+/// Rewrites a reference to an `http` or `https` URL, or one relative to `base_scheme`
+/// (`http` or `https`), into the RFC 3986 form of what the WHATWG URL parser makes
+/// of it for these "special" schemes; any other reference is returned as it is.
+///
+/// - A backslash before the query or fragment is a slash (the authority, path
+///   start and path states treat `\` as `/` in a special URL).
+/// - After the scheme, or at the start of a reference that begins with two
+///   slashes, any number of slashes stand before the host ("special authority
+///   ignore slashes state"): `http:/\\host` and `///host` name `host`.
+/// - `http:path` with an `http` base is relative to it, as `path` is ("special
+///   relative or authority state"); with no base or another scheme, it is
+///   `http://path`.
+///
+/// Without the first rule, `http://evil.example\@good.example/` would be taken
+/// here as an authority with user info `evil.example\` and host `good.example`,
+/// while a WHATWG parser (a browser, the `url` crate) sends the request to
+/// `evil.example`: credentials kept for `good.example` would go there.
+pub(crate) fn special(reference: &str, base_scheme: Option<&str>) -> String {
+    let scheme_end = reference
+        .find(':')
+        .filter(|&colon| is_scheme(&reference[..colon]));
+    let scheme = scheme_end.map(|colon| &reference[..colon]);
+    if scheme.is_some_and(|s| !is_http(s)) || (scheme.is_none() && base_scheme.is_none()) {
+        return String::from(reference);
+    }
+    // Slashes for backslashes, up to the query or fragment.
+    let end = reference.find(['?', '#']).unwrap_or(reference.len());
+    let mut out = String::with_capacity(reference.len() + 2);
+    out.push_str(&reference[..end].replace('\\', "/"));
+    out.push_str(&reference[end..]);
+    let (prefix, rest) = match (scheme_end, scheme) {
+        (Some(colon), Some(scheme)) => {
+            let rest = &out[colon + 1..];
+            let same = base_scheme.is_some_and(|b| b.eq_ignore_ascii_case(scheme));
+            if same && !rest.starts_with("//") {
+                // Relative to the base: the scheme is dropped.
+                return String::from(rest);
+            }
+            (colon + 1, rest)
+        }
+        _ if out.starts_with("//") => (0, out.as_str()),
+        _ => return out,
+    };
+    let host_and_rest = rest.trim_start_matches('/');
+    let mut normal = String::with_capacity(out.len() + 2);
+    normal.push_str(&out[..prefix]);
+    normal.push_str("//");
+    normal.push_str(host_and_rest);
+    normal
+}
+
 /// Checks that `url` is an absolute `http` or `https` URL with a host and returns it
 /// with the scheme in lower case (and the same cleaning as [`clean`]).
 pub(crate) fn absolute_http(url: &str) -> Result<String, UrlProblem> {
     let cleaned = clean(url.as_bytes()).ok_or(UrlProblem::Invalid)?;
+    let cleaned = special(&cleaned, None);
     let parts = split(&cleaned).ok_or(UrlProblem::Invalid)?;
     let Some(scheme) = parts.scheme else {
         return Err(UrlProblem::Invalid);
@@ -161,8 +218,8 @@ pub(crate) fn is_http(scheme: &str) -> bool {
 /// split or `base` has no scheme.
 pub(crate) fn resolve(base: &str, reference: &str) -> Option<String> {
     let b = split(base)?;
-    b.scheme?;
-    let r = split(reference)?;
+    let reference = special(reference, Some(b.scheme?));
+    let r = split(&reference)?;
     let mut merged = String::new();
     let (scheme, authority, path, query);
     if r.scheme.is_some() {
@@ -388,7 +445,10 @@ mod tests {
             ("g?y/../x", "http://a/b/c/g?y/../x"),
             ("g#s/./x", "http://a/b/c/g#s/./x"),
             ("g#s/../x", "http://a/b/c/g#s/../x"),
-            ("http:g", "http:g"),
+            // RFC 3986 leaves this one to the parser ("http:g" under a strict
+            // parser); for the special scheme `http` the WHATWG parser, which
+            // browsers follow, takes it as relative.
+            ("http:g", "http://a/b/c/g"),
         ];
         for (reference, expected) in cases {
             assert_eq!(
@@ -446,10 +506,68 @@ mod tests {
             Ok("https://Example.com/x")
         );
         assert_eq!(absolute_http("/relative"), Err(UrlProblem::Invalid));
-        assert_eq!(absolute_http("http:///nohost"), Err(UrlProblem::Invalid));
-        assert_eq!(absolute_http("http:nohost"), Err(UrlProblem::Invalid));
+        assert_eq!(absolute_http("http:"), Err(UrlProblem::Invalid));
+        assert_eq!(absolute_http("http:/\\"), Err(UrlProblem::Invalid));
+        // As the WHATWG parser reads them with no base.
+        assert_eq!(absolute_http("http:host").as_deref(), Ok("http://host"));
+        assert_eq!(absolute_http("http:///host").as_deref(), Ok("http://host"));
+        assert_eq!(
+            absolute_http("HTTP:\\\\a.example\\x?y\\z").as_deref(),
+            Ok("http://a.example/x?y\\z")
+        );
         assert_eq!(absolute_http("ftp://x/"), Err(UrlProblem::Scheme));
         assert_eq!(absolute_http("mailto:a@b"), Err(UrlProblem::Scheme));
+    }
+
+    /// What the WHATWG URL parser makes of these references for `http` and
+    /// `https`, state by state (the `url` crate reads the same, but for `///host`,
+    /// where it stops at the empty host that the "special authority ignore slashes
+    /// state" skips).
+    #[test]
+    fn special_schemes_as_the_whatwg_parser_reads_them() {
+        let base = "https://good.example/a/b";
+        let cases = [
+            // A backslash ends the host: the user info is not `evil.example\`.
+            (
+                "https://evil.example\\@good.example/x",
+                "https://evil.example/@good.example/x",
+            ),
+            (
+                "//evil.example\\@good.example/",
+                "https://evil.example/@good.example/",
+            ),
+            ("\\\\evil.example\\x", "https://evil.example/x"),
+            ("/\\evil.example/x", "https://evil.example/x"),
+            // Backslashes in the path are slashes; in the query and fragment not.
+            (
+                "c\\d\\..\\e?q\\r#f\\g",
+                "https://good.example/a/c/e?q\\r#f\\g",
+            ),
+            ("\\x", "https://good.example/x"),
+            // Any number of slashes before the host.
+            ("///evil.example/x", "https://evil.example/x"),
+            ("https:////evil.example/x", "https://evil.example/x"),
+            ("https:\\/\\evil.example", "https://evil.example"),
+            // The base's scheme without slashes: relative.
+            ("https:c", "https://good.example/a/c"),
+            ("HTTPS:/c", "https://good.example/c"),
+            ("https:?q", "https://good.example/a/b?q"),
+            // Another special scheme without slashes: a host.
+            ("http:evil.example/x", "http://evil.example/x"),
+            ("http:\\evil.example", "http://evil.example"),
+            // Other schemes are left alone (and not followed).
+            ("ftp:\\x", "ftp:\\x"),
+        ];
+        for (reference, expected) in cases {
+            assert_eq!(
+                resolve(base, reference).as_deref(),
+                Some(expected),
+                "{reference}"
+            );
+        }
+        // The first case is another origin, as it is to a browser.
+        let target = resolve(base, "https://evil.example\\@good.example/x").unwrap();
+        assert!(!same_origin(base, &target));
     }
 
     #[test]
