@@ -8,7 +8,8 @@
 //! trimmed, tabs and newlines inside are removed, and spaces and non-ASCII bytes are
 //! percent-encoded ([`clean`]); and since `http` and `https` are "special" schemes,
 //! a backslash before the query is a slash, any number of slashes may stand before
-//! the host, and `http:path` is relative to an `http` URL ([`special`]). Other ASCII
+//! the host, `http:path` is relative to an `http` URL, and `%2e` spells a dot
+//! segment ([`special`]). Other ASCII
 //! controls make the reference unusable. There is no IDNA, and no host or port
 //! normalisation beyond lower-casing the scheme: where the WHATWG parser would find
 //! two hosts the same that differ here (`EXAMPLE.com.` and `example.com.`, an IPv4
@@ -139,6 +140,9 @@ pub(crate) fn clean(reference: &[u8]) -> Option<String> {
 /// - `http:path` with an `http` base is relative to it, as `path` is ("special
 ///   relative or authority state"); with no base or another scheme, it is
 ///   `http://path`.
+/// - A path segment `%2e` is `.`, and `.%2e`, `%2e.` and `%2e%2e` are `..`; a
+///   colon in a relative reference's first segment is part of the path (RFC
+///   3986 would not take it as a reference at all).
 ///
 /// Without the first rule, `http://evil.example\@good.example/` would be taken
 /// here as an authority with user info `evil.example\` and host `good.example`,
@@ -152,30 +156,42 @@ pub(crate) fn special(reference: &str, base_scheme: Option<&str>) -> String {
     if scheme.is_some_and(|s| !is_http(s)) || (scheme.is_none() && base_scheme.is_none()) {
         return String::from(reference);
     }
-    // Slashes for backslashes, up to the query or fragment.
+    // Up to the query or fragment: slashes for backslashes, and the dot segments
+    // written with `%2e` as dots ("single-dot" and "double-dot URL path segment").
     let end = reference.find(['?', '#']).unwrap_or(reference.len());
     let mut out = String::with_capacity(reference.len() + 2);
-    out.push_str(&reference[..end].replace('\\', "/"));
-    out.push_str(&reference[end..]);
-    let (prefix, rest) = match (scheme_end, scheme) {
-        (Some(colon), Some(scheme)) => {
-            let rest = &out[colon + 1..];
-            let same = base_scheme.is_some_and(|b| b.eq_ignore_ascii_case(scheme));
-            if same && !rest.starts_with("//") {
-                // Relative to the base: the scheme is dropped.
-                return String::from(rest);
-            }
-            (colon + 1, rest)
+    for (i, segment) in reference[..end].split(['/', '\\']).enumerate() {
+        if i > 0 {
+            out.push('/');
         }
-        _ if out.starts_with("//") => (0, out.as_str()),
-        _ => return out,
+        let is = |spellings: &[&str]| spellings.iter().any(|s| s.eq_ignore_ascii_case(segment));
+        out.push_str(if is(&["%2e"]) {
+            "."
+        } else if is(&[".%2e", "%2e.", "%2e%2e"]) {
+            ".."
+        } else {
+            segment
+        });
+    }
+    out.push_str(&reference[end..]);
+    let after_scheme = scheme_end.map_or(0, |colon| colon + 1);
+    let rest = &out[after_scheme..];
+    let same_scheme = match scheme {
+        Some(scheme) => base_scheme.is_some_and(|base| base.eq_ignore_ascii_case(scheme)),
+        None => true,
     };
-    let host_and_rest = rest.trim_start_matches('/');
-    let mut normal = String::with_capacity(out.len() + 2);
-    normal.push_str(&out[..prefix]);
-    normal.push_str("//");
-    normal.push_str(host_and_rest);
-    normal
+    if rest.starts_with("//") || !same_scheme {
+        // An authority, after any run of slashes.
+        return alloc::format!("{}//{}", &out[..after_scheme], rest.trim_start_matches('/'));
+    }
+    // Relative to the base (its scheme dropped if named): a colon in the first
+    // segment is the path's, not a scheme's.
+    let first = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    if rest[..first].contains(':') {
+        alloc::format!("./{rest}")
+    } else {
+        String::from(rest)
+    }
 }
 
 /// Checks that `url` is an absolute `http` or `https` URL with a host and returns it
@@ -479,9 +495,17 @@ mod tests {
     }
 
     #[test]
-    fn bad_scheme_is_not_a_reference() {
+    fn bad_scheme_is_a_path() {
+        // Not a URI reference to RFC 3986; to the URL Standard, a relative path.
         assert_eq!(split("1http://x"), None);
-        assert_eq!(resolve("http://a/b", "a b:c"), None);
+        assert_eq!(
+            resolve("http://a/b", "1http://x").as_deref(),
+            Some("http://a/1http://x")
+        );
+        assert_eq!(
+            resolve("http://a/b", "a%20b:c").as_deref(),
+            Some("http://a/a%20b:c")
+        );
         // A colon after a slash is part of the path.
         assert_eq!(
             resolve("http://a/b/c", "./x:y").as_deref(),
@@ -544,6 +568,11 @@ mod tests {
                 "https://good.example/a/c/e?q\\r#f\\g",
             ),
             ("\\x", "https://good.example/x"),
+            // Dots written as `%2e` are dot segments; a colon in a relative
+            // reference's first segment is the path's.
+            ("%2E/x/.%2e/%2e%2e/y", "https://good.example/y"),
+            ("x%2e/%2e.x", "https://good.example/a/x%2e/%2e.x"),
+            ("_x:1/y", "https://good.example/a/_x:1/y"),
             // Any number of slashes before the host.
             ("///evil.example/x", "https://evil.example/x"),
             ("https:////evil.example/x", "https://evil.example/x"),
@@ -552,6 +581,7 @@ mod tests {
             ("https:c", "https://good.example/a/c"),
             ("HTTPS:/c", "https://good.example/c"),
             ("https:?q", "https://good.example/a/b?q"),
+            ("https:https:x", "https://good.example/a/https:x"),
             // Another special scheme without slashes: a host.
             ("http:evil.example/x", "http://evil.example/x"),
             ("http:\\evil.example", "http://evil.example"),

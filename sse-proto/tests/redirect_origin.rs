@@ -1,0 +1,112 @@
+//! Where a redirect's request goes, against the URL Standard's parser (the `url`
+//! crate): every request goes to the URL a browser's would, and one that keeps
+//! the credentials goes to the origin they were given for. (Where the `url` crate
+//! refuses a reference, nothing is compared: it stops at `///host`, which the
+//! Standard reads as `//host`.)
+
+#![cfg(feature = "std")]
+
+use proptest::prelude::*;
+use sse_proto::{Connection, ConnectionConfig, Time};
+use url::Url;
+
+const BASE: &str = "https://good.example/a/b";
+
+/// Scheme, host and port, as the URL Standard finds them.
+fn origin(url: &Url) -> (String, Option<String>, Option<u16>) {
+    (
+        url.scheme().to_string(),
+        url.host_str().map(str::to_string),
+        url.port_or_known_default(),
+    )
+}
+
+/// What the connection does with a redirect to `location`: the next request's URL
+/// and whether it keeps `Authorization`; `None` if it does not follow it.
+fn follow(location: &str) -> Option<(String, bool)> {
+    let config = ConnectionConfig::new().header("Authorization", "Bearer s");
+    let mut conn = Connection::new(Time::ZERO, BASE, config).unwrap();
+    conn.poll_request().unwrap();
+    conn.handle_response(Time::ZERO, 302, [("Location", location)]);
+    let request = conn.poll_request()?;
+    Some((
+        request.url().to_string(),
+        request.header("Authorization").is_some(),
+    ))
+}
+
+/// Pieces that URL parsers read differently from one another.
+fn location() -> impl Strategy<Value = String> {
+    let piece = prop::sample::select(vec![
+        "/",
+        "\\",
+        "//",
+        "\\\\",
+        "@",
+        ":",
+        "?",
+        "#",
+        ".",
+        "..",
+        "%2e",
+        "%40",
+        "%5c",
+        "https:",
+        "http:",
+        "good.example",
+        "evil.example",
+        "GOOD.example",
+        "good.example.",
+        ":443",
+        ":0443",
+        ":80",
+        "[::1]",
+        "0x7f.1",
+        "u:p",
+        " ",
+        "\t",
+        "\u{fc}",
+        "x",
+    ]);
+    let start = prop::sample::select(vec![
+        "", "https://", "//", "\\\\", "/\\", "https:", "HTTP://",
+    ]);
+    (start, prop::collection::vec(piece, 0..9))
+        .prop_map(|(start, pieces)| format!("{start}{}", pieces.concat()))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(4096))]
+
+    #[test]
+    fn a_redirect_goes_where_a_browser_goes(location in location()) {
+        let base = Url::parse(BASE).unwrap();
+        let Some((url, kept)) = follow(&location) else {
+            return Ok(());
+        };
+        // Where the URL Standard sends the request, if it follows it at all.
+        let Ok(theirs) = base.join(&location) else {
+            return Ok(());
+        };
+        let ours = Url::parse(&url);
+        prop_assert!(ours.is_ok(), "{location:?} -> {url:?}: {ours:?}");
+        let ours = ours.unwrap();
+        prop_assert_eq!(origin(&ours), origin(&theirs), "{:?} -> {:?}", location, url);
+        // The same URL, once the URL Standard has written both its way (the
+        // fragment is never sent).
+        let mut theirs_sent = theirs.clone();
+        theirs_sent.set_fragment(None);
+        prop_assert_eq!(ours.as_str(), theirs_sent.as_str(), "{:?}", location);
+        if kept {
+            prop_assert_eq!(origin(&theirs), origin(&base), "{:?} kept Authorization", location);
+        }
+    }
+}
+
+/// The case that made this test: the host ends at the backslash.
+#[test]
+fn a_backslash_ends_the_host() {
+    let (url, kept) = follow("https://evil.example\\@good.example/").unwrap();
+    assert_eq!(url, "https://evil.example/@good.example/");
+    assert!(!kept);
+}
