@@ -103,10 +103,36 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(4096))]
+
+    /// The constructor's URL, which the first request carries, is read the same way.
+    #[test]
+    fn the_first_request_goes_where_a_browser_goes(url in location()) {
+        let Ok(conn) = Connection::new(Time::ZERO, &url, ConnectionConfig::new()) else {
+            return Ok(());
+        };
+        let Ok(theirs) = Url::parse(&url) else {
+            return Ok(());
+        };
+        let ours = Url::parse(conn.url());
+        prop_assert!(ours.is_ok(), "{url:?} -> {:?}: {ours:?}", conn.url());
+        let ours = ours.unwrap();
+        prop_assert_eq!(ours.as_str(), theirs.as_str(), "{:?}", url);
+    }
+}
+
 /// The case that made this test: the host ends at the backslash.
 #[test]
 fn a_backslash_ends_the_host() {
     let (url, kept) = follow("https://evil.example\\@good.example/").unwrap();
     assert_eq!(url, "https://evil.example/@good.example/");
     assert!(!kept);
+    let conn = Connection::new(
+        Time::ZERO,
+        "https://evil.example\\@good.example/",
+        ConnectionConfig::new(),
+    )
+    .unwrap();
+    assert_eq!(conn.url(), "https://evil.example/@good.example/");
 }

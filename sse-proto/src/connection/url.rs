@@ -158,9 +158,11 @@ pub(crate) fn special(reference: &str, base_scheme: Option<&str>) -> String {
     }
     // Up to the query or fragment: slashes for backslashes, and the dot segments
     // written with `%2e` as dots ("single-dot" and "double-dot URL path segment").
+    let after_scheme = scheme_end.map_or(0, |colon| colon + 1);
     let end = reference.find(['?', '#']).unwrap_or(reference.len());
     let mut out = String::with_capacity(reference.len() + 2);
-    for (i, segment) in reference[..end].split(['/', '\\']).enumerate() {
+    out.push_str(&reference[..after_scheme]);
+    for (i, segment) in reference[after_scheme..end].split(['/', '\\']).enumerate() {
         if i > 0 {
             out.push('/');
         }
@@ -174,7 +176,6 @@ pub(crate) fn special(reference: &str, base_scheme: Option<&str>) -> String {
         });
     }
     out.push_str(&reference[end..]);
-    let after_scheme = scheme_end.map_or(0, |colon| colon + 1);
     let rest = &out[after_scheme..];
     let same_scheme = match scheme {
         Some(scheme) => base_scheme.is_some_and(|base| base.eq_ignore_ascii_case(scheme)),
@@ -573,6 +574,7 @@ mod tests {
             ("%2E/x/.%2e/%2e%2e/y", "https://good.example/y"),
             ("x%2e/%2e.x", "https://good.example/a/x%2e/%2e.x"),
             ("_x:1/y", "https://good.example/a/_x:1/y"),
+            ("https:%2e/..", "https://good.example/"),
             // Any number of slashes before the host.
             ("///evil.example/x", "https://evil.example/x"),
             ("https:////evil.example/x", "https://evil.example/x"),
