@@ -8,7 +8,7 @@
 
 use proptest::prelude::*;
 use sse_proto::{Connection, ConnectionConfig, Time};
-use url::Url;
+use url::{Position, Url};
 
 const BASE: &str = "https://good.example/a/b";
 
@@ -19,6 +19,26 @@ fn origin(url: &Url) -> (String, Option<String>, Option<u16>) {
         url.host_str().map(str::to_string),
         url.port_or_known_default(),
     )
+}
+
+/// The path and query of an absolute URL as it is written: what a request for it
+/// carries.
+fn target(url: &str) -> String {
+    let after_scheme = url.find("://").map_or(url, |at| &url[at + 3..]);
+    let path = after_scheme
+        .find(['/', '?', '#'])
+        .map_or("", |at| &after_scheme[at..]);
+    let path = path.find('#').map_or(path, |at| &path[..at]);
+    if path.starts_with('/') {
+        path.to_string()
+    } else {
+        format!("/{path}")
+    }
+}
+
+/// The path and query the URL Standard writes for `url`.
+fn their_target(url: &Url) -> &str {
+    &url[Position::BeforePath..Position::AfterQuery]
 }
 
 /// What the connection does with a redirect to `location`: the next request's URL
@@ -67,6 +87,15 @@ fn location() -> impl Strategy<Value = String> {
         "\t",
         "\u{fc}",
         "x",
+        "\"",
+        "<",
+        ">",
+        "`",
+        "{",
+        "}",
+        "^",
+        "'",
+        "|",
     ]);
     let start = prop::sample::select(vec![
         "", "https://", "//", "\\\\", "/\\", "https:", "HTTP://",
@@ -93,10 +122,11 @@ proptest! {
         let ours = ours.unwrap();
         prop_assert_eq!(origin(&ours), origin(&theirs), "{:?} -> {:?}", location, url);
         // The same URL, once the URL Standard has written both its way (the
-        // fragment is never sent).
+        // fragment is never sent), and the same path and query as we wrote them.
         let mut theirs_sent = theirs.clone();
         theirs_sent.set_fragment(None);
         prop_assert_eq!(ours.as_str(), theirs_sent.as_str(), "{:?}", location);
+        prop_assert_eq!(target(&url), their_target(&theirs), "{:?}", location);
         if kept {
             prop_assert_eq!(origin(&theirs), origin(&base), "{:?} kept Authorization", location);
         }
@@ -119,6 +149,7 @@ proptest! {
         prop_assert!(ours.is_ok(), "{url:?} -> {:?}: {ours:?}", conn.url());
         let ours = ours.unwrap();
         prop_assert_eq!(ours.as_str(), theirs.as_str(), "{:?}", url);
+        prop_assert_eq!(target(conn.url()), their_target(&theirs), "{:?}", url);
     }
 }
 

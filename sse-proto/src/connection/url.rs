@@ -3,18 +3,19 @@
 //! `Location` against the current URL (RFC 3986 §5.2), and compare origins.
 //!
 //! This is RFC 3986, not the WHATWG URL Standard a browser uses. The differences
-//! that matter for `Location` values are handled the way the WHATWG parser handles
-//! them where that is cheap: leading and trailing C0 controls and spaces are
+//! that decide where a request goes and what it carries are handled the way the
+//! WHATWG parser handles them: leading and trailing C0 controls and spaces are
 //! trimmed, tabs and newlines inside are removed, and spaces and non-ASCII bytes are
-//! percent-encoded ([`clean`]); and since `http` and `https` are "special" schemes,
-//! a backslash before the query is a slash, any number of slashes may stand before
-//! the host, `http:path` is relative to an `http` URL, and `%2e` spells a dot
-//! segment ([`special`]). Other ASCII
-//! controls make the reference unusable. There is no IDNA, and no host or port
-//! normalisation beyond lower-casing the scheme: where the WHATWG parser would find
-//! two hosts the same that differ here (`EXAMPLE.com.` and `example.com.`, an IPv4
-//! address written in hex), they are taken as different origins, which only ever
-//! drops credentials; where it finds the host, this finds the same host.
+//! percent-encoded ([`clean`]); other ASCII controls make the reference unusable.
+//! And since `http` and `https` are "special" schemes, a backslash before the
+//! query is a slash, any run of slashes may stand before the host, `http:path` is
+//! relative to an `http` URL, `%2e` spells a dot segment, and what the Standard
+//! percent-encodes in a path or query is ([`special`]). There is no IDNA, and no
+//! host or port normalisation beyond lower-casing the scheme: hosts the WHATWG
+//! parser would find the same that differ here (`ex%61mple.com` and
+//! `example.com`, an IPv4 address written in hex, full-width letters) are taken
+//! as different origins, which only ever drops credentials; where it finds the
+//! host, this finds the same host.
 
 use alloc::string::String;
 
@@ -116,12 +117,7 @@ pub(crate) fn clean(reference: &[u8]) -> Option<String> {
         match b {
             b'\t' | b'\n' | b'\r' => {}
             0..=0x1F | 0x7F => return None,
-            b' ' | 0x80..=0xFF => {
-                const HEX: &[u8; 16] = b"0123456789ABCDEF";
-                out.push('%');
-                out.push(char::from(HEX[usize::from(b >> 4)]));
-                out.push(char::from(HEX[usize::from(b & 0xF)]));
-            }
+            b' ' | 0x80..=0xFF => push_escaped(&mut out, b),
             _ => out.push(char::from(b)),
         }
     }
@@ -143,6 +139,10 @@ pub(crate) fn clean(reference: &[u8]) -> Option<String> {
 /// - A path segment `%2e` is `.`, and `.%2e`, `%2e.` and `%2e%2e` are `..`; a
 ///   colon in a relative reference's first segment is part of the path (RFC
 ///   3986 would not take it as a reference at all).
+/// - `"`, `<`, `>`, `` ` ``, `{`, `}` and `^` are percent-encoded before the query,
+///   and `"`, `<`, `>` and `'` in it (the path and special-query percent-encode
+///   sets, beyond what [`clean`] encodes): the request carries what a browser's
+///   carries, in a form HTTP libraries accept.
 ///
 /// Without the first rule, `http://evil.example\@good.example/` would be taken
 /// here as an authority with user info `evil.example\` and host `good.example`,
@@ -167,15 +167,19 @@ pub(crate) fn special(reference: &str, base_scheme: Option<&str>) -> String {
             out.push('/');
         }
         let is = |spellings: &[&str]| spellings.iter().any(|s| s.eq_ignore_ascii_case(segment));
-        out.push_str(if is(&["%2e"]) {
+        let segment = if is(&["%2e"]) {
             "."
         } else if is(&[".%2e", "%2e.", "%2e%2e"]) {
             ".."
         } else {
             segment
-        });
+        };
+        percent_encode(&mut out, segment, PATH_SET);
     }
-    out.push_str(&reference[end..]);
+    // The query (the fragment is never sent).
+    let query_end = reference.find('#').unwrap_or(reference.len()).max(end);
+    percent_encode(&mut out, &reference[end..query_end], SPECIAL_QUERY_SET);
+    out.push_str(&reference[query_end..]);
     let rest = &out[after_scheme..];
     let same_scheme = match scheme {
         Some(scheme) => base_scheme.is_some_and(|base| base.eq_ignore_ascii_case(scheme)),
@@ -195,8 +199,35 @@ pub(crate) fn special(reference: &str, base_scheme: Option<&str>) -> String {
     }
 }
 
+/// What the URL Standard percent-encodes in a special URL's path, beyond what
+/// [`clean`] has ("path percent-encode set"; `?` and `#` end the path).
+const PATH_SET: &[u8] = b"\"<>`{}^";
+
+/// What it percent-encodes in a special URL's query ("special-query
+/// percent-encode set"; `#` ends the query).
+const SPECIAL_QUERY_SET: &[u8] = b"\"<>'";
+
+/// Appends `text` to `out` with the bytes of `set` percent-encoded.
+fn percent_encode(out: &mut String, text: &str, set: &[u8]) {
+    for c in text.chars() {
+        match u8::try_from(c) {
+            Ok(b) if set.contains(&b) => push_escaped(out, b),
+            _ => out.push(c),
+        }
+    }
+}
+
+/// Appends `%XX` for `b`.
+fn push_escaped(out: &mut String, b: u8) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    out.push('%');
+    out.push(char::from(HEX[usize::from(b >> 4)]));
+    out.push(char::from(HEX[usize::from(b & 0xF)]));
+}
+
 /// Checks that `url` is an absolute `http` or `https` URL with a host and returns it
-/// with the scheme in lower case (and the same cleaning as [`clean`]).
+/// with the scheme in lower case, read as [`clean`] and [`special`] read it, and
+/// its path without dot segments.
 pub(crate) fn absolute_http(url: &str) -> Result<String, UrlProblem> {
     let cleaned = clean(url.as_bytes()).ok_or(UrlProblem::Invalid)?;
     let cleaned = special(&cleaned, None);
@@ -210,9 +241,17 @@ pub(crate) fn absolute_http(url: &str) -> Result<String, UrlProblem> {
     if host(parts.authority.unwrap_or_default()).is_empty() {
         return Err(UrlProblem::Invalid);
     }
+    let scheme = scheme.to_ascii_lowercase();
+    let path = remove_dot_segments(parts.path);
     let mut out = String::with_capacity(cleaned.len());
-    out.push_str(&scheme.to_ascii_lowercase());
-    out.push_str(&cleaned[scheme.len()..]);
+    recompose(
+        &mut out,
+        &Parts {
+            scheme: Some(&scheme),
+            path: &path,
+            ..parts
+        },
+    );
     Ok(out)
 }
 
@@ -533,6 +572,10 @@ mod tests {
         assert_eq!(absolute_http("http:/\\"), Err(UrlProblem::Invalid));
         // As the WHATWG parser reads them with no base.
         assert_eq!(absolute_http("http:host").as_deref(), Ok("http://host"));
+        assert_eq!(
+            absolute_http("http://h/a/./b/../c/%2e%2E?x/../y").as_deref(),
+            Ok("http://h/a/?x/../y")
+        );
         assert_eq!(absolute_http("http:///host").as_deref(), Ok("http://host"));
         assert_eq!(
             absolute_http("HTTP:\\\\a.example\\x?y\\z").as_deref(),
