@@ -380,6 +380,17 @@ fn is_field_value(s: &[u8]) -> bool {
     s.iter().all(|&b| b == b'\t' || (b >= 0x20 && b != 0x7f))
 }
 
+/// Whether `url` is written as the URL Standard writes an `http(s)` URL: no space,
+/// control or non-ASCII byte, and nothing its path and special-query
+/// percent-encode sets name (a backslash, a slash in such a URL, included).
+fn is_written_out(url: &str) -> bool {
+    let (before_query, query) = url.split_once('?').unwrap_or((url, ""));
+    url.bytes()
+        .all(|b| b > b' ' && b < 0x7f && !b"\"<>".contains(&b))
+        && !before_query.bytes().any(|b| b"\\`{}^".contains(&b))
+        && !query.contains('\'')
+}
+
 fn breaks_a_line(s: &[u8]) -> bool {
     s.iter().any(|&b| matches!(b, b'\r' | b'\n' | 0))
 }
@@ -503,6 +514,11 @@ impl Driver {
             || request.url().contains('#')
         {
             Some(format!("URL {:?}", request.url()))
+        } else if !is_written_out(request.url()) {
+            Some(format!(
+                "URL {:?} holds what a browser's URL parser writes otherwise",
+                request.url()
+            ))
         } else if let Some((name, value)) = request
             .headers()
             .find(|(name, value)| !is_token(name) || !is_field_value(value.as_bytes()))
@@ -804,9 +820,8 @@ pub fn check(data: &[u8]) {
 mod tests {
     use super::*;
 
-    #[test]
-    fn a_reconnecting_session_passes() {
-        let settings = Settings {
+    fn settings() -> Settings {
+        Settings {
             method: None,
             headers: vec![(RequestHeader::Authorization, Text("Bearer t".into()))],
             body: None,
@@ -826,7 +841,12 @@ mod tests {
             comments: true,
             diagnostics: false,
             stream_data: false,
-        };
+        }
+    }
+
+    #[test]
+    fn a_reconnecting_session_passes() {
+        let settings = settings();
         let ok = |headers| Op::Response {
             status: Status::Ok,
             headers,
@@ -868,6 +888,27 @@ mod tests {
                 Op::Close,
                 Op::PollRequest,
                 Op::FireTimer,
+            ],
+        }
+        .check();
+    }
+
+    /// A redirect's request goes out as a browser writes its URL (the check that
+    /// found `"`, `{` and a backslash going out as they came).
+    #[test]
+    fn a_redirect_to_a_url_a_browser_writes_otherwise_passes() {
+        let location = b"https://a.example\\@b.example/p\"q{^?r\"'`".to_vec();
+        Case {
+            url: Url::Https,
+            settings: settings(),
+            start: 0,
+            ops: vec![
+                Op::PollRequest,
+                Op::Response {
+                    status: Status::Redirect(1),
+                    headers: vec![(ResponseHeader::Location, Value::Raw(location))],
+                },
+                Op::PollRequest,
             ],
         }
         .check();
