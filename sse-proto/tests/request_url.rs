@@ -1,8 +1,9 @@
-//! Where a redirect's request goes, against the URL Standard's parser (the `url`
-//! crate): every request goes to the URL a browser's would, and one that keeps
-//! the credentials goes to the origin they were given for. (Where the `url` crate
-//! refuses a reference, nothing is compared: it stops at `///host`, which the
-//! Standard reads as `//host`.)
+//! Where a request goes, the first one (the constructor's URL) and each
+//! redirect's, against the URL Standard's parser (the `url` crate): every request
+//! goes to the URL a browser's would, and one that keeps the credentials goes to
+//! the origin they were given for. (Where the `url` crate refuses a reference,
+//! nothing is compared: it stops at `///host`, which the Standard reads as
+//! `//host`.)
 
 #![cfg(feature = "std")]
 
