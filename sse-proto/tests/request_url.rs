@@ -42,6 +42,18 @@ fn their_target(url: &Url) -> &str {
     &url[Position::BeforePath..Position::AfterQuery]
 }
 
+/// Checks that `ours` (a URL as the connection wrote it, from `input`) is `theirs`
+/// once the URL Standard has written both its way (so its origin too), and that
+/// its path and query are as the Standard writes them.
+fn same_url(ours: &str, theirs: &Url, input: &str) -> Result<(), TestCaseError> {
+    let read = Url::parse(ours);
+    prop_assert!(read.is_ok(), "{input:?} -> {ours:?}: {read:?}");
+    let read = read.unwrap();
+    prop_assert_eq!(read.as_str(), theirs.as_str(), "{:?}", input);
+    prop_assert_eq!(target(ours), their_target(theirs), "{:?}", input);
+    Ok(())
+}
+
 /// What the connection does with a redirect to `location`: the next request's URL
 /// and whether it keeps `Authorization`; `None` if it does not follow it.
 fn follow(location: &str) -> Option<(String, bool)> {
@@ -118,24 +130,14 @@ proptest! {
         let Ok(theirs) = base.join(&location) else {
             return Ok(());
         };
-        let ours = Url::parse(&url);
-        prop_assert!(ours.is_ok(), "{location:?} -> {url:?}: {ours:?}");
-        let ours = ours.unwrap();
-        prop_assert_eq!(origin(&ours), origin(&theirs), "{:?} -> {:?}", location, url);
-        // The same URL, once the URL Standard has written both its way (the
-        // fragment is never sent), and the same path and query as we wrote them.
+        // The fragment is never sent.
         let mut theirs_sent = theirs.clone();
         theirs_sent.set_fragment(None);
-        prop_assert_eq!(ours.as_str(), theirs_sent.as_str(), "{:?}", location);
-        prop_assert_eq!(target(&url), their_target(&theirs), "{:?}", location);
+        same_url(&url, &theirs_sent, &location)?;
         if kept {
             prop_assert_eq!(origin(&theirs), origin(&base), "{:?} kept Authorization", location);
         }
     }
-}
-
-proptest! {
-    #![proptest_config(ProptestConfig::with_cases(4096))]
 
     /// The constructor's URL, which the first request carries, is read the same way.
     #[test]
@@ -146,11 +148,7 @@ proptest! {
         let Ok(theirs) = Url::parse(&url) else {
             return Ok(());
         };
-        let ours = Url::parse(conn.url());
-        prop_assert!(ours.is_ok(), "{url:?} -> {:?}: {ours:?}", conn.url());
-        let ours = ours.unwrap();
-        prop_assert_eq!(ours.as_str(), theirs.as_str(), "{:?}", url);
-        prop_assert_eq!(target(conn.url()), their_target(&theirs), "{:?}", url);
+        same_url(conn.url(), &theirs, &url)?;
     }
 }
 
